@@ -1,0 +1,779 @@
+/**
+ * Evaluates an ARM deployment template: parameters (supplied values or defaults), variables
+ * (including copy blocks), the expression language, resource and property copy loops,
+ * conditions, child resources in both forms, and user-defined functions. The result is the list
+ * of resources the deployment would create, with their values computed on demand.
+ *
+ * Nothing here throws on a user's template: what cannot be computed is an explicit Unknown, and
+ * what is wrong with the template is reported as a problem with its location.
+ */
+import type { JsonNode, ArmDocument } from '../parse/arm';
+import { child, property, spanOfNode } from '../parse/arm';
+import type { SourceSpan } from '../source';
+import { classifyTemplateString, parseExpressionCached, type Expr } from './arm-expression';
+import { callPure } from './functions';
+import { setOrigin } from './origin';
+import {
+  Unknown,
+  firstUnknown,
+  getProp,
+  isObject,
+  type Value,
+  type ValueObject,
+} from './value';
+import {
+  ARM_COPY_LIMIT,
+  buildResourceId,
+  deploymentScopeValues,
+  joinParts,
+  type EvaluatedResource,
+  type EvaluationProblem,
+} from './resources';
+
+export interface ArmEvaluationOptions {
+  /** Parameter values by name (case-insensitive), e.g. from a parameter file. */
+  parameters?: Record<string, Value>;
+  /** A label for where the parameter values came from, carried into findings. */
+  parameterSource?: string;
+  /** Upper bound of expression evaluations for one template (guards against blow-ups). */
+  budget?: number;
+}
+
+export interface TemplateEvaluation {
+  file: string;
+  resources: EvaluatedResource[];
+  problems: EvaluationProblem[];
+  parameterSource?: string;
+  /** The template's outputs, evaluated on demand. */
+  outputs(): Record<string, Value>;
+}
+
+const MAX_STRING = 1_000_000;
+const MAX_ARRAY = 100_000;
+const DEFAULT_BUDGET = 2_000_000;
+
+interface CopyFrame {
+  /** Lower-case loop name; undefined for an unnamed frame. */
+  name: string | undefined;
+  index: Value;
+}
+
+interface FunctionFrame {
+  params: Map<string, Value>;
+}
+
+interface UserFunction {
+  params: string[];
+  output: JsonNode | undefined;
+}
+
+class BudgetExceeded extends Error {}
+
+/** Evaluates one ARM template document. Never throws. */
+export function evaluateArmTemplate(doc: ArmDocument, options: ArmEvaluationOptions = {}): TemplateEvaluation {
+  const ev = new ArmEvaluator(doc, options);
+  const resources = ev.run();
+  const result: TemplateEvaluation = {
+    file: doc.file.path,
+    resources,
+    problems: ev.problems,
+    outputs: () => ev.outputs(),
+  };
+  if (options.parameterSource !== undefined) result.parameterSource = options.parameterSource;
+  return result;
+}
+
+class ArmEvaluator {
+  readonly problems: EvaluationProblem[] = [];
+  private readonly file: string;
+  private readonly root: JsonNode | undefined;
+  private readonly paramDefs = new Map<string, JsonNode>();
+  private readonly supplied = new Map<string, Value>();
+  private readonly varDefs = new Map<string, { node: JsonNode } | { copy: JsonNode }>();
+  private readonly cache = new Map<string, Value>();
+  private readonly inProgress = new Set<string>();
+  private readonly functions = new Map<string, UserFunction>();
+  private copyStack: CopyFrame[] = [];
+  private fnStack: FunctionFrame[] = [];
+  private lambdaStack: Map<string, Value>[] = [];
+  private steps = 0;
+  private readonly budget: number;
+  private budgetReported = false;
+  private readonly reported = new Set<string>();
+
+  constructor(doc: ArmDocument, options: ArmEvaluationOptions) {
+    this.file = doc.file.path;
+    this.root = doc.root;
+    this.budget = options.budget ?? DEFAULT_BUDGET;
+    for (const [k, v] of Object.entries(options.parameters ?? {})) this.supplied.set(k.toLowerCase(), v);
+    this.indexDeclarations();
+  }
+
+  private indexDeclarations(): void {
+    const params = child(this.root, 'parameters');
+    for (const p of params?.type === 'object' ? params.children ?? [] : []) {
+      const key = p.children?.[0]?.value;
+      if (typeof key === 'string' && p.children?.[1]) this.paramDefs.set(key.toLowerCase(), p.children[1]);
+    }
+    const vars = child(this.root, 'variables');
+    for (const p of vars?.type === 'object' ? vars.children ?? [] : []) {
+      const key = p.children?.[0]?.value;
+      const value = p.children?.[1];
+      if (typeof key !== 'string' || !value) continue;
+      if (key.toLowerCase() === 'copy' && value.type === 'array') {
+        for (const entry of value.children ?? []) {
+          const name = child(entry, 'name')?.value;
+          if (typeof name === 'string') this.varDefs.set(name.toLowerCase(), { copy: entry });
+        }
+      } else {
+        this.varDefs.set(key.toLowerCase(), { node: value });
+      }
+    }
+    const fns = child(this.root, 'functions');
+    for (const ns of fns?.type === 'array' ? fns.children ?? [] : []) {
+      const nsName = child(ns, 'namespace')?.value;
+      const members = child(ns, 'members');
+      if (typeof nsName !== 'string' || members?.type !== 'object') continue;
+      for (const m of members.children ?? []) {
+        const mName = m.children?.[0]?.value;
+        const def = m.children?.[1];
+        if (typeof mName !== 'string' || !def) continue;
+        const params: string[] = [];
+        for (const p of child(def, 'parameters')?.children ?? []) {
+          const pn = child(p, 'name')?.value;
+          if (typeof pn === 'string') params.push(pn.toLowerCase());
+        }
+        this.functions.set(`${nsName}.${mName}`.toLowerCase(), { params, output: child(child(def, 'output'), 'value') });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- problems
+
+  private problem(span: SourceSpan, message: string, severity: 'warning' | 'info' = 'warning'): void {
+    const key = `${span.start}:${message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.problems.push({ span, message, severity });
+  }
+
+  private span(node: JsonNode): SourceSpan {
+    return spanOfNode(this.file, node);
+  }
+
+  private tick(): void {
+    if (++this.steps > this.budget) throw new BudgetExceeded();
+  }
+
+  /** Runs `f`, turning an exhausted budget into an Unknown and a single problem. */
+  private guarded(node: JsonNode, f: () => Value): Value {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof BudgetExceeded)) throw e;
+      if (!this.budgetReported) {
+        this.budgetReported = true;
+        this.problem(
+          this.span(node),
+          `Evaluation stopped: the template needs more than ${this.budget.toLocaleString('en-US')} evaluation steps; values past this point are unknown.`,
+        );
+      }
+      return new Unknown('the evaluation budget was exhausted');
+    }
+  }
+
+  // ---------------------------------------------------------------- JSON nodes
+
+  /** Evaluates a JSON value node: literals as they are, `[...]` strings as expressions. */
+  evalNode(node: JsonNode, skipKeys?: ReadonlySet<string>): Value {
+    this.tick();
+    switch (node.type) {
+      case 'string':
+        return this.evalString(node);
+      case 'number':
+        return typeof node.value === 'number' ? node.value : null;
+      case 'boolean':
+        return node.value === true;
+      case 'null':
+        return null;
+      case 'array': {
+        const kids = node.children ?? [];
+        const arr = kids.map((c) => this.evalNode(c));
+        setOrigin(arr, { span: this.span(node), element: (i) => (kids[i] ? this.span(kids[i]) : undefined) });
+        return arr;
+      }
+      case 'object':
+        return this.evalObject(node, skipKeys);
+      default:
+        return new Unknown('unsupported JSON value');
+    }
+  }
+
+  private evalObject(node: JsonNode, skipKeys?: ReadonlySet<string>): ValueObject {
+    const obj: ValueObject = {};
+    const copyArrays = new Map<string, JsonNode>();
+    for (const p of node.children ?? []) {
+      const key = p.children?.[0]?.value;
+      const value = p.children?.[1];
+      if (typeof key !== 'string' || !value) continue;
+      const lower = key.toLowerCase();
+      if (skipKeys?.has(lower)) continue;
+      if (lower === 'copy' && value.type === 'array') {
+        this.expandPropertyCopy(value, obj, copyArrays);
+        continue;
+      }
+      obj[key] = this.evalNode(value);
+    }
+    const file = this.file;
+    setOrigin(obj, {
+      span: this.span(node),
+      property: (k, part = 'value') => {
+        const lower = k.toLowerCase();
+        const copied = [...copyArrays].find(([n]) => n.toLowerCase() === lower);
+        if (copied) return spanOfNode(file, copied[1]);
+        const prop = property(node, k);
+        const target = prop?.children?.[part === 'key' ? 0 : 1];
+        return target ? spanOfNode(file, target) : undefined;
+      },
+    });
+    return obj;
+  }
+
+  /** `"copy": [{ "name": "x", "count": n, "input": {...} }]` inside an object builds arrays. */
+  private expandPropertyCopy(copyNode: JsonNode, target: ValueObject, copyArrays: Map<string, JsonNode>): void {
+    for (const entry of copyNode.children ?? []) {
+      const nameNode = child(entry, 'name');
+      const name = nameNode ? this.evalNode(nameNode) : undefined;
+      const input = child(entry, 'input');
+      if (typeof name !== 'string' || !input) {
+        this.problem(this.span(entry), 'A property copy entry needs a literal "name" and an "input".');
+        continue;
+      }
+      const count = this.loopCount(entry);
+      copyArrays.set(name, input);
+      if (count === undefined) {
+        target[name] = new Unknown(`the number of '${name}' entries is not known`);
+        continue;
+      }
+      const items: Value[] = [];
+      for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i }, () => this.evalNode(input)));
+      const file = this.file;
+      setOrigin(items, { span: spanOfNode(file, input), element: () => spanOfNode(file, input) });
+      target[name] = items;
+    }
+  }
+
+  /** A copy loop's count, checked against ARM's limits; undefined when it is not known. */
+  private loopCount(copyNode: JsonNode): number | undefined {
+    const countNode = child(copyNode, 'count');
+    if (!countNode) {
+      this.problem(this.span(copyNode), 'This copy loop has no "count".');
+      return undefined;
+    }
+    let count = this.evalNode(countNode);
+    if (typeof count === 'string' && /^\s*-?\d+\s*$/.test(count)) count = Number(count);
+    if (typeof count !== 'number' || !Number.isFinite(count)) return undefined;
+    if (count < 0) {
+      this.problem(this.span(countNode), `The copy count is ${count}; ARM requires zero or more.`);
+      return 0;
+    }
+    if (count > ARM_COPY_LIMIT) {
+      this.problem(
+        this.span(countNode),
+        `The copy count is ${count}; ARM allows at most ${ARM_COPY_LIMIT}, so this template will not deploy. Only the first ${ARM_COPY_LIMIT} are analyzed.`,
+      );
+      return ARM_COPY_LIMIT;
+    }
+    return Math.floor(count);
+  }
+
+  private withCopy<T>(frame: CopyFrame, f: () => T): T {
+    this.copyStack.push(frame);
+    try {
+      return f();
+    } finally {
+      this.copyStack.pop();
+    }
+  }
+
+  private evalString(node: JsonNode): Value {
+    const raw = node.value as string;
+    const ts = classifyTemplateString(raw);
+    if (ts.kind === 'literal') return ts.value;
+    const parsed = parseExpressionCached(ts.text);
+    if (!parsed.ok) {
+      const start = node.offset + 1 + ts.offset + parsed.offset;
+      this.problem(
+        { file: this.file, start, end: Math.min(start + 1, node.offset + node.length) },
+        `Template expression: ${parsed.message}.`,
+      );
+      return new Unknown(`the expression does not parse: ${parsed.message}`, raw);
+    }
+    const v = this.evalExpr(parsed.expr, node);
+    if (v instanceof Unknown && v.text === undefined) return new Unknown(v.reason, raw, v.symbol);
+    return v;
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  private evalExpr(e: Expr, at: JsonNode): Value {
+    this.tick();
+    switch (e.kind) {
+      case 'string':
+      case 'number':
+        return e.value;
+      case 'literal':
+        return e.value;
+      case 'member': {
+        const obj = this.evalExpr(e.object, at);
+        if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${e.name}`) : obj;
+        const v = getProp(obj, e.name);
+        if (v === undefined) return new Unknown(`there is no property '${e.name}'`);
+        return v;
+      }
+      case 'index': {
+        const obj = this.evalExpr(e.object, at);
+        const idx = this.evalExpr(e.index, at);
+        const unknown = firstUnknown([obj, idx]);
+        if (unknown) return unknown;
+        if (Array.isArray(obj) && typeof idx === 'number') {
+          const v = obj[idx];
+          return v === undefined ? new Unknown(`index ${idx} is outside an array of ${obj.length}`) : v;
+        }
+        if (isObject(obj) && typeof idx === 'string') {
+          const v = getProp(obj, idx);
+          return v === undefined ? new Unknown(`there is no property '${idx}'`) : v;
+        }
+        return new Unknown('an index must be a number on an array or a string on an object');
+      }
+      case 'call':
+        return this.evalCall(e, at);
+    }
+  }
+
+  private evalCall(e: Extract<Expr, { kind: 'call' }>, at: JsonNode): Value {
+    const name = e.name.toLowerCase();
+    const args = (): Value[] => e.args.map((a) => this.evalExpr(a, at));
+    switch (name) {
+      case 'parameters':
+        return this.parameter(args()[0]);
+      case 'variables':
+        return this.variable(args()[0]);
+      case 'copyindex':
+        return this.copyIndex(args());
+      case 'if': {
+        if (e.args.length !== 3) return new Unknown('if() takes 3 arguments');
+        const cond = this.evalExpr(e.args[0] as Expr, at);
+        if (cond === true) return this.evalExpr(e.args[1] as Expr, at);
+        if (cond === false) return this.evalExpr(e.args[2] as Expr, at);
+        return callPure('if', [cond, this.evalExpr(e.args[1] as Expr, at), this.evalExpr(e.args[2] as Expr, at)]) as Value;
+      }
+      case 'resourceid':
+        return buildResourceId('resourceGroup', args());
+      case 'subscriptionresourceid':
+        return buildResourceId('subscription', args());
+      case 'tenantresourceid':
+        return buildResourceId('tenant', args());
+      case 'extensionresourceid':
+        return buildResourceId('extension', args());
+      case 'managementgroupresourceid':
+        return buildResourceId('managementGroup', args());
+      case 'resourcegroup':
+        return deploymentScopeValues().resourceGroup;
+      case 'subscription':
+        return deploymentScopeValues().subscription;
+      case 'deployment':
+        return deploymentScopeValues().deployment;
+      case 'tenant':
+        return deploymentScopeValues().tenant;
+      case 'environment':
+        return new Unknown('environment() is known only at deployment');
+      case 'reference':
+        return new Unknown('reference() reads a deployed resource; its value is known only at deployment');
+      case 'concat':
+      case 'format': {
+        const vals = args();
+        if (vals.some((v) => v instanceof Unknown && v.symbol !== undefined)) {
+          const symbolic = name === 'concat' ? symbolicConcat(vals) : symbolicFormat(vals);
+          if (symbolic !== undefined) return symbolic;
+        }
+        return this.checkSize(callPure(name, vals) as Value);
+      }
+      case 'lambdavariables': {
+        const n = args()[0];
+        if (typeof n !== 'string') return new Unknown('lambdaVariables() takes a variable name');
+        for (let i = this.lambdaStack.length - 1; i >= 0; i--) {
+          const v = this.lambdaStack[i]?.get(n.toLowerCase());
+          if (v !== undefined) return v;
+        }
+        return new Unknown(`lambda variable '${n}' is not defined here`);
+      }
+      case 'map':
+      case 'filter':
+      case 'reduce':
+      case 'sort':
+      case 'toobject':
+        return this.lambdaCall(name, e, at);
+    }
+    if (name.startsWith('list')) return new Unknown(`${e.name}() reads secrets or keys at deployment; not known here`);
+    const user = this.functions.get(name);
+    if (user) return this.userFunction(user, args(), at);
+    const result = callPure(name, args());
+    if (result === undefined) return new Unknown(`the function '${e.name}' is not evaluated by ilb-hairpin`);
+    return this.checkSize(result);
+  }
+
+  private checkSize(v: Value): Value {
+    if (typeof v === 'string' && v.length > MAX_STRING) return new Unknown(`a string longer than ${MAX_STRING} characters`);
+    if (Array.isArray(v) && v.length > MAX_ARRAY) return new Unknown(`an array longer than ${MAX_ARRAY} items`);
+    return v;
+  }
+
+  // ---------------------------------------------------------------- parameters and variables
+
+  private parameter(nameValue: Value | undefined): Value {
+    if (typeof nameValue !== 'string') return nameValue instanceof Unknown ? nameValue : new Unknown('parameters() takes a name');
+    const lower = nameValue.toLowerCase();
+    const frame = this.fnStack[this.fnStack.length - 1];
+    if (frame) {
+      const v = frame.params.get(lower);
+      return v ?? new Unknown(`function parameter '${nameValue}' is not defined`);
+    }
+    const def = this.paramDefs.get(lower);
+    if (!def) return new Unknown(`parameter '${nameValue}' is not declared`, `parameters('${nameValue}')`);
+    if (this.supplied.has(lower)) return this.supplied.get(lower) as Value;
+    const key = `p:${lower}`;
+    if (this.cache.has(key)) return this.cache.get(key) as Value;
+    const dflt = child(def, 'defaultValue');
+    let value: Value;
+    if (!dflt) {
+      value = new Unknown(`parameter '${nameValue}' has no value`, `parameters('${nameValue}')`, `parameters('${lower}')`);
+    } else if (this.inProgress.has(key)) {
+      this.problem(this.span(dflt), `The default of parameter '${nameValue}' refers to itself.`);
+      return new Unknown(`parameter '${nameValue}' refers to itself`);
+    } else {
+      this.inProgress.add(key);
+      value = this.evalNode(dflt);
+      this.inProgress.delete(key);
+    }
+    this.cache.set(key, value);
+    return value;
+  }
+
+  private variable(nameValue: Value | undefined): Value {
+    if (typeof nameValue !== 'string') return nameValue instanceof Unknown ? nameValue : new Unknown('variables() takes a name');
+    const lower = nameValue.toLowerCase();
+    const def = this.varDefs.get(lower);
+    if (!def) return new Unknown(`variable '${nameValue}' is not declared`, `variables('${nameValue}')`);
+    const key = `v:${lower}`;
+    if (this.cache.has(key)) return this.cache.get(key) as Value;
+    if (this.inProgress.has(key)) {
+      const node = 'node' in def ? def.node : def.copy;
+      this.problem(this.span(node), `Variable '${nameValue}' refers to itself (directly or through other variables); its value is unknown.`);
+      return new Unknown(`variable '${nameValue}' refers to itself`);
+    }
+    this.inProgress.add(key);
+    // Variables do not see the copy loop of the place that reads them.
+    const saved = this.copyStack;
+    this.copyStack = [];
+    let value: Value;
+    try {
+      if ('node' in def) {
+        value = this.evalNode(def.node);
+      } else {
+        const input = child(def.copy, 'input');
+        const count = this.loopCount(def.copy);
+        if (!input) value = new Unknown(`variable copy '${nameValue}' has no input`);
+        else if (count === undefined) value = new Unknown(`the number of '${nameValue}' entries is not known`);
+        else {
+          const items: Value[] = [];
+          for (let i = 0; i < count; i++) items.push(this.withCopy({ name: lower, index: i }, () => this.evalNode(input)));
+          const file = this.file;
+          setOrigin(items, { span: spanOfNode(file, input), element: () => spanOfNode(file, input) });
+          value = items;
+        }
+      }
+    } finally {
+      this.copyStack = saved;
+      this.inProgress.delete(key);
+    }
+    this.cache.set(key, value);
+    return value;
+  }
+
+  private copyIndex(args: Value[]): Value {
+    let name: string | undefined;
+    let offset: Value = 0;
+    if (typeof args[0] === 'string') {
+      name = args[0].toLowerCase();
+      offset = args[1] ?? 0;
+    } else if (args[0] !== undefined) {
+      offset = args[0];
+    }
+    if (offset instanceof Unknown) return offset;
+    if (typeof offset !== 'number') return new Unknown('copyIndex() offset must be an integer');
+    const frame = name === undefined ? this.copyStack[this.copyStack.length - 1] : [...this.copyStack].reverse().find((f) => f.name === name);
+    if (!frame) return new Unknown(name ? `copyIndex('${name}') is used outside that loop` : 'copyIndex() is used outside a copy loop');
+    if (frame.index instanceof Unknown) return frame.index;
+    return (frame.index as number) + offset;
+  }
+
+  private userFunction(fn: UserFunction, args: Value[], at: JsonNode): Value {
+    if (!fn.output) return new Unknown('the user-defined function has no output');
+    if (this.fnStack.length > 32) {
+      this.problem(this.span(at), 'User-defined functions call each other too deeply.');
+      return new Unknown('user-defined functions nest too deeply');
+    }
+    const params = new Map<string, Value>();
+    fn.params.forEach((p, i) => params.set(p, args[i] ?? new Unknown(`argument '${p}' is missing`)));
+    this.fnStack.push({ params });
+    const savedCopy = this.copyStack;
+    this.copyStack = [];
+    try {
+      return this.evalNode(fn.output);
+    } finally {
+      this.copyStack = savedCopy;
+      this.fnStack.pop();
+    }
+  }
+
+  /** map/filter/reduce/sort/toObject with `lambda('x', ...)` arguments. */
+  private lambdaCall(name: string, e: Extract<Expr, { kind: 'call' }>, at: JsonNode): Value {
+    const lambdas = e.args.filter((a) => a.kind === 'call' && a.name.toLowerCase() === 'lambda') as Extract<Expr, { kind: 'call' }>[];
+    const input = e.args[0] ? this.evalExpr(e.args[0], at) : new Unknown(`${e.name}() needs an array`);
+    if (input instanceof Unknown) return input;
+    if (!Array.isArray(input)) return new Unknown(`${e.name}() needs an array`);
+    const lam = lambdas[0];
+    if (!lam || lam.args.length < 2) return new Unknown(`${e.name}() needs a lambda`);
+    const paramNames: string[] = [];
+    for (const a of lam.args.slice(0, -1)) {
+      if (a.kind !== 'string') return new Unknown('lambda parameter names must be strings');
+      paramNames.push(a.value.toLowerCase());
+    }
+    const body = lam.args[lam.args.length - 1] as Expr;
+    const apply = (...vals: Value[]): Value => {
+      const frame = new Map<string, Value>();
+      paramNames.forEach((p, i) => frame.set(p, vals[i] ?? null));
+      this.lambdaStack.push(frame);
+      try {
+        return this.evalExpr(body, at);
+      } finally {
+        this.lambdaStack.pop();
+      }
+    };
+    switch (name) {
+      case 'map':
+        return input.map((x, i) => apply(x, i));
+      case 'filter': {
+        const out: Value[] = [];
+        for (const [i, x] of input.entries()) {
+          const keep = apply(x, i);
+          if (keep instanceof Unknown) return keep;
+          if (keep === true) out.push(x);
+        }
+        return out;
+      }
+      case 'reduce': {
+        const initial = e.args[1] && e.args[1] !== lam ? this.evalExpr(e.args[1], at) : null;
+        let acc: Value = initial;
+        for (const [i, x] of input.entries()) acc = apply(acc, x, i);
+        return acc;
+      }
+      case 'sort': {
+        const out = [...input];
+        let unknown: Unknown | undefined;
+        out.sort((a, b) => {
+          const r = apply(a, b);
+          if (r instanceof Unknown) unknown = r;
+          return r === true ? -1 : 1;
+        });
+        return unknown ?? out;
+      }
+      case 'toobject': {
+        const obj: ValueObject = {};
+        const valueLambda = lambdas[1];
+        for (const x of input) {
+          const k = apply(x);
+          if (typeof k !== 'string') return k instanceof Unknown ? k : new Unknown('toObject() keys must be strings');
+          obj[k] = valueLambda ? this.lambdaCallSingle(valueLambda, x, at) : x;
+        }
+        return obj;
+      }
+    }
+    return new Unknown(`${e.name}() is not evaluated`);
+  }
+
+  private lambdaCallSingle(lam: Extract<Expr, { kind: 'call' }>, x: Value, at: JsonNode): Value {
+    const p = lam.args[0];
+    const body = lam.args[lam.args.length - 1];
+    if (p?.kind !== 'string' || !body) return new Unknown('malformed lambda');
+    this.lambdaStack.push(new Map([[p.value.toLowerCase(), x]]));
+    try {
+      return this.evalExpr(body, at);
+    } finally {
+      this.lambdaStack.pop();
+    }
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  run(): EvaluatedResource[] {
+    const out: EvaluatedResource[] = [];
+    const resources = child(this.root, 'resources');
+    if (resources) this.collect(resources, undefined, out);
+    return out;
+  }
+
+  outputs(): Record<string, Value> {
+    const result: Record<string, Value> = {};
+    const outputs = child(this.root, 'outputs');
+    for (const p of outputs?.type === 'object' ? outputs.children ?? [] : []) {
+      const key = p.children?.[0]?.value;
+      const def = p.children?.[1];
+      if (typeof key !== 'string' || !def) continue;
+      const valueNode = child(def, 'value');
+      const copyNode = child(def, 'copy');
+      result[key] = this.guarded(def, () => {
+        if (copyNode) {
+          const count = this.loopCount(copyNode);
+          const input = child(copyNode, 'input');
+          if (count === undefined || !input) return new Unknown(`output '${key}' has an unknown number of items`);
+          const items: Value[] = [];
+          for (let i = 0; i < count; i++) items.push(this.withCopy({ name: undefined, index: i }, () => this.evalNode(input)));
+          return items;
+        }
+        return valueNode ? this.evalNode(valueNode) : null;
+      });
+    }
+    return result;
+  }
+
+  private collect(resourcesNode: JsonNode, parent: EvaluatedResource | undefined, out: EvaluatedResource[]): void {
+    const entries: { node: JsonNode; symbolicName?: string }[] = [];
+    if (resourcesNode.type === 'array') {
+      for (const n of resourcesNode.children ?? []) entries.push({ node: n });
+    } else if (resourcesNode.type === 'object') {
+      // languageVersion 2.0: resources keyed by symbolic name.
+      for (const p of resourcesNode.children ?? []) {
+        const key = p.children?.[0]?.value;
+        const n = p.children?.[1];
+        if (typeof key === 'string' && n) entries.push({ node: n, symbolicName: key });
+      }
+    }
+    for (const entry of entries) {
+      if (entry.node.type !== 'object') continue;
+      const copyNode = child(entry.node, 'copy');
+      if (!copyNode) {
+        this.instance(entry.node, entry.symbolicName, parent, undefined, out);
+        continue;
+      }
+      const loopNameValue = child(copyNode, 'name')?.value;
+      const loopName = typeof loopNameValue === 'string' ? loopNameValue.toLowerCase() : undefined;
+      const count = this.guarded(copyNode, () => this.loopCount(copyNode) ?? null);
+      if (typeof count !== 'number') {
+        // Unknown count: one stand-in instance whose copyIndex() is unknown.
+        const idx = new Unknown('the copy count is not known');
+        this.withCopy({ name: loopName, index: idx }, () =>
+          this.instance(entry.node, entry.symbolicName, parent, { loopName, index: idx, countKnown: false }, out),
+        );
+        continue;
+      }
+      for (let i = 0; i < count; i++) {
+        this.withCopy({ name: loopName, index: i }, () =>
+          this.instance(entry.node, entry.symbolicName, parent, { loopName, index: i, countKnown: true }, out),
+        );
+      }
+    }
+  }
+
+  private instance(
+    node: JsonNode,
+    symbolicName: string | undefined,
+    parent: EvaluatedResource | undefined,
+    copy: { loopName: string | undefined; index: Value; countKnown: boolean } | undefined,
+    out: EvaluatedResource[],
+  ): void {
+    const conditionNode = child(node, 'condition');
+    let condition: Value = true;
+    if (conditionNode) {
+      condition = this.guarded(conditionNode, () => this.evalNode(conditionNode));
+      if (typeof condition === 'string') condition = condition.toLowerCase() === 'true' ? true : condition.toLowerCase() === 'false' ? false : condition;
+      if (condition === false) return;
+      if (condition !== true && !(condition instanceof Unknown)) condition = new Unknown('the condition is not a boolean');
+    }
+    const typeNode = child(node, 'type');
+    const nameNode = child(node, 'name');
+    const typeValue = typeNode ? this.guarded(typeNode, () => this.evalNode(typeNode)) : new Unknown('the resource has no type');
+    const nameValue = nameNode ? this.guarded(nameNode, () => this.evalNode(nameNode)) : new Unknown('the resource has no name');
+    let type = typeof typeValue === 'string' ? typeValue : '';
+    let name: Value = nameValue;
+    if (parent && type && !/^[^/]+\.[^/]+\//.test(type)) {
+      // A nested child resource: its type and name are relative to the parent's.
+      type = `${parent.type}/${type}`;
+      const segments = type.split('/').length - 1;
+      const nameSegments = typeof name === 'string' ? name.split('/').length : 1;
+      if (nameSegments < segments) name = joinParts([parent.name, '/', name]);
+    }
+    const snapshot = [...this.copyStack];
+    const self = this;
+    let body: ValueObject | undefined;
+    const resource: EvaluatedResource = {
+      file: this.file,
+      span: this.span(node),
+      type,
+      name,
+      id: buildResourceId('resourceGroup', [type, ...splitName(name)]),
+      condition: condition as true | Unknown,
+      existing: child(node, 'existing')?.value === true,
+      body(): ValueObject {
+        if (!body) {
+          const saved = self.copyStack;
+          self.copyStack = snapshot;
+          try {
+            const v = self.guarded(node, () => self.evalNode(node, RESOURCE_SKIP_KEYS));
+            body = isObject(v) ? v : {};
+          } finally {
+            self.copyStack = saved;
+          }
+        }
+        return body;
+      },
+    };
+    if (symbolicName !== undefined) resource.symbolicName = symbolicName;
+    if (parent) resource.parent = parent;
+    if (copy) resource.copy = copy;
+    out.push(resource);
+    const nested = child(node, 'resources');
+    if (nested) this.collect(nested, resource, out);
+  }
+}
+
+const RESOURCE_SKIP_KEYS: ReadonlySet<string> = new Set(['resources', 'copy', 'condition', 'dependson']);
+
+/** `a/b` -> ['a', 'b']; an Unknown name stays one part. */
+function splitName(name: Value): Value[] {
+  if (typeof name === 'string') return name.split('/');
+  return [name];
+}
+
+function symbolicConcat(vals: Value[]): Value | undefined {
+  if (vals.every((v) => typeof v === 'string' || typeof v === 'number' || v instanceof Unknown)) return joinParts(vals);
+  return undefined;
+}
+
+function symbolicFormat(vals: Value[]): Value | undefined {
+  const [fmt, ...rest] = vals;
+  if (typeof fmt !== 'string') return undefined;
+  const parts: Value[] = [];
+  let last = 0;
+  const re = /\{(\d+)\}/g;
+  for (let m = re.exec(fmt); m; m = re.exec(fmt)) {
+    parts.push(fmt.slice(last, m.index).replace(/\{\{/g, '{').replace(/\}\}/g, '}'));
+    const v = rest[Number(m[1])];
+    if (v === undefined) return undefined;
+    parts.push(v);
+    last = m.index + m[0].length;
+  }
+  parts.push(fmt.slice(last));
+  return symbolicConcat(parts);
+}

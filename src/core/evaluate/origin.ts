@@ -1,0 +1,35 @@
+import type { SourceSpan } from '../source';
+
+/**
+ * Where an evaluated object or array was written. Evaluators register every object and array
+ * they build from source; rules use it to point findings at the text a user wrote.
+ */
+export interface Origin {
+  /** The span of the whole object/array literal. */
+  span: SourceSpan;
+  /** The span of the value of a property (case-insensitive key), or of the key when `key` is set. */
+  property?(key: string, part?: 'key' | 'value'): SourceSpan | undefined;
+  /** The span of an array element. */
+  element?(index: number): SourceSpan | undefined;
+}
+
+const origins = new WeakMap<object, Origin>();
+
+export function setOrigin(value: object, origin: Origin): void {
+  origins.set(value, origin);
+}
+
+export function originOf(value: unknown): Origin | undefined {
+  return typeof value === 'object' && value !== null ? origins.get(value) : undefined;
+}
+
+/** The span of `obj[key]`'s value (or key), falling back to the object itself. */
+export function propertySpan(obj: unknown, key: string, part: 'key' | 'value' = 'value'): SourceSpan | undefined {
+  const o = originOf(obj);
+  if (!o) return undefined;
+  return o.property?.(key, part) ?? undefined;
+}
+
+export function spanOf(value: unknown): SourceSpan | undefined {
+  return originOf(value)?.span;
+}

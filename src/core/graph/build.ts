@@ -1,0 +1,346 @@
+/**
+ * Builds the network graph from evaluated resources. Membership is declared on the member side
+ * (NIC ipConfigurations, VM-managed NIC configurations, scale set profiles) and matched to pools
+ * by resource ID, case-insensitively; IP-based pools list addresses on the pool itself.
+ */
+import type { EvaluatedResource } from '../evaluate/resources';
+import { idKey, joinParts } from '../evaluate/resources';
+import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
+import type {
+  FrontendNode,
+  LoadBalancerNode,
+  MemberKind,
+  MemberNode,
+  NetworkGraph,
+  PoolNode,
+  ProbeNode,
+  RuleNode,
+} from './model';
+
+const T_LB = 'microsoft.network/loadbalancers';
+const T_POOL = 'microsoft.network/loadbalancers/backendaddresspools';
+const T_NIC = 'microsoft.network/networkinterfaces';
+const T_VM = 'microsoft.compute/virtualmachines';
+const T_VMSS = 'microsoft.compute/virtualmachinescalesets';
+
+function arrayOf(v: Value | undefined): Value[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function objectsOf(v: Value | undefined): ValueObject[] {
+  return arrayOf(v).filter(isObject);
+}
+
+function props(v: Value | undefined): ValueObject | undefined {
+  const p = getProp(v, 'properties');
+  return isObject(p) ? p : undefined;
+}
+
+/** A sub-resource's ID: the parent's ID plus `/<collection>/<name>`. */
+function childKey(parentId: Value, collection: string, name: Value | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  return idKey(joinParts([parentId, `/${collection}/`, name]));
+}
+
+/** The `id` of a `{ "id": ... }` reference, or a bare string. */
+function refId(v: Value | undefined): Value | undefined {
+  if (typeof v === 'string' || v instanceof Unknown) return v;
+  return getProp(v, 'id');
+}
+
+/** Booleans as ARM reads them: true/false or the strings "true"/"false". Absent is `absent`. */
+export function readBool(v: Value | undefined, absent: boolean): boolean | Unknown {
+  if (v === undefined || v === null) return absent;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  if (v instanceof Unknown) return v;
+  return new Unknown(`expected a boolean, found ${display(v)}`);
+}
+
+/** Integers as ARM reads them: numbers or numeric strings ("2"). */
+export function readInt(v: Value | undefined): number | Unknown | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v);
+  if (v instanceof Unknown) return v;
+  return new Unknown(`expected an integer, found ${display(v)}`);
+}
+
+function lowerString(v: Value | undefined): string | undefined {
+  return typeof v === 'string' ? v.toLowerCase() : undefined;
+}
+
+function displayName(v: Value): string {
+  return display(v);
+}
+
+/** The last segment of a name (`lb/pool` -> `pool`). */
+function leafName(v: Value): Value {
+  return typeof v === 'string' ? (v.split('/').pop() as string) : v;
+}
+
+export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGraph {
+  const graph: NetworkGraph = { loadBalancers: [], pools: new Map(), unresolved: [] };
+  const lbByKey = new Map<string, LoadBalancerNode>();
+  const nicByKey = new Map<string, EvaluatedResource>();
+  const vmOfNic = new Map<string, EvaluatedResource>();
+  const byType = new Map<string, EvaluatedResource[]>();
+  for (const r of resources) {
+    if (r.existing) continue;
+    const t = r.type.toLowerCase();
+    let list = byType.get(t);
+    if (!list) byType.set(t, (list = []));
+    list.push(r);
+  }
+
+  for (const r of byType.get(T_LB) ?? []) {
+    const lb = loadBalancerNode(r, graph);
+    graph.loadBalancers.push(lb);
+    if (lb.key) lbByKey.set(lb.key, lb);
+  }
+
+  // Pools declared as child resources.
+  for (const r of byType.get(T_POOL) ?? []) {
+    const key = idKey(r.id);
+    const body = r.body();
+    const existing = key ? graph.pools.get(key) : undefined;
+    if (existing) {
+      existing.alsoDeclared.push(body);
+      continue;
+    }
+    const lbKey = key?.replace(/\/backendaddresspools\/[^/]+$/, '');
+    const lb = lbKey ? lbByKey.get(lbKey) : undefined;
+    const pool: PoolNode = { lb, key, name: leafName(r.name), value: body, alsoDeclared: [], members: [] };
+    if (lb) lb.pools.push(pool);
+    if (key) graph.pools.set(key, pool);
+  }
+  // Rules can only be linked to child-resource pools once those exist.
+  for (const lb of graph.loadBalancers) for (const rule of lb.rules) linkRulePools(rule, graph);
+
+  for (const r of byType.get(T_NIC) ?? []) {
+    const key = idKey(r.id);
+    if (key) nicByKey.set(key, r);
+  }
+  for (const vm of byType.get(T_VM) ?? []) {
+    for (const nicRef of objectsOf(getPath(vm.body(), 'properties', 'networkProfile', 'networkInterfaces'))) {
+      const key = idKey(refId(nicRef));
+      if (key && !vmOfNic.has(key)) vmOfNic.set(key, vm);
+    }
+  }
+
+  const addMember = (poolRef: ValueObject, member: Omit<MemberNode, 'reference'>): void => {
+    const m: MemberNode = { ...member, reference: poolRef };
+    const key = idKey(refId(poolRef));
+    const pool = key ? graph.pools.get(key) : undefined;
+    if (pool) pool.members.push(m);
+    else graph.unresolved.push({ member: m, poolRef: refId(poolRef) ?? null });
+  };
+
+  const ipConfigMembers = (
+    kind: MemberKind,
+    resource: EvaluatedResource,
+    ipConfigs: ValueObject[],
+    instances: number | Unknown,
+    vm: EvaluatedResource | undefined,
+    nameOf: string,
+  ): void => {
+    for (const ipc of ipConfigs) {
+      const p = props(ipc);
+      for (const poolRef of objectsOf(getProp(p, 'loadBalancerBackendAddressPools'))) {
+        const primary = readBool(getProp(p, 'primary'), false);
+        addMember(poolRef, {
+          kind,
+          resource,
+          vm,
+          displayName: nameOf,
+          ipConfigName: getProp(ipc, 'name'),
+          ipConfigPrimary: getProp(p, 'primary') === undefined ? undefined : primary === true,
+          privateIp: getProp(p, 'privateIPAddress'),
+          subnetId: refId(getProp(p, 'subnet')),
+          instances,
+          ipConfig: ipc,
+        });
+      }
+    }
+  };
+
+  for (const nic of byType.get(T_NIC) ?? []) {
+    const key = idKey(nic.id);
+    const vm = key ? vmOfNic.get(key) : undefined;
+    const ipConfigs = objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'));
+    ipConfigMembers('nic', nic, ipConfigs, 1, vm, displayName(leafName(nic.name)));
+  }
+  for (const vm of byType.get(T_VM) ?? []) {
+    for (const cfg of objectsOf(getPath(vm.body(), 'properties', 'networkProfile', 'networkInterfaceConfigurations'))) {
+      const ipConfigs = objectsOf(getPath(cfg, 'properties', 'ipConfigurations'));
+      ipConfigMembers('vm-nic-config', vm, ipConfigs, 1, vm, displayName(leafName(vm.name)));
+    }
+  }
+  for (const ss of byType.get(T_VMSS) ?? []) {
+    const capacity = readInt(getPath(ss.body(), 'sku', 'capacity'));
+    const instances = capacity === undefined ? new Unknown(`scale set ${displayName(leafName(ss.name))} has no sku.capacity`) : capacity;
+    const cfgs = objectsOf(getPath(ss.body(), 'properties', 'virtualMachineProfile', 'networkProfile', 'networkInterfaceConfigurations'));
+    for (const cfg of cfgs) {
+      const ipConfigs = objectsOf(getPath(cfg, 'properties', 'ipConfigurations'));
+      ipConfigMembers('scale-set', ss, ipConfigs, instances, undefined, displayName(leafName(ss.name)));
+    }
+  }
+
+  // IP-based pools: addresses listed on the pool itself.
+  const nicByIp = new Map<string, { nic: EvaluatedResource; ipConfig: ValueObject }>();
+  for (const nic of byType.get(T_NIC) ?? []) {
+    for (const ipc of objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'))) {
+      const ip = getPath(ipc, 'properties', 'privateIPAddress');
+      if (typeof ip === 'string') nicByIp.set(ip, { nic, ipConfig: ipc });
+    }
+  }
+  for (const pool of graph.pools.values()) {
+    for (const decl of [pool.value, ...pool.alsoDeclared]) {
+      for (const entry of objectsOf(getPath(decl, 'properties', 'loadBalancerBackendAddresses'))) {
+        const ip = getPath(entry, 'properties', 'ipAddress');
+        if (ip === undefined || ip === null) continue;
+        const owner = typeof ip === 'string' ? nicByIp.get(ip) : undefined;
+        const ownerKey = owner ? idKey(owner.nic.id) : undefined;
+        const vm = ownerKey ? vmOfNic.get(ownerKey) : undefined;
+        pool.members.push({
+          kind: 'ip-address',
+          resource: owner?.nic,
+          vm,
+          displayName: vm ? displayName(leafName(vm.name)) : owner ? displayName(leafName(owner.nic.name)) : displayName(ip),
+          ipConfigName: owner ? getProp(owner.ipConfig, 'name') : undefined,
+          ipConfigPrimary: undefined,
+          privateIp: ip,
+          subnetId: refId(getPath(entry, 'properties', 'subnet')),
+          instances: 1,
+          reference: entry,
+          ipConfig: owner?.ipConfig,
+        });
+      }
+    }
+  }
+  return graph;
+}
+
+function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalancerNode {
+  const body = r.body();
+  const p = props(body);
+  const lb: LoadBalancerNode = {
+    resource: r,
+    key: idKey(r.id),
+    name: r.name,
+    sku: lowerString(getPath(body, 'sku', 'name')),
+    frontends: [],
+    pools: [],
+    rules: [],
+    natRules: [],
+    probes: [],
+  };
+  for (const fe of objectsOf(getProp(p, 'frontendIPConfigurations'))) lb.frontends.push(frontendNode(lb, fe));
+  for (const pv of objectsOf(getProp(p, 'backendAddressPools'))) {
+    const key = childKey(r.id, 'backendAddressPools', getProp(pv, 'name'));
+    const pool: PoolNode = { lb, key, name: getProp(pv, 'name') ?? null, value: pv, alsoDeclared: [], members: [] };
+    lb.pools.push(pool);
+    if (key && !graph.pools.has(key)) graph.pools.set(key, pool);
+  }
+  for (const pv of objectsOf(getProp(p, 'probes'))) {
+    const pp = props(pv);
+    lb.probes.push({
+      lb,
+      key: childKey(r.id, 'probes', getProp(pv, 'name')),
+      name: getProp(pv, 'name') ?? null,
+      value: pv,
+      protocol: getProp(pp, 'protocol'),
+      port: getProp(pp, 'port'),
+    });
+  }
+  const frontendFor = (ref: Value | undefined): FrontendNode | undefined => {
+    const key = idKey(refId(ref));
+    if (key) return lb.frontends.find((f) => f.key === key);
+    // A rule on a load balancer with a single frontend whose ID cannot be computed still uses it
+    // only if the reference is missing entirely (ARM requires it, so that is a broken template).
+    return undefined;
+  };
+  for (const rv of objectsOf(getProp(p, 'loadBalancingRules'))) {
+    const rp = props(rv);
+    const frontendRef = getProp(rp, 'frontendIPConfiguration');
+    const probeKey = idKey(refId(getProp(rp, 'probe')));
+    lb.rules.push({
+      lb,
+      name: getProp(rv, 'name') ?? null,
+      value: rv,
+      properties: rp,
+      frontend: frontendFor(frontendRef),
+      frontendRef: refId(frontendRef),
+      pools: [],
+      protocol: getProp(rp, 'protocol'),
+      frontendPort: getProp(rp, 'frontendPort'),
+      backendPort: getProp(rp, 'backendPort'),
+      floatingIp: readBool(getProp(rp, 'enableFloatingIP'), false),
+      probe: probeKey ? lb.probes.find((x: ProbeNode) => x.key === probeKey) : undefined,
+    });
+  }
+  for (const nv of objectsOf(getProp(p, 'inboundNatRules'))) {
+    const np = props(nv);
+    lb.natRules.push({
+      lb,
+      name: getProp(nv, 'name') ?? null,
+      value: nv,
+      frontend: frontendFor(getProp(np, 'frontendIPConfiguration')),
+      frontendPort: getProp(np, 'frontendPort'),
+      backendPort: getProp(np, 'backendPort'),
+      protocol: getProp(np, 'protocol'),
+      floatingIp: readBool(getProp(np, 'enableFloatingIP'), false),
+    });
+  }
+  return lb;
+}
+
+function frontendNode(lb: LoadBalancerNode, fe: ValueObject): FrontendNode {
+  const p = getProp(fe, 'properties');
+  const name = getProp(fe, 'name') ?? null;
+  const node: FrontendNode = {
+    lb,
+    key: childKey(lb.resource.id, 'frontendIPConfigurations', name),
+    name,
+    value: fe,
+    internal: new Unknown('the frontend has no properties'),
+    privateIp: undefined,
+    allocation: undefined,
+    subnetId: undefined,
+    ipVersion: undefined,
+  };
+  if (p instanceof Unknown) {
+    node.internal = p;
+    return node;
+  }
+  if (!isObject(p)) return node;
+  const present = (k: string): boolean => {
+    const v = getProp(p, k);
+    return v !== undefined && v !== null;
+  };
+  node.privateIp = getProp(p, 'privateIPAddress');
+  node.allocation = lowerString(getProp(p, 'privateIPAllocationMethod'));
+  node.subnetId = refId(getProp(p, 'subnet'));
+  node.ipVersion = lowerString(getProp(p, 'privateIPAddressVersion'));
+  if (present('publicIPAddress') || present('publicIPPrefix')) node.internal = false;
+  else if (present('subnet') || present('privateIPAddress')) node.internal = true;
+  else if (present('gatewayLoadBalancer')) node.internal = false;
+  else node.internal = new Unknown('the frontend names neither a subnet nor a public IP');
+  return node;
+}
+
+function linkRulePools(rule: RuleNode, graph: NetworkGraph): void {
+  const refs: Value[] = [];
+  const single = getProp(rule.properties, 'backendAddressPool');
+  if (single !== undefined && single !== null) refs.push(refId(single) ?? null);
+  for (const r of arrayOf(getProp(rule.properties, 'backendAddressPools'))) refs.push(refId(r) ?? null);
+  const seen = new Set<PoolNode>();
+  for (const ref of refs) {
+    const key = idKey(ref);
+    const pool = key ? graph.pools.get(key) : undefined;
+    if (pool && !seen.has(pool)) {
+      seen.add(pool);
+      rule.pools.push(pool);
+    }
+  }
+}

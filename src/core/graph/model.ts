@@ -1,0 +1,111 @@
+/**
+ * The network graph: load balancers with their frontends, rules, probes and pools, and the
+ * members that put themselves into pools. Built from evaluated resources of any number of files.
+ */
+import type { EvaluatedResource } from '../evaluate/resources';
+import type { Unknown, Value, ValueObject } from '../evaluate/value';
+
+export interface LoadBalancerNode {
+  resource: EvaluatedResource;
+  key: string | undefined;
+  name: Value;
+  /** Lower-case SKU name (basic, standard, gateway) when known. */
+  sku: string | undefined;
+  frontends: FrontendNode[];
+  pools: PoolNode[];
+  rules: RuleNode[];
+  natRules: NatRuleNode[];
+  probes: ProbeNode[];
+}
+
+export interface FrontendNode {
+  lb: LoadBalancerNode;
+  key: string | undefined;
+  name: Value;
+  /** The frontend's object as written (`{ name, properties }`). */
+  value: ValueObject;
+  /** true for a private (subnet) frontend, false for a public one, Unknown when it cannot be told. */
+  internal: boolean | Unknown;
+  privateIp: Value | undefined;
+  allocation: string | undefined;
+  subnetId: Value | undefined;
+  ipVersion: string | undefined;
+}
+
+export interface PoolNode {
+  lb: LoadBalancerNode | undefined;
+  key: string | undefined;
+  name: Value;
+  /** The pool's object as written: in the LB's `backendAddressPools`, or a child resource's body. */
+  value: ValueObject;
+  /** Other declarations of the same pool (a child resource besides the LB's array entry). */
+  alsoDeclared: ValueObject[];
+  members: MemberNode[];
+}
+
+export interface RuleNode {
+  lb: LoadBalancerNode;
+  name: Value;
+  value: ValueObject;
+  properties: ValueObject | undefined;
+  frontend: FrontendNode | undefined;
+  frontendRef: Value | undefined;
+  pools: PoolNode[];
+  protocol: Value | undefined;
+  frontendPort: Value | undefined;
+  backendPort: Value | undefined;
+  /** false when off (also when absent), true when on, Unknown when it cannot be told. */
+  floatingIp: boolean | Unknown;
+  probe: ProbeNode | undefined;
+}
+
+export interface NatRuleNode {
+  lb: LoadBalancerNode;
+  name: Value;
+  value: ValueObject;
+  frontend: FrontendNode | undefined;
+  frontendPort: Value | undefined;
+  backendPort: Value | undefined;
+  protocol: Value | undefined;
+  floatingIp: boolean | Unknown;
+}
+
+export interface ProbeNode {
+  lb: LoadBalancerNode;
+  key: string | undefined;
+  name: Value;
+  value: ValueObject;
+  protocol: Value | undefined;
+  port: Value | undefined;
+}
+
+export type MemberKind = 'nic' | 'vm-nic-config' | 'scale-set' | 'ip-address';
+
+export interface MemberNode {
+  kind: MemberKind;
+  /** The NIC, VM or scale set resource (absent for an IP-based pool entry). */
+  resource: EvaluatedResource | undefined;
+  /** The VM a NIC is attached to, when the templates attach it. */
+  vm: EvaluatedResource | undefined;
+  /** The name a user knows it by: VM, scale set, NIC or IP address. */
+  displayName: string;
+  ipConfigName: Value | undefined;
+  /** The ipConfiguration's `primary` flag when written. */
+  ipConfigPrimary: boolean | undefined;
+  privateIp: Value | undefined;
+  subnetId: Value | undefined;
+  /** How many backend instances this member stands for (1, or a scale set's capacity). */
+  instances: number | Unknown;
+  /** The object that puts the member in the pool (`{ "id": ... }`), for locations. */
+  reference: ValueObject;
+  /** The member's ipConfiguration object, when there is one. */
+  ipConfig: ValueObject | undefined;
+}
+
+export interface NetworkGraph {
+  loadBalancers: LoadBalancerNode[];
+  /** Pools by key, including pools declared as child resources of load balancers not in view. */
+  pools: Map<string, PoolNode>;
+  /** Pool references from members that match no known pool (kept for cross-file resolution). */
+  unresolved: { member: MemberNode; poolRef: Value }[];
+}

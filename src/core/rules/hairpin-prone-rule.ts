@@ -1,0 +1,205 @@
+/**
+ * hairpin-prone-rule: a load-balancing rule on an internal frontend, with floating IP off, whose
+ * pool has at least one member. A member that calls the frontend is hashed back to itself with
+ * probability 1/N; the ILB rewrites the destination but not the source, so that flow fails.
+ */
+import { display, Unknown, type Value } from '../evaluate/value';
+import { propertySpan, spanOf } from '../evaluate/origin';
+import type { MemberNode, NetworkGraph, PoolNode, RuleNode } from '../graph/model';
+import { readInt } from '../graph/build';
+import type { SourceSpan } from '../source';
+import type { Finding, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
+
+const ID = 'hairpin-prone-rule';
+/** Related locations listed per finding before the rest are summarised. */
+const MAX_RELATED_MEMBERS = 25;
+
+export const hairpinProneRule: Rule = {
+  id: ID,
+  title: 'Internal load balancer rule is hairpin-prone',
+  defaultSeverity: 'warning',
+  docsPath: `docs/rules/${ID}.md`,
+  check(graph: NetworkGraph, context: RuleContext): Finding[] {
+    const findings: Finding[] = [];
+    for (const lb of graph.loadBalancers) {
+      if (lb.sku === 'gateway') continue;
+      for (const rule of lb.rules) {
+        const f = checkRule(rule, context);
+        if (f) findings.push(f);
+      }
+    }
+    return findings;
+  },
+};
+
+function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
+  const fe = rule.frontend;
+  if (!fe || fe.internal !== true) return undefined;
+  if (rule.floatingIp !== false) return undefined;
+  const members = uniqueMembers(rule.pools);
+  if (members.length === 0) return undefined;
+
+  let known = 0;
+  let unknownCount: Unknown | undefined;
+  for (const m of members) {
+    if (m.instances instanceof Unknown) unknownCount ??= m.instances;
+    else known += Math.max(0, m.instances);
+  }
+  const total = unknownCount ? null : known;
+  const protocol = typeof rule.protocol === 'string' ? rule.protocol : null;
+  const fePort = readInt(rule.frontendPort);
+  const frontendPort = typeof fePort === 'number' ? fePort : null;
+  const haPorts = protocol?.toLowerCase() === 'all' && frontendPort === 0;
+  const frontendIp = typeof fe.privateIp === 'string' && fe.privateIp !== '' ? fe.privateIp : null;
+  const facts: HairpinFacts = {
+    loadBalancer: display(rule.lb.name),
+    lbRule: display(rule.name),
+    frontendIp,
+    frontendName: display(fe.name),
+    frontendPort,
+    protocol,
+    haPorts,
+    members: total,
+    membersKnown: known,
+    failureChance: total && total > 0 ? 1 / total : null,
+  };
+  if (context.parameterSource !== undefined) facts.parameterSource = context.parameterSource;
+
+  return {
+    ruleId: ID,
+    severity: hairpinProneRule.defaultSeverity,
+    message: message(facts, members, fe.allocation, unknownCount, rule),
+    span: findingSpan(rule),
+    related: related(rule, members),
+    facts,
+  };
+}
+
+/** One entry per member; a scale set in two of the rule's pools counts once. */
+function uniqueMembers(pools: PoolNode[]): MemberNode[] {
+  const out: MemberNode[] = [];
+  const seen = new Set<string>();
+  for (const pool of pools) {
+    for (const m of pool.members) {
+      const key = memberIdentity(m);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+let anonymous = 0;
+const identities = new WeakMap<object, string>();
+function memberIdentity(m: MemberNode): string {
+  if (m.kind === 'ip-address') return `ip:${display(m.privateIp)}`;
+  const target = m.resource ?? m.reference;
+  let id = identities.get(target);
+  if (!id) identities.set(target, (id = `r${++anonymous}`));
+  return `${id}:${display(m.ipConfigName ?? null)}`;
+}
+
+/** On `enableFloatingIP`'s value when written, else on the rule's name. */
+function findingSpan(rule: RuleNode): SourceSpan {
+  return (
+    (rule.properties && propertySpan(rule.properties, 'enableFloatingIP')) ??
+    propertySpan(rule.value, 'name') ??
+    spanOf(rule.value) ??
+    rule.lb.resource.span
+  );
+}
+
+function describeFrontend(f: HairpinFacts, allocation: string | undefined): string {
+  const ip = f.frontendIp ?? (allocation === 'dynamic' || allocation === undefined ? `'${f.frontendName}' (dynamic private IP)` : `'${f.frontendName}'`);
+  if (f.haPorts) return `${ip}, all ports (HA ports)`;
+  const port = f.frontendPort === null ? 'port unknown' : String(f.frontendPort);
+  return `${ip}:${port}${f.protocol ? ` ${f.protocol}` : ''}`;
+}
+
+function describeMember(m: MemberNode): string {
+  switch (m.kind) {
+    case 'nic':
+      return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it in these templates)`;
+    case 'vm-nic-config':
+      return `VM ${m.displayName}`;
+    case 'scale-set':
+      return `scale set ${m.displayName} (${m.instances instanceof Unknown ? 'capacity unknown' : `capacity ${m.instances}`})`;
+    case 'ip-address':
+      return m.vm ? `VM ${m.displayName} by IP ${display(m.privateIp)}` : `IP ${display(m.privateIp)}`;
+  }
+}
+
+function leaf(v: Value): Value {
+  return typeof v === 'string' ? (v.split('/').pop() as string) : v;
+}
+
+function chance(f: HairpinFacts, unknownCount: Unknown | undefined): string {
+  if (f.members === null) {
+    return `with N members, 1 in N connections fail (the count is not known: ${unknownCount?.reason ?? 'unknown'})`;
+  }
+  if (f.members <= 1) {
+    return f.members === 1
+      ? 'every connection fails'
+      : 'there are 0 instances now; once it scales out to one, every connection fails';
+  }
+  const pct = Math.round(10000 / f.members) / 100;
+  return `1 in ${f.members} connections fail (${pct}%)`;
+}
+
+function summarise(members: MemberNode[]): string {
+  const names = members.map(describeMember);
+  // Copy loops produce many alike members: group the ones that read the same.
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  const parts = [...counts].map(([n, c]) => (c > 1 ? `${n} x${c}` : n));
+  if (parts.length > 6) return `${parts.slice(0, 5).join(', ')} and ${parts.length - 5} more`;
+  return parts.join(', ');
+}
+
+function message(f: HairpinFacts, members: MemberNode[], allocation: string | undefined, unknownCount: Unknown | undefined, rule: RuleNode): string {
+  const count =
+    f.members === null
+      ? `at least ${f.membersKnown} member${f.membersKnown === 1 ? '' : 's'}`
+      : `${f.members} member${f.members === 1 ? '' : 's'}`;
+  const pools = rule.pools.map((p) => display(p.name)).join(', ');
+  const source = f.parameterSource ? ` [with ${f.parameterSource}]` : '';
+  return (
+    `Hairpin-prone: internal load balancer ${f.loadBalancer}, rule ${f.lbRule}: frontend ${describeFrontend(f, allocation)} ` +
+    `sends to pool ${pools} with ${count} (${summarise(members)}). ` +
+    `A member that calls this frontend is mapped back to itself and times out: ${chance(f, unknownCount)}. ` +
+    `The load balancer rewrites the destination but not the source. ` +
+    `Enable floating IP with the VIP on the members' loopback, add a secondary NIC, or put a proxy tier in front.${source}`
+  );
+}
+
+function related(rule: RuleNode, members: MemberNode[]): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
+  const fe = rule.frontend;
+  const feSpan = fe && spanOf(fe.value);
+  if (fe && feSpan) out.push({ span: feSpan, message: `frontend ${display(fe.name)}${typeof fe.privateIp === 'string' ? ` (${fe.privateIp})` : ''}` });
+  for (const pool of rule.pools) {
+    const s = spanOf(pool.value);
+    if (s) out.push({ span: s, message: `backend pool ${display(pool.name)}` });
+  }
+  // Members written once in a copy loop share one place: list it once, with every name.
+  const bySpan = new Map<string, { span: SourceSpan; names: string[] }>();
+  for (const m of members) {
+    const s = propertySpan(m.reference, 'id') ?? spanOf(m.reference);
+    if (!s) continue;
+    const key = `${s.file}#${s.start}`;
+    let entry = bySpan.get(key);
+    if (!entry) bySpan.set(key, (entry = { span: s, names: [] }));
+    entry.names.push(describeMember(m));
+  }
+  let listed = 0;
+  for (const { span, names } of bySpan.values()) {
+    if (listed++ >= MAX_RELATED_MEMBERS) {
+      out.push({ span, message: `and ${bySpan.size - MAX_RELATED_MEMBERS} more member places` });
+      break;
+    }
+    const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+    out.push({ span, message: `member: ${shown}` });
+  }
+  return out;
+}

@@ -1,0 +1,9 @@
+import { hairpinProneRule } from './hairpin-prone-rule';
+import type { Rule } from './types';
+
+/** Every rule the product has. The meta-test checks each has a docs page and fixtures. */
+export const RULES: readonly Rule[] = [hairpinProneRule];
+
+export function ruleById(id: string): Rule | undefined {
+  return RULES.find((r) => r.id === id);
+}

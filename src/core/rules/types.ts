@@ -1,0 +1,61 @@
+import type { NetworkGraph } from '../graph/model';
+import type { SourceSpan } from '../source';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface RelatedLocation {
+  span: SourceSpan;
+  message: string;
+}
+
+/** What a hairpin finding states, for machines (CLI JSON, SARIF properties, fixes, the preview). */
+export interface HairpinFacts {
+  loadBalancer: string;
+  lbRule: string;
+  /** The frontend's private IP when the template fixes it; null when it is dynamic or unknown. */
+  frontendIp: string | null;
+  frontendName: string;
+  /** Frontend port; 0 with protocol All is an HA ports rule. */
+  frontendPort: number | null;
+  protocol: string | null;
+  haPorts: boolean;
+  /** Backend instances behind the rule; null when some count is unknown. */
+  members: number | null;
+  /** Instances known for sure (a lower bound when `members` is null). */
+  membersKnown: number;
+  /** Chance that one connection from a member to the frontend fails (1/N); null when N is unknown. */
+  failureChance: number | null;
+  /** Where parameter values came from (a parameter file), when not the defaults. */
+  parameterSource?: string;
+}
+
+/** A finding is plain data: adapters turn it into diagnostics, SARIF results or text. */
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  span: SourceSpan;
+  related: RelatedLocation[];
+  facts: HairpinFacts;
+}
+
+export interface RuleContext {
+  /** Label of the parameter source the graph was evaluated with, if any. */
+  parameterSource?: string;
+}
+
+export interface Rule {
+  id: string;
+  title: string;
+  defaultSeverity: Severity;
+  /** Path of the docs page in the repository, e.g. `docs/rules/hairpin-prone-rule.md`. */
+  docsPath: string;
+  check(graph: NetworkGraph, context: RuleContext): Finding[];
+}
+
+/** Where the product's documentation is published. */
+export const PROJECT_HOME = 'https://github.com/ilb-hairpin/ilb-hairpin';
+
+export function docsUrl(rule: Pick<Rule, 'docsPath'>): string {
+  return `${PROJECT_HOME}/blob/main/${rule.docsPath}`;
+}

@@ -1,0 +1,75 @@
+/** Source files, offsets and the locations findings point at. Offsets are UTF-16 code units. */
+
+export interface Position {
+  /** 0-based line. */
+  line: number;
+  /** 0-based UTF-16 column. */
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** A span in a file by offsets; adapters turn it into line/character ranges. */
+export interface SourceSpan {
+  file: string;
+  start: number;
+  end: number;
+}
+
+export class SourceFile {
+  private lineStarts: number[] | undefined;
+  constructor(
+    /** Absolute path with `/` separators (or a URI-like key); the identity of the file. */
+    readonly path: string,
+    readonly text: string,
+  ) {}
+
+  private starts(): number[] {
+    if (!this.lineStarts) {
+      const starts = [0];
+      const t = this.text;
+      for (let i = 0; i < t.length; i++) {
+        const c = t.charCodeAt(i);
+        if (c === 13 /* \r */) {
+          if (t.charCodeAt(i + 1) === 10) i++;
+          starts.push(i + 1);
+        } else if (c === 10) {
+          starts.push(i + 1);
+        }
+      }
+      this.lineStarts = starts;
+    }
+    return this.lineStarts;
+  }
+
+  positionAt(offset: number): Position {
+    const starts = this.starts();
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - (starts[lo] as number) };
+  }
+
+  offsetAt(pos: Position): number {
+    const starts = this.starts();
+    if (pos.line >= starts.length) return this.text.length;
+    return Math.min(this.text.length, (starts[Math.max(0, pos.line)] as number) + Math.max(0, pos.character));
+  }
+
+  rangeOf(span: { start: number; end: number }): Range {
+    return { start: this.positionAt(span.start), end: this.positionAt(span.end) };
+  }
+}
+
+/** Normalises a file-system path to the `/`-separated form used as a file's identity. */
+export function normalizePath(p: string): string {
+  return p.replace(/\\/g, '/');
+}
