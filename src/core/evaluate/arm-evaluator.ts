@@ -287,6 +287,18 @@ class ArmEvaluator {
     return Math.floor(count);
   }
 
+  /** A resource's declaration, evaluated in the copy loop it was declared in. */
+  private evalBody(node: JsonNode, copyStack: CopyFrame[]): ValueObject {
+    const saved = this.copyStack;
+    this.copyStack = copyStack;
+    try {
+      const v = this.guarded(node, () => this.evalNode(node, RESOURCE_SKIP_KEYS));
+      return isObject(v) ? v : {};
+    } finally {
+      this.copyStack = saved;
+    }
+  }
+
   private withCopy<T>(frame: CopyFrame, f: () => T): T {
     this.copyStack.push(frame);
     try {
@@ -335,7 +347,7 @@ class ArmEvaluator {
         const obj = this.evalExpr(e.object, at);
         const idx = this.evalExpr(e.index, at);
         const unknown = firstUnknown([obj, idx]);
-        if (unknown) return unknown;
+        if (unknown) return symbolicCall('index', [obj, idx], unknown) ?? unknown;
         if (Array.isArray(obj) && typeof idx === 'number') {
           const v = obj[idx];
           return v === undefined ? new Unknown(`index ${idx} is outside an array of ${obj.length}`) : v;
@@ -418,8 +430,10 @@ class ArmEvaluator {
     if (name.startsWith('list')) return new Unknown(`${e.name}() reads secrets or keys at deployment; not known here`);
     const user = this.functions.get(name);
     if (user) return this.userFunction(user, args(), at);
-    const result = callPure(name, args());
+    const vals = args();
+    const result = callPure(name, vals);
     if (result === undefined) return new Unknown(`the function '${e.name}' is not evaluated by ilb-hairpin`);
+    if (result instanceof Unknown) return symbolicCall(name, vals, result) ?? result;
     return this.checkSize(result);
   }
 
@@ -715,7 +729,6 @@ class ArmEvaluator {
       if (nameSegments < segments) name = joinParts([parent.name, '/', name]);
     }
     const snapshot = [...this.copyStack];
-    const self = this;
     let body: ValueObject | undefined;
     const resource: EvaluatedResource = {
       file: this.file,
@@ -725,19 +738,7 @@ class ArmEvaluator {
       id: buildResourceId('resourceGroup', [type, ...splitName(name)]),
       condition: condition as true | Unknown,
       existing: child(node, 'existing')?.value === true,
-      body(): ValueObject {
-        if (!body) {
-          const saved = self.copyStack;
-          self.copyStack = snapshot;
-          try {
-            const v = self.guarded(node, () => self.evalNode(node, RESOURCE_SKIP_KEYS));
-            body = isObject(v) ? v : {};
-          } finally {
-            self.copyStack = saved;
-          }
-        }
-        return body;
-      },
+      body: () => (body ??= this.evalBody(node, snapshot)),
     };
     if (symbolicName !== undefined) resource.symbolicName = symbolicName;
     if (parent) resource.parent = parent;
@@ -776,4 +777,35 @@ function symbolicFormat(vals: Value[]): Value | undefined {
   }
   parts.push(fmt.slice(last));
   return symbolicConcat(parts);
+}
+
+/**
+ * A function of fixed-but-unknown values is itself fixed: `uniqueString(resourceGroup().id)` is
+ * the same wherever it is written. Such a call gets a symbol built from its arguments' symbols,
+ * so names and IDs built from it still match. Undefined when an argument is a plain Unknown.
+ */
+function symbolicCall(name: string, args: Value[], result: Unknown): Unknown | undefined {
+  let symbolic = false;
+  const canonical = (v: Value): string | undefined => {
+    if (v instanceof Unknown) {
+      if (v.symbol === undefined) return undefined;
+      symbolic = true;
+      return v.symbol.includes('{') ? v.symbol : `{${v.symbol}}`;
+    }
+    if (Array.isArray(v)) {
+      const parts = v.map(canonical);
+      return parts.some((x) => x === undefined) ? undefined : `[${parts.join(',')}]`;
+    }
+    if (v !== null && typeof v === 'object') {
+      const parts = Object.keys(v).map((k) => {
+        const c = canonical(v[k] as Value);
+        return c === undefined ? undefined : `${JSON.stringify(k)}:${c}`;
+      });
+      return parts.some((x) => x === undefined) ? undefined : `{${parts.join(',')}}`;
+    }
+    return JSON.stringify(v);
+  };
+  const parts = args.map(canonical);
+  if (!symbolic || parts.some((x) => x === undefined)) return undefined;
+  return new Unknown(result.reason, undefined, `{${name}(${parts.join(',')})}`);
 }

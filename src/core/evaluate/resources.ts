@@ -97,7 +97,7 @@ export function joinParts(parts: Value[]): Value {
 
 type IdScope = 'resourceGroup' | 'subscription' | 'tenant' | 'extension' | 'managementGroup';
 
-const TYPE_PATTERN = /^[^/\s]+\.[^/\s]+(\/[^/\s]+)+$/;
+const TYPE_PATTERN = /^[^/\s]+\.[^/\s]+(\/[^/\s]+)+\/?$/;
 
 /**
  * resourceId() and its relatives, with every arity: the first argument that looks like a
@@ -115,7 +115,7 @@ export function buildResourceId(scope: IdScope, args: Value[]): Value {
     if (a instanceof Unknown && i >= first + 2) return new Unknown('the resource type of resourceId() is not known');
   }
   if (typeIndex < 0) return new Unknown('resourceId() needs a resource type such as Microsoft.Network/loadBalancers');
-  const type = args[typeIndex] as string;
+  const type = (args[typeIndex] as string).replace(/\/+$/, '');
   const names = args.slice(typeIndex + 1);
   const [namespace, ...types] = type.split('/');
   if (names.length !== types.length) {

@@ -36,16 +36,8 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
   const fe = rule.frontend;
   if (!fe || fe.internal !== true) return undefined;
   if (rule.floatingIp !== false) return undefined;
-  const members = uniqueMembers(rule.pools);
+  const { members, known, total, unknownCount } = ruleMembers(rule);
   if (members.length === 0) return undefined;
-
-  let known = 0;
-  let unknownCount: Unknown | undefined;
-  for (const m of members) {
-    if (m.instances instanceof Unknown) unknownCount ??= m.instances;
-    else known += Math.max(0, m.instances);
-  }
-  const total = unknownCount ? null : known;
   const protocol = typeof rule.protocol === 'string' ? rule.protocol : null;
   const fePort = readInt(rule.frontendPort);
   const frontendPort = typeof fePort === 'number' ? fePort : null;
@@ -73,6 +65,27 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
     related: related(rule, members),
     facts,
   };
+}
+
+export interface RuleMembers {
+  members: MemberNode[];
+  /** Instances known for sure. */
+  known: number;
+  /** All instances; null when a count is unknown. */
+  total: number | null;
+  unknownCount: Unknown | undefined;
+}
+
+/** The members behind a rule's pools and how many instances they stand for. */
+export function ruleMembers(rule: RuleNode): RuleMembers {
+  const members = uniqueMembers(rule.pools);
+  let known = 0;
+  let unknownCount: Unknown | undefined;
+  for (const m of members) {
+    if (m.instances instanceof Unknown) unknownCount ??= m.instances;
+    else known += Math.max(0, m.instances);
+  }
+  return { members, known, total: unknownCount ? null : known, unknownCount };
 }
 
 /** One entry per member; a scale set in two of the rule's pools counts once. */

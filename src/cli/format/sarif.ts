@@ -1,0 +1,89 @@
+import type { ReportLocation, ScanReport } from '../../core/report';
+import { RULES } from '../../core/rules';
+import { PROJECT_HOME, docsUrl, type Severity } from '../../core/rules/types';
+
+type SarifLevel = 'error' | 'warning' | 'note';
+
+function level(s: Severity): SarifLevel {
+  return s === 'info' ? 'note' : s;
+}
+
+function physical(l: ReportLocation): object {
+  // SARIF lines and columns are 1-based; columns count UTF-16 code units (the default columnKind).
+  return {
+    artifactLocation: { uri: encodeURI(l.file), uriBaseId: '%SRCROOT%' },
+    region: {
+      startLine: l.range.start.line + 1,
+      startColumn: l.range.start.character + 1,
+      endLine: l.range.end.line + 1,
+      endColumn: l.range.end.character + 1,
+    },
+  };
+}
+
+/** SARIF 2.1.0 with rule metadata and help URIs; parse errors become tool notifications. */
+export function formatSarif(report: ScanReport): string {
+  const rules = RULES.map((r) => ({
+    id: r.id,
+    name: r.id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
+    shortDescription: { text: r.title },
+    fullDescription: {
+      text: 'A load-balancing rule on an internal frontend with floating IP off sends to a pool with members; a member calling the frontend is mapped back to itself with chance 1/N and the flow fails.',
+    },
+    helpUri: docsUrl(r),
+    help: { text: `See ${docsUrl(r)}` },
+    defaultConfiguration: { level: level(r.defaultSeverity) },
+  }));
+  const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: report.tool.name,
+            version: report.tool.version,
+            semanticVersion: report.tool.version,
+            informationUri: PROJECT_HOME,
+            rules,
+          },
+        },
+        originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The folder the scan ran in.' } } },
+        invocations: [
+          {
+            executionSuccessful: report.readErrors.length === 0,
+            toolExecutionNotifications: [
+              ...report.parseErrors.map((e) => ({
+                level: 'error',
+                message: { text: e.message },
+                locations: [{ physicalLocation: physical(e) }],
+              })),
+              ...report.readErrors.map((e) => ({
+                level: 'error',
+                message: { text: `${e.file}: ${e.message}` },
+              })),
+            ],
+          },
+        ],
+        results: report.findings.map((f) => ({
+          ruleId: f.ruleId,
+          ruleIndex: ruleIndex.get(f.ruleId) ?? -1,
+          level: level(f.severity),
+          message: { text: f.message },
+          locations: [{ physicalLocation: physical(f) }],
+          relatedLocations: f.related.map((r, i) => ({ id: i + 1, message: { text: r.message }, physicalLocation: physical(r) })),
+          partialFingerprints: { 'ilbHairpinRule/v1': `${f.file}|${f.loadBalancer}|${f.lbRule}` },
+          properties: {
+            loadBalancer: f.loadBalancer,
+            lbRule: f.lbRule,
+            frontendIp: f.frontendIp,
+            members: f.members,
+            failureChance: f.failureChance,
+          },
+        })),
+      },
+    ],
+  };
+  return JSON.stringify(sarif, null, 2) + '\n';
+}
