@@ -1,0 +1,91 @@
+/**
+ * Keeps rules, their docs pages, their fixtures and the manifest in step.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RULES } from '../../src/core/rules';
+import { docsUrl } from '../../src/core/rules/types';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const read = (p: string): string => fs.readFileSync(path.join(ROOT, p), 'utf8');
+
+function filesUnder(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs, { withFileTypes: true }).flatMap((e) => {
+    const rel = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(rel) : [rel];
+  });
+}
+
+describe('rules, docs and fixtures stay in step', () => {
+  it('every rule has a docs page at docs/rules/<id>.md that names it, and a docs URL to it', () => {
+    assert.ok(RULES.length > 0);
+    for (const rule of RULES) {
+      assert.equal(rule.docsPath, `docs/rules/${rule.id}.md`);
+      const page = read(rule.docsPath);
+      assert.match(page, new RegExp(`^# ${rule.id}$`, 'm'), `${rule.docsPath} starts with the rule id`);
+      assert.ok(docsUrl(rule).endsWith(`/${rule.docsPath}`));
+      assert.match(docsUrl(rule), /^https:\/\//);
+    }
+  });
+
+  it('every docs page belongs to a rule', () => {
+    const ids = new Set(RULES.map((r) => r.id));
+    for (const f of filesUnder('docs/rules')) {
+      assert.ok(ids.has(path.basename(f, '.md')), `${f} has no rule`);
+    }
+  });
+
+  it('every rule has fixtures that expect it and fixtures that do not', () => {
+    const fixtures = filesUnder('test/fixtures/arm').map((f) => read(f));
+    for (const rule of RULES) {
+      const expecting = fixtures.filter((t) => t.includes(`expect ${rule.id}`));
+      assert.ok(expecting.length >= 3, `${rule.id} has at least three fixtures with findings`);
+      assert.ok(fixtures.length - expecting.length >= 3, `${rule.id} has at least three clean fixtures`);
+    }
+  });
+});
+
+describe('the extension manifest', () => {
+  const pkg = JSON.parse(read('package.json'));
+
+  it('points at files the build produces and the VSIX keeps', () => {
+    const ignore = read('.vscodeignore');
+    for (const p of [pkg.main, pkg.bin['ilb-hairpin']]) {
+      const rel = path.normalize(p);
+      assert.ok(fs.existsSync(path.join(ROOT, rel)), `${p} exists (npm run build)`);
+      assert.ok(ignore.includes(`!${rel}`), `.vscodeignore keeps ${rel}`);
+    }
+  });
+
+  it('targets the VS Code the types describe', () => {
+    assert.equal(pkg.engines.vscode, '^1.100.0');
+    const typesVersion: string = JSON.parse(read('node_modules/@types/vscode/package.json')).version;
+    assert.match(typesVersion, /^1\.100\./);
+  });
+
+  it('activates only where templates can be, and declares untrusted-workspace support', () => {
+    const events: string[] = pkg.activationEvents;
+    for (const e of ['onLanguage:json', 'onLanguage:jsonc', 'onLanguage:arm-template', 'onLanguage:bicep']) assert.ok(events.includes(e), e);
+    assert.ok(events.some((e) => e.startsWith('workspaceContains:')));
+    assert.ok(!events.includes('*'));
+    assert.equal(typeof pkg.capabilities.untrustedWorkspaces.supported, 'boolean');
+  });
+
+  it('contributes commands with titles and a category, and each is registered by the extension', () => {
+    const source = read('src/extension/extension.ts');
+    for (const c of pkg.contributes.commands as { command: string; title: string; category: string }[]) {
+      assert.ok(c.title && c.category, c.command);
+      assert.ok(source.includes(`'${c.command}'`), `${c.command} is registered in src/extension/extension.ts`);
+    }
+  });
+
+  it('documents every setting it reads', () => {
+    const props = Object.keys(pkg.contributes.configuration.properties);
+    const code = filesUnder('src/extension').map((f) => read(f)).join('\n');
+    for (const m of code.matchAll(/get<[^>]+>\('([A-Za-z]+)'/g)) assert.ok(props.includes(`ilbHairpin.${m[1]}`), `ilbHairpin.${m[1]}`);
+  });
+});
