@@ -3,6 +3,7 @@
  * (NIC ipConfigurations, VM-managed NIC configurations, scale set profiles) and matched to pools
  * by resource ID, case-insensitively; IP-based pools list addresses on the pool itself.
  */
+import type { FrontendIPConfiguration, LoadBalancer, LoadBalancingRule, NetworkInterfaceIPConfiguration } from '@azure/arm-network';
 import type { EvaluatedResource } from '../evaluate/resources';
 import { idKey, joinParts } from '../evaluate/resources';
 import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
@@ -16,6 +17,15 @@ import type {
   ProbeNode,
   RuleNode,
 } from './model';
+
+/**
+ * Property names as Azure's network model spells them (the SDK flattens `properties`), so that a
+ * misspelt key is a compile error rather than a silently missed member.
+ */
+const lbKey = (k: keyof LoadBalancer & string): string => k;
+const ruleKey = (k: keyof LoadBalancingRule & string): string => k;
+const ipConfigKey = (k: keyof NetworkInterfaceIPConfiguration & string): string => k;
+const frontendKey = (k: keyof FrontendIPConfiguration & string): string => k;
 
 const T_LB = 'microsoft.network/loadbalancers';
 const T_POOL = 'microsoft.network/loadbalancers/backendaddresspools';
@@ -146,7 +156,7 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   ): void => {
     for (const ipc of ipConfigs) {
       const p = props(ipc);
-      for (const poolRef of objectsOf(getProp(p, 'loadBalancerBackendAddressPools'))) {
+      for (const poolRef of objectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) {
         const primary = readBool(getProp(p, 'primary'), false);
         addMember(poolRef, {
           kind,
@@ -155,8 +165,8 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
           displayName: nameOf,
           ipConfigName: getProp(ipc, 'name'),
           ipConfigPrimary: getProp(p, 'primary') === undefined ? undefined : primary === true,
-          privateIp: getProp(p, 'privateIPAddress'),
-          subnetId: refId(getProp(p, 'subnet')),
+          privateIp: getProp(p, ipConfigKey('privateIPAddress')),
+          subnetId: refId(getProp(p, ipConfigKey('subnet'))),
           instances,
           ipConfig: ipc,
         });
@@ -235,14 +245,14 @@ function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalanc
     natRules: [],
     probes: [],
   };
-  for (const fe of objectsOf(getProp(p, 'frontendIPConfigurations'))) lb.frontends.push(frontendNode(lb, fe));
-  for (const pv of objectsOf(getProp(p, 'backendAddressPools'))) {
+  for (const fe of objectsOf(getProp(p, lbKey('frontendIPConfigurations')))) lb.frontends.push(frontendNode(lb, fe));
+  for (const pv of objectsOf(getProp(p, lbKey('backendAddressPools')))) {
     const key = childKey(r.id, 'backendAddressPools', getProp(pv, 'name'));
     const pool: PoolNode = { lb, key, name: getProp(pv, 'name') ?? null, value: pv, alsoDeclared: [], members: [] };
     lb.pools.push(pool);
     if (key && !graph.pools.has(key)) graph.pools.set(key, pool);
   }
-  for (const pv of objectsOf(getProp(p, 'probes'))) {
+  for (const pv of objectsOf(getProp(p, lbKey('probes')))) {
     const pp = props(pv);
     lb.probes.push({
       lb,
@@ -260,10 +270,10 @@ function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalanc
     // only if the reference is missing entirely (ARM requires it, so that is a broken template).
     return undefined;
   };
-  for (const rv of objectsOf(getProp(p, 'loadBalancingRules'))) {
+  for (const rv of objectsOf(getProp(p, lbKey('loadBalancingRules')))) {
     const rp = props(rv);
-    const frontendRef = getProp(rp, 'frontendIPConfiguration');
-    const probeKey = idKey(refId(getProp(rp, 'probe')));
+    const frontendRef = getProp(rp, ruleKey('frontendIPConfiguration'));
+    const probeKey = idKey(refId(getProp(rp, ruleKey('probe'))));
     lb.rules.push({
       lb,
       name: getProp(rv, 'name') ?? null,
@@ -272,14 +282,14 @@ function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalanc
       frontend: frontendFor(frontendRef),
       frontendRef: refId(frontendRef),
       pools: [],
-      protocol: getProp(rp, 'protocol'),
-      frontendPort: getProp(rp, 'frontendPort'),
-      backendPort: getProp(rp, 'backendPort'),
-      floatingIp: readBool(getProp(rp, 'enableFloatingIP'), false),
+      protocol: getProp(rp, ruleKey('protocol')),
+      frontendPort: getProp(rp, ruleKey('frontendPort')),
+      backendPort: getProp(rp, ruleKey('backendPort')),
+      floatingIp: readBool(getProp(rp, ruleKey('enableFloatingIP')), false),
       probe: probeKey ? lb.probes.find((x: ProbeNode) => x.key === probeKey) : undefined,
     });
   }
-  for (const nv of objectsOf(getProp(p, 'inboundNatRules'))) {
+  for (const nv of objectsOf(getProp(p, lbKey('inboundNatRules')))) {
     const np = props(nv);
     lb.natRules.push({
       lb,
@@ -318,22 +328,22 @@ function frontendNode(lb: LoadBalancerNode, fe: ValueObject): FrontendNode {
     const v = getProp(p, k);
     return v !== undefined && v !== null;
   };
-  node.privateIp = getProp(p, 'privateIPAddress');
-  node.allocation = lowerString(getProp(p, 'privateIPAllocationMethod'));
-  node.subnetId = refId(getProp(p, 'subnet'));
-  node.ipVersion = lowerString(getProp(p, 'privateIPAddressVersion'));
-  if (present('publicIPAddress') || present('publicIPPrefix')) node.internal = false;
-  else if (present('subnet') || present('privateIPAddress')) node.internal = true;
-  else if (present('gatewayLoadBalancer')) node.internal = false;
+  node.privateIp = getProp(p, frontendKey('privateIPAddress'));
+  node.allocation = lowerString(getProp(p, frontendKey('privateIPAllocationMethod')));
+  node.subnetId = refId(getProp(p, frontendKey('subnet')));
+  node.ipVersion = lowerString(getProp(p, frontendKey('privateIPAddressVersion')));
+  if (present(frontendKey('publicIPAddress')) || present(frontendKey('publicIPPrefix'))) node.internal = false;
+  else if (present(frontendKey('subnet')) || present(frontendKey('privateIPAddress'))) node.internal = true;
+  else if (present(frontendKey('gatewayLoadBalancer'))) node.internal = false;
   else node.internal = new Unknown('the frontend names neither a subnet nor a public IP');
   return node;
 }
 
 function linkRulePools(rule: RuleNode, graph: NetworkGraph): void {
   const refs: Value[] = [];
-  const single = getProp(rule.properties, 'backendAddressPool');
+  const single = getProp(rule.properties, ruleKey('backendAddressPool'));
   if (single !== undefined && single !== null) refs.push(refId(single) ?? null);
-  for (const r of arrayOf(getProp(rule.properties, 'backendAddressPools'))) refs.push(refId(r) ?? null);
+  for (const r of arrayOf(getProp(rule.properties, ruleKey('backendAddressPools')))) refs.push(refId(r) ?? null);
   const seen = new Set<PoolNode>();
   for (const ref of refs) {
     const key = idKey(ref);
