@@ -49,6 +49,8 @@ export interface TemplateEvaluation {
 }
 
 const MAX_STRING = 1_000_000;
+/** Nesting of values and calls; deeper is not evaluated (keeps the stack safe). */
+const MAX_NESTING = 400;
 const MAX_ARRAY = 100_000;
 const DEFAULT_BUDGET = 2_000_000;
 
@@ -97,6 +99,8 @@ class ArmEvaluator {
   private fnStack: FunctionFrame[] = [];
   private lambdaStack: Map<string, Value>[] = [];
   private steps = 0;
+  /** Current nesting of JSON values and function calls being evaluated. */
+  private depth = 0;
   private readonly budget: number;
   private budgetReported = false;
   private readonly reported = new Set<string>();
@@ -187,6 +191,19 @@ class ArmEvaluator {
   /** Evaluates a JSON value node: literals as they are, `[...]` strings as expressions. */
   evalNode(node: JsonNode, skipKeys?: ReadonlySet<string>): Value {
     this.tick();
+    if (this.depth >= MAX_NESTING) {
+      this.problem(this.span(node), `Values nested more than ${MAX_NESTING} levels deep are not evaluated.`);
+      return new Unknown(`nested more than ${MAX_NESTING} levels deep`);
+    }
+    this.depth++;
+    try {
+      return this.evalNodeInner(node, skipKeys);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private evalNodeInner(node: JsonNode, skipKeys?: ReadonlySet<string>): Value {
     switch (node.type) {
       case 'string':
         return this.evalString(node);
@@ -409,7 +426,7 @@ class ArmEvaluator {
           const symbolic = name === 'concat' ? symbolicConcat(vals) : symbolicFormat(vals);
           if (symbolic !== undefined) return symbolic;
         }
-        return this.checkSize(callPure(name, vals) as Value);
+        return this.checkSize(callPure(name, vals) as Value, at);
       }
       case 'lambdavariables': {
         const n = args()[0];
@@ -434,13 +451,16 @@ class ArmEvaluator {
     const result = callPure(name, vals);
     if (result === undefined) return new Unknown(`the function '${e.name}' is not evaluated by ilb-hairpin`);
     if (result instanceof Unknown) return symbolicCall(name, vals, result) ?? result;
-    return this.checkSize(result);
+    return this.checkSize(result, at);
   }
 
-  private checkSize(v: Value): Value {
-    if (typeof v === 'string' && v.length > MAX_STRING) return new Unknown(`a string longer than ${MAX_STRING} characters`);
-    if (Array.isArray(v) && v.length > MAX_ARRAY) return new Unknown(`an array longer than ${MAX_ARRAY} items`);
-    return v;
+  private checkSize(v: Value, at: JsonNode): Value {
+    let what: string | undefined;
+    if (typeof v === 'string' && v.length > MAX_STRING) what = `a string longer than ${MAX_STRING.toLocaleString('en-US')} characters`;
+    else if (Array.isArray(v) && v.length > MAX_ARRAY) what = `an array longer than ${MAX_ARRAY.toLocaleString('en-US')} items`;
+    if (what === undefined) return v;
+    this.problem(this.span(at), `This expression builds ${what}; ARM would reject the template, and the value is not evaluated.`);
+    return new Unknown(what);
   }
 
   // ---------------------------------------------------------------- parameters and variables

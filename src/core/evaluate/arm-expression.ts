@@ -132,7 +132,9 @@ class Parser {
   private parseExpr(): Expr {
     if (++this.depth > MAX_DEPTH) throw new ExprSyntaxError('expression nested too deeply', this.peek().s);
     let e = this.parsePrimary();
-    for (;;) {
+    for (let links = 0; ; links++) {
+      // Each link is one level of recursion when the chain is evaluated.
+      if (links > MAX_DEPTH) throw new ExprSyntaxError('property/index chain is too long', this.peek().s);
       if (this.isPunct('.')) {
         this.next();
         const id = this.next();

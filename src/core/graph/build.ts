@@ -76,6 +76,18 @@ export function readInt(v: Value | undefined): number | Unknown | undefined {
   return new Unknown(`expected an integer, found ${display(v)}`);
 }
 
+/**
+ * How many backend instances one resource declaration stands for: `per` for each deployed copy
+ * (1 for a NIC or VM, the capacity of a scale set). Unknown when the copy count, or whether the
+ * resource is deployed at all, cannot be evaluated.
+ */
+function instancesOf(r: EvaluatedResource, per: number | Unknown): number | Unknown {
+  const what = `${r.type.split('/').pop() ?? 'resource'} ${display(leafName(r.name))}`;
+  if (r.copy && !r.copy.countKnown) return new Unknown(`the number of copies of ${what} is not known`);
+  if (r.condition instanceof Unknown) return new Unknown(`whether ${what} is deployed depends on ${r.condition.text ?? 'its condition'}`);
+  return per;
+}
+
 function lowerString(v: Value | undefined): string | undefined {
   return typeof v === 'string' ? v.toLowerCase() : undefined;
 }
@@ -178,17 +190,17 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     const key = idKey(nic.id);
     const vm = key ? vmOfNic.get(key) : undefined;
     const ipConfigs = objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'));
-    ipConfigMembers('nic', nic, ipConfigs, 1, vm, displayName(leafName(nic.name)));
+    ipConfigMembers('nic', nic, ipConfigs, instancesOf(nic, 1), vm, displayName(leafName(nic.name)));
   }
   for (const vm of byType.get(T_VM) ?? []) {
     for (const cfg of objectsOf(getPath(vm.body(), 'properties', 'networkProfile', 'networkInterfaceConfigurations'))) {
       const ipConfigs = objectsOf(getPath(cfg, 'properties', 'ipConfigurations'));
-      ipConfigMembers('vm-nic-config', vm, ipConfigs, 1, vm, displayName(leafName(vm.name)));
+      ipConfigMembers('vm-nic-config', vm, ipConfigs, instancesOf(vm, 1), vm, displayName(leafName(vm.name)));
     }
   }
   for (const ss of byType.get(T_VMSS) ?? []) {
     const capacity = readInt(getPath(ss.body(), 'sku', 'capacity'));
-    const instances = capacity === undefined ? new Unknown(`scale set ${displayName(leafName(ss.name))} has no sku.capacity`) : capacity;
+    const instances = instancesOf(ss, capacity === undefined ? new Unknown(`scale set ${displayName(leafName(ss.name))} has no sku.capacity`) : capacity);
     const cfgs = objectsOf(getPath(ss.body(), 'properties', 'virtualMachineProfile', 'networkProfile', 'networkInterfaceConfigurations'));
     for (const cfg of cfgs) {
       const ipConfigs = objectsOf(getPath(cfg, 'properties', 'ipConfigurations'));

@@ -172,9 +172,11 @@ function summarise(members: MemberNode[]): string {
 
 function message(f: HairpinFacts, members: MemberNode[], allocation: string | undefined, unknownCount: Unknown | undefined, rule: RuleNode): string {
   const count =
-    f.members === null
-      ? `at least ${f.membersKnown} member${f.membersKnown === 1 ? '' : 's'}`
-      : `${f.members} member${f.members === 1 ? '' : 's'}`;
+    f.members !== null
+      ? `${f.members} member${f.members === 1 ? '' : 's'}`
+      : f.membersKnown > 0
+        ? `at least ${f.membersKnown} member${f.membersKnown === 1 ? '' : 's'}`
+        : 'an unknown number of members';
   const pools = rule.pools.map((p) => display(p.name)).join(', ');
   const source = f.parameterSource ? ` [with ${f.parameterSource}]` : '';
   return (

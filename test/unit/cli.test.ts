@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { runCli } from '../../src/cli/main';
+import { FIXTURES_DIR, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(cwd: string, ...argv: string[]): Run {
+  let stdout = '';
+  let stderr = '';
+  const code = runCli(argv, { cwd, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+const seedText = fs.readFileSync(SEED_LAB, 'utf8');
+/** Where the seed lab's finding starts: the value of its one `enableFloatingIP`, 0-based. */
+const seedFinding = (() => {
+  const at = seedText.indexOf('"enableFloatingIP": false') + '"enableFloatingIP": '.length;
+  const before = seedText.slice(0, at).split('\n');
+  return { line: before.length - 1, character: (before[before.length - 1] as string).length };
+})();
+
+/** A template whose `$schema` says deployment template, with a comma missing after contentVersion. */
+const BROKEN = `{\n  "$schema": "${TEMPLATE_SCHEMA}",\n  "contentVersion": "1.0.0.0"\n  "resources": [\n    { "type": "Microsoft.Network/loadBalancers", "name": "lb"\n  ]\n}\n`;
+const BROKEN_LINE = 3; // 0-based line of "resources", where the comma is missing
+
+let dir = '';
+let clean = '';
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-cli-'));
+  fs.mkdirSync(path.join(dir, 'web'));
+  fs.copyFileSync(SEED_LAB, path.join(dir, 'web', 'azuredeploy.json'));
+  fs.writeFileSync(path.join(dir, 'broken.json'), BROKEN);
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'not-a-template', version: '1.0.0' }));
+  fs.mkdirSync(path.join(dir, 'node_modules', 'some-pkg'), { recursive: true });
+  fs.copyFileSync(SEED_LAB, path.join(dir, 'node_modules', 'some-pkg', 'prone.json'));
+
+  clean = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-clean-'));
+  for (const f of ['public-lb.json', 'floating-ip-on.json', 'gateway-sku.json']) fs.copyFileSync(path.join(FIXTURES_DIR, f), path.join(clean, f));
+});
+
+after(() => {
+  for (const d of [dir, clean]) if (d) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('cli: scan, text output', () => {
+  it('lists the seed lab finding as file:line:col with a relative / path, skips node_modules', () => {
+    const r = cli(dir, 'scan');
+    assert.equal(r.code, 1);
+    const loc = `web/azuredeploy.json:${seedFinding.line + 1}:${seedFinding.character + 1}`;
+    assert.ok(r.stdout.includes(`${loc} warning hairpin-prone-rule: `), r.stdout);
+    assert.ok(r.stdout.includes('ilb-we-02-web'), r.stdout);
+    assert.ok(!r.stdout.includes('node_modules'), 'node_modules is skipped');
+    assert.equal((r.stdout.match(/hairpin-prone-rule:/g) ?? []).length, 1, 'exactly one finding');
+  });
+
+  it('reports the broken template as a parse error and keeps scanning', () => {
+    const r = cli(dir, 'scan', '.');
+    assert.match(r.stdout, new RegExp(`broken\\.json:${BROKEN_LINE + 1}:\\d+ error parse: `));
+    assert.ok(!/package\.json/.test(r.stdout), 'a JSON file that is not a template is ignored quietly');
+    assert.match(r.stdout, /1 hairpin-prone rule in 1 file; 2 templates in 3 files scanned; \d+ parse errors?\./);
+  });
+});
+
+describe('cli: --format json', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let report: any;
+  let code = -1;
+  before(() => {
+    const r = cli(dir, 'scan', '--format', 'json');
+    code = r.code;
+    report = JSON.parse(r.stdout);
+  });
+
+  it('tool and scanned counts', () => {
+    assert.equal(code, 1);
+    assert.equal(report.tool.name, 'ilb-hairpin');
+    assert.match(report.tool.version, /^\d+\.\d+\.\d+/);
+    // seed lab, broken template, package.json; node_modules is not walked.
+    assert.deepEqual(report.scanned, { files: 3, templates: 2 });
+  });
+
+  it('the finding matches the contract', () => {
+    assert.equal(report.findings.length, 1);
+    const f = report.findings[0];
+    assert.equal(f.ruleId, 'hairpin-prone-rule');
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /10\.2\.1\.100:80/);
+    assert.equal(f.file, 'web/azuredeploy.json');
+    assert.deepEqual(f.range.start, seedFinding);
+    assert.deepEqual(f.range.end, { line: seedFinding.line, character: seedFinding.character + 'false'.length });
+    assert.equal(f.loadBalancer, 'ilb-we-02-web');
+    assert.equal(f.lbRule, 'rule-http');
+    assert.equal(f.frontendIp, '10.2.1.100');
+    assert.equal(f.members, 1);
+    assert.equal(f.related.length, 3);
+    for (const rel of f.related) {
+      assert.equal(rel.file, 'web/azuredeploy.json');
+      assert.equal(typeof rel.message, 'string');
+      assert.ok(Number.isInteger(rel.range.start.line) && rel.range.start.line >= 0);
+      assert.ok(Number.isInteger(rel.range.start.character) && rel.range.start.character >= 0);
+    }
+    // The related ranges are 0-based too: the pool's is the line of `{ "name": "be-web" }`.
+    const poolLine = seedText.split('\n').findIndex((l) => l.includes('{ "name": "be-web" }'));
+    assert.ok(f.related.some((rel: { range: { start: { line: number } } }) => rel.range.start.line === poolLine));
+  });
+
+  it('loadBalancers lists the rule as hairpin-prone', () => {
+    // The broken template is analyzed as far as it parses, so it may list its own load balancer too.
+    const files = report.loadBalancers.map((lb: { file: string }) => lb.file);
+    assert.ok(files.every((f: string) => f === 'web/azuredeploy.json' || f === 'broken.json'), files.join(', '));
+    assert.deepEqual(report.loadBalancers.filter((lb: { file: string }) => lb.file === 'web/azuredeploy.json'), [
+      {
+        name: 'ilb-we-02-web',
+        file: 'web/azuredeploy.json',
+        internal: true,
+        rules: [{ name: 'rule-http', enableFloatingIP: false, members: 1, hairpinProne: true }],
+      },
+    ]);
+  });
+
+  it('parseErrors lists the broken template, with 0-based ranges', () => {
+    assert.ok(report.parseErrors.length >= 1);
+    for (const e of report.parseErrors) {
+      assert.equal(e.file, 'broken.json');
+      assert.match(e.message, /^JSON: /);
+    }
+    assert.equal(report.parseErrors[0].range.start.line, BROKEN_LINE);
+    assert.match(report.parseErrors[0].message, /comma/);
+  });
+
+  it('--format=json (inline value) is the same report', () => {
+    assert.deepEqual(JSON.parse(cli(dir, 'scan', '--format=json').stdout), report);
+  });
+});
+
+describe('cli: --format sarif', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let sarif: any;
+  before(() => {
+    sarif = JSON.parse(cli(dir, 'scan', '--format', 'sarif').stdout);
+  });
+
+  it('is SARIF 2.1.0 with rule metadata', () => {
+    assert.equal(sarif.version, '2.1.0');
+    assert.match(sarif.$schema, /sarif/i);
+    assert.equal(sarif.runs.length, 1);
+    const rules = sarif.runs[0].tool.driver.rules;
+    assert.deepEqual(
+      rules.map((r: { id: string }) => r.id),
+      ['hairpin-prone-rule'],
+    );
+    assert.match(rules[0].helpUri, /^https:\/\/.+hairpin-prone-rule/);
+    assert.equal(sarif.runs[0].tool.driver.name, 'ilb-hairpin');
+  });
+
+  it('results carry ruleId, level and a 1-based region', () => {
+    const results = sarif.runs[0].results;
+    assert.equal(results.length, 1);
+    const r = results[0];
+    assert.equal(r.ruleId, 'hairpin-prone-rule');
+    assert.equal(r.level, 'warning');
+    const loc = r.locations[0].physicalLocation;
+    assert.equal(loc.artifactLocation.uri, 'web/azuredeploy.json');
+    assert.equal(loc.region.startLine, seedFinding.line + 1);
+    assert.equal(loc.region.startColumn, seedFinding.character + 1);
+    assert.equal(r.relatedLocations.length, 3);
+  });
+
+  it('parse errors become tool notifications', () => {
+    const notes = sarif.runs[0].invocations[0].toolExecutionNotifications;
+    assert.ok(notes.length >= 1);
+    assert.equal(notes[0].locations[0].physicalLocation.artifactLocation.uri, 'broken.json');
+    assert.equal(notes[0].locations[0].physicalLocation.region.startLine, BROKEN_LINE + 1);
+  });
+});
+
+describe('cli: exit codes', () => {
+  it('1 with a finding at the default --fail-on warning, and with --fail-on info', () => {
+    assert.equal(cli(dir, 'scan').code, 1);
+    assert.equal(cli(dir, 'scan', '--fail-on', 'warning').code, 1);
+    assert.equal(cli(dir, 'scan', '--fail-on', 'info').code, 1);
+  });
+
+  it('0 with --fail-on error or none (the finding is a warning), output unchanged', () => {
+    const err = cli(dir, 'scan', '--fail-on', 'error');
+    assert.equal(err.code, 0);
+    assert.match(err.stdout, /hairpin-prone-rule/);
+    assert.equal(cli(dir, 'scan', '--fail-on', 'none').code, 0);
+  });
+
+  it('0 on a folder without findings', () => {
+    const r = cli(clean, 'scan');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /0 hairpin-prone rules; 3 templates in 3 files scanned\./);
+  });
+
+  it('2 for an unknown option, with a message on stderr', () => {
+    const r = cli(dir, 'scan', '--frobnicate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--frobnicate/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('2 for a bad or missing --format / --fail-on value', () => {
+    assert.equal(cli(dir, 'scan', '--format', 'xml').code, 2);
+    assert.equal(cli(dir, 'scan', '--format').code, 2);
+    assert.equal(cli(dir, 'scan', '--fail-on', 'sometimes').code, 2);
+  });
+
+  it('2 for a path that does not exist, even next to one with findings', () => {
+    const r = cli(dir, 'scan', 'no-such-folder');
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /no-such-folder/);
+    assert.equal(cli(dir, 'scan', 'web', 'no-such-folder').code, 2);
+  });
+
+  it('2 for an unknown command; 0 for help and version', () => {
+    assert.equal(cli(dir, 'lint').code, 2);
+    assert.match(cli(dir, '--help').stdout, /Usage: ilb-hairpin scan/);
+    assert.equal(cli(dir, '--version').code, 0);
+  });
+});
