@@ -1,0 +1,66 @@
+// `npm run test:host`: runs the extension-host suite (out/test/host/index.js) in a real
+// VS Code 1.100.3 (code-server + headless Chromium, see scripts/vscode-host.mjs) and
+// exits with the suite's code. package.json builds and compiles the tests before this.
+//
+// Overrides (mainly for trying the harness on another extension):
+//   ILB_HAIRPIN_EXTENSION_ROOT   extension folder (default: this repo)
+//   ILB_HAIRPIN_HOST_TESTS       compiled tests index (default: out/test/host/index.js)
+//   ILB_HAIRPIN_HOST_WORKSPACE   folder opened in the workbench (default: test/fixtures/host-workspace)
+//   ILB_HAIRPIN_HOST_TIMEOUT_MS  limit for the whole run (default: 300000)
+//   ILB_HAIRPIN_CODE_SERVER_DIR  where code-server is cached (see vscode-host.mjs)
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureChromium, ensureCodeServer, runInHost } from './vscode-host.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const extensionRoot = path.resolve(env.ILB_HAIRPIN_EXTENSION_ROOT || repo);
+const testsIndex = path.resolve(env.ILB_HAIRPIN_HOST_TESTS || path.join(repo, 'out', 'test', 'host', 'index.js'));
+const workspace = path.resolve(env.ILB_HAIRPIN_HOST_WORKSPACE || path.join(repo, 'test', 'fixtures', 'host-workspace'));
+const timeoutMs = Number(env.ILB_HAIRPIN_HOST_TIMEOUT_MS) || 5 * 60_000;
+
+function fail(message) {
+  console.error(`host-test: ${message}`);
+  console.log('host: 0 passed, 1 failed');
+  process.exit(1);
+}
+
+function mainFileOf(root) {
+  const pkgPath = path.join(root, 'package.json');
+  if (!fs.existsSync(pkgPath)) fail(`${pkgPath} is missing: ILB_HAIRPIN_EXTENSION_ROOT must be an extension folder.`);
+  const main = JSON.parse(fs.readFileSync(pkgPath, 'utf8')).main || './extension.js';
+  const file = path.resolve(root, main);
+  return fs.existsSync(file) || fs.existsSync(`${file}.js`) ? null : file;
+}
+
+const missingMain = mainFileOf(extensionRoot);
+if (missingMain) {
+  fail(
+    `${path.relative(process.cwd(), missingMain) || missingMain} is missing: the extension is not built. ` +
+      'Run `npm run build` (npm run test:host runs it first; check its output for errors).',
+  );
+}
+if (!fs.existsSync(testsIndex)) {
+  fail(`${testsIndex} is missing: compile the tests with \`npm run compile-tests\` (tsc -p tsconfig.test.json).`);
+}
+if (!fs.existsSync(workspace)) fail(`workspace folder ${workspace} is missing.`);
+
+try {
+  const t = Date.now();
+  ensureChromium();
+  await ensureCodeServer();
+  console.log(`host-test: Chromium and code-server ready (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  console.log(`host-test: extension ${extensionRoot}`);
+  console.log(`host-test: tests ${path.relative(repo, testsIndex)}, workspace ${path.relative(repo, workspace)}`);
+  const code = await runInHost({
+    extensionRoot,
+    testsIndex,
+    workspace,
+    timeoutMs,
+    screenshotPath: path.join(repo, 'test-results', 'host-failure.png'),
+  });
+  process.exit(code);
+} catch (e) {
+  fail(e instanceof Error ? e.message : String(e));
+}
