@@ -11,6 +11,8 @@ const common = {
   // jsonc-parser's default (UMD) entry breaks inside a bundle; its ES module entry does not.
   mainFields: ['module', 'main'],
   sourcemap: true,
+  // Rule docs pages are bundled as text so the extension can show them offline.
+  loader: { '.md': 'text' },
   logLevel: 'warning',
 };
 const builds = [

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
-import { hairpinProneRule } from '../core/rules/hairpin-prone-rule';
-import { docsUrl } from '../core/rules/types';
 import { DiagnosticsController } from './diagnostics';
+import { registerRuleDocs } from './docs';
 
 /** Wires the features; each lives in its own module. */
 export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
@@ -11,8 +10,8 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
     log,
     diagnostics,
     vscode.commands.registerCommand('ilbHairpin.reanalyze', () => diagnostics.reanalyzeAll()),
-    vscode.commands.registerCommand('ilbHairpin.openRuleDocs', () => vscode.env.openExternal(vscode.Uri.parse(docsUrl(hairpinProneRule)))),
   );
+  registerRuleDocs(context);
   diagnostics.reanalyzeAll();
   log.info('ILB Hairpin is active.');
   return { diagnostics };

@@ -124,10 +124,11 @@ function findingSpan(rule: RuleNode): SourceSpan {
 }
 
 function describeFrontend(f: HairpinFacts, allocation: string | undefined): string {
-  const ip = f.frontendIp ?? (allocation === 'dynamic' || allocation === undefined ? `'${f.frontendName}' (dynamic private IP)` : `'${f.frontendName}'`);
-  if (f.haPorts) return `${ip}, all ports (HA ports)`;
+  const proto = f.protocol ? ` (${f.protocol.toUpperCase()})` : '';
+  const where = f.frontendIp ?? `${f.frontendName} (${allocation === 'static' ? 'private IP not evaluated' : 'dynamic private IP'})`;
+  if (f.haPorts) return `${where}, all ports (HA ports)`;
   const port = f.frontendPort === null ? 'port unknown' : String(f.frontendPort);
-  return `${ip}:${port}${f.protocol ? ` ${f.protocol}` : ''}`;
+  return f.frontendIp ? `${where}:${port}${proto}` : `${where}, port ${port}${proto}`;
 }
 
 function describeMember(m: MemberNode): string {
