@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeArmText, looksLikeTemplate, MAX_FILE_BYTES } from '../core/engine';
-import { ReportBuilder, reaches, type ScanReport } from '../core/report';
+import { MAX_FILE_BYTES } from '../core/engine';
+import { buildReport, reaches, type ScanReport } from '../core/report';
+import { Workspace } from '../core/workspace';
 import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { parseArgs, USAGE, type ScanArgs } from './args';
@@ -40,27 +41,24 @@ export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
     const r = path.relative(cwd, p);
     return normalizePath(r === '' ? '.' : r);
   };
-  const builder = new ReportBuilder((p) => relative(p));
   const walk = collectFiles(paths.map((p) => path.resolve(cwd, p)));
-  for (const e of walk.errors) builder.readError(e.file, e.message);
+  const readErrors = [...walk.errors];
+  const workspace = new Workspace();
+  let filesScanned = 0;
   for (const file of walk.files) {
-    let text: string;
     try {
       const size = fs.statSync(file).size;
       if (size > MAX_FILE_BYTES) {
-        builder.readError(file, `skipped: ${(size / 1048576).toFixed(1)} MB is over the ${MAX_FILE_BYTES / 1048576} MB limit`);
+        readErrors.push({ file, message: `skipped: ${(size / 1048576).toFixed(1)} MB is over the ${MAX_FILE_BYTES / 1048576} MB limit` });
         continue;
       }
-      text = fs.readFileSync(file, 'utf8');
+      workspace.setFile(normalizePath(file), fs.readFileSync(file, 'utf8'));
+      filesScanned++;
     } catch (e) {
-      builder.readError(file, (e as Error).message);
-      continue;
+      readErrors.push({ file, message: (e as Error).message });
     }
-    builder.fileScanned();
-    const analysis = analyzeArmText(normalizePath(file), text.replace(/^\uFEFF/, ''));
-    builder.add(analysis, { reportParseErrors: analysis.isTemplate || looksLikeTemplate(text) });
   }
-  return builder.build();
+  return buildReport(workspace, workspace.analyze(), { relative, filesScanned, readErrors });
 }
 
 function scan(args: ScanArgs, io: CliIo): number {

@@ -1,14 +1,14 @@
 /**
- * The result of scanning a set of files, in the shape the CLI prints (see DESIGN.md): paths
+ * The result of scanning a workspace, in the shape the CLI prints (see DESIGN.md): paths
  * relative to a base folder with `/`, ranges as 0-based lines and UTF-16 columns.
  */
-import type { TemplateAnalysis } from './engine';
 import { display } from './evaluate/value';
 import type { RuleNode } from './graph/model';
 import { ruleMembers } from './rules/hairpin-prone-rule';
 import type { Finding, Severity } from './rules/types';
-import type { Range, SourceFile, SourceSpan } from './source';
+import type { Range, SourceSpan } from './source';
 import { TOOL_NAME, TOOL_VERSION } from './version';
+import type { Workspace, WorkspaceAnalysis } from './workspace';
 
 export interface ReportLocation {
   file: string;
@@ -24,6 +24,7 @@ export interface ReportFinding extends ReportLocation {
   frontendIp: string | null;
   members: number | null;
   failureChance: number | null;
+  parameterSource?: string;
   related: (ReportLocation & { message: string })[];
 }
 
@@ -46,90 +47,72 @@ export interface ScanReport {
   readErrors: { file: string; message: string }[];
 }
 
-export class ReportBuilder {
-  private readonly report: ScanReport = {
-    tool: { name: TOOL_NAME, version: TOOL_VERSION },
-    scanned: { files: 0, templates: 0 },
-    findings: [],
-    loadBalancers: [],
-    parseErrors: [],
-    notes: [],
-    readErrors: [],
-  };
-  private readonly files = new Map<string, SourceFile>();
-
-  constructor(private readonly relative: (path: string) => string) {}
-
-  fileScanned(): void {
-    this.report.scanned.files++;
-  }
-
-  readError(path: string, message: string): void {
-    this.report.readErrors.push({ file: this.relative(path), message });
-  }
-
-  add(analysis: TemplateAnalysis, options: { reportParseErrors: boolean }): void {
-    this.files.set(analysis.file.path, analysis.file);
-    if (options.reportParseErrors) {
-      for (const e of analysis.document.errors) this.report.parseErrors.push({ ...this.loc(e.span), message: e.message });
-    }
-    if (!analysis.isTemplate) return;
-    this.report.scanned.templates++;
-    for (const p of analysis.problems) this.report.notes.push({ ...this.loc(p.span), message: p.message, severity: p.severity });
-    for (const f of analysis.findings) this.report.findings.push(this.finding(f));
-    const prone = new Set(analysis.findings.map((f) => `${f.facts.loadBalancer}\u0000${f.facts.lbRule}`));
-    for (const lb of analysis.graph?.loadBalancers ?? []) {
-      const name = display(lb.name);
-      this.report.loadBalancers.push({
-        name,
-        file: this.relative(lb.resource.file),
-        internal: lb.frontends.some((f) => f.internal === true),
-        rules: lb.rules.map((r) => ruleSummary(name, r, prone)),
-      });
-    }
-  }
-
-  /** Registers a file so that spans in it can be turned into ranges. */
-  source(file: SourceFile): void {
-    this.files.set(file.path, file);
-  }
-
-  build(): ScanReport {
-    const byPlace = (a: ReportLocation, b: ReportLocation): number =>
-      a.file.localeCompare(b.file) || a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
-    this.report.findings.sort(byPlace);
-    this.report.parseErrors.sort(byPlace);
-    return this.report;
-  }
-
-  private loc(span: SourceSpan): ReportLocation {
-    const file = this.files.get(span.file);
+/** Builds the report of one workspace analysis. */
+export function buildReport(
+  workspace: Workspace,
+  analysis: WorkspaceAnalysis,
+  options: { relative: (path: string) => string; filesScanned: number; readErrors: { file: string; message: string }[] },
+): ScanReport {
+  const loc = (span: SourceSpan): ReportLocation => {
+    const file = workspace.source(span.file);
     const range = file ? file.rangeOf(span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    return { file: this.relative(span.file), range };
-  }
+    return { file: options.relative(span.file), range };
+  };
+  const byPlace = (a: ReportLocation, b: ReportLocation): number =>
+    a.file.localeCompare(b.file) || a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 
-  private finding(f: Finding): ReportFinding {
-    return {
+  const finding = (f: Finding): ReportFinding => {
+    const out: ReportFinding = {
       ruleId: f.ruleId,
       severity: f.severity,
       message: f.message,
-      ...this.loc(f.span),
+      ...loc(f.span),
       loadBalancer: f.facts.loadBalancer,
       lbRule: f.facts.lbRule,
       frontendIp: f.facts.frontendIp,
       members: f.facts.members,
       failureChance: f.facts.failureChance,
-      related: f.related.map((r) => ({ ...this.loc(r.span), message: r.message })),
+      related: f.related.map((r) => ({ ...loc(r.span), message: r.message })),
     };
+    if (f.facts.parameterSource !== undefined) out.parameterSource = f.facts.parameterSource;
+    return out;
+  };
+
+  const prone = new Set(analysis.findings.map((f) => `${f.span.file}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`));
+  const loadBalancers: ReportLoadBalancer[] = [];
+  const seen = new Set<string>();
+  for (const { graph } of analysis.graphs) {
+    for (const lb of graph.loadBalancers) {
+      const name = display(lb.name);
+      const key = `${lb.resource.file}\u0000${lb.resource.span.start}\u0000${name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      loadBalancers.push({
+        name,
+        file: options.relative(lb.resource.file),
+        internal: lb.frontends.some((f) => f.internal === true),
+        rules: lb.rules.map((r) => ruleSummary(r, prone.has(`${lb.resource.file}\u0000${name}\u0000${display(r.name)}`))),
+      });
+    }
   }
+
+  return {
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    scanned: { files: options.filesScanned, templates: analysis.templates },
+    findings: analysis.findings.map(finding).sort(byPlace),
+    loadBalancers,
+    parseErrors: analysis.parseErrors.flatMap((p) => p.errors.map((e) => ({ ...loc(e.span), message: e.message }))).sort(byPlace),
+    notes: analysis.problems.map((p) => ({ ...loc(p.span), message: p.message, severity: p.severity })),
+    readErrors: options.readErrors.map((e) => ({ file: options.relative(e.file), message: e.message })),
+  };
 }
 
-function ruleSummary(lbName: string, r: RuleNode, prone: Set<string>): ReportLoadBalancer['rules'][number] {
+function ruleSummary(r: RuleNode, hairpinProne: boolean): ReportLoadBalancer['rules'][number] {
   return {
     name: display(r.name),
     enableFloatingIP: typeof r.floatingIp === 'boolean' ? r.floatingIp : null,
     members: ruleMembers(r).total,
-    hairpinProne: prone.has(`${lbName}\u0000${display(r.name)}`),
+    hairpinProne,
   };
 }
 

@@ -251,7 +251,7 @@ describe('graph: links between rules, frontends and pools', () => {
     assert.equal(rb!.floatingIp, true);
     for (const p of lb.pools) assert.equal(p.lb, lb);
     assert.equal(lb.frontends[0]!.lb, lb);
-    assert.equal(g.pools.get(lb.pools[0]!.key!), lb.pools[0]);
+    assert.deepEqual(g.pools.find(lb.pools[0]!.key!, lb.resource.deployment), [lb.pools[0]]);
   });
 
   it('a child-resource pool that repeats an LB pool is one pool, also declared there', () => {

@@ -35,6 +35,11 @@ export interface ArmEvaluationOptions {
   parameters?: Record<string, Value>;
   /** A label for where the parameter values came from, carried into findings. */
   parameterSource?: string;
+  /**
+   * Names the deployment in the symbols of its parameters that have no value (default: the file
+   * path), so that only references within one deployment match through them.
+   */
+  symbolScope?: string;
   /** Upper bound of expression evaluations for one template (guards against blow-ups). */
   budget?: number;
 }
@@ -102,6 +107,8 @@ class ArmEvaluator {
   /** Current nesting of JSON values and function calls being evaluated. */
   private depth = 0;
   private readonly budget: number;
+  private readonly symbolScope: string;
+  private readonly parameterSource: string | undefined;
   private budgetReported = false;
   private readonly reported = new Set<string>();
 
@@ -109,6 +116,8 @@ class ArmEvaluator {
     this.file = doc.file.path;
     this.root = doc.root;
     this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.symbolScope = options.symbolScope ?? doc.file.path;
+    this.parameterSource = options.parameterSource;
     for (const [k, v] of Object.entries(options.parameters ?? {})) this.supplied.set(k.toLowerCase(), v);
     this.indexDeclarations();
   }
@@ -481,7 +490,8 @@ class ArmEvaluator {
     const dflt = child(def, 'defaultValue');
     let value: Value;
     if (!dflt) {
-      value = new Unknown(`parameter '${nameValue}' has no value`, `parameters('${nameValue}')`, `parameters('${lower}')`);
+      // Namespaced by deployment: another template's parameter of the same name is another value.
+      value = new Unknown(`parameter '${nameValue}' has no value`, `parameters('${nameValue}')`, `${this.symbolScope}#parameters('${lower}')`);
     } else if (this.inProgress.has(key)) {
       this.problem(this.span(dflt), `The default of parameter '${nameValue}' refers to itself.`);
       return new Unknown(`parameter '${nameValue}' refers to itself`);
@@ -758,9 +768,11 @@ class ArmEvaluator {
       id: buildResourceId('resourceGroup', [type, ...splitName(name)]),
       condition: condition as true | Unknown,
       existing: child(node, 'existing')?.value === true,
+      deployment: this.symbolScope,
       body: () => (body ??= this.evalBody(node, snapshot)),
     };
     if (symbolicName !== undefined) resource.symbolicName = symbolicName;
+    if (this.parameterSource !== undefined) resource.parameterSource = this.parameterSource;
     if (parent) resource.parent = parent;
     if (copy) resource.copy = copy;
     out.push(resource);

@@ -29,6 +29,13 @@ export interface EvaluatedResource {
   /** Declared `existing` (a reference, not a deployment). */
   existing: boolean;
   symbolicName?: string;
+  /**
+   * The deployment (one evaluation of one template) it belongs to. When two templates declare the
+   * same resource ID, references prefer the declaration in their own deployment.
+   */
+  deployment: string;
+  /** The parameter file (or .bicepparam) its deployment was evaluated with, when not the defaults. */
+  parameterSource?: string;
   parent?: EvaluatedResource;
   copy?: { loopName: string | undefined; index: Value; countKnown: boolean };
   /** The evaluated declaration (properties, sku, ...), computed on first use. */

@@ -7,6 +7,7 @@ import type { FrontendIPConfiguration, LoadBalancer, LoadBalancingRule, NetworkI
 import type { EvaluatedResource } from '../evaluate/resources';
 import { idKey, joinParts } from '../evaluate/resources';
 import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
+import { DeploymentIndex } from './model';
 import type {
   FrontendNode,
   LoadBalancerNode,
@@ -102,10 +103,9 @@ function leafName(v: Value): Value {
 }
 
 export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGraph {
-  const graph: NetworkGraph = { loadBalancers: [], pools: new Map(), unresolved: [] };
-  const lbByKey = new Map<string, LoadBalancerNode>();
-  const nicByKey = new Map<string, EvaluatedResource>();
-  const vmOfNic = new Map<string, EvaluatedResource>();
+  const graph: NetworkGraph = { loadBalancers: [], pools: new DeploymentIndex(), unresolved: [] };
+  const lbs = new DeploymentIndex<LoadBalancerNode & { deployment: string }>();
+  const vmOfNic = new DeploymentIndex<{ deployment: string; vm: EvaluatedResource }>();
   const byType = new Map<string, EvaluatedResource[]>();
   for (const r of resources) {
     if (r.existing) continue;
@@ -118,44 +118,40 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   for (const r of byType.get(T_LB) ?? []) {
     const lb = loadBalancerNode(r, graph);
     graph.loadBalancers.push(lb);
-    if (lb.key) lbByKey.set(lb.key, lb);
+    if (lb.key) lbs.add(lb.key, Object.assign(lb, { deployment: r.deployment }));
   }
 
-  // Pools declared as child resources.
+  // Pools declared as child resources: merged into the LB's own entry of the same name, if any.
   for (const r of byType.get(T_POOL) ?? []) {
     const key = idKey(r.id);
     const body = r.body();
-    const existing = key ? graph.pools.get(key) : undefined;
-    if (existing) {
-      existing.alsoDeclared.push(body);
+    const declared = key ? graph.pools.find(key, r.deployment).find((p) => p.deployment === r.deployment) : undefined;
+    if (declared) {
+      declared.alsoDeclared.push(body);
       continue;
     }
     const lbKey = key?.replace(/\/backendaddresspools\/[^/]+$/, '');
-    const lb = lbKey ? lbByKey.get(lbKey) : undefined;
-    const pool: PoolNode = { lb, key, name: leafName(r.name), value: body, alsoDeclared: [], members: [] };
+    const lb = lbs.find(lbKey, r.deployment)[0];
+    const pool: PoolNode = { lb, deployment: r.deployment, key, name: leafName(r.name), value: body, alsoDeclared: [], members: [] };
     if (lb) lb.pools.push(pool);
-    if (key) graph.pools.set(key, pool);
+    if (key) graph.pools.add(key, pool);
   }
   // Rules can only be linked to child-resource pools once those exist.
   for (const lb of graph.loadBalancers) for (const rule of lb.rules) linkRulePools(rule, graph);
 
-  for (const r of byType.get(T_NIC) ?? []) {
-    const key = idKey(r.id);
-    if (key) nicByKey.set(key, r);
-  }
   for (const vm of byType.get(T_VM) ?? []) {
     for (const nicRef of objectsOf(getPath(vm.body(), 'properties', 'networkProfile', 'networkInterfaces'))) {
       const key = idKey(refId(nicRef));
-      if (key && !vmOfNic.has(key)) vmOfNic.set(key, vm);
+      if (key) vmOfNic.add(key, { deployment: vm.deployment, vm });
     }
   }
+  const vmFor = (nic: EvaluatedResource): EvaluatedResource | undefined => vmOfNic.find(idKey(nic.id), nic.deployment)[0]?.vm;
 
-  const addMember = (poolRef: ValueObject, member: Omit<MemberNode, 'reference'>): void => {
+  const addMember = (owner: EvaluatedResource, poolRef: ValueObject, member: Omit<MemberNode, 'reference'>): void => {
     const m: MemberNode = { ...member, reference: poolRef };
-    const key = idKey(refId(poolRef));
-    const pool = key ? graph.pools.get(key) : undefined;
-    if (pool) pool.members.push(m);
-    else graph.unresolved.push({ member: m, poolRef: refId(poolRef) ?? null });
+    const pools = graph.pools.find(idKey(refId(poolRef)), owner.deployment);
+    for (const pool of pools) pool.members.push(m);
+    if (!pools.length) graph.unresolved.push({ member: m, poolRef: refId(poolRef) ?? null });
   };
 
   const ipConfigMembers = (
@@ -170,7 +166,7 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
       const p = props(ipc);
       for (const poolRef of objectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) {
         const primary = readBool(getProp(p, 'primary'), false);
-        addMember(poolRef, {
+        addMember(resource, poolRef, {
           kind,
           resource,
           vm,
@@ -187,10 +183,8 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   };
 
   for (const nic of byType.get(T_NIC) ?? []) {
-    const key = idKey(nic.id);
-    const vm = key ? vmOfNic.get(key) : undefined;
     const ipConfigs = objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'));
-    ipConfigMembers('nic', nic, ipConfigs, instancesOf(nic, 1), vm, displayName(leafName(nic.name)));
+    ipConfigMembers('nic', nic, ipConfigs, instancesOf(nic, 1), vmFor(nic), displayName(leafName(nic.name)));
   }
   for (const vm of byType.get(T_VM) ?? []) {
     for (const cfg of objectsOf(getPath(vm.body(), 'properties', 'networkProfile', 'networkInterfaceConfigurations'))) {
@@ -208,12 +202,12 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     }
   }
 
-  // IP-based pools: addresses listed on the pool itself.
-  const nicByIp = new Map<string, { nic: EvaluatedResource; ipConfig: ValueObject }>();
+  // IP-based pools: addresses listed on the pool itself, matched to NICs by private IP.
+  const nicByIp = new DeploymentIndex<{ deployment: string; nic: EvaluatedResource; ipConfig: ValueObject }>();
   for (const nic of byType.get(T_NIC) ?? []) {
     for (const ipc of objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'))) {
       const ip = getPath(ipc, 'properties', 'privateIPAddress');
-      if (typeof ip === 'string') nicByIp.set(ip, { nic, ipConfig: ipc });
+      if (typeof ip === 'string') nicByIp.add(ip, { deployment: nic.deployment, nic, ipConfig: ipc });
     }
   }
   for (const pool of graph.pools.values()) {
@@ -221,9 +215,8 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
       for (const entry of objectsOf(getPath(decl, 'properties', 'loadBalancerBackendAddresses'))) {
         const ip = getPath(entry, 'properties', 'ipAddress');
         if (ip === undefined || ip === null) continue;
-        const owner = typeof ip === 'string' ? nicByIp.get(ip) : undefined;
-        const ownerKey = owner ? idKey(owner.nic.id) : undefined;
-        const vm = ownerKey ? vmOfNic.get(ownerKey) : undefined;
+        const owner = typeof ip === 'string' ? nicByIp.find(ip, pool.deployment)[0] : undefined;
+        const vm = owner ? vmFor(owner.nic) : undefined;
         pool.members.push({
           kind: 'ip-address',
           resource: owner?.nic,
@@ -260,9 +253,9 @@ function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalanc
   for (const fe of objectsOf(getProp(p, lbKey('frontendIPConfigurations')))) lb.frontends.push(frontendNode(lb, fe));
   for (const pv of objectsOf(getProp(p, lbKey('backendAddressPools')))) {
     const key = childKey(r.id, 'backendAddressPools', getProp(pv, 'name'));
-    const pool: PoolNode = { lb, key, name: getProp(pv, 'name') ?? null, value: pv, alsoDeclared: [], members: [] };
+    const pool: PoolNode = { lb, deployment: r.deployment, key, name: getProp(pv, 'name') ?? null, value: pv, alsoDeclared: [], members: [] };
     lb.pools.push(pool);
-    if (key && !graph.pools.has(key)) graph.pools.set(key, pool);
+    if (key) graph.pools.add(key, pool);
   }
   for (const pv of objectsOf(getProp(p, lbKey('probes')))) {
     const pp = props(pv);
@@ -358,9 +351,8 @@ function linkRulePools(rule: RuleNode, graph: NetworkGraph): void {
   for (const r of arrayOf(getProp(rule.properties, ruleKey('backendAddressPools')))) refs.push(refId(r) ?? null);
   const seen = new Set<PoolNode>();
   for (const ref of refs) {
-    const key = idKey(ref);
-    const pool = key ? graph.pools.get(key) : undefined;
-    if (pool && !seen.has(pool)) {
+    for (const pool of graph.pools.find(idKey(ref), rule.lb.resource.deployment)) {
+      if (seen.has(pool)) continue;
       seen.add(pool);
       rule.pools.push(pool);
     }

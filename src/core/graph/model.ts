@@ -34,6 +34,8 @@ export interface FrontendNode {
 
 export interface PoolNode {
   lb: LoadBalancerNode | undefined;
+  /** The deployment that declares it (see EvaluatedResource.deployment). */
+  deployment: string;
   key: string | undefined;
   name: Value;
   /** The pool's object as written: in the LB's `backendAddressPools`, or a child resource's body. */
@@ -105,7 +107,33 @@ export interface MemberNode {
 export interface NetworkGraph {
   loadBalancers: LoadBalancerNode[];
   /** Pools by key, including pools declared as child resources of load balancers not in view. */
-  pools: Map<string, PoolNode>;
+  pools: DeploymentIndex<PoolNode>;
   /** Pool references from members that match no known pool (kept for cross-file resolution). */
   unresolved: { member: MemberNode; poolRef: Value }[];
+}
+
+/**
+ * A multi-map by resource-ID key. Two templates may declare the same ID (two quickstarts that
+ * each create `myLoadBalancer`); a reference finds the declaration of its own deployment when
+ * there is one, and otherwise every declaration (each is a deployment it may meet).
+ */
+export class DeploymentIndex<T extends { deployment: string }> {
+  private readonly map = new Map<string, T[]>();
+
+  add(key: string, item: T): void {
+    const list = this.map.get(key);
+    if (list) list.push(item);
+    else this.map.set(key, [item]);
+  }
+
+  find(key: string | undefined, deployment: string): T[] {
+    const list = key === undefined ? undefined : this.map.get(key);
+    if (!list) return [];
+    const own = list.filter((x) => x.deployment === deployment);
+    return own.length ? own : list;
+  }
+
+  values(): T[] {
+    return [...this.map.values()].flat();
+  }
 }

@@ -55,7 +55,8 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
     membersKnown: known,
     failureChance: total && total > 0 ? 1 / total : null,
   };
-  if (context.parameterSource !== undefined) facts.parameterSource = context.parameterSource;
+  const parameterSource = rule.lb.resource.parameterSource ?? context.parameterSource;
+  if (parameterSource !== undefined) facts.parameterSource = parameterSource;
 
   return {
     ruleId: ID,

@@ -160,9 +160,9 @@ export class Parser {
     while (this.peek().type === T.NewLine) this.advance();
   }
 
-  /** The token before the current one is a NewLine (or there is none: a parse starts at a line start). */
-  private afterNewLine(): boolean {
-    return this.index === 0 || this.tokens[this.index - 1].type === T.NewLine;
+  /** The token before the one at `offset` is a NewLine (or there is none: a parse starts at a line start). */
+  private afterNewLine(offset = 0): boolean {
+    return this.index + offset === 0 || this.peekAt(offset - 1).type === T.NewLine;
   }
 
   private atColumnZero(t: Token): boolean {
@@ -174,12 +174,12 @@ export class Parser {
    * The current token is the first of its line and plainly starts a top-level declaration, which
    * no object, array or argument list can contain: a bracket above it was left open.
    */
-  private atDeclarationStart(): boolean {
-    if (!this.afterNewLine()) return false;
-    const t = this.peek();
+  private atDeclarationStart(offset = 0): boolean {
+    if (!this.afterNewLine(offset)) return false;
+    const t = this.peekAt(offset);
     if (t.type === T.At) return this.atColumnZero(t);
     if (t.type !== T.Identifier || !DECLARATION_KEYWORDS.has(t.value)) return false;
-    const next = this.peekAt(1);
+    const next = this.peekAt(offset + 1);
     switch (t.value) {
       case 'resource':
         return next.type === T.Identifier && this.atColumnZero(t);
@@ -211,6 +211,16 @@ export class Parser {
   private failure(t: Token, message: string): ParseFailure {
     const zeroWidth = t.type === T.NewLine || t.type === T.EndOfFile;
     return new ParseFailure(t.start, zeroWidth ? t.start : t.end, message);
+  }
+
+  /**
+   * Reports at the current token; when it is the first of its line, at the end of the line
+   * before instead (the token may start the next statement, which must own what is reported in it).
+   */
+  private reportHere(message: string): void {
+    const t = this.peek();
+    if (t.type !== T.NewLine && t.type !== T.EndOfFile && this.afterNewLine()) this.report(this.lastEnd, this.lastEnd, message);
+    else this.reportAt(t, message);
   }
 
   private fail(t: Token, message: string): never {
@@ -268,8 +278,16 @@ export class Parser {
 
   private skipAfterFailure(e: unknown, mark: number, suppress: boolean, terminators: TokenSet): A.ErrorNode {
     if (!(e instanceof ParseFailure)) throw e;
-    if (!suppress) this.report(e.start, e.end, e.message);
-    for (let t = this.peek(); t.type !== T.EndOfFile && terminators[t.type] !== 1; t = this.peek()) this.advance();
+    // A failure on the first token of a new declaration follows a bracket left open above it,
+    // which is reported already; the declaration is not skipped.
+    if (this.atDeclarationStart()) return this.gap();
+    const before = this.index;
+    for (let t = this.peek(); t.type !== T.EndOfFile && terminators[t.type] !== 1 && !this.atDeclarationStart(); t = this.peek()) this.advance();
+    if (!suppress) {
+      // Failing on the first token of a line that is left for the caller: the gap is at the end of the line before.
+      if (this.index === before && this.afterNewLine() && this.peek().start === e.start) this.reportHere(e.message);
+      else this.report(e.start, e.end, e.message);
+    }
     let first = mark;
     while (first < this.index && this.tokens[first].type === T.NewLine) first++;
     return first < this.index ? { kind: 'Error', start: this.tokens[first].start, end: this.lastEnd } : this.gap();
@@ -302,9 +320,8 @@ export class Parser {
 
   /** An identifier, or (reported) a zero-width missing one without consuming anything. */
   private identifierOrGap(message: string): A.Identifier {
-    const t = this.peek();
-    if (t.type === T.Identifier) return this.identifier(this.advance());
-    this.reportAt(t, message);
+    if (this.check(T.Identifier)) return this.identifier(this.advance());
+    this.reportHere(message);
     return this.missingIdentifier(this.gap());
   }
 
@@ -1079,7 +1096,7 @@ export class Parser {
     const start = this.peek().start;
     const decorators = this.decorators();
     if (isKeyword(this.peek(), 'resource')) return this.resource(start, decorators);
-    this.reportAt(this.peek(), 'Expected a resource declaration after the decorators.');
+    this.reportHere('Expected a resource declaration after the decorators.');
     return null;
   }
 
@@ -1126,8 +1143,11 @@ export class Parser {
 
   /** After `=>`: the body may start on the next line, unless that line starts a declaration. */
   private lambdaBody(newLinesAllowed: boolean): A.Expression {
-    const next = this.peekPastNewLines();
-    if (newLinesAllowed && !(next.type === T.Identifier && DECLARATION_KEYWORDS.has(next.value))) this.consumeNewLines();
+    let ahead = 0;
+    while (this.peekAt(ahead).type === T.NewLine) ahead++;
+    const next = this.peekAt(ahead);
+    const declaration = (next.type === T.Identifier && DECLARATION_KEYWORDS.has(next.value)) || this.atDeclarationStart(ahead);
+    if (newLinesAllowed && !declaration) this.consumeNewLines();
     return this.recoverExpression(ALLOW_COMPLEX, false, T_NEWLINE_OR_RIGHT_PAREN);
   }
 
