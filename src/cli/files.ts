@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
-const TEMPLATE_EXTENSIONS = new Set(['.json', '.jsonc']);
+const TEMPLATE_EXTENSIONS = new Set(['.json', '.jsonc', '.bicep', '.bicepparam']);
 
 export interface Walk {
   files: string[];

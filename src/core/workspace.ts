@@ -8,9 +8,12 @@
  * the versions of the files they read, so an edit re-evaluates only the roots that depend on it.
  */
 import { parseArm, type ArmDocument, type SyntaxProblem } from './parse/arm';
+import { parseBicep } from './parse/bicep';
+import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type TemplateEvaluation } from './evaluate/arm-evaluator';
+import { evaluateBicep, evaluateBicepParams, type LoadedTemplate, type ModuleHost } from './evaluate/bicep-evaluator';
 import type { EvaluationProblem } from './evaluate/resources';
-import { getProp, isObject, type Value } from './evaluate/value';
+import { Unknown, getProp, isObject, type Value } from './evaluate/value';
 import { buildGraph } from './graph/build';
 import type { NetworkGraph } from './graph/model';
 import { RULES } from './rules';
@@ -18,14 +21,22 @@ import type { Finding } from './rules/types';
 import { SourceFile } from './source';
 import { looksLikeTemplate, MAX_FILE_BYTES } from './engine';
 
-export type FileRole = 'armTemplate' | 'armParameters' | 'other';
+export type FileRole = 'armTemplate' | 'armParameters' | 'bicep' | 'bicepParameters' | 'other';
 
 interface FileEntry {
   file: SourceFile;
   version: number;
   role: FileRole;
   arm?: ArmDocument;
+  bicep?: B.BicepParseResult;
   tooLarge?: boolean;
+}
+
+interface Root {
+  key: string;
+  template: string;
+  parameterFile: string | undefined;
+  environment: string | undefined;
 }
 
 /** One evaluation of a template: with its defaults, or with one parameter file. */
@@ -37,7 +48,7 @@ interface RootEvaluation {
   environment: string | undefined;
   /** Versions of every file this evaluation read. */
   deps: Map<string, number>;
-  evaluation: TemplateEvaluation;
+  evaluation: Pick<TemplateEvaluation, 'resources' | 'problems'>;
 }
 
 export interface WorkspaceAnalysis {
@@ -75,7 +86,13 @@ export class Workspace {
     const file = new SourceFile(path, text.replace(/^\uFEFF/, ''));
     const entry: FileEntry = { file, version: this.nextVersion++, role: 'other' };
     if (text.length > MAX_FILE_BYTES) entry.tooLarge = true;
-    else if (/\.jsonc?$/i.test(path)) {
+    else if (/\.bicep$/i.test(path)) {
+      entry.bicep = parseBicep(file.text, { fileKind: 'bicep' });
+      entry.role = 'bicep';
+    } else if (/\.bicepparam$/i.test(path)) {
+      entry.bicep = parseBicep(file.text, { fileKind: 'bicepparam' });
+      entry.role = 'bicepParameters';
+    } else if (/\.jsonc?$/i.test(path)) {
       entry.arm = parseArm(file);
       entry.role =
         entry.arm.kind === 'deploymentTemplate' ? 'armTemplate' : entry.arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
@@ -107,8 +124,10 @@ export class Workspace {
   private parameterTargets(): Map<string, string[]> {
     const byTemplate = new Map<string, string[]>();
     for (const [path, entry] of this.files) {
-      if (entry.role !== 'armParameters') continue;
-      const target = this.parameterTarget(path, entry);
+      let target: string | undefined;
+      if (entry.role === 'armParameters') target = this.parameterTarget(path, entry);
+      else if (entry.role === 'bicepParameters') target = this.usingTarget(path, entry);
+      else continue;
       if (!target) continue;
       let list = byTemplate.get(target);
       if (!list) byTemplate.set(target, (list = []));
@@ -116,6 +135,31 @@ export class Workspace {
     }
     for (const list of byTemplate.values()) list.sort();
     return byTemplate;
+  }
+
+  /** `using './main.bicep'` of a .bicepparam file (an ARM JSON target works too). */
+  private usingTarget(path: string, entry: FileEntry): string | undefined {
+    const using = entry.bicep?.program.statements.find((st): st is B.UsingDeclaration => st.kind === 'UsingDeclaration');
+    const rel = using?.path?.kind === 'String' ? using.path.value : null;
+    if (!rel) return undefined;
+    const target = resolveRelative(path, rel);
+    const role = this.files.get(target)?.role;
+    return role === 'bicep' || role === 'armTemplate' ? target : undefined;
+  }
+
+  /** Files that other files use as modules: they are evaluated through their callers. */
+  private moduleTargets(): Set<string> {
+    const out = new Set<string>();
+    for (const [path, entry] of this.files) {
+      if (entry.role !== 'bicep') continue;
+      for (const st of entry.bicep?.program.statements ?? []) {
+        if (st.kind !== 'ModuleDeclaration' || st.path.kind !== 'String' || st.path.value === null) continue;
+        if (/^(br|ts)[:/]/i.test(st.path.value)) continue;
+        const target = resolveRelative(path, st.path.value);
+        if (target !== path && this.files.has(target)) out.add(target);
+      }
+    }
+    return out;
   }
 
   private parameterTarget(path: string, entry: FileEntry): string | undefined {
@@ -141,13 +185,21 @@ export class Workspace {
 
   /** Re-evaluates what changed since the last call and returns the findings of the whole workspace. */
   analyze(): WorkspaceAnalysis {
-    const roots: { key: string; template: string; parameterFile: string | undefined; environment: string | undefined }[] = [];
+    const roots: Root[] = [];
     const targets = this.parameterTargets();
+    const called = this.moduleTargets();
     for (const [path, entry] of this.files) {
-      if (entry.role !== 'armTemplate') continue;
+      if (entry.role !== 'armTemplate' && entry.role !== 'bicep') continue;
       const params = targets.get(path);
       if (!params?.length) {
-        roots.push({ key: path, template: path, parameterFile: undefined, environment: undefined });
+        // A module target is evaluated with the values its callers pass, not with its defaults.
+        if (!called.has(path)) roots.push({ key: path, template: path, parameterFile: undefined, environment: undefined });
+        continue;
+      }
+      // A template's only, unlabelled parameter file (`main.parameters.json`) is no environment of
+      // its own: its evaluation meets every environment, like a template's defaults do.
+      if (params.length === 1 && environmentOf(params[0] as string) === 'default') {
+        roots.push({ key: `${path}\u0000${params[0]}`, template: path, parameterFile: params[0], environment: undefined });
         continue;
       }
       const used = new Set<string>();
@@ -184,12 +236,18 @@ export class Workspace {
       environment,
       graph: buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources)),
     }));
-    const findings = mergeFindings(graphs.flatMap(({ graph }) => RULES.flatMap((rule) => rule.check(graph, {}))));
+    const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: RULES.flatMap((rule) => rule.check(graph, {})) }))));
     const problems = results.flatMap((r) => r.evaluation.problems);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const [path, entry] of this.files) {
       if (entry.arm?.errors.length && (entry.role !== 'other' || looksLikeTemplate(entry.file.text))) {
         parseErrors.push({ file: path, errors: entry.arm.errors });
+      }
+      if (entry.bicep?.diagnostics.length) {
+        parseErrors.push({
+          file: path,
+          errors: entry.bicep.diagnostics.map((d) => ({ span: { file: path, start: d.start, end: d.end }, message: `Bicep: ${d.message}` })),
+        });
       }
     }
     return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: roots.length ? new Set(roots.map((r) => r.template)).size : 0, evaluated };
@@ -200,21 +258,45 @@ export class Workspace {
     return true;
   }
 
-  private evaluateRoot(root: { key: string; template: string; parameterFile: string | undefined; environment: string | undefined }): RootEvaluation {
+  private evaluateRoot(root: Root): RootEvaluation {
     const { key, template, parameterFile, environment } = root;
     const entry = this.files.get(template) as FileEntry;
     const deps = new Map<string, number>([[template, entry.version]]);
-    let parameters: Record<string, Value> | undefined;
+    const problems: EvaluationProblem[] = [];
+    let parameters: Record<string, Value> = {};
     if (parameterFile) {
       const pe = this.files.get(parameterFile) as FileEntry;
       deps.set(parameterFile, pe.version);
-      parameters = readParameterValues(pe);
+      if (pe.role === 'bicepParameters' && pe.bicep) {
+        const evaluated = evaluateBicepParams(pe.file, pe.bicep.program);
+        parameters = evaluated.values;
+        problems.push(...evaluated.problems);
+      } else {
+        parameters = readParameterValues(pe);
+      }
     }
-    const options = parameterFile
-      ? { parameters: parameters ?? {}, parameterSource: shortName(parameterFile), symbolScope: key }
-      : { symbolScope: key };
-    const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, options);
+    const common = parameterFile ? { parameters, parameterSource: shortName(parameterFile), symbolScope: key } : { symbolScope: key };
+    if (entry.role === 'bicep' && entry.bicep) {
+      const evaluation = evaluateBicep(entry.file, entry.bicep.program, { ...common, host: this.moduleHost(deps) });
+      return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems: [...problems, ...evaluation.problems] } };
+    }
+    const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, common);
     return { key, template, parameterFile, environment, deps, evaluation };
+  }
+
+  /** Loads module targets from the workspace, recording each file read as a dependency. */
+  private moduleHost(deps: Map<string, number>): ModuleHost {
+    return {
+      load: (from: string, rel: string): LoadedTemplate | undefined => {
+        const path = resolveRelative(from, rel);
+        const entry = this.files.get(path);
+        if (!entry) return undefined;
+        deps.set(path, entry.version);
+        if (entry.role === 'bicep' && entry.bicep) return { kind: 'bicep', file: entry.file, program: entry.bicep.program };
+        if (entry.role === 'armTemplate' && entry.arm) return { kind: 'arm', document: entry.arm };
+        return undefined;
+      },
+    };
   }
 }
 
@@ -231,7 +313,10 @@ function readParameterValues(entry: FileEntry): Record<string, Value> {
     if (!isObject(v)) continue;
     const value = getProp(v, 'value');
     if (value !== undefined) out[name] = value;
-    // A `reference` (Key Vault secret) stays unset: the template then sees it as unknown.
+    else if (getProp(v, 'reference') !== undefined) {
+      // A Key Vault secret: its value is read at deployment, never the template's default.
+      out[name] = new Unknown(`parameter '${name}' is a Key Vault reference`, `parameters('${name}')`);
+    }
   }
   return out;
 }
@@ -258,9 +343,12 @@ function jsonValue(node: NonNullable<ArmDocument['root']>): Value {
   }
 }
 
-/** `main.parameters.prod.json` -> `prod`; `main.parameters.json` -> `default`. */
+/**
+ * `main.parameters.prod.json` -> `prod`; `main.parameters.json` -> `default`;
+ * `main.prod.bicepparam` -> `prod`; `main.bicepparam` -> `default`.
+ */
 function environmentOf(parameterFile: string): string {
-  const m = /\.parameters\.([^./]+)\.jsonc?$/i.exec(parameterFile);
+  const m = /\.parameters\.([^./]+)\.jsonc?$/i.exec(parameterFile) ?? /\.([^./]+)\.bicepparam$/i.exec(parameterFile);
   return m ? (m[1] as string).toLowerCase() : 'default';
 }
 
@@ -278,25 +366,55 @@ function resolveRelative(from: string, rel: string): string {
   return parts.join('/');
 }
 
-/** One finding per place and rule; the parameter files that make it prone are listed together. */
+/**
+ * A finding whose own deployment has no parameter file may still differ by environment (its
+ * members come from another template's dev or prod evaluation). Those that are not the same in
+ * every environment name the environments they hold in.
+ */
+function labelEnvironments(perEnvironment: { environment: string; findings: Finding[] }[]): Finding[] {
+  const envsOf = new Map<string, Set<string>>();
+  const keyOf = (f: Finding): string => `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.message}`;
+  for (const { environment, findings } of perEnvironment) {
+    for (const f of findings) {
+      if (f.facts.parameterSource) continue;
+      const k = keyOf(f);
+      envsOf.set(k, (envsOf.get(k) ?? new Set()).add(environment));
+    }
+  }
+  return perEnvironment.flatMap(({ environment, findings }) =>
+    findings.map((f) => {
+      if (f.facts.parameterSource || (envsOf.get(keyOf(f))?.size ?? 0) === perEnvironment.length) return f;
+      return { ...f, message: `${f.message} [in environment ${environment}]`, facts: { ...f.facts, parameterSource: `environment ${environment}` } };
+    }),
+  );
+}
+
+const SOURCE_SUFFIX = / \[(?:with|in) [^\]]*\]$/;
+
+/**
+ * One finding per place, rule and statement: evaluations that say the same thing (the same
+ * members and chance) are merged and their parameter sources listed together; evaluations that
+ * differ (2 members with dev, 4 with prod) stay separate findings.
+ */
 function mergeFindings(findings: Finding[]): Finding[] {
   const byPlace = new Map<string, Finding>();
   for (const f of findings) {
-    const key = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`;
+    const statement = f.message.replace(SOURCE_SUFFIX, '');
+    const key = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${statement}`;
     const prior = byPlace.get(key);
     if (!prior) {
       byPlace.set(key, f);
       continue;
     }
-    const sources = [prior.facts.parameterSource, f.facts.parameterSource].filter((s): s is string => !!s);
-    if (sources.length === 2 && prior.facts.parameterSource !== f.facts.parameterSource) {
-      const merged = `${prior.facts.parameterSource}, ${f.facts.parameterSource}`;
-      byPlace.set(key, {
-        ...prior,
-        message: prior.message.replace(/ \[with [^\]]*\]$/, ` [with ${merged}]`),
-        facts: { ...prior.facts, parameterSource: merged },
-      });
+    const a = prior.facts.parameterSource;
+    const b = f.facts.parameterSource;
+    if (a === undefined || b === undefined || a.split(', ').includes(b)) {
+      // The defaults make it prone too: no parameter file needs naming.
+      if (b === undefined && a !== undefined) byPlace.set(key, f);
+      continue;
     }
+    const merged = `${a}, ${b}`;
+    byPlace.set(key, { ...prior, message: `${statement} [with ${merged.replace(/environment /g, '')}]`, facts: { ...prior.facts, parameterSource: merged } });
   }
   return [...byPlace.values()];
 }

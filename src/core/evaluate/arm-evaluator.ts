@@ -23,6 +23,7 @@ import {
 } from './value';
 import {
   ARM_COPY_LIMIT,
+  symbolicCall,
   buildResourceId,
   deploymentScopeValues,
   joinParts,
@@ -459,7 +460,7 @@ class ArmEvaluator {
     const vals = args();
     const result = callPure(name, vals);
     if (result === undefined) return new Unknown(`the function '${e.name}' is not evaluated by ilb-hairpin`);
-    if (result instanceof Unknown) return symbolicCall(name, vals, result) ?? result;
+    if (result instanceof Unknown) return symbolicCall(e.name, vals, result) ?? result;
     return this.checkSize(result, at);
   }
 
@@ -809,35 +810,4 @@ function symbolicFormat(vals: Value[]): Value | undefined {
   }
   parts.push(fmt.slice(last));
   return symbolicConcat(parts);
-}
-
-/**
- * A function of fixed-but-unknown values is itself fixed: `uniqueString(resourceGroup().id)` is
- * the same wherever it is written. Such a call gets a symbol built from its arguments' symbols,
- * so names and IDs built from it still match. Undefined when an argument is a plain Unknown.
- */
-function symbolicCall(name: string, args: Value[], result: Unknown): Unknown | undefined {
-  let symbolic = false;
-  const canonical = (v: Value): string | undefined => {
-    if (v instanceof Unknown) {
-      if (v.symbol === undefined) return undefined;
-      symbolic = true;
-      return v.symbol.includes('{') ? v.symbol : `{${v.symbol}}`;
-    }
-    if (Array.isArray(v)) {
-      const parts = v.map(canonical);
-      return parts.some((x) => x === undefined) ? undefined : `[${parts.join(',')}]`;
-    }
-    if (v !== null && typeof v === 'object') {
-      const parts = Object.keys(v).map((k) => {
-        const c = canonical(v[k] as Value);
-        return c === undefined ? undefined : `${JSON.stringify(k)}:${c}`;
-      });
-      return parts.some((x) => x === undefined) ? undefined : `{${parts.join(',')}}`;
-    }
-    return JSON.stringify(v);
-  };
-  const parts = args.map(canonical);
-  if (!symbolic || parts.some((x) => x === undefined)) return undefined;
-  return new Unknown(result.reason, undefined, `{${name}(${parts.join(',')})}`);
 }

@@ -13,6 +13,17 @@ export interface EvaluationProblem {
   severity: 'warning' | 'info';
 }
 
+/** A module declaration that a nested evaluation came through. */
+export interface ModuleCall {
+  /** The file that declares the module. */
+  file: string;
+  /** The module's symbolic name in that file. */
+  span: SourceSpan;
+  name: string;
+  /** The path of the module's target file. */
+  target: string;
+}
+
 /** One resource that a deployment would create (one per copy iteration). */
 export interface EvaluatedResource {
   file: string;
@@ -37,6 +48,13 @@ export interface EvaluatedResource {
   /** The parameter file (or .bicepparam) its deployment was evaluated with, when not the defaults. */
   parameterSource?: string;
   parent?: EvaluatedResource;
+  /**
+   * Set on a module (nested deployment) whose template is not read: a registry module, or a local
+   * one that is not in the workspace. Its body holds the parameters passed to it.
+   */
+  opaque?: { path: string; reason: string };
+  /** The module declarations it was deployed through, outermost first. */
+  via?: ModuleCall[];
   copy?: { loopName: string | undefined; index: Value; countKnown: boolean };
   /** The evaluated declaration (properties, sku, ...), computed on first use. */
   body(): ValueObject;
@@ -170,4 +188,35 @@ export function idKey(id: Value | undefined): string | undefined {
   s = s.trim().toLowerCase().replace(/\/+$/, '');
   if (s.startsWith(CURRENT_SCOPE_PREFIX)) s = s.slice(CURRENT_SCOPE_PREFIX.length);
   return s;
+}
+
+/**
+ * A function of fixed-but-unknown values is itself fixed: `uniqueString(resourceGroup().id)` is
+ * the same wherever it is written. Such a call gets a symbol built from its arguments' symbols,
+ * so names and IDs built from it still match. Undefined when an argument is a plain Unknown.
+ */
+export function symbolicCall(name: string, args: Value[], result: Unknown): Unknown | undefined {
+  let symbolic = false;
+  const canonical = (v: Value): string | undefined => {
+    if (v instanceof Unknown) {
+      if (v.symbol === undefined) return undefined;
+      symbolic = true;
+      return v.symbol.includes('{') ? v.symbol : `{${v.symbol}}`;
+    }
+    if (Array.isArray(v)) {
+      const parts = v.map(canonical);
+      return parts.some((x) => x === undefined) ? undefined : `[${parts.join(',')}]`;
+    }
+    if (v !== null && typeof v === 'object') {
+      const parts = Object.keys(v).map((k) => {
+        const c = canonical(v[k] as Value);
+        return c === undefined ? undefined : `${JSON.stringify(k)}:${c}`;
+      });
+      return parts.some((x) => x === undefined) ? undefined : `{${parts.join(',')}}`;
+    }
+    return JSON.stringify(v);
+  };
+  const parts = args.map(canonical);
+  if (!symbolic || parts.some((x) => x === undefined)) return undefined;
+  return new Unknown(result.reason, `${name}(…)`, `{${name.toLowerCase()}(${parts.join(',')})}`);
 }

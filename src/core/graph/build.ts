@@ -202,6 +202,26 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     }
   }
 
+  // Modules that are not read: any pool reference in the parameters they are given.
+  for (const r of resources) {
+    if (!r.opaque) continue;
+    const reason = r.opaque.reason;
+    for (const { poolRef, ipConfig } of poolReferencesIn(r.body(), 0)) {
+      addMember(r, poolRef, {
+        kind: 'module',
+        resource: r,
+        vm: undefined,
+        displayName: `${r.symbolicName ?? displayName(r.name)} (${r.opaque.path})`,
+        ipConfigName: getProp(ipConfig, 'name'),
+        ipConfigPrimary: undefined,
+        privateIp: undefined,
+        subnetId: undefined,
+        instances: new Unknown(reason),
+        ipConfig,
+      });
+    }
+  }
+
   // IP-based pools: addresses listed on the pool itself, matched to NICs by private IP.
   const nicByIp = new DeploymentIndex<{ deployment: string; nic: EvaluatedResource; ipConfig: ValueObject }>();
   for (const nic of byType.get(T_NIC) ?? []) {
@@ -234,6 +254,22 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     }
   }
   return graph;
+}
+
+/** `loadBalancerBackendAddressPools` entries anywhere in a value (the parameters of a module). */
+function poolReferencesIn(v: Value, depth: number): { poolRef: ValueObject; ipConfig: ValueObject }[] {
+  if (depth > 40) return [];
+  if (Array.isArray(v)) return v.flatMap((x) => poolReferencesIn(x, depth + 1));
+  if (!isObject(v)) return [];
+  const out: { poolRef: ValueObject; ipConfig: ValueObject }[] = [];
+  for (const [k, x] of Object.entries(v)) {
+    if (k.toLowerCase() === 'loadbalancerbackendaddresspools') {
+      for (const ref of objectsOf(x)) out.push({ poolRef: ref, ipConfig: v });
+    } else {
+      out.push(...poolReferencesIn(x, depth + 1));
+    }
+  }
+  return out;
 }
 
 function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalancerNode {

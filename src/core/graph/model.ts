@@ -81,7 +81,11 @@ export interface ProbeNode {
   port: Value | undefined;
 }
 
-export type MemberKind = 'nic' | 'vm-nic-config' | 'scale-set' | 'ip-address';
+/**
+ * `module`: a module (nested deployment) whose template is not read, but whose parameters put
+ * something into the pool; how many instances it stands for is unknown.
+ */
+export type MemberKind = 'nic' | 'vm-nic-config' | 'scale-set' | 'ip-address' | 'module';
 
 export interface MemberNode {
   kind: MemberKind;

@@ -32,7 +32,7 @@ export function parseArm(file: SourceFile): ArmDocument {
     span: { file: file.path, start: e.offset, end: e.offset + Math.max(e.length, 1) },
     message: `JSON: ${describeParseError(printParseErrorCode(e.error))}`,
   }));
-  return { file, root, kind: classify(root), errors };
+  return { file, root, kind: classify(root, file.path), errors };
 }
 
 function describeParseError(code: string): string {
@@ -40,7 +40,7 @@ function describeParseError(code: string): string {
   return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
-function classify(root: JsonNode | undefined): ArmDocumentKind {
+function classify(root: JsonNode | undefined, path: string): ArmDocumentKind {
   if (!root || root.type !== 'object') return 'other';
   const schema = childValue(root, '$schema');
   if (typeof schema === 'string') {
@@ -48,6 +48,8 @@ function classify(root: JsonNode | undefined): ArmDocumentKind {
     if (PARAMETERS_SCHEMA.test(schema)) return 'deploymentParameters';
   }
   if (property(root, 'resources') && property(root, 'contentVersion')) return 'deploymentTemplate';
+  // `$schema` is optional in practice: a `*.parameters*.json` with `parameters` and no resources.
+  if (/\.parameters(\.[^./]+)?\.jsonc?$/i.test(path) && property(root, 'parameters') && !property(root, 'resources')) return 'deploymentParameters';
   return 'other';
 }
 

@@ -7,6 +7,7 @@ import { display, Unknown, type Value } from '../evaluate/value';
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { MemberNode, NetworkGraph, PoolNode, RuleNode } from '../graph/model';
 import { readInt } from '../graph/build';
+import type { ModuleCall } from '../evaluate/resources';
 import type { SourceSpan } from '../source';
 import type { Finding, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
 
@@ -25,7 +26,10 @@ export const hairpinProneRule: Rule = {
       if (lb.sku === 'gateway') continue;
       for (const rule of lb.rules) {
         const f = checkRule(rule, context);
-        if (f) findings.push(f);
+        if (!f) continue;
+        findings.push(f);
+        const call = lb.resource.via?.[0];
+        if (call) findings.push(atCallSite(f, call));
       }
     }
     return findings;
@@ -114,6 +118,20 @@ function memberIdentity(m: MemberNode): string {
   return `${id}:${display(m.ipConfigName ?? null)}`;
 }
 
+/**
+ * A rule written in a module whose values come from a caller is also shown where the outermost
+ * caller declares the module, so the person who wrote the parameters sees it.
+ */
+function atCallSite(f: Finding, call: ModuleCall): Finding {
+  const target = call.target.slice(call.target.lastIndexOf('/') + 1);
+  return {
+    ...f,
+    span: call.span,
+    message: `Through module ${call.name} (${target}): ${f.message}`,
+    related: [{ span: f.span, message: `the rule in ${target}` }, ...f.related],
+  };
+}
+
 /** On `enableFloatingIP`'s value when written, else on the rule's name. */
 function findingSpan(rule: RuleNode): SourceSpan {
   return (
@@ -142,6 +160,8 @@ function describeMember(m: MemberNode): string {
       return `scale set ${m.displayName} (${m.instances instanceof Unknown ? 'capacity unknown' : `capacity ${m.instances}`})`;
     case 'ip-address':
       return m.vm ? `VM ${m.displayName} by IP ${display(m.privateIp)}` : `IP ${display(m.privateIp)}`;
+    case 'module':
+      return `module ${m.displayName}, whose template is not read`;
   }
 }
 

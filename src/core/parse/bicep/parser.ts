@@ -202,15 +202,15 @@ export class Parser {
     this.diagnostics.push({ start, end, message });
   }
 
-  /** Reports at a token; a NewLine or the end of the file gets a zero-width span at its start. */
-  private reportAt(t: Token, message: string): void {
-    const zeroWidth = t.type === T.NewLine || t.type === T.EndOfFile;
-    this.report(t.start, zeroWidth ? t.start : t.end, message);
-  }
-
+  /** A failure at a token; a NewLine or the end of the file gets a zero-width span at its start. */
   private failure(t: Token, message: string): ParseFailure {
     const zeroWidth = t.type === T.NewLine || t.type === T.EndOfFile;
     return new ParseFailure(t.start, zeroWidth ? t.start : t.end, message);
+  }
+
+  private reportAt(t: Token, message: string): void {
+    const f = this.failure(t, message);
+    this.report(f.start, f.end, f.message);
   }
 
   /**
@@ -330,17 +330,15 @@ export class Parser {
    * declaration starts first, it is reported missing where it should be and nothing is skipped;
    * otherwise tokens are skipped to one of `terminators`.
    */
-  private close(type: TokenType, text: string, suppress: boolean, terminators: TokenSet): boolean {
+  private close(type: TokenType, text: string, suppress: boolean, terminators: TokenSet): void {
     const t = this.peek();
     if (t.type === type) {
       this.advance();
-      return true;
-    }
-    if (t.type === T.EndOfFile || this.atDeclarationStart()) {
+    } else if (t.type === T.EndOfFile || this.atDeclarationStart()) {
       if (!suppress) this.report(this.lastEnd, this.lastEnd, `Expected '${text}' here.`);
-      return false;
+    } else {
+      this.skipWithError(t, `Expected '${text}' here.`, suppress, terminators);
     }
-    return !isError(this.skipWithError(t, `Expected '${text}' here.`, suppress, terminators));
   }
 
   /** After a declaration or decorator: the end of the line (or file). Anything else is reported and skipped. */
@@ -372,7 +370,9 @@ export class Parser {
         continue;
       }
       if (stopAt !== undefined && stopAt(t)) break;
+      const before = this.index;
       statements.push(this.statement());
+      if (this.index === before) this.advance(); // never happens; a guard against looping forever
       this.endOfLine('Expected a new line after the declaration.');
     }
     return statements;
@@ -467,7 +467,13 @@ export class Parser {
       const at = this.advance();
       const expression = this.recover(() => this.decoratorExpression(), false, T_NEWLINE);
       decorators.push({ kind: 'Decorator', expression, start: at.start, end: this.lastEnd });
-      this.endOfLine('Expected a new line after the decorator.');
+      const next = this.peek();
+      if (!this.afterNewLine() && (next.type === T.At || (next.type === T.Identifier && DECLARATION_KEYWORDS.has(next.value)))) {
+        // `@secure() param p string` on one line: reported, but the declaration is not skipped.
+        this.reportAt(next, 'Expected a new line after the decorator.');
+      } else {
+        this.endOfLine('Expected a new line after the decorator.');
+      }
       this.consumeNewLines();
     }
     return decorators;
@@ -772,7 +778,7 @@ export class Parser {
   }
 
   /** `( item, item ... )` (new lines allowed around items when `newLines`). */
-  private parenthesized<N extends A.Node>(parseItem: () => N, newLines: boolean): { start: number; items: Recovered<N>[]; closed: boolean } {
+  private parenthesized<N extends A.Node>(parseItem: () => N, newLines: boolean): { start: number; items: Recovered<N>[] } {
     const open = this.advance();
     const items: Recovered<N>[] = [];
     if (newLines) this.consumeNewLines();
@@ -784,8 +790,8 @@ export class Parser {
       this.advance();
       if (newLines) this.consumeNewLines();
     }
-    const closed = this.close(T.RightParen, ')', items.length > 0 && isEmptyError(items[items.length - 1]), T_PAREN_CLOSE);
-    return { start: open.start, items, closed };
+    this.close(T.RightParen, ')', items.length > 0 && isEmptyError(items[items.length - 1]), T_PAREN_CLOSE);
+    return { start: open.start, items };
   }
 
   /** The single item of a parenthesized list (an error when there are none or several). */
