@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
-import { analyzeArmText, type TemplateAnalysis } from '../core/engine';
+import { MAX_FILE_BYTES } from '../core/engine';
 import { ruleById } from '../core/rules';
 import { docsUrl, type Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
+import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
 
 const SOURCE = 'ilb-hairpin';
-const LANGUAGES = new Set(['json', 'jsonc', 'arm-template']);
+const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
+const TEMPLATE_FILE = /\.(jsonc?|bicep|bicepparam)$/i;
+const LANGUAGES = new Set(['json', 'jsonc', 'arm-template', 'bicep', 'bicep-params']);
 const SCHEMES = new Set(['file', 'untitled', 'vscode-remote']);
 
 const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
@@ -15,115 +18,212 @@ const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
 };
 
 /** The path the core knows a document by. */
-export function documentPath(doc: vscode.TextDocument): string {
-  return doc.uri.scheme === 'file' ? normalizePath(doc.uri.fsPath) : doc.uri.toString();
+export function documentPath(uri: vscode.Uri): string {
+  return uri.scheme === 'file' ? normalizePath(uri.fsPath) : uri.toString();
+}
+
+function uriOf(path: string): vscode.Uri {
+  return /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
 }
 
 export function isCandidate(doc: vscode.TextDocument): boolean {
-  return LANGUAGES.has(doc.languageId) && SCHEMES.has(doc.uri.scheme);
+  return SCHEMES.has(doc.uri.scheme) && (LANGUAGES.has(doc.languageId) || TEMPLATE_FILE.test(doc.uri.path));
 }
 
 /**
- * Keeps diagnostics of open ARM documents current: analysis on open, debounced on change,
- * cleared on close. A result is published only if the document has not changed since the text
- * it was computed from was read, so a stale result never overwrites a newer one.
+ * One workspace graph, kept current: every template in the workspace folders (respecting
+ * `files.exclude` and `ilbHairpin.exclude`) read from disk, the text of open editors over it,
+ * file watchers for the rest. After a change, the workspace re-evaluates only what depends on
+ * the changed file, and diagnostics are published for every file with findings — open or not —
+ * and cleared where findings went away or files were deleted.
  */
 export class DiagnosticsController implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection(SOURCE);
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly workspace = new Workspace();
   private readonly disposables: vscode.Disposable[] = [this.collection];
+  private readonly published = new Set<string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastAnalysis: WorkspaceAnalysis | undefined;
+  /** Bumped by every change; an analysis publishes only if none came in while it ran. */
+  private generation = 0;
+  readonly onDidAnalyze = this.changed.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
+    const watcher = vscode.workspace.createFileSystemWatcher(TEMPLATE_GLOB);
     this.disposables.push(
-      vscode.workspace.onDidOpenTextDocument((d) => this.analyzeNow(d)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)),
-      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
+      watcher,
+      watcher.onDidCreate((uri) => void this.readFromDisk(uri)),
+      watcher.onDidChange((uri) => void this.readFromDisk(uri)),
+      watcher.onDidDelete((uri) => this.removed(uri)),
+      vscode.workspace.onDidOpenTextDocument((d) => this.fromEditor(d)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.fromEditor(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => void this.closed(d)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('ilbHairpin')) this.reanalyzeAll();
+        if (e.affectsConfiguration('ilbHairpin') || e.affectsConfiguration('files.exclude')) void this.scan();
       }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.scan()),
     );
   }
 
-  reanalyzeAll(): void {
-    for (const doc of vscode.workspace.textDocuments) this.analyzeNow(doc);
+  get analysis(): WorkspaceAnalysis | undefined {
+    return this.lastAnalysis;
   }
 
-  private enabled(doc: vscode.TextDocument): boolean {
-    return vscode.workspace.getConfiguration('ilbHairpin', doc.uri).get<boolean>('enable', true);
+  private config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('ilbHairpin');
   }
 
-  private schedule(doc: vscode.TextDocument): void {
-    if (!isCandidate(doc)) return;
-    const key = doc.uri.toString();
-    clearTimeout(this.timers.get(key));
-    const delay = vscode.workspace.getConfiguration('ilbHairpin', doc.uri).get<number>('debounceMs', 300);
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.analyzeNow(doc);
-      }, delay),
-    );
+  /** A glob of everything excluded: `files.exclude`, `ilbHairpin.exclude` and node_modules. */
+  private excludeGlob(): string {
+    const patterns = new Set<string>(['**/node_modules/**', '**/.git/**']);
+    const filesExclude = vscode.workspace.getConfiguration('files').get<Record<string, boolean>>('exclude') ?? {};
+    for (const [p, on] of Object.entries(filesExclude)) if (on === true) patterns.add(p);
+    for (const p of this.config().get<string[]>('exclude') ?? []) patterns.add(p);
+    return `{${[...patterns].join(',')}}`;
   }
 
-  private forget(doc: vscode.TextDocument): void {
-    const key = doc.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
-    this.collection.delete(doc.uri);
-  }
-
-  analyzeNow(doc: vscode.TextDocument): void {
-    if (!isCandidate(doc) || doc.isClosed) return;
-    if (!this.enabled(doc)) {
-      this.collection.delete(doc.uri);
+  /** Indexes the workspace folders from scratch (also the `Scan Workspace` command). */
+  async scan(token?: vscode.CancellationToken, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<void> {
+    if (!this.config().get<boolean>('enable', true)) {
+      this.clearAll();
       return;
     }
-    const version = doc.version;
-    let analysis: TemplateAnalysis;
+    const uris = await vscode.workspace.findFiles(TEMPLATE_GLOB, this.excludeGlob(), undefined, token);
+    const keep = new Set(uris.map((u) => documentPath(u)));
+    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri));
+    for (const p of this.workspace.paths()) if (!keep.has(p)) this.workspace.removeFile(p);
+    let done = 0;
+    for (const uri of uris) {
+      if (token?.isCancellationRequested) return;
+      await this.readFromDisk(uri, false);
+      if (++done % 50 === 0) progress?.report({ message: `${done} of ${uris.length} files`, increment: (50 / uris.length) * 100 });
+    }
+    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.workspace.setFile(documentPath(doc.uri), doc.getText());
+    this.log.info(`Indexed ${uris.length} template candidates.`);
+    this.analyzeNow();
+  }
+
+  private isOpen(uri: vscode.Uri): vscode.TextDocument | undefined {
+    const key = uri.toString();
+    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === key && !d.isClosed);
+  }
+
+  private async readFromDisk(uri: vscode.Uri, schedule = true): Promise<void> {
+    if (this.isOpen(uri)) return; // the editor's text wins over the file on disk
     try {
-      analysis = analyzeArmText(documentPath(doc), doc.getText());
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > MAX_FILE_BYTES) return;
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      this.workspace.setFile(documentPath(uri), new TextDecoder('utf-8').decode(bytes));
+    } catch (e) {
+      this.log.warn(`Could not read ${uri.toString()}: ${(e as Error).message}`);
+      this.workspace.removeFile(documentPath(uri));
+    }
+    if (schedule) this.schedule();
+  }
+
+  private removed(uri: vscode.Uri): void {
+    if (this.isOpen(uri)) return;
+    this.workspace.removeFile(documentPath(uri));
+    this.schedule();
+  }
+
+  private fromEditor(doc: vscode.TextDocument): void {
+    if (!isCandidate(doc)) return;
+    this.workspace.setFile(documentPath(doc.uri), doc.getText());
+    this.schedule();
+  }
+
+  private async closed(doc: vscode.TextDocument): Promise<void> {
+    if (!isCandidate(doc)) return;
+    // Back to the text on disk (unsaved edits are gone), or out of the workspace.
+    if (doc.uri.scheme === 'untitled') {
+      this.workspace.removeFile(documentPath(doc.uri));
+      this.schedule();
+    } else {
+      await this.readFromDisk(doc.uri);
+    }
+  }
+
+  private schedule(): void {
+    this.generation++;
+    clearTimeout(this.timer);
+    const delay = this.config().get<number>('debounceMs', 300);
+    this.timer = setTimeout(() => this.analyzeNow(), delay);
+  }
+
+  analyzeNow(): void {
+    clearTimeout(this.timer);
+    if (!this.config().get<boolean>('enable', true)) {
+      this.clearAll();
+      return;
+    }
+    const generation = this.generation;
+    let analysis: WorkspaceAnalysis;
+    try {
+      analysis = this.workspace.analyze();
     } catch (e) {
       // The engine does not throw on templates; if it ever does, say so and keep the editor usable.
-      this.log.error(`Analysis of ${doc.uri.toString()} failed: ${(e as Error).stack ?? String(e)}`);
+      this.log.error(`Analysis failed: ${(e as Error).stack ?? String(e)}`);
       return;
     }
-    if (doc.isClosed || doc.version !== version) return;
-    this.collection.set(doc.uri, this.toDiagnostics(doc, analysis));
+    if (generation !== this.generation) return; // a newer change is on its way
+    this.lastAnalysis = analysis;
+    this.publish(analysis);
+    this.changed.fire();
   }
 
-  private toDiagnostics(doc: vscode.TextDocument, analysis: TemplateAnalysis): vscode.Diagnostic[] {
-    const path = documentPath(doc);
-    const location = (span: SourceSpan): vscode.Location => {
-      const uri = span.file === path ? doc.uri : vscode.Uri.file(span.file);
-      const range = span.file === path ? toRange(doc, span) : new vscode.Range(0, 0, 0, 0);
-      return new vscode.Location(uri, range);
+  private publish(analysis: WorkspaceAnalysis): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    const add = (file: string, d: vscode.Diagnostic): void => {
+      const list = byFile.get(file) ?? [];
+      list.push(d);
+      byFile.set(file, list);
     };
-    const out: vscode.Diagnostic[] = [];
     for (const f of analysis.findings) {
-      const d = new vscode.Diagnostic(toRange(doc, f.span), f.message, SEVERITY[f.severity]);
+      const d = new vscode.Diagnostic(this.range(f.span), f.message, SEVERITY[f.severity]);
       d.source = SOURCE;
       const rule = ruleById(f.ruleId);
       d.code = rule ? { value: f.ruleId, target: vscode.Uri.parse(docsUrl(rule)) } : f.ruleId;
-      d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(location(r.span), r.message));
-      out.push(d);
+      d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(this.location(r.span), r.message));
+      add(f.span.file, d);
     }
     for (const p of analysis.problems) {
-      const d = new vscode.Diagnostic(toRange(doc, p.span), p.message, SEVERITY[p.severity]);
+      const d = new vscode.Diagnostic(this.range(p.span), p.message, SEVERITY[p.severity]);
       d.source = SOURCE;
       d.code = 'template-evaluation';
-      out.push(d);
+      add(p.span.file, d);
     }
-    return out;
+    for (const file of this.published) if (!byFile.has(file)) this.collection.delete(uriOf(file));
+    this.published.clear();
+    for (const [file, diags] of byFile) {
+      this.collection.set(uriOf(file), diags);
+      this.published.add(file);
+    }
+  }
+
+  private range(span: SourceSpan): vscode.Range {
+    const file = this.workspace.source(span.file);
+    if (!file) return new vscode.Range(0, 0, 0, 0);
+    const r = file.rangeOf(span);
+    return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+  }
+
+  private location(span: SourceSpan): vscode.Location {
+    return new vscode.Location(uriOf(span.file), this.range(span));
+  }
+
+  private clearAll(): void {
+    this.collection.clear();
+    this.published.clear();
+    this.lastAnalysis = undefined;
+    this.changed.fire();
   }
 
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    clearTimeout(this.timer);
+    this.changed.dispose();
     for (const d of this.disposables) d.dispose();
   }
-}
-
-function toRange(doc: vscode.TextDocument, span: SourceSpan): vscode.Range {
-  return new vscode.Range(doc.positionAt(span.start), doc.positionAt(span.end));
 }

@@ -1,19 +1,26 @@
 import * as vscode from 'vscode';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
+import { registerStatusBar } from './status';
 
 /** Wires the features; each lives in its own module. */
 export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
   const log = vscode.window.createOutputChannel('ILB Hairpin', { log: true });
   const diagnostics = new DiagnosticsController(log);
+  const scanWithProgress = (): Thenable<void> =>
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'ILB Hairpin: scanning the workspace', cancellable: true },
+      (progress, token) => diagnostics.scan(token, progress),
+    );
   context.subscriptions.push(
     log,
     diagnostics,
-    vscode.commands.registerCommand('ilbHairpin.reanalyze', () => diagnostics.reanalyzeAll()),
+    vscode.commands.registerCommand('ilbHairpin.scanWorkspace', scanWithProgress),
+    vscode.commands.registerCommand('ilbHairpin.reanalyze', () => diagnostics.scan()),
   );
   registerRuleDocs(context);
-  diagnostics.reanalyzeAll();
-  log.info('ILB Hairpin is active.');
+  registerStatusBar(context, diagnostics);
+  void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
   return { diagnostics };
 }
 

@@ -1,31 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-
-const SOURCE = 'ilb-hairpin';
-
-/** Polls until `probe` returns a value, or fails after `ms`. */
-async function waitFor<T>(what: string, probe: () => T | undefined, ms = 20000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function ours(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
-}
+import { fixture, ours, waitFor } from './helpers';
 
 describe('ARM template diagnostics in the real host', () => {
   let uri: vscode.Uri;
   let doc: vscode.TextDocument;
 
   before(async () => {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(folder, 'the test workspace is open');
-    uri = vscode.Uri.joinPath(folder.uri, 'seed-lab', 'azuredeploy.json');
+    uri = fixture('seed-lab', 'azuredeploy.json');
     doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
   });

@@ -128,6 +128,7 @@ function atCallSite(f: Finding, call: ModuleCall): Finding {
     ...f,
     span: call.span,
     message: `Through module ${call.name} (${target}): ${f.message}`,
+    facts: { ...f.facts, viaModule: call.name },
     related: [{ span: f.span, message: `the rule in ${target}` }, ...f.related],
   };
 }

@@ -25,6 +25,8 @@ export interface HairpinFacts {
   membersKnown: number;
   /** Chance that one connection from a member to the frontend fails (1/N); null when N is unknown. */
   failureChance: number | null;
+  /** Set on the copy of a module's finding shown where the module is called. */
+  viaModule?: string;
   /** Where parameter values came from (a parameter file), when not the defaults. */
   parameterSource?: string;
 }

@@ -1,0 +1,131 @@
+// Bicep parser benchmark: our parser against tree-sitter-bicep 1.1.0 (through web-tree-sitter, with
+// the .wasm the package ships) on ../shared/bench/big.bicep, in one run: a full parse, then a
+// one-character edit in the middle of the file (our re-parse against tree-sitter's incremental
+// parse). Prints medians and ratios; it asserts nothing about times.
+import * as esbuild from 'esbuild';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIG = path.resolve(ROOT, '../shared/bench/big.bicep');
+const GOAL_FULL = 30;
+const GOAL_EDIT = 50;
+
+/** Our parser, bundled from the TypeScript sources into a temporary ES module. */
+async function loadOurParser() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ilb-hairpin-bench-'));
+  const outfile = path.join(dir, 'bicep.mjs');
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'src/core/parse/bicep/index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    outfile,
+    logLevel: 'warning',
+  });
+  const parser = await import(pathToFileURL(outfile).href);
+  rmSync(dir, { recursive: true, force: true });
+  return parser;
+}
+
+async function loadTreeSitter() {
+  const require = createRequire(import.meta.url);
+  const TreeSitter = require('web-tree-sitter');
+  await TreeSitter.init();
+  const language = await TreeSitter.Language.load(require.resolve('tree-sitter-bicep/tree-sitter-bicep.wasm'));
+  const parser = new TreeSitter();
+  parser.setLanguage(language);
+  return parser;
+}
+
+/**
+ * Median time of `run` over `runs` runs after `warmups` unmeasured ones. `run` gets a context made
+ * by `prepare` (not timed) and returns something for `cleanup` (not timed).
+ */
+function median({ runs, warmups, prepare = () => undefined, run, cleanup = () => {} }) {
+  const times = [];
+  for (let i = 0; i < warmups + runs; i++) {
+    const context = prepare();
+    const start = performance.now();
+    const result = run(context);
+    const elapsed = performance.now() - start;
+    cleanup(result, context);
+    if (i >= warmups) times.push(elapsed);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** A tree-sitter point (row, column) for an offset; big.bicep is ASCII, so columns in code units are bytes too. */
+function point(text, offset) {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+function ms(value) {
+  return value >= 10 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(3);
+}
+
+function line(label, ours, theirs, goal) {
+  const ratio = theirs / ours;
+  console.log(`${label}: ours ${ms(ours)} ms, tree-sitter-bicep ${ms(theirs)} ms, ratio ${ratio.toFixed(0)}x (goal >= ${goal}x)`);
+}
+
+const text = readFileSync(BIG, 'utf8');
+const ours = await loadOurParser();
+const treeSitter = await loadTreeSitter();
+console.log(`${path.relative(ROOT, BIG)}: ${text.split('\n').length - 1} lines, ${text.length} characters`);
+
+// Full parse.
+const baseline = ours.parseBicep(text);
+assert.equal(baseline.diagnostics.length, 0, 'our parser reads big.bicep without diagnostics');
+const oursFull = median({ runs: 41, warmups: 60, run: () => ours.parseBicep(text) });
+const theirsFull = median({ runs: 7, warmups: 2, run: () => treeSitter.parse(text), cleanup: (tree) => tree.delete() });
+line('bicep full parse', oursFull, theirsFull, GOAL_FULL);
+
+// A one-character edit inside a string in the middle of the file.
+const at = text.indexOf("'Standard'", text.length >> 1) + 1;
+const edit = { start: at, end: at + 1, text: 'X' };
+const edited = text.slice(0, edit.start) + edit.text + text.slice(edit.end);
+assert.deepEqual(ours.reparseBicep(ours.parseBicep(text), edit, edited), ours.parseBicep(edited), 'the re-parse equals a full parse');
+const oursEdit = median({
+  runs: 41,
+  warmups: 20,
+  prepare: () => ours.parseBicep(text),
+  run: (previous) => ours.reparseBicep(previous, edit, edited),
+});
+const oursEditFull = median({ runs: 41, warmups: 10, run: () => ours.parseBicep(edited) });
+const startPosition = point(text, edit.start);
+const oldEndPosition = point(text, edit.end);
+const theirsEdit = median({
+  runs: 7,
+  warmups: 2,
+  prepare: () => treeSitter.parse(text),
+  run: (oldTree) => {
+    oldTree.edit({
+      startIndex: edit.start,
+      oldEndIndex: edit.end,
+      newEndIndex: edit.start + edit.text.length,
+      startPosition,
+      oldEndPosition,
+      newEndPosition: { row: startPosition.row, column: startPosition.column + edit.text.length },
+    });
+    return treeSitter.parse(edited, oldTree);
+  },
+  cleanup: (tree, oldTree) => {
+    tree.delete();
+    oldTree.delete();
+  },
+});
+line('bicep one-char edit re-parse (reparseBicep vs tree.edit + incremental parse)', oursEdit, theirsEdit, GOAL_EDIT);
+line('bicep one-char edit, full parse of the edited text (vs tree-sitter incremental)', oursEditFull, theirsEdit, GOAL_EDIT);

@@ -1,0 +1,25 @@
+import * as vscode from 'vscode';
+import type { DiagnosticsController } from './diagnostics';
+
+/** A status bar item with the number of hairpin-prone rules; a click opens the Problems view. */
+export function registerStatusBar(context: vscode.ExtensionContext, diagnostics: DiagnosticsController): vscode.StatusBarItem {
+  const item = vscode.window.createStatusBarItem('ilbHairpin.status', vscode.StatusBarAlignment.Left, 50);
+  item.name = 'ILB Hairpin';
+  item.command = 'workbench.actions.view.problems';
+  const update = (): void => {
+    const analysis = diagnostics.analysis;
+    if (!analysis) {
+      item.hide();
+      return;
+    }
+    const n = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined).map((f) => `${f.span.file}#${f.span.start}`)).size;
+    item.text = n ? `$(warning) ${n} hairpin-prone` : '$(check) no hairpin';
+    item.tooltip = n
+      ? `${n} internal load balancer rule${n === 1 ? '' : 's'} where a backend member calling the frontend can fail. Click to open Problems.`
+      : `No hairpin-prone rules in ${analysis.templates} template${analysis.templates === 1 ? '' : 's'}.`;
+    item.show();
+  };
+  context.subscriptions.push(item, diagnostics.onDidAnalyze(update));
+  update();
+  return item;
+}

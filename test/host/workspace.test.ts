@@ -1,0 +1,62 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { fixture, ours, waitFor } from './helpers';
+
+const MEMBER = (pool: string): string => `{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    { "type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01", "name": "nic-added", "location": "westeurope",
+      "properties": { "ipConfigurations": [ { "name": "ipconfig1", "properties": {
+        "subnet": { "id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet-shared', 'snet-app')]" },
+        "loadBalancerBackendAddressPools": [ { "id": "[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-shared', '${pool}')]" } ] } } ] } }
+  ]
+}
+`;
+
+describe('one graph for the whole workspace, in the real host', () => {
+  const ilb = fixture('cross', 'ilb.json');
+  const added = fixture('cross', 'members-added.json');
+
+  after(async () => {
+    await vscode.workspace.fs.delete(added).then(undefined, () => undefined);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('flags a template that is not open when a member is added in another file, and clears it when that file is deleted', async () => {
+    assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === ilb.toString()), 'ilb.json is not open');
+    assert.equal(ours(ilb).length, 0, 'no finding while the pool is empty');
+    await vscode.workspace.fs.writeFile(added, new TextEncoder().encode(MEMBER('be-app')));
+    const d = await waitFor('a finding in ilb.json', () => ours(ilb)[0]);
+    assert.match(d.message, /ilb-shared.*rule-https.*10\.9\.0\.100:443.*1 member\b.*nic-added/s);
+    assert.ok((d.relatedInformation ?? []).some((r) => r.location.uri.toString() === added.toString()), 'a related location is in the members file');
+    await vscode.workspace.fs.delete(added);
+    await waitFor('the finding to go away', () => (ours(ilb).length === 0 ? true : undefined));
+  });
+
+  it('counts unsaved edits of an open file', async () => {
+    const draft = fixture('cross', 'members-draft.json');
+    const doc = await vscode.workspace.openTextDocument(draft);
+    await vscode.window.showTextDocument(doc);
+    const at = doc.getText().indexOf('"loadBalancerBackendAddressPools": []');
+    assert.ok(at >= 0);
+    const start = doc.positionAt(at + '"loadBalancerBackendAddressPools": '.length);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(draft, new vscode.Range(start, start.translate(0, 2)), `[ { "id": "[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-shared', 'be-app')]" } ]`);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(doc.isDirty, 'the edit is not saved');
+    const d = await waitFor('a finding from the unsaved edit', () => ours(ilb)[0]);
+    assert.match(d.message, /nic-draft/);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await waitFor('the finding to go away after revert', () => (ours(ilb).length === 0 ? true : undefined));
+  });
+
+  it('has a Scan Workspace command and a status bar count', async () => {
+    await vscode.commands.executeCommand('ilbHairpin.scanWorkspace');
+    const ext = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin');
+    const api = ext?.exports as { diagnostics: { analysis?: { findings: unknown[] } } } | undefined;
+    assert.ok(api?.diagnostics.analysis, 'the scan produced an analysis');
+    assert.ok(api.diagnostics.analysis.findings.length >= 2, 'the seed labs are found');
+  });
+});
