@@ -12,7 +12,7 @@ import { parseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type TemplateEvaluation } from './evaluate/arm-evaluator';
 import { evaluateBicep, evaluateBicepParams, type LoadedTemplate, type ModuleHost } from './evaluate/bicep-evaluator';
-import type { EvaluationProblem } from './evaluate/resources';
+import { idKey, type EvaluatedResource, type EvaluationProblem } from './evaluate/resources';
 import { Unknown, getProp, isObject, type Value } from './evaluate/value';
 import { buildGraph } from './graph/build';
 import type { NetworkGraph } from './graph/model';
@@ -20,6 +20,9 @@ import { RULES } from './rules';
 import type { Finding } from './rules/types';
 import { SourceFile } from './source';
 import { looksLikeTemplate, MAX_FILE_BYTES } from './engine';
+
+/** The pseudo-dependency on the set of files (see findDeclared). */
+const STRUCTURE = '\u0000structure';
 
 export type FileRole = 'armTemplate' | 'armParameters' | 'bicep' | 'bicepParameters' | 'other';
 
@@ -83,6 +86,7 @@ export class Workspace {
   setFile(path: string, text: string): void {
     const prior = this.files.get(path);
     if (prior && prior.file.text === text) return;
+    if (!prior) this.structureVersion++;
     const file = new SourceFile(path, text.replace(/^\uFEFF/, ''));
     const entry: FileEntry = { file, version: this.nextVersion++, role: 'other' };
     if (text.length > MAX_FILE_BYTES) entry.tooLarge = true;
@@ -101,7 +105,7 @@ export class Workspace {
   }
 
   removeFile(path: string): void {
-    this.files.delete(path);
+    if (this.files.delete(path)) this.structureVersion++;
   }
 
   has(path: string): boolean {
@@ -210,21 +214,11 @@ export class Workspace {
         roots.push({ key: `${path}\u0000${p}`, template: path, parameterFile: p, environment });
       }
     }
-    let evaluated = 0;
-    const live = new Set<string>();
-    const results: RootEvaluation[] = [];
-    for (const root of roots) {
-      live.add(root.key);
-      const cached = this.cache.get(root.key);
-      if (cached && this.fresh(cached)) {
-        results.push(cached);
-        continue;
-      }
-      const r = this.evaluateRoot(root);
-      evaluated++;
-      this.cache.set(root.key, r);
-      results.push(r);
-    }
+    this.evaluatedCount = 0;
+    this.roots = roots;
+    const live = new Set(roots.map((r) => r.key));
+    const results = roots.map((root) => this.ensureRoot(root));
+    const evaluated = this.evaluatedCount;
     for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key);
 
     // One graph per environment: evaluations with a parameter file meet the evaluations of
@@ -253,8 +247,48 @@ export class Workspace {
     return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: roots.length ? new Set(roots.map((r) => r.template)).size : 0, evaluated };
   }
 
+  /** The roots of the analysis in progress, for lookups of `existing` resources. */
+  private roots: Root[] = [];
+  private readonly evaluating = new Set<string>();
+  private evaluatedCount = 0;
+  /** Bumped when files come or go: lookups across the workspace depend on the set of files. */
+  private structureVersion = 0;
+
+  private ensureRoot(root: Root): RootEvaluation {
+    const cached = this.cache.get(root.key);
+    if (cached && this.fresh(cached)) return cached;
+    this.evaluating.add(root.key);
+    try {
+      const r = this.evaluateRoot(root);
+      this.evaluatedCount++;
+      this.cache.set(root.key, r);
+      return r;
+    } finally {
+      this.evaluating.delete(root.key);
+    }
+  }
+
+  /**
+   * A resource with this ID declared (not `existing`) by another deployment of the workspace, for
+   * the properties of an `existing` reference. The evaluation that asks depends on every file the
+   * search read, and on the set of files.
+   */
+  private findDeclared(idKeyWanted: string, deps: Map<string, number>): EvaluatedResource | undefined {
+    deps.set(STRUCTURE, this.structureVersion);
+    for (const root of this.roots) {
+      if (this.evaluating.has(root.key)) continue;
+      const r = this.ensureRoot(root);
+      for (const [p, v] of r.deps) deps.set(p, v);
+      const found = r.evaluation.resources.find((x) => !x.existing && idKey(x.id) === idKeyWanted);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   private fresh(r: RootEvaluation): boolean {
-    for (const [path, version] of r.deps) if (this.files.get(path)?.version !== version) return false;
+    for (const [path, version] of r.deps) {
+      if (path === STRUCTURE ? version !== this.structureVersion : this.files.get(path)?.version !== version) return false;
+    }
     return true;
   }
 
@@ -287,6 +321,10 @@ export class Workspace {
   /** Loads module targets from the workspace, recording each file read as a dependency. */
   private moduleHost(deps: Map<string, number>): ModuleHost {
     return {
+      findDeclared: (id) => {
+        const key = idKey(id);
+        return key === undefined ? undefined : this.findDeclared(key, deps);
+      },
       load: (from: string, rel: string): LoadedTemplate | undefined => {
         const path = resolveRelative(from, rel);
         const entry = this.files.get(path);

@@ -35,6 +35,8 @@ export type LoadedTemplate =
 export interface ModuleHost {
   /** The target of a local module path, relative to `fromFile`; undefined when it is not there. */
   load(fromFile: string, path: string): LoadedTemplate | undefined;
+  /** The declaration of a resource that a file references as `existing`, when the workspace has it. */
+  findDeclared?(id: Value): EvaluatedResource | undefined;
 }
 
 export interface BicepEvaluationOptions {
@@ -442,7 +444,12 @@ class BicepEvaluator {
       case 'apiVersion':
         return new Unknown('the API version is not evaluated');
     }
-    if (r.existing) return new Unknown(`the properties of existing resource '${r.symbolicName}' are read at deployment`);
+    if (r.existing) {
+      const declared = this.options.host?.findDeclared?.(r.id);
+      if (!declared) return new Unknown(`existing resource '${r.symbolicName}' is not declared in the workspace; its properties are read at deployment`);
+      const v = getProp(this.resourceView({ resource: declared, body: () => declared.body() }), name);
+      return v ?? (safe ? null : new Unknown(`'${r.symbolicName}' has no property '${name}' where it is declared`));
+    }
     const v = getProp(this.resourceView(instance), name);
     if (v === undefined) return safe ? null : new Unknown(`'${r.symbolicName}' has no property '${name}' in the template`);
     return v;
