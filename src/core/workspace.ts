@@ -10,7 +10,7 @@
 import { parseArm, type ArmDocument, type SyntaxProblem } from './parse/arm';
 import { parseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
-import { evaluateArmTemplate, type TemplateEvaluation } from './evaluate/arm-evaluator';
+import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from './evaluate/arm-evaluator';
 import { evaluateBicep, evaluateBicepParams, type LoadedTemplate, type ModuleHost } from './evaluate/bicep-evaluator';
 import { idKey, type EvaluatedResource, type EvaluationProblem } from './evaluate/resources';
 import { Unknown, getProp, isObject, type Value } from './evaluate/value';
@@ -151,10 +151,56 @@ export class Workspace {
     return role === 'bicep' || role === 'armTemplate' ? target : undefined;
   }
 
-  /** Files that other files use as modules: they are evaluated through their callers. */
+  /**
+   * The workspace file a `templateLink` names: `relativePath`; a `file://` URI; an http(s) URI
+   * whose path ends in a workspace file near the linking one; or `<unknown base> + 'path.json'`
+   * (`_artifactsLocation` and the like), the path taken from the linking file's folder or the
+   * nearest folder above it that has it.
+   */
+  resolveLink(from: string, link: { relativePath?: Value; uri?: Value }): string | undefined {
+    const isTemplate = (p: string): boolean => this.files.get(p)?.role === 'armTemplate';
+    if (typeof link.relativePath === 'string') {
+      const p = resolveRelative(from, link.relativePath);
+      return isTemplate(p) ? p : undefined;
+    }
+    const uri = link.uri;
+    let tail: string | undefined;
+    if (typeof uri === 'string') {
+      if (/^file:\/\//i.test(uri)) {
+        const p = decodeURI(uri.replace(/^file:\/\//i, '').replace(/[?#].*$/, ''));
+        return isTemplate(p) ? p : undefined;
+      }
+      const m = /^https?:\/\/[^/]+(\/[^?#]*)/i.exec(uri);
+      tail = m?.[1];
+    } else if (uri instanceof Unknown && uri.symbol) {
+      tail = uri.symbol.slice(uri.symbol.lastIndexOf('}') + 1);
+    }
+    if (!tail) return undefined;
+    const segments = tail.replace(/[?#].*$/, '').split('/').filter((x) => x && x !== '.');
+    if (!segments.length || !/\.jsonc?$/i.test(segments[segments.length - 1] as string)) return undefined;
+    // The longest tail of the path that exists under the linking file's folder or one above it.
+    for (let k = segments.length; k >= 1; k--) {
+      const rel = segments.slice(segments.length - k).join('/');
+      for (let dir = from.slice(0, from.lastIndexOf('/')); dir; dir = dir.slice(0, dir.lastIndexOf('/'))) {
+        const p = `${dir}/${rel}`;
+        if (p !== from && isTemplate(p)) return p;
+        if (!dir.includes('/')) break;
+      }
+    }
+    return undefined;
+  }
+
+  /** Files that other files use as modules or linked templates: evaluated through their callers. */
   private moduleTargets(): Set<string> {
     const out = new Set<string>();
     for (const [path, entry] of this.files) {
+      if (entry.role === 'armTemplate' && entry.arm?.root) {
+        for (const link of staticLinks(entry.arm.root)) {
+          const target = this.resolveLink(path, link);
+          if (target && target !== path) out.add(target);
+        }
+        continue;
+      }
       if (entry.role !== 'bicep') continue;
       for (const st of entry.bicep?.program.statements ?? []) {
         if (st.kind !== 'ModuleDeclaration' || st.path.kind !== 'String' || st.path.value === null) continue;
@@ -314,8 +360,22 @@ export class Workspace {
       const evaluation = evaluateBicep(entry.file, entry.bicep.program, { ...common, host: this.moduleHost(deps) });
       return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems: [...problems, ...evaluation.problems] } };
     }
-    const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, common);
+    const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, { ...common, host: this.armHost(deps) });
     return { key, template, parameterFile, environment, deps, evaluation };
+  }
+
+  /** Loads linked templates from the workspace, recording each file read as a dependency. */
+  private armHost(deps: Map<string, number>): ArmHost {
+    return {
+      loadLinked: (from, link) => {
+        deps.set(STRUCTURE, this.structureVersion);
+        const path = this.resolveLink(from, link);
+        const entry = path ? this.files.get(path) : undefined;
+        if (!path || !entry?.arm) return undefined;
+        deps.set(path, entry.version);
+        return entry.arm;
+      },
+    };
   }
 
   /** Loads module targets from the workspace, recording each file read as a dependency. */
@@ -388,6 +448,35 @@ function jsonValue(node: NonNullable<ArmDocument['root']>): Value {
 function environmentOf(parameterFile: string): string {
   const m = /\.parameters\.([^./]+)\.jsonc?$/i.exec(parameterFile) ?? /\.([^./]+)\.bicepparam$/i.exec(parameterFile);
   return m ? (m[1] as string).toLowerCase() : 'default';
+}
+
+/**
+ * The `templateLink`s written in a template, read without evaluating: a plain `relativePath`, or
+ * the last quoted `.json` path inside a `uri` expression (enough to know which file is linked).
+ */
+function staticLinks(root: NonNullable<ArmDocument['root']>): { relativePath?: Value; uri?: Value }[] {
+  const out: { relativePath?: Value; uri?: Value }[] = [];
+  const visit = (n: NonNullable<ArmDocument['root']>, depth: number): void => {
+    if (depth > 64) return;
+    if (n.type === 'property' && String(n.children?.[0]?.value).toLowerCase() === 'templatelink') {
+      const link = n.children?.[1];
+      for (const p of link?.children ?? []) {
+        const k = String(p.children?.[0]?.value).toLowerCase();
+        const v = p.children?.[1]?.value;
+        if (typeof v !== 'string') continue;
+        if (k === 'relativepath' && !v.startsWith('[')) out.push({ relativePath: v });
+        if (k === 'uri') {
+          const quoted = [...v.matchAll(/'([^']*\.jsonc?)[^']*'/gi)].pop()?.[1];
+          if (quoted) out.push({ uri: new Unknown('linked', undefined, `{base}${quoted.startsWith('/') ? '' : '/'}${quoted}`) });
+          else if (!v.startsWith('[')) out.push({ uri: v });
+        }
+      }
+      return;
+    }
+    for (const c of n.children ?? []) visit(c, depth + 1);
+  };
+  visit(root, 0);
+  return out;
 }
 
 function shortName(path: string): string {

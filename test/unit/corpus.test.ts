@@ -29,12 +29,8 @@ describe('corpus: real templates against hand labels', { skip: !fs.existsSync(CO
     .filter((d) => d.isDirectory())
     .flatMap((owner) => fs.readdirSync(path.join(CORPUS, owner.name), { withFileTypes: true }).filter((d) => d.isDirectory()).map((r) => `${owner.name}/${r.name}`));
 
-  // Positives whose members are only reachable through nested or linked deployments, which the
-  // evaluator does not follow yet (issue 4): kept as a todo that still runs and reports.
-  const needsNestedDeployments = new Set(['anthony-c-martin/azure-quickstart-templates']);
   for (const repo of repos) {
-    const todo = needsNestedDeployments.has(repo) ? { todo: 'nested and linked deployments are not followed yet' } : {};
-    it(`${repo}: every labelled rule is found and no other rule is reported`, todo, () => {
+    it(`${repo}: every labelled rule is found and no other rule is reported`, () => {
       const report = scanPaths([path.join(CORPUS, repo)], CORPUS);
       assert.equal(report.readErrors.length, 0);
       assert.deepEqual(report.parseErrors, [], 'every template of the corpus parses');

@@ -9,12 +9,13 @@
  */
 import type { JsonNode, ArmDocument } from '../parse/arm';
 import { child, property, spanOfNode } from '../parse/arm';
-import type { SourceSpan } from '../source';
+import { SourceFile, type SourceSpan } from '../source';
 import { classifyTemplateString, parseExpressionCached, type Expr } from './arm-expression';
 import { callPure } from './functions';
 import { setOrigin } from './origin';
 import {
   Unknown,
+  display,
   firstUnknown,
   getProp,
   isObject,
@@ -23,12 +24,14 @@ import {
 } from './value';
 import {
   ARM_COPY_LIMIT,
-  symbolicCall,
   buildResourceId,
   deploymentScopeValues,
+  idKey,
   joinParts,
+  symbolicCall,
   type EvaluatedResource,
   type EvaluationProblem,
+  type ModuleCall,
 } from './resources';
 
 export interface ArmEvaluationOptions {
@@ -41,9 +44,26 @@ export interface ArmEvaluationOptions {
    * path), so that only references within one deployment match through them.
    */
   symbolScope?: string;
+  /** The deployment its resources belong to (default: symbolScope). */
+  deployment?: string;
+  /** Loads linked templates (`templateLink`). */
+  host?: ArmHost;
+  /** Linked-template and module declarations this evaluation is nested in, outermost first. */
+  via?: ModuleCall[];
   /** Upper bound of expression evaluations for one template (guards against blow-ups). */
   budget?: number;
 }
+
+export interface ArmHost {
+  /**
+   * The template a `templateLink` names: `relativePath` (relative to the linking file), or a URI
+   * whose path names a workspace file. Undefined when it is not in the workspace.
+   */
+  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | undefined;
+}
+
+/** Linked templates nest at most this deep. */
+const MAX_LINK_DEPTH = 16;
 
 export interface TemplateEvaluation {
   file: string;
@@ -113,9 +133,20 @@ class ArmEvaluator {
   private budgetReported = false;
   private readonly reported = new Set<string>();
 
-  constructor(doc: ArmDocument, options: ArmEvaluationOptions) {
+  private readonly deployment: string;
+  private readonly via: ModuleCall[];
+  /** Nested deployments by ID key: their evaluation runs once, on first need. */
+  private readonly nestedDeployments = new Map<string, { run: () => Record<string, Value> | Unknown }>();
+  private readonly pending: (() => void)[] = [];
+
+  constructor(
+    doc: ArmDocument,
+    private readonly options: ArmEvaluationOptions,
+  ) {
     this.file = doc.file.path;
     this.root = doc.root;
+    this.deployment = options.deployment ?? options.symbolScope ?? doc.file.path;
+    this.via = options.via ?? [];
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.symbolScope = options.symbolScope ?? doc.file.path;
     this.parameterSource = options.parameterSource;
@@ -421,14 +452,18 @@ class ArmEvaluator {
         return deploymentScopeValues().resourceGroup;
       case 'subscription':
         return deploymentScopeValues().subscription;
-      case 'deployment':
-        return deploymentScopeValues().deployment;
+      case 'deployment': {
+        // The template link of this deployment is this template's own location.
+        const d = deploymentScopeValues().deployment;
+        const uri = this.file.startsWith('/') ? `file://${encodeURI(this.file)}` : new Unknown('the template link is known at deployment');
+        return { ...d, properties: { templateLink: { uri, contentVersion: '1.0.0.0' } } };
+      }
       case 'tenant':
         return deploymentScopeValues().tenant;
       case 'environment':
         return new Unknown('environment() is known only at deployment');
       case 'reference':
-        return new Unknown('reference() reads a deployed resource; its value is known only at deployment');
+        return this.reference(args()[0]);
       case 'concat':
       case 'format': {
         const vals = args();
@@ -666,7 +701,140 @@ class ArmEvaluator {
     const out: EvaluatedResource[] = [];
     const resources = child(this.root, 'resources');
     if (resources) this.collect(resources, undefined, out);
+    // Nested deployments run after the resources of this template are known, in order; one
+    // whose outputs another needs runs first (see deploymentOutputs).
+    for (let i = 0; i < this.pending.length; i++) (this.pending[i] as () => void)();
     return out;
+  }
+
+  /**
+   * A `Microsoft.Resources/deployments` resource: an inline template (scope `outer`, the default,
+   * sees this template's parameters and variables; scope `inner` has its own) or a linked one
+   * (`templateLink`). Its resources join this evaluation's; its outputs serve `reference()`.
+   */
+  private nestedDeployment(node: JsonNode, resource: EvaluatedResource, out: EvaluatedResource[]): void {
+    const props = child(node, 'properties');
+    if (!props) return;
+    const copyStack = [...this.copyStack];
+    const key = idKey(resource.id);
+    let result: Record<string, Value> | Unknown | undefined;
+    let running = false;
+    const run = (): Record<string, Value> | Unknown => {
+      if (result) return result;
+      if (running) return new Unknown('nested deployments refer to each other');
+      running = true;
+      const saved = this.copyStack;
+      this.copyStack = copyStack;
+      try {
+        result = this.runNested(node, props, resource, out);
+      } finally {
+        this.copyStack = saved;
+      }
+      return result;
+    };
+    if (key) this.nestedDeployments.set(key, { run });
+    this.pending.push(() => void run());
+  }
+
+  private runNested(node: JsonNode, props: JsonNode, resource: EvaluatedResource, out: EvaluatedResource[]): Record<string, Value> | Unknown {
+    const template = child(props, 'template');
+    const link = child(props, 'templateLink');
+    const scopeValue = child(child(props, 'expressionEvaluationOptions'), 'scope')?.value;
+    const inner = typeof scopeValue === 'string' && scopeValue.toLowerCase() === 'inner';
+    const name = typeof resource.name === 'string' ? resource.name : display(resource.name);
+    if (template && !inner) {
+      // Outer scope: the nested template's expressions are this template's.
+      const nested = child(template, 'resources');
+      if (nested) this.guarded(template, () => (this.collect(nested, undefined, out), null));
+      return this.nestedOutputs(template);
+    }
+    const parameters = this.deploymentParameters(child(props, 'parameters'));
+    let doc: ArmDocument | undefined;
+    let call: ModuleCall | undefined;
+    if (template) {
+      doc = { file: new SourceFile(this.file, ''), root: template, kind: 'deploymentTemplate', errors: [] };
+    } else if (link) {
+      const relativePath = child(link, 'relativePath');
+      const uri = child(link, 'uri');
+      const linkValue: { relativePath?: Value; uri?: Value } = {};
+      if (relativePath) linkValue.relativePath = this.guarded(relativePath, () => this.evalNode(relativePath));
+      if (uri) linkValue.uri = this.guarded(uri, () => this.evalNode(uri));
+      if (this.via.length >= MAX_LINK_DEPTH) {
+        this.problem(this.span(link), `Linked templates nest more than ${MAX_LINK_DEPTH} levels deep; this one is not evaluated.`);
+        return new Unknown('linked templates nest too deeply');
+      }
+      doc = this.options.host?.loadLinked(this.file, linkValue);
+      const shown = display(linkValue.relativePath ?? linkValue.uri);
+      if (!doc) {
+        this.problem(this.span(link), `Linked template ${shown} is not in the workspace; its resources, members and outputs are unknown.`, 'info');
+        const reason = `linked template ${shown} is not read`;
+        resource.opaque = { path: shown, reason };
+        const body = resource.body;
+        resource.body = () => ({ ...body(), properties: { parameters } });
+        return new Unknown(reason);
+      }
+      if (doc.file.path === this.file || this.via.some((c) => c.target === doc?.file.path)) {
+        this.problem(this.span(link), `Linked template ${shown} links back to itself; it is not evaluated again.`);
+        return new Unknown('the linked template links to itself');
+      }
+      const nameNode = child(node, 'name');
+      const nameSpan = nameNode ? this.span(nameNode) : resource.span;
+      call = { file: this.file, span: nameSpan, name, target: doc.file.path };
+    }
+    if (!doc) return new Unknown('the deployment has neither a template nor a templateLink');
+    const childOptions: ArmEvaluationOptions = {
+      parameters,
+      symbolScope: `${this.symbolScope}>${name}`,
+      deployment: this.deployment,
+      via: call ? [...this.via, call] : this.via,
+      budget: Math.max(10_000, this.budget - this.steps),
+    };
+    if (this.parameterSource !== undefined) childOptions.parameterSource = this.parameterSource;
+    if (this.options.host) childOptions.host = this.options.host;
+    const nested = new ArmEvaluator(doc, childOptions);
+    out.push(...nested.run());
+    this.problems.push(...nested.problems);
+    return nested.outputs();
+  }
+
+  /** `"parameters": { "x": { "value": ... } }` of a deployment, evaluated here. */
+  private deploymentParameters(node: JsonNode | undefined): Record<string, Value> {
+    const out: Record<string, Value> = {};
+    for (const p of node?.type === 'object' ? node.children ?? [] : []) {
+      const key = p.children?.[0]?.value;
+      const def = p.children?.[1];
+      if (typeof key !== 'string' || !def) continue;
+      const valueNode = child(def, 'value');
+      if (valueNode) out[key] = this.guarded(valueNode, () => this.evalNode(valueNode));
+      else if (child(def, 'reference')) out[key] = new Unknown(`parameter '${key}' is a Key Vault reference`, `parameters('${key}')`);
+    }
+    return out;
+  }
+
+  /** The outputs of an outer-scope nested template, evaluated in this template's scope. */
+  private nestedOutputs(template: JsonNode): Record<string, Value> {
+    const result: Record<string, Value> = {};
+    const outputs = child(template, 'outputs');
+    for (const p of outputs?.type === 'object' ? outputs.children ?? [] : []) {
+      const key = p.children?.[0]?.value;
+      const valueNode = child(p.children?.[1], 'value');
+      if (typeof key === 'string' && valueNode) result[key] = this.guarded(valueNode, () => this.evalNode(valueNode));
+    }
+    return result;
+  }
+
+  /** `reference()` of a nested deployment of this template: its outputs, as ARM shapes them. */
+  private reference(target: Value | undefined): Value {
+    let key: string | undefined;
+    if (typeof target === 'string' && !target.includes('/')) key = idKey(buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', target]));
+    else key = idKey(target);
+    const nested = key ? this.nestedDeployments.get(key) : undefined;
+    if (!nested) return new Unknown('reference() reads a deployed resource; its value is known only at deployment');
+    const outputs = nested.run();
+    if (outputs instanceof Unknown) return outputs;
+    const shaped: ValueObject = {};
+    for (const [k, v] of Object.entries(outputs)) shaped[k] = { value: v };
+    return { outputs: shaped };
   }
 
   outputs(): Record<string, Value> {
@@ -769,14 +937,16 @@ class ArmEvaluator {
       id: buildResourceId('resourceGroup', [type, ...splitName(name)]),
       condition: condition as true | Unknown,
       existing: child(node, 'existing')?.value === true,
-      deployment: this.symbolScope,
+      deployment: this.deployment,
       body: () => (body ??= this.evalBody(node, snapshot)),
     };
     if (symbolicName !== undefined) resource.symbolicName = symbolicName;
     if (this.parameterSource !== undefined) resource.parameterSource = this.parameterSource;
+    if (this.via.length) resource.via = this.via;
     if (parent) resource.parent = parent;
     if (copy) resource.copy = copy;
     out.push(resource);
+    if (type.toLowerCase() === 'microsoft.resources/deployments') this.nestedDeployment(node, resource, out);
     const nested = child(node, 'resources');
     if (nested) this.collect(nested, resource, out);
   }
