@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchWorkspace } from './bench-workspace.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIG = path.resolve(ROOT, '../shared/bench/big.bicep');
@@ -129,3 +130,5 @@ const theirsEdit = median({
 });
 line('bicep one-char edit re-parse (reparseBicep vs tree.edit + incremental parse)', oursEdit, theirsEdit, GOAL_EDIT);
 line('bicep one-char edit, full parse of the edited text (vs tree-sitter incremental)', oursEditFull, theirsEdit, GOAL_EDIT);
+
+await benchWorkspace({ treeSitterEditMs: theirsEdit });

@@ -33,7 +33,15 @@ interface FileEntry {
   arm?: ArmDocument;
   bicep?: B.BicepParseResult;
   tooLarge?: boolean;
+  /** A template that cannot add to the graph (see makeInert). */
+  inert?: boolean;
 }
+
+/**
+ * What a template must mention to add anything to the graph: a load balancer, a NIC, a VM or
+ * scale set, a nested deployment or a module. Types are written as literals in practice.
+ */
+const RELEVANT_HINT = /microsoft\.network\/(?:loadbalancers|networkinterfaces)|microsoft\.compute\/virtualmachine|microsoft\.resources\/deployments|templatelink|^\s*module\s|\bexisting\b/im;
 
 interface Root {
   key: string;
@@ -85,23 +93,36 @@ export class Workspace {
   /** Adds or replaces a file's text. Paths are the files' identities (`/` separators). */
   setFile(path: string, text: string): void {
     const prior = this.files.get(path);
-    if (prior && prior.file.text === text) return;
+    if (prior && !prior.inert && prior.file.text === text) return;
     if (!prior) this.structureVersion++;
-    const file = new SourceFile(path, text.replace(/^\uFEFF/, ''));
+    const clean = text.replace(/^\uFEFF/, '');
+    const file = new SourceFile(path, clean);
     const entry: FileEntry = { file, version: this.nextVersion++, role: 'other' };
+    const relevant = RELEVANT_HINT.test(clean);
     if (text.length > MAX_FILE_BYTES) entry.tooLarge = true;
     else if (/\.bicep$/i.test(path)) {
-      entry.bicep = parseBicep(file.text, { fileKind: 'bicep' });
       entry.role = 'bicep';
+      if (relevant) entry.bicep = parseBicep(clean, { fileKind: 'bicep' });
+      else this.makeInert(entry, path);
     } else if (/\.bicepparam$/i.test(path)) {
-      entry.bicep = parseBicep(file.text, { fileKind: 'bicepparam' });
+      entry.bicep = parseBicep(clean, { fileKind: 'bicepparam' });
       entry.role = 'bicepParameters';
     } else if (/\.jsonc?$/i.test(path)) {
-      entry.arm = parseArm(file);
-      entry.role =
-        entry.arm.kind === 'deploymentTemplate' ? 'armTemplate' : entry.arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
+      const arm = parseArm(file);
+      entry.role = arm.kind === 'deploymentTemplate' ? 'armTemplate' : arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
+      if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && relevant) || arm.errors.length) entry.arm = arm;
+      else this.makeInert(entry, path);
     }
     this.files.set(path, entry);
+  }
+
+  /**
+   * A template that names no load balancer, NIC, VM, scale set, deployment or module cannot add
+   * to the graph: it counts as a template, but neither its tree nor its text is kept.
+   */
+  private makeInert(entry: FileEntry, path: string): void {
+    entry.inert = true;
+    entry.file = new SourceFile(path, '');
   }
 
   removeFile(path: string): void {
@@ -342,6 +363,7 @@ export class Workspace {
     const { key, template, parameterFile, environment } = root;
     const entry = this.files.get(template) as FileEntry;
     const deps = new Map<string, number>([[template, entry.version]]);
+    if (entry.inert) return { key, template, parameterFile, environment, deps, evaluation: { resources: [], problems: [] } };
     const problems: EvaluationProblem[] = [];
     let parameters: Record<string, Value> = {};
     if (parameterFile) {

@@ -1,0 +1,289 @@
+// Workspace benchmarks, as ratios against baselines measured in the same run (nothing asserted):
+//  1. A generated workspace of 2,000 ARM templates (about 100 MB; a tenth of them load balancers
+//     and members spread over two files): a full CLI scan against reading the same files and
+//     JSON.parse-ing them in the same process; and the scan's peak RSS in a fresh process.
+//  2. A one-character edit in a 10,000-line ARM template: the workspace's re-analysis plus the
+//     diagnostics' ranges against a bare jsonc-parser parseTree of that file.
+//  3. A one-character edit in ../shared/bench/big.bicep: the workspace's re-analysis against
+//     tree-sitter-bicep's incremental re-parse (measured by the caller in the same run).
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+/** The engine, bundled from the sources (CommonJS, like the shipped bundles). */
+export async function loadEngine(dir) {
+  const outfile = path.join(dir, 'engine.cjs');
+  await esbuild.build({
+    stdin: {
+      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main';",
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    loader: { '.md': 'text' },
+    outfile,
+    logLevel: 'warning',
+  });
+  return require(outfile);
+}
+
+export function median(runs, f) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    f();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
+
+// ---------------------------------------------------------------- generated workspace
+
+/** A deterministic pseudo-random sequence, so every run scans the same workspace. */
+function rng(seed) {
+  let x = seed >>> 0;
+  return () => ((x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+}
+
+const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
+
+/** A template of storage accounts and security rules, padded to about `bytes`. */
+function fillerTemplate(i, bytes, rand) {
+  const resources = [];
+  let size = 0;
+  for (let n = 0; size < bytes; n++) {
+    const r =
+      n % 3 === 0
+        ? {
+            type: 'Microsoft.Storage/storageAccounts',
+            apiVersion: '2023-01-01',
+            name: `[concat('st${i}x${n}', uniqueString(resourceGroup().id))]`,
+            location: "[parameters('location')]",
+            sku: { name: 'Standard_LRS' },
+            kind: 'StorageV2',
+            properties: { minimumTlsVersion: 'TLS1_2', allowBlobPublicAccess: false, supportsHttpsTrafficOnly: true },
+          }
+        : {
+            type: 'Microsoft.Network/networkSecurityGroups',
+            apiVersion: '2023-09-01',
+            name: `nsg-${i}-${n}`,
+            location: "[parameters('location')]",
+            properties: {
+              securityRules: Array.from({ length: 8 }, (_, k) => ({
+                name: `rule-${k}`,
+                properties: {
+                  priority: 100 + k,
+                  direction: k % 2 ? 'Inbound' : 'Outbound',
+                  access: 'Allow',
+                  protocol: 'Tcp',
+                  sourcePortRange: '*',
+                  destinationPortRange: String(1000 + Math.floor(rand() * 60000)),
+                  sourceAddressPrefix: `10.${k}.${n % 250}.0/24`,
+                  destinationAddressPrefix: '*',
+                },
+              })),
+            },
+          };
+    resources.push(r);
+    size += JSON.stringify(r).length;
+  }
+  return { $schema: SCHEMA, contentVersion: '1.0.0.0', parameters: { location: { type: 'string', defaultValue: 'westeurope' } }, resources };
+}
+
+function lbTemplate(i) {
+  const lb = `ilb-${i}`;
+  return {
+    $schema: SCHEMA,
+    contentVersion: '1.0.0.0',
+    resources: [
+      {
+        type: 'Microsoft.Network/loadBalancers',
+        apiVersion: '2023-09-01',
+        name: lb,
+        location: 'westeurope',
+        sku: { name: 'Standard' },
+        properties: {
+          frontendIPConfigurations: [
+            { name: 'fe', properties: { privateIPAddress: `10.${i % 250}.1.100`, privateIPAllocationMethod: 'Static', subnet: { id: `[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet-${i}', 'app')]` } } },
+          ],
+          backendAddressPools: [{ name: 'be' }],
+          loadBalancingRules: [
+            {
+              name: 'http',
+              properties: {
+                frontendIPConfiguration: { id: `[resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', '${lb}', 'fe')]` },
+                backendAddressPool: { id: `[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', '${lb}', 'be')]` },
+                protocol: 'Tcp',
+                frontendPort: 80,
+                backendPort: 80,
+                enableFloatingIP: i % 4 === 0,
+              },
+            },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+function memberTemplate(i) {
+  return {
+    $schema: SCHEMA,
+    contentVersion: '1.0.0.0',
+    parameters: { count: { type: 'int', defaultValue: 1 + (i % 3) } },
+    resources: [
+      {
+        type: 'Microsoft.Network/networkInterfaces',
+        apiVersion: '2023-09-01',
+        name: `[concat('nic-${i}-', copyIndex())]`,
+        location: 'westeurope',
+        copy: { name: 'nics', count: "[parameters('count')]" },
+        properties: {
+          ipConfigurations: [
+            {
+              name: 'ipconfig1',
+              properties: {
+                subnet: { id: `[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet-${i}', 'app')]` },
+                loadBalancerBackendAddressPools: [{ id: `[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-${i}', 'be')]` }],
+              },
+            },
+          ],
+        },
+      },
+      {
+        type: 'Microsoft.Compute/virtualMachines',
+        apiVersion: '2023-09-01',
+        name: `[concat('vm-${i}-', copyIndex())]`,
+        location: 'westeurope',
+        copy: { name: 'vms', count: "[parameters('count')]" },
+        properties: { networkProfile: { networkInterfaces: [{ id: `[resourceId('Microsoft.Network/networkInterfaces', concat('nic-${i}-', copyIndex()))]` }] } },
+      },
+    ],
+  };
+}
+
+function generateWorkspace(dir, templates = 2000, totalBytes = 100 * 1024 * 1024) {
+  const rand = rng(42);
+  const pairs = Math.round(templates / 20); // a tenth of the templates: LB + members pairs
+  const fillers = templates - 2 * pairs;
+  const per = Math.round((totalBytes - pairs * 4000) / fillers);
+  for (let i = 0; i < pairs; i++) {
+    const d = path.join(dir, `app-${i}`);
+    mkdirSync(path.join(d, 'network'), { recursive: true });
+    mkdirSync(path.join(d, 'compute'), { recursive: true });
+    writeFileSync(path.join(d, 'network', 'lb.json'), JSON.stringify(lbTemplate(i), null, 2));
+    writeFileSync(path.join(d, 'compute', 'members.json'), JSON.stringify(memberTemplate(i), null, 2));
+  }
+  for (let i = 0; i < fillers; i++) {
+    const d = path.join(dir, `svc-${Math.floor(i / 50)}`);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, `t${i}.json`), JSON.stringify(fillerTemplate(i, per, rand), null, 2));
+  }
+  return { pairs, fillers };
+}
+
+function listFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+// ---------------------------------------------------------------- the benchmarks
+
+export async function benchWorkspace({ treeSitterEditMs } = {}) {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'ilb-hairpin-bench-ws-'));
+  try {
+    const engine = await loadEngine(tmp);
+    const ws = path.join(tmp, 'ws');
+    const { pairs } = generateWorkspace(ws);
+    const files = listFiles(ws);
+    const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
+    console.log(`generated workspace: ${files.length} templates, ${(bytes / 1048576).toFixed(0)} MB, ${pairs} load balancers with members in another file`);
+
+    const baseline = median(3, () => {
+      for (const f of files) JSON.parse(readFileSync(f, 'utf8'));
+    });
+    let report;
+    const scan = median(3, () => {
+      report = engine.scanPaths([ws], ws);
+    });
+    console.log(`  found ${report.findings.length} hairpin-prone rules in ${report.scanned.templates} templates`);
+    console.log(`workspace full scan: ${fmt(scan)} ms; read + JSON.parse: ${fmt(baseline)} ms; ratio ${(scan / baseline).toFixed(2)}x (goal <= 2x)`);
+
+    const cli = path.join(ROOT, 'dist', 'cli.js');
+    const rss = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).scanPaths([${JSON.stringify(ws)}], ${JSON.stringify(ws)}); console.log(process.resourceUsage().maxRSS)`], {
+      encoding: 'utf8',
+    });
+    console.log(`workspace full scan peak RSS: ${(Number(rss.trim()) / 1024).toFixed(0)} MB (goal < 300 MB)`);
+
+    benchArmEdit(engine);
+    if (treeSitterEditMs) benchBicepEdit(engine, treeSitterEditMs);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A 10,000-line template: a network of load balancers and members, plus padding resources. */
+function bigArmTemplate() {
+  const resources = [];
+  for (let i = 0; i < 20; i++) resources.push(...lbTemplate(i).resources, ...memberTemplate(i).resources);
+  const filler = fillerTemplate(0, 10, rng(7)).resources;
+  let text = '';
+  for (let n = 0; ; n++) {
+    text = JSON.stringify({ $schema: SCHEMA, contentVersion: '1.0.0.0', parameters: {}, resources }, null, 2);
+    if (text.split('\n').length >= 10000) break;
+    resources.push({ ...filler[n % filler.length], name: `pad-${n}` });
+  }
+  return text;
+}
+
+function benchArmEdit(engine) {
+  const { parseTree } = require('jsonc-parser');
+  const text = bigArmTemplate();
+  const at = text.indexOf('"http"', text.length >> 1) + 2;
+  const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
+  const ws = new engine.Workspace();
+  const file = '/bench/big.json';
+  ws.setFile(file, text);
+  ws.analyze();
+  let flip = 0;
+  const reanalysis = median(21, () => {
+    ws.setFile(file, edited[flip++ % 2]);
+    const a = ws.analyze();
+    const source = ws.source(file);
+    for (const f of a.findings) {
+      source.rangeOf(f.span);
+      for (const r of f.related) ws.source(r.span.file)?.rangeOf(r.span);
+    }
+  });
+  const parse = median(21, () => parseTree(edited[flip++ % 2], []));
+  console.log(`ARM one-char edit (${text.split('\n').length} lines): re-analysis + diagnostics ${fmt(reanalysis)} ms; jsonc-parser parseTree ${fmt(parse)} ms; ratio ${(reanalysis / parse).toFixed(2)}x (goal <= 1.5x)`);
+}
+
+function benchBicepEdit(engine, theirs) {
+  const big = path.resolve(ROOT, '../shared/bench/big.bicep');
+  const text = readFileSync(big, 'utf8');
+  const at = text.indexOf("'Standard'", text.length >> 1) + 1;
+  const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
+  const ws = new engine.Workspace();
+  ws.setFile('/bench/big.bicep', text);
+  ws.analyze();
+  let flip = 0;
+  const ours = median(21, () => {
+    ws.setFile('/bench/big.bicep', edited[flip++ % 2]);
+    ws.analyze();
+  });
+  console.log(`bicep one-char edit, full re-analysis in the workspace: ours ${fmt(ours)} ms, tree-sitter-bicep incremental re-parse ${fmt(theirs)} ms, ratio ${(theirs / ours).toFixed(0)}x (goal >= 50x)`);
+}
