@@ -7,7 +7,7 @@
  * members in one file join pools declared in another by resource ID. Evaluations are cached by
  * the versions of the files they read, so an edit re-evaluates only the roots that depend on it.
  */
-import { parseArm, type ArmDocument, type SyntaxProblem } from './parse/arm';
+import { mayAddToGraph, parseArm, type ArmDocument, type SyntaxProblem } from './parse/arm';
 import { parseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from './evaluate/arm-evaluator';
@@ -37,11 +37,6 @@ interface FileEntry {
   inert?: boolean;
 }
 
-/**
- * What a template must mention to add anything to the graph: a load balancer, a NIC, a VM or
- * scale set, a nested deployment or a module. Types are written as literals in practice.
- */
-const RELEVANT_HINT = /microsoft\.network\/(?:loadbalancers|networkinterfaces)|microsoft\.compute\/virtualmachine|microsoft\.resources\/deployments|templatelink|^\s*module\s|\bexisting\b/im;
 
 interface Root {
   key: string;
@@ -98,26 +93,24 @@ export class Workspace {
     const clean = text.replace(/^\uFEFF/, '');
     const file = new SourceFile(path, clean);
     const entry: FileEntry = { file, version: this.nextVersion++, role: 'other' };
-    const relevant = RELEVANT_HINT.test(clean);
     if (text.length > MAX_FILE_BYTES) entry.tooLarge = true;
     else if (/\.bicep$/i.test(path)) {
       entry.role = 'bicep';
-      if (relevant) entry.bicep = parseBicep(clean, { fileKind: 'bicep' });
-      else this.makeInert(entry, path);
+      entry.bicep = parseBicep(clean, { fileKind: 'bicep' });
     } else if (/\.bicepparam$/i.test(path)) {
       entry.bicep = parseBicep(clean, { fileKind: 'bicepparam' });
       entry.role = 'bicepParameters';
     } else if (/\.jsonc?$/i.test(path)) {
       const arm = parseArm(file);
       entry.role = arm.kind === 'deploymentTemplate' ? 'armTemplate' : arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
-      if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && relevant) || arm.errors.length) entry.arm = arm;
+      if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && mayAddToGraph(arm) !== false) || arm.errors.length) entry.arm = arm;
       else this.makeInert(entry, path);
     }
     this.files.set(path, entry);
   }
 
   /**
-   * A template that names no load balancer, NIC, VM, scale set, deployment or module cannot add
+   * A template that declares no load balancer, pool, NIC, VM, scale set or deployment cannot add
    * to the graph: it counts as a template, but neither its tree nor its text is kept.
    */
   private makeInert(entry: FileEntry, path: string): void {
@@ -211,26 +204,40 @@ export class Workspace {
     return undefined;
   }
 
-  /** Files that other files use as modules or linked templates: evaluated through their callers. */
+  /**
+   * Files that other files use as modules or linked templates: they are evaluated through their
+   * callers. A file reached by no caller outside a cycle (a calls b, b calls a) is not one of
+   * them, so that the cycle is still analyzed (and reported).
+   */
   private moduleTargets(): Set<string> {
-    const out = new Set<string>();
+    const edges = new Map<string, string[]>();
+    const add = (from: string, to: string | undefined): void => {
+      if (!to || to === from || !this.files.has(to)) return;
+      const list = edges.get(from) ?? [];
+      list.push(to);
+      edges.set(from, list);
+    };
     for (const [path, entry] of this.files) {
       if (entry.role === 'armTemplate' && entry.arm?.root) {
-        for (const link of staticLinks(entry.arm.root)) {
-          const target = this.resolveLink(path, link);
-          if (target && target !== path) out.add(target);
+        for (const link of staticLinks(entry.arm.root)) add(path, this.resolveLink(path, link));
+      } else if (entry.role === 'bicep') {
+        for (const st of entry.bicep?.program.statements ?? []) {
+          if (st.kind !== 'ModuleDeclaration' || st.path.kind !== 'String' || st.path.value === null) continue;
+          if (!/^(br|ts)[:/]/i.test(st.path.value)) add(path, resolveRelative(path, st.path.value));
         }
-        continue;
-      }
-      if (entry.role !== 'bicep') continue;
-      for (const st of entry.bicep?.program.statements ?? []) {
-        if (st.kind !== 'ModuleDeclaration' || st.path.kind !== 'String' || st.path.value === null) continue;
-        if (/^(br|ts)[:/]/i.test(st.path.value)) continue;
-        const target = resolveRelative(path, st.path.value);
-        if (target !== path && this.files.has(target)) out.add(target);
       }
     }
-    return out;
+    const called = new Set([...edges.values()].flat());
+    const reached = new Set<string>();
+    const visit = (p: string): void => {
+      for (const t of edges.get(p) ?? []) {
+        if (reached.has(t)) continue;
+        reached.add(t);
+        visit(t);
+      }
+    };
+    for (const p of edges.keys()) if (!called.has(p)) visit(p);
+    return new Set([...called].filter((p) => reached.has(p)));
   }
 
   private parameterTarget(path: string, entry: FileEntry): string | undefined {
@@ -378,11 +385,12 @@ export class Workspace {
       }
     }
     const common = parameterFile ? { parameters, parameterSource: shortName(parameterFile), symbolScope: key } : { symbolScope: key };
+    // `problems` stays live: bodies evaluated later, while the graph is built, add to it.
     if (entry.role === 'bicep' && entry.bicep) {
-      const evaluation = evaluateBicep(entry.file, entry.bicep.program, { ...common, host: this.moduleHost(deps) });
-      return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems: [...problems, ...evaluation.problems] } };
+      const evaluation = evaluateBicep(entry.file, entry.bicep.program, { ...common, host: this.moduleHost(deps), problems });
+      return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems } };
     }
-    const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, { ...common, host: this.armHost(deps) });
+    const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, { ...common, host: this.armHost(deps), problems });
     return { key, template, parameterFile, environment, deps, evaluation };
   }
 

@@ -240,12 +240,23 @@ describe('bicep fixture workspaces: what the findings say', () => {
     assert.equal(rule?.pools[0]?.members.length, 0);
   });
 
-  it('filtered loop: iterations 0 and 2', () => {
+  it('filtered loop: the NICs of iterations 0 and 2 are the members', () => {
     const c = loadCase('filtered-loop');
     const f = only(c.analysis.findings, 'filtered-loop');
-    includesAll(f.message, ['nic-filter-0', 'nic-filter-2']);
-    assert.ok(!f.message.includes('nic-filter-1'), f.message);
+    assert.equal(f.facts.members, 2);
+    const members = c.analysis.graphs[0]?.graph.loadBalancers[0]?.rules[0]?.pools[0]?.members.map((m) => m.displayName);
+    assert.deepEqual(members, ['nic-filter-0', 'nic-filter-2']);
+    assert.ok(!f.message.includes('filter-1'), f.message);
   });
+
+  it(
+    'filtered loop: VM i attaches NIC i (nics[i] counts iterations, not deployed copies)',
+    () => {
+      const c = loadCase('filtered-loop');
+      const f = only(c.analysis.findings, 'filtered-loop');
+      assert.match(f.message, /with 2 members \(VM vm-filter-0, VM vm-filter-2\)/);
+    },
+  );
 
   it('loops over objects and items(): one finding per generated rule, with interpolated names', () => {
     const c = loadCase('object-loops');
@@ -271,4 +282,146 @@ describe('bicep fixture workspaces: what the findings say', () => {
     assert.equal(rule?.floatingIp, true);
     assert.equal(rule?.pools[0]?.members.length, 1);
   });
+});
+
+describe('bicep workspaces built inline: module cycles and late problems', () => {
+  const ILB_AND_NIC = `
+resource lb 'Microsoft.Network/loadBalancers@2023-09-01' = {
+  name: 'ilb-cycle'
+  properties: {
+    frontendIPConfigurations: [
+      {
+        name: 'fe'
+        properties: {
+          privateIPAddress: '10.40.0.10'
+        }
+      }
+    ]
+    backendAddressPools: [
+      {
+        name: 'be'
+      }
+    ]
+    loadBalancingRules: [
+      {
+        name: 'http'
+        properties: {
+          frontendIPConfiguration: {
+            id: lb.properties.frontendIPConfigurations[0].id
+          }
+          backendAddressPool: {
+            id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-cycle', 'be')
+          }
+          protocol: 'Tcp'
+          frontendPort: 80
+          backendPort: 80
+        }
+      }
+    ]
+  }
+}
+resource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {
+  name: 'nic-cycle'
+  properties: {
+    ipConfigurations: [
+      {
+        name: 'ipconfig1'
+        properties: {
+          loadBalancerBackendAddressPools: [
+            {
+              id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-cycle', 'be')
+            }
+          ]
+        }
+      }
+    ]
+  }
+}
+`;
+
+  it(
+    'two files that call each other as modules are still analyzed, and the cycle is reported',
+    () => {
+      const ws = new Workspace();
+      ws.setFile('/cyc/a.bicep', `module b './b.bicep' = {\n  name: 'b'\n}\n${ILB_AND_NIC}`);
+      ws.setFile('/cyc/b.bicep', "module a './a.bicep' = {\n  name: 'a'\n}\n");
+      const a = ws.analyze();
+      assert.ok(a.templates >= 1, `templates: ${a.templates}`);
+      assert.ok(a.problems.some((p) => /includes itself/.test(p.message)), a.problems.map((p) => p.message).join('\n') || 'no problems');
+    },
+  );
+
+  it(
+    'problems met while the graph reads resource bodies reach the analysis',
+    () => {
+      const ws = new Workspace();
+      ws.setFile('/late/main.bicep', "var r = [for i in range(0, 900): i]\nresource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {\n  name: 'nic'\n  properties: {\n    n: length(r)\n  }\n}\n");
+      const a = ws.analyze();
+      assert.ok(a.problems.some((p) => /900 iterations/.test(p.message)), a.problems.map((p) => p.message).join('\n') || 'no problems');
+    },
+  );
+
+  it(
+    'a pool nested in a load balancer whose name is a parameter without a value still gets its member',
+    () => {
+      const text = `param lbName string
+resource lb 'Microsoft.Network/loadBalancers@2023-09-01' = {
+  name: lbName
+  properties: {
+    frontendIPConfigurations: [
+      {
+        name: 'fe'
+        properties: {
+          privateIPAddress: '10.41.0.10'
+        }
+      }
+    ]
+    loadBalancingRules: [
+      {
+        name: 'http'
+        properties: {
+          frontendIPConfiguration: {
+            id: resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', lbName, 'fe')
+          }
+          backendAddressPool: {
+            id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', lbName, 'be')
+          }
+          protocol: 'Tcp'
+          frontendPort: 80
+          backendPort: 80
+        }
+      }
+    ]
+  }
+
+  resource pool 'backendAddressPools' = {
+    name: 'be'
+  }
+}
+resource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {
+  name: 'nic-unnamed-lb'
+  properties: {
+    ipConfigurations: [
+      {
+        name: 'ipconfig1'
+        properties: {
+          loadBalancerBackendAddressPools: [
+            {
+              id: lb::pool.id
+            }
+          ]
+        }
+      }
+    ]
+  }
+}
+`;
+      const ws = new Workspace();
+      ws.setFile('/unnamed/main.bicep', text);
+      const a = ws.analyze();
+      assert.deepEqual(a.parseErrors, []);
+      assert.equal(a.findings.length, 1, 'one finding with members=1');
+      assert.equal(a.findings[0]?.facts.members, 1);
+    },
+  );
 });

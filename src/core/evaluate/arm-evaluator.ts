@@ -24,12 +24,14 @@ import {
 } from './value';
 import {
   ARM_COPY_LIMIT,
+  CURRENT_SCOPE,
   buildResourceId,
   deploymentScopeValues,
   idKey,
   joinParts,
   symbolicCall,
   type EvaluatedResource,
+  type DeploymentScope,
   type EvaluationProblem,
   type ModuleCall,
 } from './resources';
@@ -46,6 +48,13 @@ export interface ArmEvaluationOptions {
   symbolScope?: string;
   /** The deployment its resources belong to (default: symbolScope). */
   deployment?: string;
+  /**
+   * Where problems go. Shared with nested evaluations, and still written to when resource bodies
+   * are evaluated later (on demand), so the caller must read it after it is done with them.
+   */
+  problems?: EvaluationProblem[];
+  /** The subscription and resource group it deploys to (default: the current ones). */
+  scope?: DeploymentScope;
   /** Loads linked templates (`templateLink`). */
   host?: ArmHost;
   /** Linked-template and module declarations this evaluation is nested in, outermost first. */
@@ -112,7 +121,7 @@ export function evaluateArmTemplate(doc: ArmDocument, options: ArmEvaluationOpti
 }
 
 class ArmEvaluator {
-  readonly problems: EvaluationProblem[] = [];
+  readonly problems: EvaluationProblem[];
   private readonly file: string;
   private readonly root: JsonNode | undefined;
   private readonly paramDefs = new Map<string, JsonNode>();
@@ -134,6 +143,7 @@ class ArmEvaluator {
   private readonly reported = new Set<string>();
 
   private readonly deployment: string;
+  private readonly scope: DeploymentScope;
   private readonly via: ModuleCall[];
   /** Nested deployments by ID key: their evaluation runs once, on first need. */
   private readonly nestedDeployments = new Map<string, { run: () => Record<string, Value> | Unknown }>();
@@ -145,8 +155,10 @@ class ArmEvaluator {
   ) {
     this.file = doc.file.path;
     this.root = doc.root;
+    this.problems = options.problems ?? [];
     this.deployment = options.deployment ?? options.symbolScope ?? doc.file.path;
     this.via = options.via ?? [];
+    this.scope = options.scope ?? CURRENT_SCOPE;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.symbolScope = options.symbolScope ?? doc.file.path;
     this.parameterSource = options.parameterSource;
@@ -439,19 +451,19 @@ class ArmEvaluator {
         return callPure('if', [cond, this.evalExpr(e.args[1] as Expr, at), this.evalExpr(e.args[2] as Expr, at)]) as Value;
       }
       case 'resourceid':
-        return buildResourceId('resourceGroup', args());
+        return buildResourceId('resourceGroup', args(), this.scope);
       case 'subscriptionresourceid':
-        return buildResourceId('subscription', args());
+        return buildResourceId('subscription', args(), this.scope);
       case 'tenantresourceid':
-        return buildResourceId('tenant', args());
+        return buildResourceId('tenant', args(), this.scope);
       case 'extensionresourceid':
-        return buildResourceId('extension', args());
+        return buildResourceId('extension', args(), this.scope);
       case 'managementgroupresourceid':
-        return buildResourceId('managementGroup', args());
+        return buildResourceId('managementGroup', args(), this.scope);
       case 'resourcegroup':
-        return deploymentScopeValues().resourceGroup;
+        return deploymentScopeValues(this.scope).resourceGroup;
       case 'subscription':
-        return deploymentScopeValues().subscription;
+        return deploymentScopeValues(this.scope).subscription;
       case 'deployment': {
         // The template link of this deployment is this template's own location.
         const d = deploymentScopeValues().deployment;
@@ -782,18 +794,25 @@ class ArmEvaluator {
       call = { file: this.file, span: nameSpan, name, target: doc.file.path };
     }
     if (!doc) return new Unknown('the deployment has neither a template nor a templateLink');
+    const rgNode = child(node, 'resourceGroup');
+    const subNode = child(node, 'subscriptionId');
+    const rgValue = rgNode ? this.evalNode(rgNode) : undefined;
+    const subValue = subNode ? this.evalNode(subNode) : undefined;
+    const childScope: DeploymentScope =
+      rgValue !== undefined ? { subscriptionId: subValue ?? this.scope.subscriptionId, resourceGroup: rgValue } : this.scope;
     const childOptions: ArmEvaluationOptions = {
       parameters,
+      scope: childScope,
       symbolScope: `${this.symbolScope}>${name}`,
       deployment: this.deployment,
       via: call ? [...this.via, call] : this.via,
       budget: Math.max(10_000, this.budget - this.steps),
+      problems: this.problems,
     };
     if (this.parameterSource !== undefined) childOptions.parameterSource = this.parameterSource;
     if (this.options.host) childOptions.host = this.options.host;
     const nested = new ArmEvaluator(doc, childOptions);
     out.push(...nested.run());
-    this.problems.push(...nested.problems);
     return nested.outputs();
   }
 
@@ -826,7 +845,7 @@ class ArmEvaluator {
   /** `reference()` of a nested deployment of this template: its outputs, as ARM shapes them. */
   private reference(target: Value | undefined): Value {
     let key: string | undefined;
-    if (typeof target === 'string' && !target.includes('/')) key = idKey(buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', target]));
+    if (typeof target === 'string' && !target.includes('/')) key = idKey(buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', target], this.scope));
     else key = idKey(target);
     const nested = key ? this.nestedDeployments.get(key) : undefined;
     if (!nested) return new Unknown('reference() reads a deployed resource; its value is known only at deployment');
@@ -920,12 +939,14 @@ class ArmEvaluator {
     const nameValue = nameNode ? this.guarded(nameNode, () => this.evalNode(nameNode)) : new Unknown('the resource has no name');
     let type = typeof typeValue === 'string' ? typeValue : '';
     let name: Value = nameValue;
+    let nameSegments = splitName(name);
     if (parent && type && !/^[^/]+\.[^/]+\//.test(type)) {
       // A nested child resource: its type and name are relative to the parent's.
       type = `${parent.type}/${type}`;
-      const segments = type.split('/').length - 1;
-      const nameSegments = typeof name === 'string' ? name.split('/').length : 1;
-      if (nameSegments < segments) name = joinParts([parent.name, '/', name]);
+      if (nameSegments.length < type.split('/').length - 1) {
+        name = joinParts([parent.name, '/', name]);
+        nameSegments = [...parent.segments, ...nameSegments];
+      }
     }
     const snapshot = [...this.copyStack];
     let body: ValueObject | undefined;
@@ -934,7 +955,8 @@ class ArmEvaluator {
       span: this.span(node),
       type,
       name,
-      id: buildResourceId('resourceGroup', [type, ...splitName(name)]),
+      segments: nameSegments,
+      id: buildResourceId('resourceGroup', [type, ...nameSegments], this.scope),
       condition: condition as true | Unknown,
       existing: child(node, 'existing')?.value === true,
       deployment: this.deployment,

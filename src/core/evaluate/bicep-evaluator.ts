@@ -17,10 +17,13 @@ import { callPure } from './functions';
 import { setOrigin } from './origin';
 import {
   ARM_COPY_LIMIT,
+  CURRENT_SCOPE,
   buildResourceId,
   deploymentScopeValues,
   joinParts,
+  scopeFrom,
   symbolicCall,
+  type DeploymentScope,
   type EvaluatedResource,
   type EvaluationProblem,
   type ModuleCall,
@@ -46,7 +49,11 @@ export interface BicepEvaluationOptions {
   symbolScope?: string;
   /** The deployment the resources belong to (default: symbolScope). */
   deployment?: string;
+  /** The subscription and resource group it deploys to (default: the current ones). */
+  scope?: DeploymentScope;
   host?: ModuleHost;
+  /** Where problems go: shared with modules, and written to later when bodies are evaluated. */
+  problems?: EvaluationProblem[];
   /** The module declarations this evaluation is nested in, outermost first. */
   via?: ModuleCall[];
   budget?: number;
@@ -84,7 +91,14 @@ class ResourceCollection {
 }
 interface ModuleInstance {
   name: Value;
+  /** Its loop iteration, when declared in a loop. */
+  copy: EvaluatedResource['copy'];
   outputs(): Record<string, Value> | Unknown;
+}
+
+/** The loop iteration an instance came from (for `nics[i]` after a filtered loop). */
+function iterationOf(x: ResourceInstance | ModuleInstance): EvaluatedResource['copy'] {
+  return 'resource' in x ? x.resource.copy : x.copy;
 }
 class ModuleRef {
   constructor(readonly instance: ModuleInstance) {}
@@ -138,7 +152,7 @@ export function evaluateBicepParams(file: SourceFile, program: A.Program): { val
 }
 
 class BicepEvaluator {
-  readonly problems: EvaluationProblem[] = [];
+  readonly problems: EvaluationProblem[];
   private readonly symbols = new Map<string, Symbol>();
   /** Nested resources by their own name, for references inside their parent. */
   private readonly nested = new Map<string, ResourceSymbol[]>();
@@ -150,6 +164,7 @@ class BicepEvaluator {
   private readonly reported = new Set<string>();
   private readonly symbolScope: string;
   private readonly deployment: string;
+  private readonly scope: DeploymentScope;
   private readonly budget: number;
   private steps = 0;
   private depth = 0;
@@ -160,8 +175,10 @@ class BicepEvaluator {
     private readonly program: A.Program,
     private readonly options: BicepEvaluationOptions,
   ) {
+    this.problems = options.problems ?? [];
     this.symbolScope = options.symbolScope ?? file.path;
     this.deployment = options.deployment ?? this.symbolScope;
+    this.scope = options.scope ?? CURRENT_SCOPE;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     for (const [k, v] of Object.entries(options.parameters ?? {})) this.supplied.set(k, v);
     for (const s of program.statements) {
@@ -349,6 +366,8 @@ class BicepEvaluator {
     if (it instanceof ResourceCollection || it instanceof ModuleCollection) {
       const instances = it.instances;
       if (instances instanceof Unknown) return instances;
+      const unknownCount = (instances as (ResourceInstance | ModuleInstance)[]).find((x) => iterationOf(x)?.countKnown === false);
+      if (unknownCount) return new Unknown('the loop goes over a collection whose length is not known');
       return instances.map((x) => (it instanceof ResourceCollection ? new ResourceRef(x as ResourceInstance) : new ModuleRef(x as ModuleInstance)));
     }
     if (it instanceof Unknown) return it;
@@ -389,11 +408,13 @@ class BicepEvaluator {
     if (parentInstance && !/^[^/]+\.[^/]+\//.test(type)) type = `${parentInstance.resource.type}/${type}`;
     const nameProp = findProp(body, 'name');
     let name: Value = nameProp ? this.toValue(this.guarded(nameProp.value, () => this.eval(nameProp.value, scope))) : new Unknown('the resource has no name');
+    const names = parentInstance ? [...parentInstance.resource.segments, name] : typeof name === 'string' ? name.split('/') : [name];
     if (parentInstance) name = joinParts([parentInstance.resource.name, '/', name]);
     const scopeProp = findProp(body, 'scope');
     const scopeValue = scopeProp ? this.toValue(this.eval(scopeProp.value, scope)) : undefined;
-    const names = typeof name === 'string' ? name.split('/') : [name];
-    const id = scopeValue !== undefined ? idInScope(scopeValue, type, names) : buildResourceId('resourceGroup', [type, ...names]);
+    const id = isResourceScope(scopeValue)
+      ? buildResourceId('extension', [getProp(scopeValue, 'id') as Value, type, ...names])
+      : buildResourceId('resourceGroup', [type, ...names], scopeFrom(scopeValue, this.scope));
     let evaluatedBody: ValueObject | undefined;
     const bodyOnce = (): ValueObject => {
       if (!evaluatedBody) {
@@ -407,6 +428,7 @@ class BicepEvaluator {
       span: this.span(decl),
       type,
       name,
+      segments: names,
       id,
       condition,
       existing: decl.existing,
@@ -485,7 +507,7 @@ class BicepEvaluator {
       }
     }
     const targetPath = target ? (target.kind === 'bicep' ? target.file.path : target.document.file.path) : path;
-    if (target && (targetPath === this.file.path || via.some((c) => c.target === targetPath))) {
+    if (target && (targetPath === this.file.path || via.some((c) => c.target === targetPath || c.file === targetPath))) {
       this.problem(decl.path, `Module '${path}' includes itself; it is not evaluated again.`);
       entry.instances = new Unknown('the module includes itself');
       return entry;
@@ -497,11 +519,15 @@ class BicepEvaluator {
       const params = paramsProp ? this.toValue(this.guarded(paramsProp.value, () => this.eval(paramsProp.value, scope))) : {};
       const nameProp = findProp(body, 'name');
       const name = nameProp ? this.toValue(this.eval(nameProp.value, scope)) : decl.name.name;
+      const scopeProp = findProp(body, 'scope');
+      const childScope = scopeProp ? scopeFrom(this.evalValue(scopeProp.value, scope), this.scope) : this.scope;
       const childOptions = {
         parameters: isObject(params) ? params : {},
+        scope: childScope,
         symbolScope: `${this.symbolScope}>${decl.name.name}${index ? `[${index}]` : ''}`,
         deployment: this.deployment,
         via: [...via, call],
+        problems: this.problems,
       };
       let outputs: () => Record<string, Value>;
       if (!target) {
@@ -514,7 +540,8 @@ class BicepEvaluator {
           span: this.span(decl),
           type: 'Microsoft.Resources/deployments',
           name: deploymentName,
-          id: buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', deploymentName]),
+          segments: [deploymentName],
+          id: buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', deploymentName], this.scope),
           condition,
           existing: false,
           deployment: this.deployment,
@@ -526,7 +553,7 @@ class BicepEvaluator {
         if (this.options.parameterSource !== undefined) resource.parameterSource = this.options.parameterSource;
         if (via.length) resource.via = via;
         entry.resources.push(resource);
-        return { name, outputs: () => new Unknown(reason) };
+        return { name, copy, outputs: () => new Unknown(reason) };
       }
       if (target.kind === 'bicep') {
         const child = evaluateBicep(target.file, target.program, {
@@ -535,7 +562,6 @@ class BicepEvaluator {
           ...(this.options.parameterSource !== undefined ? { parameterSource: this.options.parameterSource } : {}),
         });
         entry.resources.push(...child.resources);
-        this.problems.push(...child.problems);
         outputs = child.outputs;
       } else {
         const child = evaluateArmTemplate(target.document, childOptions);
@@ -545,11 +571,10 @@ class BicepEvaluator {
           if (this.options.parameterSource !== undefined) r.parameterSource = this.options.parameterSource;
         }
         entry.resources.push(...child.resources);
-        this.problems.push(...child.problems);
         outputs = child.outputs;
       }
       let memo: Record<string, Value> | undefined;
-      const instance: ModuleInstance = { name, outputs: () => (memo ??= outputs()) };
+      const instance: ModuleInstance = { name, copy, outputs: () => (memo ??= outputs()) };
       return instance;
     });
     entry.instances = instances;
@@ -850,9 +875,15 @@ class BicepEvaluator {
       if (instances instanceof Unknown) return instances;
       if (idx instanceof Unknown) return idx;
       if (typeof idx !== 'number') return new Unknown('a collection is indexed by an int');
-      const i = e.fromEnd ? instances.length - idx : idx;
-      const inst = instances[i];
-      if (!inst) return e.safe ? null : new Unknown(`index ${idx} is outside the ${instances.length} instances`);
+      const list = instances as (ResourceInstance | ModuleInstance)[];
+      const iterations = list.reduce((n, x) => Math.max(n, typeof iterationOf(x)?.index === 'number' ? (iterationOf(x)?.index as number) + 1 : n), list.length);
+      const i = e.fromEnd ? iterations - idx : idx;
+      // Loops index by iteration: after a filtered-out iteration, nics[2] is still iteration 2.
+      const inst = list.find((x) => iterationOf(x)?.index === i) ?? (list.every((x) => iterationOf(x) === undefined) ? list[i] : undefined);
+      if (!inst) {
+        const reason = i < iterations ? `iteration ${idx} is not deployed (its condition is false)` : `index ${idx} is outside the ${iterations} instances`;
+        return e.safe ? null : new Unknown(reason);
+      }
       return obj instanceof ResourceCollection ? new ResourceRef(inst as ResourceInstance) : new ModuleRef(inst as ModuleInstance);
     }
     const v = this.toValue(obj);
@@ -946,26 +977,25 @@ class BicepEvaluator {
     const args = (): Value[] => e.arguments.map((a) => this.evalValue(a, scope));
     switch (lower) {
       case 'resourceid':
-        return buildResourceId('resourceGroup', args());
+        return buildResourceId('resourceGroup', args(), this.scope);
       case 'subscriptionresourceid':
-        return buildResourceId('subscription', args());
+        return buildResourceId('subscription', args(), this.scope);
       case 'tenantresourceid':
-        return buildResourceId('tenant', args());
+        return buildResourceId('tenant', args(), this.scope);
       case 'extensionresourceid':
-        return buildResourceId('extension', args());
+        return buildResourceId('extension', args(), this.scope);
       case 'managementgroupresourceid':
-        return buildResourceId('managementGroup', args());
+        return buildResourceId('managementGroup', args(), this.scope);
       case 'resourcegroup': {
         const a = args();
-        const scopeValues = deploymentScopeValues();
-        if (a.length === 0) return scopeValues.resourceGroup;
+        if (a.length === 0) return deploymentScopeValues(this.scope).resourceGroup;
         const rgName = a[a.length - 1] as Value;
-        const sub = a.length > 1 ? (a[0] as Value) : (scopeValues.subscription.subscriptionId as Value);
-        return { id: joinParts(['/subscriptions/', sub, '/resourceGroups/', rgName]), name: rgName, subscriptionId: sub };
+        const sub = a.length > 1 ? (a[0] as Value) : this.scope.subscriptionId;
+        return deploymentScopeValues({ subscriptionId: sub, resourceGroup: rgName }).resourceGroup;
       }
       case 'subscription': {
         const a = args();
-        const scopeValues = deploymentScopeValues();
+        const scopeValues = deploymentScopeValues(this.scope);
         if (a.length === 0) return scopeValues.subscription;
         return { id: joinParts(['/subscriptions/', a[0] as Value]), subscriptionId: a[0] as Value };
       }
@@ -1133,15 +1163,11 @@ function interpolated(v: Value): Value {
   return JSON.stringify(v);
 }
 
-/** The ID of a resource declared with `scope: resourceGroup(...)` (or another scope object). */
-function idInScope(scope: Value, type: string, names: Value[]): Value {
-  const scopeId = getProp(scope, 'id');
-  if (scopeId === undefined) return new Unknown('the scope of the resource is not evaluated');
-  const [namespace, ...types] = type.split('/');
-  if (names.length !== types.length) return new Unknown('the resource name does not match its type');
-  const parts: Value[] = [scopeId, '/providers/', namespace ?? ''];
-  types.forEach((t, i) => parts.push('/', t, '/', names[i] as Value));
-  return joinParts(parts);
+/** `scope: someResource` (an extension resource): a scope with an ID that is no resource group. */
+function isResourceScope(scope: Value | undefined): boolean {
+  if (!isObject(scope)) return false;
+  const type = getProp(scope, 'type');
+  return getProp(scope, 'id') !== undefined && !(typeof type === 'string' && /^microsoft\.resources\/(resourcegroups|subscriptions)$/i.test(type));
 }
 
 /**

@@ -33,6 +33,8 @@ export interface EvaluatedResource {
   type: string;
   /** Full name (`lb/pool` for a child), or an Unknown. */
   name: Value;
+  /** The name's segments (`lb`, `pool` for a child): kept apart, since a symbolic name cannot be split. */
+  segments: Value[];
   /** The resource ID, a string or a symbolic Unknown. */
   id: Value;
   /** true, or an Unknown when the condition cannot be evaluated. */
@@ -64,22 +66,47 @@ const SUBSCRIPTION_ID = new Unknown('the subscription is known at deployment', '
 const RESOURCE_GROUP_NAME = new Unknown('the resource group is known at deployment', 'resourceGroup().name', 'resourceGroup().name');
 const TENANT_ID = new Unknown('the tenant is known at deployment', 'tenant().tenantId', 'tenant().tenantId');
 
+/** Where a deployment deploys: its subscription and resource group (values, often symbolic). */
+export interface DeploymentScope {
+  subscriptionId: Value;
+  resourceGroup: Value;
+}
+
+/** The scope a top-level deployment has: the subscription and group it is deployed to. */
+export const CURRENT_SCOPE: DeploymentScope = { subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP_NAME };
+
+/** The scope `scope: resourceGroup('name')` names (a value with `name` and maybe `subscriptionId`). */
+export function scopeFrom(value: Value | undefined, current: DeploymentScope): DeploymentScope {
+  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Unknown) return current;
+  const name = (value as ValueObject).name;
+  const sub = (value as ValueObject).subscriptionId;
+  const type = (value as ValueObject).type;
+  if (name === undefined || (typeof type === 'string' && type.toLowerCase() !== 'microsoft.resources/resourcegroups')) return current;
+  return { subscriptionId: sub ?? current.subscriptionId, resourceGroup: name };
+}
+
 /**
  * The deployment's own scope. Its IDs and names are symbolic Unknowns: they are fixed for one
  * deployment, so IDs built from them still compare equal, but they are never guessed.
  */
-export function deploymentScopeValues(): { resourceGroup: ValueObject; subscription: ValueObject; deployment: ValueObject; tenant: ValueObject } {
-  const subId = joinParts(['/subscriptions/', SUBSCRIPTION_ID]);
+export function deploymentScopeValues(scope: DeploymentScope = CURRENT_SCOPE): {
+  resourceGroup: ValueObject;
+  subscription: ValueObject;
+  deployment: ValueObject;
+  tenant: ValueObject;
+} {
+  const subId = joinParts(['/subscriptions/', scope.subscriptionId]);
   return {
     subscription: {
       id: subId,
-      subscriptionId: SUBSCRIPTION_ID,
+      subscriptionId: scope.subscriptionId,
       tenantId: TENANT_ID,
       displayName: new Unknown('the subscription is known at deployment', 'subscription().displayName'),
     },
     resourceGroup: {
-      id: joinParts([subId, '/resourceGroups/', RESOURCE_GROUP_NAME]),
-      name: RESOURCE_GROUP_NAME,
+      id: joinParts([subId, '/resourceGroups/', scope.resourceGroup]),
+      name: scope.resourceGroup,
+      subscriptionId: scope.subscriptionId,
       type: 'Microsoft.Resources/resourceGroups',
       location: new Unknown('the resource group location is known at deployment', 'resourceGroup().location'),
       managedBy: null,
@@ -128,7 +155,7 @@ const TYPE_PATTERN = /^[^/\s]+\.[^/\s]+(\/[^/\s]+)+\/?$/;
  * resourceId() and its relatives, with every arity: the first argument that looks like a
  * resource type (`Namespace.Provider/type[/child...]`) splits scope arguments from names.
  */
-export function buildResourceId(scope: IdScope, args: Value[]): Value {
+export function buildResourceId(scope: IdScope, args: Value[], deploymentScope: DeploymentScope = CURRENT_SCOPE): Value {
   let typeIndex = -1;
   const first = scope === 'extension' ? 1 : 0;
   for (let i = first; i < args.length; i++) {
@@ -147,9 +174,8 @@ export function buildResourceId(scope: IdScope, args: Value[]): Value {
     return new Unknown(`resourceId() for '${type}' needs ${types.length} name(s), got ${names.length}`);
   }
   const prefix = args.slice(first, typeIndex);
-  const scopeValues = deploymentScopeValues();
-  const sub = scopeValues.subscription.subscriptionId as Value;
-  const rg = scopeValues.resourceGroup.name as Value;
+  const sub = deploymentScope.subscriptionId;
+  const rg = deploymentScope.resourceGroup;
   const parts: Value[] = [];
   switch (scope) {
     case 'resourceGroup': {

@@ -15,6 +15,8 @@ export interface ArmDocument {
   root: JsonNode | undefined;
   kind: ArmDocumentKind;
   errors: SyntaxProblem[];
+  /** The plain value, when the text is strict JSON (most templates). */
+  value?: unknown;
 }
 
 const TEMPLATE_SCHEMA = /deploymenttemplate\.json/i;
@@ -31,7 +33,7 @@ export function parseArm(file: SourceFile): ArmDocument {
   const strict = strictParse(file.text);
   if (strict.ok) {
     const root = new LazyNode(new LazyTree(file.text), strict.value, [], undefined);
-    return { file, root, kind: classify(root, file.path), errors: [] };
+    return { file, root, kind: classify(root, file.path), errors: [], value: strict.value };
   }
   const errs: ParseError[] = [];
   const root = parseTree(file.text, errs, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
@@ -181,4 +183,40 @@ class KeyNode implements Node {
   get length(): number {
     return JSON.stringify(this.value).length;
   }
+}
+
+const GRAPH_TYPES = new Set([
+  'microsoft.network/loadbalancers',
+  'microsoft.network/loadbalancers/backendaddresspools',
+  'microsoft.network/networkinterfaces',
+  'microsoft.compute/virtualmachines',
+  'microsoft.compute/virtualmachinescalesets',
+  'microsoft.resources/deployments',
+]);
+
+/**
+ * Can this template add to the network graph? Only if it declares a load balancer, pool, NIC, VM,
+ * scale set or nested deployment, or a resource whose type is an expression (it might be one).
+ * Read from the plain value, without evaluating; undefined when there is no plain value.
+ */
+export function mayAddToGraph(doc: ArmDocument): boolean | undefined {
+  const root = doc.value;
+  if (root === null || typeof root !== 'object') return undefined;
+  const visit = (resources: unknown, parentType: string, depth: number): boolean => {
+    if (depth > 16 || resources === null || typeof resources !== 'object') return false;
+    for (const r of Object.values(resources as Record<string, unknown>)) {
+      if (r === null || typeof r !== 'object') continue;
+      const entries = r as Record<string, unknown>;
+      const typeKey = Object.keys(entries).find((k) => k.toLowerCase() === 'type');
+      const t = typeKey ? entries[typeKey] : undefined;
+      if (typeof t !== 'string' || t.startsWith('[')) return true;
+      const full = (t.includes('.') || !parentType ? t : `${parentType}/${t}`).toLowerCase();
+      if (GRAPH_TYPES.has(full)) return true;
+      const nestedKey = Object.keys(entries).find((k) => k.toLowerCase() === 'resources');
+      if (nestedKey && visit(entries[nestedKey], full, depth + 1)) return true;
+    }
+    return false;
+  };
+  const key = Object.keys(root as Record<string, unknown>).find((k) => k.toLowerCase() === 'resources');
+  return key ? visit((root as Record<string, unknown>)[key], '', 0) : false;
 }
