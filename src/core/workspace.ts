@@ -7,7 +7,8 @@
  * members in one file join pools declared in another by resource ID. Evaluations are cached by
  * the versions of the files they read, so an edit re-evaluates only the roots that depend on it.
  */
-import { mayAddToGraph, parseArm, type ArmDocument, type SyntaxProblem } from './parse/arm';
+import { getNodeValue } from 'jsonc-parser';
+import { mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument, type SyntaxProblem } from './parse/arm';
 import { parseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from './evaluate/arm-evaluator';
@@ -35,6 +36,8 @@ interface FileEntry {
   tooLarge?: boolean;
   /** A template that cannot add to the graph (see makeInert). */
   inert?: boolean;
+  /** The templateLinks written in it (computed once per version). */
+  links?: { relativePath?: Value; uri?: Value }[];
 }
 
 
@@ -102,6 +105,7 @@ export class Workspace {
       entry.role = 'bicepParameters';
     } else if (/\.jsonc?$/i.test(path)) {
       const arm = parseArm(file);
+      if (prior?.arm) reuseSyntaxTree(prior.arm, arm);
       entry.role = arm.kind === 'deploymentTemplate' ? 'armTemplate' : arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
       if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && mayAddToGraph(arm) !== false) || arm.errors.length) entry.arm = arm;
       else this.makeInert(entry, path);
@@ -218,8 +222,9 @@ export class Workspace {
       edges.set(from, list);
     };
     for (const [path, entry] of this.files) {
-      if (entry.role === 'armTemplate' && entry.arm?.root) {
-        for (const link of staticLinks(entry.arm.root)) add(path, this.resolveLink(path, link));
+      if (entry.role === 'armTemplate' && entry.arm) {
+        entry.links ??= staticLinks(entry.arm);
+        for (const link of entry.links) add(path, this.resolveLink(path, link));
       } else if (entry.role === 'bicep') {
         for (const st of entry.bicep?.program.statements ?? []) {
           if (st.kind !== 'ModuleDeclaration' || st.path.kind !== 'String' || st.path.value === null) continue;
@@ -484,28 +489,38 @@ function environmentOf(parameterFile: string): string {
  * The `templateLink`s written in a template, read without evaluating: a plain `relativePath`, or
  * the last quoted `.json` path inside a `uri` expression (enough to know which file is linked).
  */
-function staticLinks(root: NonNullable<ArmDocument['root']>): { relativePath?: Value; uri?: Value }[] {
+function staticLinks(doc: ArmDocument): { relativePath?: Value; uri?: Value }[] {
   const out: { relativePath?: Value; uri?: Value }[] = [];
-  const visit = (n: NonNullable<ArmDocument['root']>, depth: number): void => {
-    if (depth > 64) return;
-    if (n.type === 'property' && String(n.children?.[0]?.value).toLowerCase() === 'templatelink') {
-      const link = n.children?.[1];
-      for (const p of link?.children ?? []) {
-        const k = String(p.children?.[0]?.value).toLowerCase();
-        const v = p.children?.[1]?.value;
-        if (typeof v !== 'string') continue;
-        if (k === 'relativepath' && !v.startsWith('[')) out.push({ relativePath: v });
-        if (k === 'uri') {
-          const quoted = [...v.matchAll(/'([^']*\.jsonc?)[^']*'/gi)].pop()?.[1];
-          if (quoted) out.push({ uri: new Unknown('linked', undefined, `{base}${quoted.startsWith('/') ? '' : '/'}${quoted}`) });
-          else if (!v.startsWith('[')) out.push({ uri: v });
-        }
+  const fromLink = (link: unknown): void => {
+    if (link === null || typeof link !== 'object') return;
+    for (const [k, v] of Object.entries(link as Record<string, unknown>)) {
+      if (typeof v !== 'string') continue;
+      const key = k.toLowerCase();
+      if (key === 'relativepath' && !v.startsWith('[')) out.push({ relativePath: v });
+      if (key === 'uri') {
+        const quoted = [...v.matchAll(/'([^']*\.jsonc?)[^']*'/gi)].pop()?.[1];
+        if (quoted) out.push({ uri: new Unknown('linked', undefined, `{base}${quoted.startsWith('/') ? '' : '/'}${quoted}`) });
+        else if (!v.startsWith('[')) out.push({ uri: v });
       }
-      return;
     }
-    for (const c of n.children ?? []) visit(c, depth + 1);
   };
-  visit(root, 0);
+  const prop = (o: unknown, key: string): unknown => {
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return undefined;
+    const k = Object.keys(o).find((x) => x.toLowerCase() === key);
+    return k === undefined ? undefined : (o as Record<string, unknown>)[k];
+  };
+  // Links sit on deployments: resources, their children, and the resources of inline templates.
+  const visitResources = (resources: unknown, depth: number): void => {
+    if (depth > 16 || resources === null || typeof resources !== 'object') return;
+    for (const r of Object.values(resources as Record<string, unknown>)) {
+      const props = prop(r, 'properties');
+      fromLink(prop(props, 'templatelink'));
+      visitResources(prop(prop(props, 'template'), 'resources'), depth + 1);
+      visitResources(prop(r, 'resources'), depth + 1);
+    }
+  };
+  const visit = (root: unknown, depth: number): void => visitResources(prop(root, 'resources'), depth);
+  visit(doc.value ?? (doc.root ? getNodeValue(doc.root) : undefined), 0);
   return out;
 }
 

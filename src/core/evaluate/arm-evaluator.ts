@@ -12,7 +12,7 @@ import { child, property, spanOfNode } from '../parse/arm';
 import { SourceFile, type SourceSpan } from '../source';
 import { classifyTemplateString, parseExpressionCached, type Expr } from './arm-expression';
 import { callPure } from './functions';
-import { setOrigin } from './origin';
+import { setOrigin, type Origin } from './origin';
 import {
   Unknown,
   display,
@@ -269,7 +269,7 @@ class ArmEvaluator {
       case 'array': {
         const kids = node.children ?? [];
         const arr = kids.map((c) => this.evalNode(c));
-        setOrigin(arr, { span: this.span(node), element: (i) => (kids[i] ? this.span(kids[i]) : undefined) });
+        setOrigin(arr, lazyOrigin(this.file, node, { element: (i) => (kids[i] ? this.span(kids[i]) : undefined) }));
         return arr;
       }
       case 'object':
@@ -295,17 +295,19 @@ class ArmEvaluator {
       obj[key] = this.evalNode(value);
     }
     const file = this.file;
-    setOrigin(obj, {
-      span: this.span(node),
-      property: (k, part = 'value') => {
-        const lower = k.toLowerCase();
-        const copied = [...copyArrays].find(([n]) => n.toLowerCase() === lower);
-        if (copied) return spanOfNode(file, copied[1]);
-        const prop = property(node, k);
-        const target = prop?.children?.[part === 'key' ? 0 : 1];
-        return target ? spanOfNode(file, target) : undefined;
-      },
-    });
+    setOrigin(
+      obj,
+      lazyOrigin(file, node, {
+        property: (k, part = 'value') => {
+          const lower = k.toLowerCase();
+          const copied = [...copyArrays].find(([n]) => n.toLowerCase() === lower);
+          if (copied) return spanOfNode(file, copied[1]);
+          const prop = property(node, k);
+          const target = prop?.children?.[part === 'key' ? 0 : 1];
+          return target ? spanOfNode(file, target) : undefined;
+        },
+      }),
+    );
     return obj;
   }
 
@@ -328,7 +330,7 @@ class ArmEvaluator {
       const items: Value[] = [];
       for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i }, () => this.evalNode(input)));
       const file = this.file;
-      setOrigin(items, { span: spanOfNode(file, input), element: () => spanOfNode(file, input) });
+      setOrigin(items, lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
       target[name] = items;
     }
   }
@@ -357,13 +359,18 @@ class ArmEvaluator {
     return Math.floor(count);
   }
 
-  /** A resource's declaration, evaluated in the copy loop it was declared in. */
-  private evalBody(node: JsonNode, copyStack: CopyFrame[]): ValueObject {
+  /** A resource's declaration (without its loop, condition and children). */
+  private evalBody(node: JsonNode): ValueObject {
+    const v = this.guarded(node, () => this.evalNode(node, RESOURCE_SKIP_KEYS));
+    return isObject(v) ? v : {};
+  }
+
+  /** Runs `f` in a copy loop context captured earlier (for values evaluated on demand). */
+  private inCopyContext<T>(copyStack: CopyFrame[], f: () => T): T {
     const saved = this.copyStack;
     this.copyStack = copyStack;
     try {
-      const v = this.guarded(node, () => this.evalNode(node, RESOURCE_SKIP_KEYS));
-      return isObject(v) ? v : {};
+      return f();
     } finally {
       this.copyStack = saved;
     }
@@ -581,7 +588,7 @@ class ArmEvaluator {
           const items: Value[] = [];
           for (let i = 0; i < count; i++) items.push(this.withCopy({ name: lower, index: i }, () => this.evalNode(input)));
           const file = this.file;
-          setOrigin(items, { span: spanOfNode(file, input), element: () => spanOfNode(file, input) });
+          setOrigin(items, lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
           value = items;
         }
       }
@@ -934,33 +941,47 @@ class ArmEvaluator {
       if (condition !== true && !(condition instanceof Unknown)) condition = new Unknown('the condition is not a boolean');
     }
     const typeNode = child(node, 'type');
-    const nameNode = child(node, 'name');
     const typeValue = typeNode ? this.guarded(typeNode, () => this.evalNode(typeNode)) : new Unknown('the resource has no type');
-    const nameValue = nameNode ? this.guarded(nameNode, () => this.evalNode(nameNode)) : new Unknown('the resource has no name');
     let type = typeof typeValue === 'string' ? typeValue : '';
-    let name: Value = nameValue;
-    let nameSegments = splitName(name);
-    if (parent && type && !/^[^/]+\.[^/]+\//.test(type)) {
-      // A nested child resource: its type and name are relative to the parent's.
-      type = `${parent.type}/${type}`;
-      if (nameSegments.length < type.split('/').length - 1) {
-        name = joinParts([parent.name, '/', name]);
-        nameSegments = [...parent.segments, ...nameSegments];
-      }
-    }
+    const relative = !!parent && !!type && !/^[^/]+\.[^/]+\//.test(type);
+    if (relative && parent) type = `${parent.type}/${type}`;
     const snapshot = [...this.copyStack];
+    // The name and ID are evaluated when first read: most resources are never looked at.
+    let naming: { name: Value; segments: Value[]; id: Value } | undefined;
+    const named = (): { name: Value; segments: Value[]; id: Value } =>
+      (naming ??= this.inCopyContext(snapshot, () => {
+        const nameNode = child(node, 'name');
+        let name: Value = nameNode ? this.guarded(nameNode, () => this.evalNode(nameNode)) : new Unknown('the resource has no name');
+        let segments = splitName(name);
+        if (relative && parent && segments.length < type.split('/').length - 1) {
+          // A nested child resource: its name is relative to the parent's.
+          name = joinParts([parent.name, '/', name]);
+          segments = [...parent.segments, ...segments];
+        }
+        return { name, segments, id: buildResourceId('resourceGroup', [type, ...segments], this.scope) };
+      }));
     let body: ValueObject | undefined;
+    const file = this.file;
     const resource: EvaluatedResource = {
-      file: this.file,
-      span: this.span(node),
+      file,
+      // Locations are looked up only when a finding needs one (that may build the syntax tree).
+      get span(): SourceSpan {
+        return spanOfNode(file, node);
+      },
       type,
-      name,
-      segments: nameSegments,
-      id: buildResourceId('resourceGroup', [type, ...nameSegments], this.scope),
+      get name(): Value {
+        return named().name;
+      },
+      get segments(): Value[] {
+        return named().segments;
+      },
+      get id(): Value {
+        return named().id;
+      },
       condition: condition as true | Unknown,
       existing: child(node, 'existing')?.value === true,
       deployment: this.deployment,
-      body: () => (body ??= this.evalBody(node, snapshot)),
+      body: () => (body ??= this.inCopyContext(snapshot, () => this.evalBody(node))),
     };
     if (symbolicName !== undefined) resource.symbolicName = symbolicName;
     if (this.parameterSource !== undefined) resource.parameterSource = this.parameterSource;
@@ -975,6 +996,16 @@ class ArmEvaluator {
 }
 
 const RESOURCE_SKIP_KEYS: ReadonlySet<string> = new Set(['resources', 'copy', 'condition', 'dependson']);
+
+/** An origin whose span is looked up on first use (a lookup may build the syntax tree). */
+function lazyOrigin(file: string, node: JsonNode, rest: Omit<Origin, 'span'>): Origin {
+  return {
+    ...rest,
+    get span(): SourceSpan {
+      return spanOfNode(file, node);
+    },
+  };
+}
 
 /** `a/b` -> ['a', 'b']; an Unknown name stays one part. */
 function splitName(name: Value): Value[] {

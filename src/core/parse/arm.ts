@@ -1,4 +1,4 @@
-import { parseTree, printParseErrorCode, findNodeAtLocation, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, findNodeAtLocation, findNodeAtOffset, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
 import type { SourceFile, SourceSpan } from '../source';
 
 export type JsonNode = Node;
@@ -78,6 +78,7 @@ export function property(obj: JsonNode | undefined, key: string): JsonNode | und
 
 /** The value node of `obj[key]` (case-insensitive). */
 export function child(obj: JsonNode | undefined, key: string): JsonNode | undefined {
+  if (obj instanceof LazyNode) return obj.valueAt(key);
   return property(obj, key)?.children?.[1];
 }
 
@@ -102,13 +103,80 @@ function strictParse(text: string): { ok: true; value: unknown } | { ok: false }
 }
 
 /** The full syntax tree of a text, built the first time a location is needed. */
+type MutableNode = { -readonly [K in keyof Node]: Node[K] };
+
 class LazyTree {
   private tree: Node | undefined;
+  private previous: { tree: LazyTree; start: number; oldEnd: number; newEnd: number } | undefined;
   constructor(private readonly text: string) {}
+
   locate(path: JSONPath): Node | undefined {
-    this.tree ??= parseTree(this.text, [], { allowTrailingComma: true, allowEmptyContent: true });
+    this.tree ??= this.fromPrevious() ?? parseTree(this.text, [], { allowTrailingComma: true, allowEmptyContent: true });
     return this.tree ? findNodeAtLocation(this.tree, path) : undefined;
   }
+
+  /** Remembers the tree of the text this one was edited from (see fromPrevious). */
+  editedFrom(previous: LazyTree, start: number, oldEnd: number, newEnd: number): void {
+    this.previous = { tree: previous, start, oldEnd, newEnd };
+  }
+
+  /**
+   * Typing inside one string changes no structure: the previous tree, with the offsets after the
+   * edit shifted and that string's value updated, is this text's tree. Cheaper than a new parse.
+   */
+  private fromPrevious(): Node | undefined {
+    const p = this.previous;
+    this.previous = undefined;
+    const old = p?.tree.tree;
+    if (!p || !old) return undefined;
+    const leaf = findNodeAtOffset(old, p.start, false);
+    if (!leaf || leaf.type !== 'string' || p.start <= leaf.offset || p.oldEnd >= leaf.offset + leaf.length) return undefined;
+    const inserted = this.text.slice(p.start, p.newEnd);
+    if (/["\\\n\r]/.test(inserted) || /["\\]/.test(p.tree.text.slice(p.start, p.oldEnd))) return undefined;
+    const delta = p.newEnd - p.oldEnd;
+    // Nodes that end before the edit keep their place; the rest move or grow.
+    const stack: MutableNode[] = [old as MutableNode];
+    while (stack.length) {
+      const n = stack.pop() as MutableNode;
+      if (n.offset + n.length < p.start) continue;
+      if (n.offset > p.start) n.offset += delta;
+      else n.length += delta;
+      if (n.children) for (const c of n.children) stack.push(c as MutableNode);
+    }
+    try {
+      (leaf as MutableNode).value = JSON.parse(this.text.slice(leaf.offset, leaf.offset + leaf.length));
+    } catch {
+      return undefined;
+    }
+    p.tree.tree = undefined; // the old text's tree now describes this text
+    return old;
+  }
+}
+
+/**
+ * Links a document to the one it was edited from, so that a location needed after typing inside
+ * a string can reuse the previous syntax tree instead of parsing again.
+ */
+export function reuseSyntaxTree(previous: ArmDocument, next: ArmDocument): void {
+  const before = treeOf(previous.root);
+  const after = treeOf(next.root);
+  if (!before || !after) return;
+  const a = previous.file.text;
+  const b = next.file.text;
+  let start = 0;
+  const max = Math.min(a.length, b.length);
+  while (start < max && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
+    endA--;
+    endB--;
+  }
+  after.editedFrom(before, start, endA, endB);
+}
+
+function treeOf(root: JsonNode | undefined): LazyTree | undefined {
+  return root instanceof LazyNode ? root.tree : undefined;
 }
 
 /**
@@ -122,7 +190,7 @@ class LazyNode implements Node {
   private located: Node | undefined | null = null;
 
   constructor(
-    private readonly tree: LazyTree,
+    readonly tree: LazyTree,
     private readonly raw: unknown,
     private readonly path: JSONPath,
     readonly parent: Node | undefined,
@@ -151,6 +219,20 @@ class LazyNode implements Node {
 
   get length(): number {
     return this.node()?.length ?? 0;
+  }
+
+  /** The node of `value[key]` (case-insensitive), without building the other children. */
+  valueAt(key: string): Node | undefined {
+    if (this.kids) return property(this, key)?.children?.[1];
+    const raw = this.raw;
+    if (this.key !== undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+    const record = raw as Record<string, unknown>;
+    let k: string | undefined = Object.prototype.hasOwnProperty.call(record, key) ? key : undefined;
+    if (k === undefined) {
+      const lower = key.toLowerCase();
+      k = Object.keys(record).find((x) => x.toLowerCase() === lower);
+    }
+    return k === undefined ? undefined : new LazyNode(this.tree, record[k], [...this.path, k], this);
   }
 
   get children(): Node[] | undefined {
