@@ -9,10 +9,10 @@
  */
 import { getNodeValue } from 'jsonc-parser';
 import { mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument, type SyntaxProblem } from './parse/arm';
-import { parseBicep } from './parse/bicep';
+import { parseBicep, reparseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from './evaluate/arm-evaluator';
-import { evaluateBicep, evaluateBicepParams, type LoadedTemplate, type ModuleHost } from './evaluate/bicep-evaluator';
+import { evaluateBicep, evaluateBicepParams, type BicepIncrementalState, type LoadedTemplate, type ModuleHost } from './evaluate/bicep-evaluator';
 import { idKey, type EvaluatedResource, type EvaluationProblem } from './evaluate/resources';
 import { Unknown, getProp, isObject, type Value } from './evaluate/value';
 import { buildGraph } from './graph/build';
@@ -58,6 +58,8 @@ interface RootEvaluation {
   /** Versions of every file this evaluation read. */
   deps: Map<string, number>;
   evaluation: Pick<TemplateEvaluation, 'resources' | 'problems'>;
+  /** For a Bicep root: what the next evaluation after an edit of the file may take over. */
+  bicepState?: BicepIncrementalState;
 }
 
 export interface WorkspaceAnalysis {
@@ -99,7 +101,8 @@ export class Workspace {
     if (text.length > MAX_FILE_BYTES) entry.tooLarge = true;
     else if (/\.bicep$/i.test(path)) {
       entry.role = 'bicep';
-      entry.bicep = parseBicep(clean, { fileKind: 'bicep' });
+      // After an edit only the statements around it are parsed again (the rest are kept).
+      entry.bicep = prior?.bicep && prior.role === 'bicep' ? reparseBicep(prior.bicep, textEdit(prior.file.text, clean), clean) : parseBicep(clean, { fileKind: 'bicep' });
     } else if (/\.bicepparam$/i.test(path)) {
       entry.bicep = parseBicep(clean, { fileKind: 'bicepparam' });
       entry.role = 'bicepParameters';
@@ -338,7 +341,7 @@ export class Workspace {
     if (cached && this.fresh(cached)) return cached;
     this.evaluating.add(root.key);
     try {
-      const r = this.evaluateRoot(root);
+      const r = this.evaluateRoot(root, cached);
       this.evaluatedCount++;
       this.cache.set(root.key, r);
       return r;
@@ -371,7 +374,8 @@ export class Workspace {
     return true;
   }
 
-  private evaluateRoot(root: Root): RootEvaluation {
+  /** `previous`: the stale evaluation of the same root, for what an edit of its own file left alone. */
+  private evaluateRoot(root: Root, previous?: RootEvaluation): RootEvaluation {
     const { key, template, parameterFile, environment } = root;
     const entry = this.files.get(template) as FileEntry;
     const deps = new Map<string, number>([[template, entry.version]]);
@@ -392,8 +396,13 @@ export class Workspace {
     const common = parameterFile ? { parameters, parameterSource: shortName(parameterFile), symbolScope: key } : { symbolScope: key };
     // `problems` stays live: bodies evaluated later, while the graph is built, add to it.
     if (entry.role === 'bicep' && entry.bicep) {
-      const evaluation = evaluateBicep(entry.file, entry.bicep.program, { ...common, host: this.moduleHost(deps), problems });
-      return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems } };
+      // Incremental only when nothing but the file itself changed since the previous evaluation.
+      const onlySelf =
+        previous?.bicepState &&
+        [...previous.deps].every(([p, v]) => p === template || (p === STRUCTURE ? v === this.structureVersion : this.files.get(p)?.version === v));
+      const options = { ...common, host: this.moduleHost(deps), problems, ...(onlySelf && previous?.bicepState ? { previous: previous.bicepState } : {}) };
+      const evaluation = evaluateBicep(entry.file, entry.bicep.program, options);
+      return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems }, bicepState: evaluation.state };
     }
     const evaluation = evaluateArmTemplate(entry.arm as ArmDocument, { ...common, host: this.armHost(deps), problems });
     return { key, template, parameterFile, environment, deps, evaluation };
@@ -474,6 +483,20 @@ function jsonValue(node: NonNullable<ArmDocument['root']>): Value {
     default:
       return null;
   }
+}
+
+/** The one edit that turns `before` into `after` (common prefix and suffix left out). */
+function textEdit(before: string, after: string): { start: number; end: number; text: string } {
+  let start = 0;
+  const max = Math.min(before.length, after.length);
+  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let endB = before.length;
+  let endA = after.length;
+  while (endB > start && endA > start && before.charCodeAt(endB - 1) === after.charCodeAt(endA - 1)) {
+    endB--;
+    endA--;
+  }
+  return { start, end: endB, text: after.slice(start, endA) };
 }
 
 /**

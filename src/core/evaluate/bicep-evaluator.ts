@@ -54,13 +54,30 @@ export interface BicepEvaluationOptions {
   host?: ModuleHost;
   /** Where problems go: shared with modules, and written to later when bodies are evaluated. */
   problems?: EvaluationProblem[];
+  /** The state of the evaluation of this file's previous text, to take over what the edit left alone. */
+  previous?: BicepIncrementalState;
   /** The module declarations this evaluation is nested in, outermost first. */
   via?: ModuleCall[];
   budget?: number;
 }
 
+/** What one evaluation leaves for the evaluation of the file's next version (see takeOver). */
+export interface BicepIncrementalState {
+  file: string;
+  text: string;
+  statements: A.Statement[];
+  options: BicepEvaluationOptions;
+  cache: Map<string, unknown>;
+  resourceInstances: Map<A.ResourceDeclaration, unknown>;
+  moduleInstances: Map<A.ModuleDeclaration, unknown>;
+  deps: Map<string, Set<string>>;
+  problemsOf: Map<string, EvaluationProblem[]>;
+}
+
 export interface BicepEvaluation {
   file: string;
+  /** For an incremental evaluation of the next version of the file. */
+  state: BicepIncrementalState;
   resources: EvaluatedResource[];
   problems: EvaluationProblem[];
   parameterSource?: string;
@@ -140,7 +157,7 @@ type ResourceSymbol = Extract<Symbol, { kind: 'resource' }>;
 export function evaluateBicep(file: SourceFile, program: A.Program, options: BicepEvaluationOptions = {}): BicepEvaluation {
   const ev = new BicepEvaluator(file, program, options);
   const resources = ev.run();
-  const result: BicepEvaluation = { file: file.path, resources, problems: ev.problems, outputs: () => ev.outputs() };
+  const result: BicepEvaluation = { file: file.path, resources, problems: ev.problems, outputs: () => ev.outputs(), state: ev.state() };
   if (options.parameterSource !== undefined) result.parameterSource = options.parameterSource;
   return result;
 }
@@ -170,11 +187,15 @@ class BicepEvaluator {
   private depth = 0;
   private budgetReported = false;
 
+  /** The program's statements, where unchanged old ones may stand for their re-parses. */
+  private readonly statements: A.Statement[];
+
   constructor(
     private readonly file: SourceFile,
     private readonly program: A.Program,
     private readonly options: BicepEvaluationOptions,
   ) {
+    this.statements = [...program.statements];
     this.problems = options.problems ?? [];
     this.symbolScope = options.symbolScope ?? file.path;
     this.deployment = options.deployment ?? this.symbolScope;
@@ -202,10 +223,12 @@ class BicepEvaluator {
           break;
       }
     }
+    if (options.previous) this.takeOver(options.previous);
   }
 
   private declareResource(decl: A.ResourceDeclaration, parent: ResourceSymbol | undefined): void {
     const sym: ResourceSymbol = { kind: 'resource', decl, parent };
+    this.ownerOf.set(decl, parent ? (this.ownerOf.get(parent.decl) as string) : decl.name.name);
     if (parent) {
       const list = this.nested.get(decl.name.name) ?? [];
       list.push(sym);
@@ -218,15 +241,175 @@ class BicepEvaluator {
 
   // ---------------------------------------------------------------- problems and guards
 
+  /**
+   * The span of a node, read when it is used: an incremental re-parse moves the offsets of the
+   * nodes it keeps, and values computed before stay valid.
+   */
   private span(node: A.Span): SourceSpan {
-    return { file: this.file.path, start: node.start, end: node.end };
+    const file = this.file.path;
+    return {
+      file,
+      get start(): number {
+        return node.start;
+      },
+      get end(): number {
+        return node.end;
+      },
+    };
   }
 
   private problem(node: A.Span, message: string, severity: 'warning' | 'info' = 'warning'): void {
     const key = `${node.start}:${message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    this.problems.push({ span: this.span(node), message, severity });
+    const problem: EvaluationProblem = { span: this.span(node), message, severity };
+    this.problems.push(problem);
+    const owner = this.evaluating[this.evaluating.length - 1];
+    if (owner !== undefined) {
+      const list = this.problemsOf.get(owner) ?? [];
+      list.push(problem);
+      this.problemsOf.set(owner, list);
+    }
+  }
+
+  // ---------------------------------------------------------------- incremental re-evaluation
+
+  /** Top-level declarations being evaluated (innermost last): what reads a symbol depends on it. */
+  private readonly evaluating: string[] = [];
+  /** For each top-level declaration, the names it read. */
+  private readonly deps = new Map<string, Set<string>>();
+  /** Problems found while evaluating each top-level declaration. */
+  private readonly problemsOf = new Map<string, EvaluationProblem[]>();
+  /** The top-level declaration each (nested) resource declaration belongs to. */
+  private readonly ownerOf = new Map<A.Statement | A.ResourceDeclaration, string>();
+
+  private within<T>(owner: string | undefined, f: () => T): T {
+    if (owner === undefined) return f();
+    this.evaluating.push(owner);
+    try {
+      return f();
+    } finally {
+      this.evaluating.pop();
+    }
+  }
+
+  private dependsOn(name: string): void {
+    const owner = this.evaluating[this.evaluating.length - 1];
+    if (owner === undefined || owner === name) return;
+    let set = this.deps.get(owner);
+    if (!set) this.deps.set(owner, (set = new Set()));
+    set.add(name);
+  }
+
+  /** What a later evaluation of an edited version of this file may take over. */
+  state(): BicepIncrementalState {
+    return {
+      file: this.file.path,
+      text: this.file.text,
+      statements: [...this.statements],
+      options: this.options,
+      cache: this.cache,
+      resourceInstances: this.resourceInstances,
+      moduleInstances: this.moduleInstances,
+      deps: this.deps,
+      problemsOf: this.problemsOf,
+    };
+  }
+
+  /**
+   * Takes over from the evaluation of the previous text what no edit reached: a declaration
+   * whose text is unchanged and that reads (directly or not) no changed declaration keeps its
+   * values, resource instances (with their evaluated bodies) and problems.
+   */
+  private takeOver(previous: BicepIncrementalState): void {
+    if (previous.file !== this.file.path || !sameOptions(previous.options, this.options)) return;
+    const oldByName = new Map<string, A.Statement>();
+    for (const st of previous.statements) {
+      const n = statementName(st);
+      if (n === undefined) {
+        if (st.kind !== 'ErrorStatement') oldByName.set(`\u0000${st.kind}`, st);
+        continue;
+      }
+      oldByName.set(n, st);
+    }
+    const changed = new Set<string>();
+    const kept = new Map<A.Statement, A.Statement>(); // new statement -> old one it stands for
+    const seen = new Set<string>();
+    for (const st of this.program.statements) {
+      const n = statementName(st) ?? `\u0000${st.kind}`;
+      seen.add(n);
+      const old = oldByName.get(n);
+      if (!old) {
+        changed.add(n);
+        continue;
+      }
+      if (old === st) kept.set(st, old);
+      else if (old.kind === st.kind && previous.text.slice(old.start, old.end) === this.file.text.slice(st.start, st.end) && old.start === st.start) kept.set(st, old);
+      else changed.add(n);
+    }
+    for (const n of oldByName.keys()) if (!seen.has(n)) changed.add(n);
+    // Anything but named declarations (targetScope, imports, ...) changed: start afresh.
+    if ([...changed].some((n) => n.startsWith('\u0000'))) return;
+    // Everything that reads a changed declaration, directly or not, is evaluated again.
+    const readers = new Map<string, string[]>();
+    for (const [owner, names] of previous.deps) for (const n of names) readers.set(n, [...(readers.get(n) ?? []), owner]);
+    const invalid = new Set(changed);
+    const queue = [...changed];
+    while (queue.length) {
+      for (const r of readers.get(queue.pop() as string) ?? []) {
+        if (invalid.has(r)) continue;
+        invalid.add(r);
+        queue.push(r);
+      }
+    }
+    for (const [st, old] of kept) {
+      const n = statementName(st);
+      if (n === undefined || invalid.has(n)) continue;
+      if (st !== old) this.adopt(st, old);
+      for (const key of [`p:${n}`, `v:${n}`]) if (previous.cache.has(key)) this.cache.set(key, previous.cache.get(key) as BVal);
+      if (old.kind === 'ResourceDeclaration') this.adoptResources(old, previous);
+      if (old.kind === 'ModuleDeclaration') {
+        const m = previous.moduleInstances.get(old) as ReturnType<BicepEvaluator['modulesOf']> | undefined;
+        if (m) this.moduleInstances.set(old, m);
+      }
+      const d = previous.deps.get(n);
+      if (d) this.deps.set(n, d);
+      const probs = previous.problemsOf.get(n);
+      if (probs) {
+        this.problemsOf.set(n, probs);
+        for (const pr of probs) this.problems.push(pr);
+      }
+    }
+  }
+
+  /** Uses an old, textually identical statement (before the edit) in place of its re-parse. */
+  private adopt(st: A.Statement, old: A.Statement): void {
+    const n = statementName(st) as string;
+    const sym = this.symbols.get(n);
+    if (!sym) return;
+    switch (old.kind) {
+      case 'ParamDeclaration':
+      case 'VarDeclaration':
+      case 'ModuleDeclaration':
+      case 'FuncDeclaration':
+        (sym as { decl: A.Statement }).decl = old;
+        break;
+      case 'ResourceDeclaration':
+        this.symbols.delete(n);
+        for (const [k, list] of this.nested) this.nested.set(k, list.filter((x) => this.ownerOf.get(x.decl) !== n));
+        this.declareResource(old, undefined);
+        break;
+      default:
+        break;
+    }
+    const idx = this.statements.indexOf(st);
+    if (idx >= 0) this.statements[idx] = old;
+  }
+
+  private adoptResources(decl: A.ResourceDeclaration, previous: BicepIncrementalState): void {
+    const instances = previous.resourceInstances.get(decl) as ResourceInstance[] | Unknown | undefined;
+    if (instances) this.resourceInstances.set(decl, instances);
+    for (const child of bodyOf(decl.value)?.resources ?? []) this.adoptResources(child, previous);
   }
 
   private guarded<T extends BVal>(node: A.Span, f: () => T): T | Unknown {
@@ -254,7 +437,7 @@ class BicepEvaluator {
         if (childSym) visit(childSym);
       }
     };
-    for (const s of this.program.statements) {
+    for (const s of this.statements) {
       if (s.kind === 'ResourceDeclaration') visit(this.symbols.get(s.name.name) as ResourceSymbol);
       else if (s.kind === 'ModuleDeclaration') out.push(...this.modulesOf(s).resources);
     }
@@ -263,7 +446,7 @@ class BicepEvaluator {
 
   outputs(): Record<string, Value> {
     const result: Record<string, Value> = {};
-    for (const s of this.program.statements) {
+    for (const s of this.statements) {
       if (s.kind !== 'OutputDeclaration') continue;
       const v = this.guarded(s, () => this.eval(s.value, undefined));
       result[s.name.name] = this.toValue(v);
@@ -273,10 +456,10 @@ class BicepEvaluator {
 
   paramAssignments(): Record<string, Value> {
     const out: Record<string, Value> = {};
-    for (const s of this.program.statements) {
+    for (const s of this.statements) {
       if (s.kind === 'VarDeclaration') this.symbols.set(s.name.name, { kind: 'var', decl: s });
     }
-    for (const s of this.program.statements) {
+    for (const s of this.statements) {
       if (s.kind === 'ParamAssignment') out[s.name.name] = this.toValue(this.guarded(s, () => this.eval(s.value, undefined)));
     }
     return out;
@@ -293,6 +476,8 @@ class BicepEvaluator {
     }
     this.inProgress.add(`r:${sym.decl.start}`);
     let result: ResourceInstance[] | Unknown;
+    const owner = this.ownerOf.get(sym.decl);
+    this.evaluating.push(owner ?? sym.decl.name.name);
     try {
       const parents = sym.parent ? this.instancesOf(sym.parent) : [undefined];
       if (parents instanceof Unknown) result = parents;
@@ -308,6 +493,7 @@ class BicepEvaluator {
         }
       }
     } finally {
+      this.evaluating.pop();
       this.inProgress.delete(`r:${sym.decl.start}`);
     }
     this.resourceInstances.set(sym.decl, result);
@@ -416,10 +602,22 @@ class BicepEvaluator {
       ? buildResourceId('extension', [getProp(scopeValue, 'id') as Value, type, ...names])
       : buildResourceId('resourceGroup', [type, ...names], scopeFrom(scopeValue, this.scope));
     let evaluatedBody: ValueObject | undefined;
+    const owner = this.ownerOf.get(decl);
+    let inBody = false;
     const bodyOnce = (): ValueObject => {
       if (!evaluatedBody) {
-        const v = this.guarded(body, () => this.evalObject(body, scope, RESOURCE_SKIP_KEYS));
-        evaluatedBody = isObject(v) ? v : {};
+        if (inBody) {
+          // The body reads its own resource's properties: what it reads is not known.
+          this.problem(decl.name, `Resource '${decl.name.name}' refers to its own properties.`);
+          return {};
+        }
+        inBody = true;
+        try {
+          const v = this.within(owner, () => this.guarded(body, () => this.evalObject(body, scope, RESOURCE_SKIP_KEYS)));
+          evaluatedBody = isObject(v) ? v : {};
+        } finally {
+          inBody = false;
+        }
       }
       return evaluatedBody;
     };
@@ -482,6 +680,10 @@ class BicepEvaluator {
   private modulesOf(decl: A.ModuleDeclaration): { instances: ModuleInstance[] | Unknown; resources: EvaluatedResource[] } {
     const cached = this.moduleInstances.get(decl);
     if (cached) return cached;
+    return this.within(decl.name.name, () => this.evaluateModule(decl));
+  }
+
+  private evaluateModule(decl: A.ModuleDeclaration): { instances: ModuleInstance[] | Unknown; resources: EvaluatedResource[] } {
     const entry = { instances: [] as ModuleInstance[] | Unknown, resources: [] as EvaluatedResource[] };
     this.moduleInstances.set(decl, entry);
     const path = decl.path.kind === 'String' ? decl.path.value : null;
@@ -574,7 +776,7 @@ class BicepEvaluator {
         outputs = child.outputs;
       }
       let memo: Record<string, Value> | undefined;
-      const instance: ModuleInstance = { name, copy, outputs: () => (memo ??= outputs()) };
+      const instance: ModuleInstance = { name, copy, outputs: () => (memo ??= this.within(decl.name.name, outputs)) };
       return instance;
     });
     entry.instances = instances;
@@ -597,7 +799,10 @@ class BicepEvaluator {
       if (s.vars.has(name)) return s.vars.get(name) as BVal;
     }
     const sym = this.symbols.get(name) ?? this.nested.get(name)?.[0];
-    if (sym) return this.symbolValue(sym, at);
+    if (sym) {
+      this.dependsOn(sym.kind === 'resource' ? (this.ownerOf.get(sym.decl) ?? name) : name);
+      return this.symbolValue(sym, at);
+    }
     if (name === 'az' || name === 'sys') return new Namespace(name);
     return new Unknown(`'${name}' is not declared`, name);
   }
@@ -642,7 +847,7 @@ class BicepEvaluator {
         return new Unknown(`parameter '${name}' refers to itself`);
       }
       this.inProgress.add(key);
-      value = this.guarded(decl.defaultValue, () => this.eval(decl.defaultValue as A.Expression, undefined));
+      value = this.within(name, () => this.guarded(decl.defaultValue as A.Expression, () => this.eval(decl.defaultValue as A.Expression, undefined)));
       this.inProgress.delete(key);
     } else {
       value = new Unknown(`parameter '${name}' has no value`, name, `${this.symbolScope}#parameters('${name.toLowerCase()}')`);
@@ -662,7 +867,7 @@ class BicepEvaluator {
     this.inProgress.add(key);
     let value: BVal;
     try {
-      value = this.guarded(decl.value, () => this.eval(decl.value, undefined));
+      value = this.within(name, () => this.guarded(decl.value, () => this.eval(decl.value, undefined)));
     } finally {
       this.inProgress.delete(key);
     }
@@ -743,7 +948,10 @@ class BicepEvaluator {
       case 'ResourceAccess': {
         const parent = this.eval(e.object, scope);
         const childSym = this.nested.get(e.name.name)?.find((s) => !(parent instanceof ResourceRef) || s.parent?.decl.name.name === parent.instance.resource.symbolicName);
-        if (childSym) return this.symbolValue(childSym, e);
+        if (childSym) {
+          this.dependsOn(this.ownerOf.get(childSym.decl) ?? e.name.name);
+          return this.symbolValue(childSym, e);
+        }
         if (parent instanceof ResourceRef && parent.instance.resource.existing) {
           // A child of an existing resource that is not declared here: its ID follows from the names.
           return new Unknown(`'${e.name.name}' is not declared under '${parent.instance.resource.symbolicName}'`);
@@ -968,7 +1176,10 @@ class BicepEvaluator {
       return new Unknown(`${name}() is not a function of this value`);
     }
     const sym = this.symbols.get(name);
-    if (sym?.kind === 'func') return this.userFunction(sym.decl, e, scope);
+    if (sym?.kind === 'func') {
+      this.dependsOn(name);
+      return this.userFunction(sym.decl, e, scope);
+    }
     return this.callFunction(name, e, scope);
   }
 
@@ -1133,6 +1344,23 @@ class BicepEvaluator {
 }
 
 const RESOURCE_SKIP_KEYS: ReadonlySet<string> = new Set(['parent', 'dependson', 'scope']);
+
+/** The name a top-level statement declares, if any. */
+function statementName(st: A.Statement): string | undefined {
+  return 'name' in st && st.name && typeof st.name === 'object' && 'name' in st.name && typeof st.name.name === 'string' ? st.name.name : undefined;
+}
+
+/** Whether two evaluations of one file see the same inputs (parameter values, host, scope...). */
+function sameOptions(a: BicepEvaluationOptions, b: BicepEvaluationOptions): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    if (k === 'previous' || k === 'problems' || k === 'host') continue;
+    const x = (a as Record<string, unknown>)[k];
+    const y = (b as Record<string, unknown>)[k];
+    if (x !== y && JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return true;
+}
 
 function bodyOf(value: A.ResourceValue): A.ObjectExpression | undefined {
   if (value.kind === 'Object') return value;
