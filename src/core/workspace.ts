@@ -178,8 +178,8 @@ export class Workspace {
    * (`_artifactsLocation` and the like), the path taken from the linking file's folder or the
    * nearest folder above it that has it.
    */
-  resolveLink(from: string, link: { relativePath?: Value; uri?: Value }): string | undefined {
-    const isTemplate = (p: string): boolean => this.files.get(p)?.role === 'armTemplate';
+  resolveLink(from: string, link: { relativePath?: Value; uri?: Value }, role: FileRole = 'armTemplate'): string | undefined {
+    const isTemplate = (p: string): boolean => this.files.get(p)?.role === role;
     if (typeof link.relativePath === 'string') {
       const p = resolveRelative(from, link.relativePath);
       return isTemplate(p) ? p : undefined;
@@ -189,15 +189,21 @@ export class Workspace {
     if (typeof uri === 'string') {
       if (/^file:\/\//i.test(uri)) {
         const p = decodeURI(uri.replace(/^file:\/\//i, '').replace(/[?#].*$/, ''));
-        return isTemplate(p) ? p : undefined;
+        if (isTemplate(p)) return p;
+        tail = p;
+      } else {
+        tail = /^https?:\/\/[^/]+(\/[^?#]*)/i.exec(uri)?.[1];
       }
-      const m = /^https?:\/\/[^/]+(\/[^?#]*)/i.exec(uri);
-      tail = m?.[1];
     } else if (uri instanceof Unknown && uri.symbol) {
-      tail = uri.symbol.slice(uri.symbol.lastIndexOf('}') + 1);
+      tail = literalTail(uri.symbol);
     }
     if (!tail) return undefined;
-    const segments = tail.replace(/[?#].*$/, '').split('/').filter((x) => x && x !== '.');
+    // `<template>.json` + 'nested/x.json' (a base that was the template's own URI) reads as nested/x.json.
+    const segments = tail
+      .replace(/[?#].*$/, '')
+      .split('/')
+      .map((x) => x.replace(/^.*\.jsonc?(?=.)/i, ''))
+      .filter((x) => x && x !== '.');
     if (!segments.length || !/\.jsonc?$/i.test(segments[segments.length - 1] as string)) return undefined;
     // The longest tail of the path that exists under the linking file's folder or one above it.
     for (let k = segments.length; k >= 1; k--) {
@@ -276,10 +282,12 @@ export class Workspace {
     const called = this.moduleTargets();
     for (const [path, entry] of this.files) {
       if (entry.role !== 'armTemplate' && entry.role !== 'bicep') continue;
+      // A module or linked template is evaluated with the values its callers pass, not with its
+      // defaults or its own parameter files (that would deploy its resources twice).
+      if (called.has(path)) continue;
       const params = targets.get(path);
       if (!params?.length) {
-        // A module target is evaluated with the values its callers pass, not with its defaults.
-        if (!called.has(path)) roots.push({ key: path, template: path, parameterFile: undefined, environment: undefined });
+        roots.push({ key: path, template: path, parameterFile: undefined, environment: undefined });
         continue;
       }
       // A template's only, unlabelled parameter file (`main.parameters.json`) is no environment of
@@ -419,10 +427,19 @@ export class Workspace {
         deps.set(path, entry.version);
         return entry.arm;
       },
+      loadLinkedParameters: (from, link) => this.linkedParameters(deps, from, link),
     };
   }
 
   /** Loads module targets from the workspace, recording each file read as a dependency. */
+  private linkedParameters(deps: Map<string, number>, from: string, link: { relativePath?: Value; uri?: Value }): Record<string, Value> | undefined {
+    const path = this.resolveLink(from, link, 'armParameters');
+    const entry = path ? this.files.get(path) : undefined;
+    if (!path || !entry) return undefined;
+    deps.set(path, entry.version);
+    return readParameterValues(entry);
+  }
+
   private moduleHost(deps: Map<string, number>): ModuleHost {
     return {
       findDeclared: (id) => {
@@ -545,6 +562,30 @@ function staticLinks(doc: ArmDocument): { relativePath?: Value; uri?: Value }[] 
   const visit = (root: unknown, depth: number): void => visitResources(prop(root, 'resources'), depth);
   visit(doc.value ?? (doc.root ? getNodeValue(doc.root) : undefined), 0);
   return out;
+}
+
+/**
+ * The path a symbolic link names: the last literal part that names a `.json` file, e.g.
+ * `{_artifactsLocation}nested/vms.json{_artifactsLocationSasToken}` -> `nested/vms.json`.
+ */
+function literalTail(symbol: string): string | undefined {
+  const literals: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of symbol) {
+    if (ch === '{') {
+      if (depth === 0 && current) literals.push(current);
+      if (depth === 0) current = '';
+      depth++;
+    } else if (ch === '}') {
+      depth = Math.max(0, depth - 1);
+    } else if (depth === 0) {
+      current += ch;
+    }
+  }
+  if (current) literals.push(current);
+  const last = literals.reverse().find((l) => /\.jsonc?/i.test(l));
+  return last?.replace(/(\.jsonc?).*$/i, '$1');
 }
 
 function shortName(path: string): string {

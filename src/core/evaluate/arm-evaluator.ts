@@ -69,6 +69,8 @@ export interface ArmHost {
    * whose path names a workspace file. Undefined when it is not in the workspace.
    */
   loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | undefined;
+  /** The values of the parameter file a `parametersLink` names, when it is in the workspace. */
+  loadLinkedParameters?(fromFile: string, link: { relativePath?: Value; uri?: Value }): Record<string, Value> | undefined;
 }
 
 /** Linked templates nest at most this deep. */
@@ -143,7 +145,7 @@ class ArmEvaluator {
   private readonly reported = new Set<string>();
 
   private readonly deployment: string;
-  private readonly scope: DeploymentScope;
+  private scope: DeploymentScope;
   private readonly via: ModuleCall[];
   /** Nested deployments by ID key: their evaluation runs once, on first need. */
   private readonly nestedDeployments = new Map<string, { run: () => Record<string, Value> | Unknown }>();
@@ -761,29 +763,35 @@ class ArmEvaluator {
     const scopeValue = child(child(props, 'expressionEvaluationOptions'), 'scope')?.value;
     const inner = typeof scopeValue === 'string' && scopeValue.toLowerCase() === 'inner';
     const name = typeof resource.name === 'string' ? resource.name : display(resource.name);
+    const childScope = this.deploymentScope(node);
     if (template && !inner) {
-      // Outer scope: the nested template's expressions are this template's.
+      // Outer scope: the nested template's expressions are this template's; its resources
+      // deploy to the deployment's resource group.
       const nested = child(template, 'resources');
-      if (nested) this.guarded(template, () => (this.collect(nested, undefined, out), null));
+      const saved = this.scope;
+      this.scope = childScope;
+      try {
+        if (nested) this.guarded(template, () => (this.collect(nested, undefined, out), null));
+      } finally {
+        this.scope = saved;
+      }
       return this.nestedOutputs(template);
     }
-    const parameters = this.deploymentParameters(child(props, 'parameters'));
+    const parametersLink = child(props, 'parametersLink');
+    const parameters = parametersLink ? this.linkedParameters(parametersLink) : this.deploymentParameters(child(props, 'parameters'));
     let doc: ArmDocument | undefined;
     let call: ModuleCall | undefined;
     if (template) {
       doc = { file: new SourceFile(this.file, ''), root: template, kind: 'deploymentTemplate', errors: [] };
     } else if (link) {
-      const relativePath = child(link, 'relativePath');
-      const uri = child(link, 'uri');
-      const linkValue: { relativePath?: Value; uri?: Value } = {};
-      if (relativePath) linkValue.relativePath = this.guarded(relativePath, () => this.evalNode(relativePath));
-      if (uri) linkValue.uri = this.guarded(uri, () => this.evalNode(uri));
+      const linkValue = this.linkValue(link);
+      const specId = child(link, 'id');
       if (this.via.length >= MAX_LINK_DEPTH) {
         this.problem(this.span(link), `Linked templates nest more than ${MAX_LINK_DEPTH} levels deep; this one is not evaluated.`);
         return new Unknown('linked templates nest too deeply');
       }
       doc = this.options.host?.loadLinked(this.file, linkValue);
-      const shown = display(linkValue.relativePath ?? linkValue.uri);
+      const shown = linkValue.relativePath !== undefined || linkValue.uri !== undefined ? display(linkValue.relativePath ?? linkValue.uri) : specId ? `template spec ${display(this.evalNode(specId))}` : '(no path)';
       if (!doc) {
         this.problem(this.span(link), `Linked template ${shown} is not in the workspace; its resources, members and outputs are unknown.`, 'info');
         const reason = `linked template ${shown} is not read`;
@@ -792,7 +800,7 @@ class ArmEvaluator {
         resource.body = () => ({ ...body(), properties: { parameters } });
         return new Unknown(reason);
       }
-      if (doc.file.path === this.file || this.via.some((c) => c.target === doc?.file.path)) {
+      if (doc.file.path === this.file || this.via.some((c) => c.target === doc?.file.path || c.file === doc?.file.path)) {
         this.problem(this.span(link), `Linked template ${shown} links back to itself; it is not evaluated again.`);
         return new Unknown('the linked template links to itself');
       }
@@ -801,12 +809,6 @@ class ArmEvaluator {
       call = { file: this.file, span: nameSpan, name, target: doc.file.path };
     }
     if (!doc) return new Unknown('the deployment has neither a template nor a templateLink');
-    const rgNode = child(node, 'resourceGroup');
-    const subNode = child(node, 'subscriptionId');
-    const rgValue = rgNode ? this.evalNode(rgNode) : undefined;
-    const subValue = subNode ? this.evalNode(subNode) : undefined;
-    const childScope: DeploymentScope =
-      rgValue !== undefined ? { subscriptionId: subValue ?? this.scope.subscriptionId, resourceGroup: rgValue } : this.scope;
     const childOptions: ArmEvaluationOptions = {
       parameters,
       scope: childScope,
@@ -821,6 +823,34 @@ class ArmEvaluator {
     const nested = new ArmEvaluator(doc, childOptions);
     out.push(...nested.run());
     return nested.outputs();
+  }
+
+  /** `relativePath` and `uri` of a templateLink or parametersLink, evaluated. */
+  private linkValue(link: JsonNode): { relativePath?: Value; uri?: Value } {
+    const relativePath = child(link, 'relativePath');
+    const uri = child(link, 'uri');
+    const value: { relativePath?: Value; uri?: Value } = {};
+    if (relativePath) value.relativePath = this.guarded(relativePath, () => this.evalNode(relativePath));
+    if (uri) value.uri = this.guarded(uri, () => this.evalNode(uri));
+    return value;
+  }
+
+  /** The values of the parameter file a `parametersLink` names; unknown when it is not there. */
+  private linkedParameters(link: JsonNode): Record<string, Value> {
+    const values = this.options.host?.loadLinkedParameters?.(this.file, this.linkValue(link));
+    if (values) return values;
+    this.problem(this.span(link), 'The parameter file this deployment links to is not in the workspace; its values are unknown.', 'info');
+    return {};
+  }
+
+  /** The subscription and resource group a deployment resource deploys to. */
+  private deploymentScope(node: JsonNode): DeploymentScope {
+    const rgNode = child(node, 'resourceGroup');
+    const subNode = child(node, 'subscriptionId');
+    const rgValue = rgNode ? this.evalNode(rgNode) : undefined;
+    const subValue = subNode ? this.evalNode(subNode) : undefined;
+    if (rgValue === undefined && subValue === undefined) return this.scope;
+    return { subscriptionId: subValue ?? this.scope.subscriptionId, resourceGroup: rgValue ?? this.scope.resourceGroup };
   }
 
   /** `"parameters": { "x": { "value": ... } }` of a deployment, evaluated here. */
@@ -860,7 +890,8 @@ class ArmEvaluator {
     if (outputs instanceof Unknown) return outputs;
     const shaped: ValueObject = {};
     for (const [k, v] of Object.entries(outputs)) shaped[k] = { value: v };
-    return { outputs: shaped };
+    // reference(x) gives the properties; reference(x, api, 'Full') the whole resource.
+    return { outputs: shaped, properties: { outputs: shaped } };
   }
 
   outputs(): Record<string, Value> {
@@ -946,6 +977,7 @@ class ArmEvaluator {
     const relative = !!parent && !!type && !/^[^/]+\.[^/]+\//.test(type);
     if (relative && parent) type = `${parent.type}/${type}`;
     const snapshot = [...this.copyStack];
+    const scope = this.scope;
     // The name and ID are evaluated when first read: most resources are never looked at.
     let naming: { name: Value; segments: Value[]; id: Value } | undefined;
     const named = (): { name: Value; segments: Value[]; id: Value } =>
@@ -958,7 +990,7 @@ class ArmEvaluator {
           name = joinParts([parent.name, '/', name]);
           segments = [...parent.segments, ...segments];
         }
-        return { name, segments, id: buildResourceId('resourceGroup', [type, ...segments], this.scope) };
+        return { name, segments, id: buildResourceId('resourceGroup', [type, ...segments], scope) };
       }));
     let body: ValueObject | undefined;
     const file = this.file;
