@@ -112,7 +112,7 @@ function fillerTemplate(i, bytes, rand) {
           };
     resources.push(r);
     // Written with two-space indentation, four levels deeper than this object.
-    size += JSON.stringify(r, null, 2).length * 1.35;
+    size += JSON.stringify(r, null, 2).length * 1.15;
   }
   return { $schema: SCHEMA, contentVersion: '1.0.0.0', parameters: { location: { type: 'string', defaultValue: 'westeurope' } }, resources };
 }
@@ -312,5 +312,5 @@ function benchBicepEdit(engine, theirs) {
     () => {},
     10,
   );
-  console.log(`bicep one-char edit, full re-analysis in the workspace: ours ${fmt(ours)} ms, tree-sitter-bicep incremental re-parse ${fmt(theirs)} ms, ratio ${(theirs / ours).toFixed(0)}x (goal >= 50x)`);
+  console.log(`bicep one-char edit, re-analysis in the workspace (incremental): ours ${fmt(ours)} ms, tree-sitter-bicep incremental re-parse ${fmt(theirs)} ms, ratio ${(theirs / ours).toFixed(0)}x (goal >= 50x)`);
 }

@@ -14,7 +14,7 @@ export type ParsedArgs = ScanArgs | { command: 'help' } | { command: 'version' }
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
-load balancer's own frontend (the ILB hairpin) in ARM templates.
+load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
 
 Commands:
   scan [paths...]        Scan files and folders (default: the current folder).
