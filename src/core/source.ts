@@ -73,3 +73,17 @@ export class SourceFile {
 export function normalizePath(p: string): string {
   return p.replace(/\\/g, '/');
 }
+
+/** The one edit that turns `before` into `after`: the common prefix and suffix left out. */
+export function textEdit(before: string, after: string): { start: number; end: number; text: string } {
+  let start = 0;
+  const max = Math.min(before.length, after.length);
+  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let endB = before.length;
+  let endA = after.length;
+  while (endB > start && endA > start && before.charCodeAt(endB - 1) === after.charCodeAt(endA - 1)) {
+    endB--;
+    endA--;
+  }
+  return { start, end: endB, text: after.slice(start, endA) };
+}

@@ -19,7 +19,7 @@ import { buildGraph } from './graph/build';
 import type { NetworkGraph } from './graph/model';
 import { RULES } from './rules';
 import type { Finding } from './rules/types';
-import { SourceFile } from './source';
+import { SourceFile, textEdit } from './source';
 import { looksLikeTemplate, MAX_FILE_BYTES } from './engine';
 
 /** The pseudo-dependency on the set of files (see findDeclared). */
@@ -468,7 +468,7 @@ function readParameterValues(entry: FileEntry): Record<string, Value> {
     const name = p.children?.[0]?.value;
     const def = p.children?.[1];
     if (typeof name !== 'string' || !def) continue;
-    const v = jsonValue(def);
+    const v = getNodeValue(def) as Value;
     if (!isObject(v)) continue;
     const value = getProp(v, 'value');
     if (value !== undefined) out[name] = value;
@@ -480,41 +480,6 @@ function readParameterValues(entry: FileEntry): Record<string, Value> {
   return out;
 }
 
-function jsonValue(node: NonNullable<ArmDocument['root']>): Value {
-  switch (node.type) {
-    case 'object': {
-      const o: Record<string, Value> = {};
-      for (const p of node.children ?? []) {
-        const k = p.children?.[0]?.value;
-        const v = p.children?.[1];
-        if (typeof k === 'string' && v) o[k] = jsonValue(v);
-      }
-      return o;
-    }
-    case 'array':
-      return (node.children ?? []).map(jsonValue);
-    case 'string':
-    case 'number':
-    case 'boolean':
-      return node.value as Value;
-    default:
-      return null;
-  }
-}
-
-/** The one edit that turns `before` into `after` (common prefix and suffix left out). */
-function textEdit(before: string, after: string): { start: number; end: number; text: string } {
-  let start = 0;
-  const max = Math.min(before.length, after.length);
-  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
-  let endB = before.length;
-  let endA = after.length;
-  while (endB > start && endA > start && before.charCodeAt(endB - 1) === after.charCodeAt(endA - 1)) {
-    endB--;
-    endA--;
-  }
-  return { start, end: endB, text: after.slice(start, endA) };
-}
 
 /**
  * `main.parameters.prod.json` -> `prod`; `main.parameters.json` -> `default`;

@@ -24,7 +24,11 @@ import {
 } from './value';
 import {
   ARM_COPY_LIMIT,
+  BudgetExceeded,
   CURRENT_SCOPE,
+  DEFAULT_BUDGET,
+  MAX_NESTING,
+  MAX_STRING,
   buildResourceId,
   deploymentScopeValues,
   idKey,
@@ -85,11 +89,7 @@ export interface TemplateEvaluation {
   outputs(): Record<string, Value>;
 }
 
-const MAX_STRING = 1_000_000;
-/** Nesting of values and calls; deeper is not evaluated (keeps the stack safe). */
-const MAX_NESTING = 400;
 const MAX_ARRAY = 100_000;
-const DEFAULT_BUDGET = 2_000_000;
 
 interface CopyFrame {
   /** Lower-case loop name; undefined for an unnamed frame. */
@@ -105,8 +105,6 @@ interface UserFunction {
   params: string[];
   output: JsonNode | undefined;
 }
-
-class BudgetExceeded extends Error {}
 
 /** Evaluates one ARM template document. Never throws. */
 export function evaluateArmTemplate(doc: ArmDocument, options: ArmEvaluationOptions = {}): TemplateEvaluation {

@@ -12,12 +12,16 @@
 import type * as A from '../parse/bicep/ast';
 import type { ArmDocument } from '../parse/arm';
 import type { SourceFile, SourceSpan } from '../source';
-import { evaluateArmTemplate } from './arm-evaluator';
+import { evaluateArmTemplate, type TemplateEvaluation } from './arm-evaluator';
 import { callPure } from './functions';
 import { setOrigin } from './origin';
 import {
   ARM_COPY_LIMIT,
+  BudgetExceeded,
   CURRENT_SCOPE,
+  DEFAULT_BUDGET,
+  MAX_NESTING,
+  MAX_STRING,
   buildResourceId,
   deploymentScopeValues,
   joinParts,
@@ -74,22 +78,12 @@ export interface BicepIncrementalState {
   problemsOf: Map<string, EvaluationProblem[]>;
 }
 
-export interface BicepEvaluation {
-  file: string;
+export interface BicepEvaluation extends TemplateEvaluation {
   /** For an incremental evaluation of the next version of the file. */
   state: BicepIncrementalState;
-  resources: EvaluatedResource[];
-  problems: EvaluationProblem[];
-  parameterSource?: string;
-  outputs(): Record<string, Value>;
 }
 
-const DEFAULT_BUDGET = 2_000_000;
-const MAX_NESTING = 400;
 const MAX_MODULE_DEPTH = 16;
-const MAX_STRING = 1_000_000;
-
-class BudgetExceeded extends Error {}
 
 // ------------------------------------------------------------------ internal values
 

@@ -7,6 +7,16 @@ import { Unknown, type Value, type ValueObject } from './value';
 /** ARM's limit on the iterations of one copy loop. */
 export const ARM_COPY_LIMIT = 800;
 
+/** Evaluation steps one template may take before the rest of it is left unknown. */
+export const DEFAULT_BUDGET = 2_000_000;
+/** Nesting of values and calls past which nothing is evaluated (keeps the stack safe). */
+export const MAX_NESTING = 400;
+/** Strings longer than this are not built (a template that builds one cannot deploy). */
+export const MAX_STRING = 1_000_000;
+
+/** Thrown inside an evaluator when its budget is spent; caught where it turns into an Unknown. */
+export class BudgetExceeded extends Error {}
+
 export interface EvaluationProblem {
   span: SourceSpan;
   message: string;

@@ -1,5 +1,5 @@
 import { parseTree, printParseErrorCode, findNodeAtLocation, findNodeAtOffset, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
-import type { SourceFile, SourceSpan } from '../source';
+import { textEdit, type SourceFile, type SourceSpan } from '../source';
 
 export type JsonNode = Node;
 
@@ -161,18 +161,8 @@ export function reuseSyntaxTree(previous: ArmDocument, next: ArmDocument): void 
   const before = treeOf(previous.root);
   const after = treeOf(next.root);
   if (!before || !after) return;
-  const a = previous.file.text;
-  const b = next.file.text;
-  let start = 0;
-  const max = Math.min(a.length, b.length);
-  while (start < max && a.charCodeAt(start) === b.charCodeAt(start)) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
-    endA--;
-    endB--;
-  }
-  after.editedFrom(before, start, endA, endB);
+  const edit = textEdit(previous.file.text, next.file.text);
+  after.editedFrom(before, edit.start, edit.end, edit.start + edit.text.length);
 }
 
 function treeOf(root: JsonNode | undefined): LazyTree | undefined {
