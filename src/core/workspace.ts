@@ -408,6 +408,8 @@ export class Workspace {
       const onlySelf =
         previous?.bicepState &&
         [...previous.deps].every(([p, v]) => p === template || (p === STRUCTURE ? v === this.structureVersion : this.files.get(p)?.version === v));
+      // What is taken over was read from the same other files: they stay dependencies.
+      if (onlySelf && previous) for (const [p, v] of previous.deps) if (!deps.has(p)) deps.set(p, v);
       const options = { ...common, host: this.moduleHost(deps), problems, ...(onlySelf && previous?.bicepState ? { previous: previous.bicepState } : {}) };
       const evaluation = evaluateBicep(entry.file, entry.bicep.program, options);
       return { key, template, parameterFile, environment, deps, evaluation: { resources: evaluation.resources, problems }, bicepState: evaluation.state };
