@@ -57,6 +57,8 @@ export interface ArmEvaluationOptions {
    * are evaluated later (on demand), so the caller must read it after it is done with them.
    */
   problems?: EvaluationProblem[];
+  /** Called with each problem found (a caller attributes a module's problems to its declaration). */
+  onProblem?: (problem: EvaluationProblem) => void;
   /** The subscription and resource group it deploys to (default: the current ones). */
   scope?: DeploymentScope;
   /** Loads linked templates (`templateLink`). */
@@ -211,7 +213,9 @@ class ArmEvaluator {
     const key = `${span.start}:${message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    this.problems.push({ span, message, severity });
+    const problem: EvaluationProblem = { span, message, severity };
+    this.problems.push(problem);
+    this.options.onProblem?.(problem);
   }
 
   private span(node: JsonNode): SourceSpan {
@@ -816,6 +820,7 @@ class ArmEvaluator {
       budget: Math.max(10_000, this.budget - this.steps),
       problems: this.problems,
     };
+    if (this.options.onProblem) childOptions.onProblem = this.options.onProblem;
     if (this.parameterSource !== undefined) childOptions.parameterSource = this.parameterSource;
     if (this.options.host) childOptions.host = this.options.host;
     const nested = new ArmEvaluator(doc, childOptions);

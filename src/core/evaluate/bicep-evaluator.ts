@@ -60,6 +60,8 @@ export interface BicepEvaluationOptions {
   problems?: EvaluationProblem[];
   /** The state of the evaluation of this file's previous text, to take over what the edit left alone. */
   previous?: BicepIncrementalState;
+  /** Called with each problem found (a caller attributes a module's problems to its declaration). */
+  onProblem?: (problem: EvaluationProblem) => void;
   /** The module declarations this evaluation is nested in, outermost first. */
   via?: ModuleCall[];
   budget?: number;
@@ -258,6 +260,7 @@ class BicepEvaluator {
     this.reported.add(key);
     const problem: EvaluationProblem = { span: this.span(node), message, severity };
     this.problems.push(problem);
+    this.options.onProblem?.(problem);
     const owner = this.evaluating[this.evaluating.length - 1];
     if (owner !== undefined) {
       const list = this.problemsOf.get(owner) ?? [];
@@ -287,7 +290,29 @@ class BicepEvaluator {
     }
   }
 
+  /**
+   * Problems of declarations taken over from the previous evaluation. Like everything here they
+   * are found lazily: they count only once the declaration (or one that read it) is used again.
+   */
+  private readonly pendingProblems = new Map<string, EvaluationProblem[]>();
+
+  private readonly usedNames = new Set<string>();
+
+  private used(name: string): void {
+    if (this.pendingProblems.size === 0 || this.usedNames.has(name)) return;
+    this.usedNames.add(name);
+    const pending = this.pendingProblems.get(name);
+    if (pending) {
+      this.pendingProblems.delete(name);
+      this.problemsOf.set(name, pending);
+      this.problems.push(...pending);
+    }
+    // What it read was used with it (its problems were found while evaluating it).
+    for (const d of this.deps.get(name) ?? []) this.used(d);
+  }
+
   private dependsOn(name: string): void {
+    this.used(name);
     const owner = this.evaluating[this.evaluating.length - 1];
     if (owner === undefined || owner === name) return;
     let set = this.deps.get(owner);
@@ -369,10 +394,7 @@ class BicepEvaluator {
       const d = previous.deps.get(n);
       if (d) this.deps.set(n, d);
       const probs = previous.problemsOf.get(n);
-      if (probs) {
-        this.problemsOf.set(n, probs);
-        for (const pr of probs) this.problems.push(pr);
-      }
+      if (probs) this.pendingProblems.set(n, probs);
     }
   }
 
@@ -432,8 +454,13 @@ class BicepEvaluator {
       }
     };
     for (const s of this.statements) {
-      if (s.kind === 'ResourceDeclaration') visit(this.symbols.get(s.name.name) as ResourceSymbol);
-      else if (s.kind === 'ModuleDeclaration') out.push(...this.modulesOf(s).resources);
+      if (s.kind === 'ResourceDeclaration') {
+        this.used(s.name.name);
+        visit(this.symbols.get(s.name.name) as ResourceSymbol);
+      } else if (s.kind === 'ModuleDeclaration') {
+        this.used(s.name.name);
+        out.push(...this.modulesOf(s).resources);
+      }
     }
     return out;
   }
@@ -717,7 +744,15 @@ class BicepEvaluator {
       const name = nameProp ? this.toValue(this.eval(nameProp.value, scope)) : decl.name.name;
       const scopeProp = findProp(body, 'scope');
       const childScope = scopeProp ? scopeFrom(this.evalValue(scopeProp.value, scope), this.scope) : this.scope;
+      // A module's problems belong to its declaration here, whenever they are found.
+      const onProblem = (problem: EvaluationProblem): void => {
+        const list = this.problemsOf.get(decl.name.name) ?? [];
+        list.push(problem);
+        this.problemsOf.set(decl.name.name, list);
+        this.options.onProblem?.(problem);
+      };
       const childOptions = {
+        onProblem,
         parameters: isObject(params) ? params : {},
         scope: childScope,
         symbolScope: `${this.symbolScope}>${decl.name.name}${index ? `[${index}]` : ''}`,
