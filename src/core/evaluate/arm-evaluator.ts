@@ -273,7 +273,8 @@ class ArmEvaluator {
       case 'array': {
         const kids = node.children ?? [];
         const arr = kids.map((c) => this.evalNode(c));
-        setOrigin(arr, lazyOrigin(this.file, node, { element: (i) => (kids[i] ? this.span(kids[i]) : undefined) }));
+        const file = this.file;
+        setOrigin(arr, () => lazyOrigin(file, node, { element: (i) => (kids[i] ? spanOfNode(file, kids[i]) : undefined) }));
         return arr;
       }
       case 'object':
@@ -299,8 +300,7 @@ class ArmEvaluator {
       obj[key] = this.evalNode(value);
     }
     const file = this.file;
-    setOrigin(
-      obj,
+    setOrigin(obj, () =>
       lazyOrigin(file, node, {
         property: (k, part = 'value') => {
           const lower = k.toLowerCase();
@@ -334,7 +334,7 @@ class ArmEvaluator {
       const items: Value[] = [];
       for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i }, () => this.evalNode(input)));
       const file = this.file;
-      setOrigin(items, lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
+      setOrigin(items, () => lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
       target[name] = items;
     }
   }
@@ -592,7 +592,7 @@ class ArmEvaluator {
           const items: Value[] = [];
           for (let i = 0; i < count; i++) items.push(this.withCopy({ name: lower, index: i }, () => this.evalNode(input)));
           const file = this.file;
-          setOrigin(items, lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
+          setOrigin(items, () => lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
           value = items;
         }
       }

@@ -13,14 +13,22 @@ export interface Origin {
   element?(index: number): SourceSpan | undefined;
 }
 
-const origins = new WeakMap<object, Origin>();
+/** An origin, or what makes one when a location is first asked for (most never are). */
+export type OriginSource = Origin | (() => Origin);
 
-export function setOrigin(value: object, origin: Origin): void {
+const origins = new WeakMap<object, OriginSource>();
+
+export function setOrigin(value: object, origin: OriginSource): void {
   origins.set(value, origin);
 }
 
 export function originOf(value: unknown): Origin | undefined {
-  return typeof value === 'object' && value !== null ? origins.get(value) : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const o = origins.get(value);
+  if (typeof o !== 'function') return o;
+  const made = o();
+  origins.set(value, made);
+  return made;
 }
 
 /** The span of `obj[key]`'s value (or key), falling back to the object itself. */

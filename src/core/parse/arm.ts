@@ -32,7 +32,7 @@ export function parseArm(file: SourceFile): ArmDocument {
   // a syntax tree is built, and the tree is built only if a location in the file is asked for.
   const strict = strictParse(file.text);
   if (strict.ok) {
-    const root = new LazyNode(new LazyTree(file.text), strict.value, [], undefined);
+    const root = new LazyNode(new LazyTree(file.text), strict.value, undefined, undefined);
     return { file, root, kind: classify(root, file.path), errors: [], value: strict.value };
   }
   const errs: ParseError[] = [];
@@ -182,7 +182,8 @@ class LazyNode implements Node {
   constructor(
     readonly tree: LazyTree,
     private readonly raw: unknown,
-    private readonly path: JSONPath,
+    /** The node whose child this is and the key or index it has there (the path, built on demand). */
+    private readonly at: { node: LazyNode; segment: string | number } | undefined,
     readonly parent: Node | undefined,
     /** Set for a property node: its key. */
     private readonly key?: string,
@@ -195,9 +196,15 @@ class LazyNode implements Node {
     this.value = key === undefined && (raw === null || typeof raw !== 'object') ? raw : undefined;
   }
 
+  private path(): JSONPath {
+    const segments: (string | number)[] = [];
+    for (let at = this.at; at; at = at.node.at) segments.push(at.segment);
+    return segments.reverse();
+  }
+
   private node(): Node | undefined {
     if (this.located === null) {
-      const valueNode = this.tree.locate(this.path);
+      const valueNode = this.tree.locate(this.path());
       this.located = this.key !== undefined ? valueNode?.parent : valueNode;
     }
     return this.located;
@@ -222,7 +229,7 @@ class LazyNode implements Node {
       const lower = key.toLowerCase();
       k = Object.keys(record).find((x) => x.toLowerCase() === lower);
     }
-    return k === undefined ? undefined : new LazyNode(this.tree, record[k], [...this.path, k], this);
+    return k === undefined ? undefined : new LazyNode(this.tree, record[k], { node: this, segment: k }, this);
   }
 
   get children(): Node[] | undefined {
@@ -230,11 +237,11 @@ class LazyNode implements Node {
     const raw = this.raw;
     if (this.key !== undefined) {
       const keyNode: Node = new KeyNode(this, this.key);
-      this.kids = [keyNode, new LazyNode(this.tree, raw, this.path, this)];
+      this.kids = [keyNode, new LazyNode(this.tree, raw, this.at, this)];
     } else if (Array.isArray(raw)) {
-      this.kids = raw.map((v, i) => new LazyNode(this.tree, v, [...this.path, i], this));
+      this.kids = raw.map((v, i) => new LazyNode(this.tree, v, { node: this, segment: i }, this));
     } else if (raw !== null && typeof raw === 'object') {
-      this.kids = Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, [...this.path, k], this, k));
+      this.kids = Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, { node: this, segment: k }, this, k));
     } else {
       return undefined;
     }
