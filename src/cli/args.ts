@@ -9,9 +9,22 @@ export interface ScanArgs {
   failOn: Severity | 'none';
 }
 
-export type ParsedArgs = ScanArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
+export const STRATEGIES = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface FixArgs {
+  command: 'fix';
+  paths: string[];
+  strategy: Strategy;
+  rule: string | undefined;
+  os: 'linux' | 'windows' | undefined;
+  dryRun: boolean;
+}
+
+export type ParsedArgs = ScanArgs | FixArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
+       ilb-hairpin fix [paths...] --strategy floating-ip [--rule NAME] [--dry-run]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
 load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
@@ -19,6 +32,10 @@ load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
 Commands:
   scan [paths...]        Scan files and folders (default: the current folder).
                          Folders are walked recursively, skipping node_modules and .git.
+  fix [paths...]         Apply the quick fix of each finding (the same edits as in VS Code):
+                         --strategy floating-ip sets enableFloatingIP to true on the rule.
+                         --rule NAME only that load-balancing rule; --dry-run prints a
+                         unified diff instead of writing.
 
 Options:
   --format <f>           text (default), json, or sarif (SARIF 2.1.0).
@@ -27,7 +44,8 @@ Options:
   -h, --help             Show this help.
   -v, --version          Show the version.
 
-Exit codes: 0 no finding reaches --fail-on; 1 some finding does; 2 usage or read error.`;
+Exit codes: scan: 0 no finding reaches --fail-on; 1 some finding does; 2 usage or read error.
+            fix: 0 every selected finding was fixed; 1 some were not (it says why); 2 usage.`;
 
 const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
 const LEVELS: readonly (Severity | 'none')[] = ['error', 'warning', 'info', 'none'];
@@ -37,6 +55,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const [command, ...rest] = argv;
   if (command === '-h' || command === '--help' || command === 'help') return { command: 'help' };
   if (command === '-v' || command === '--version') return { command: 'version' };
+  if (command === 'fix') return parseFix(rest);
   if (command !== 'scan') return { command: 'error', message: `Unknown command '${command}'.` };
   const out: ScanArgs = { command: 'scan', paths: [], format: 'text', failOn: 'warning' };
   for (let i = 0; i < rest.length; i++) {
@@ -64,6 +83,53 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         out.paths.push(a);
     }
   }
+  if (out.paths.length === 0) out.paths.push('.');
+  return out;
+}
+
+/** Strategies this version applies; the others come with their guest configuration. */
+export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip'];
+
+function parseFix(rest: readonly string[]): ParsedArgs {
+  const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, dryRun: false };
+  let strategyGiven = false;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? rest[++i];
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return { command: 'help' };
+      case '--strategy': {
+        const v = value();
+        if (!v || !STRATEGIES.includes(v as Strategy)) return { command: 'error', message: `--strategy takes one of ${STRATEGIES.join(', ')}.` };
+        if (!AVAILABLE_STRATEGIES.includes(v as Strategy)) return { command: 'error', message: `--strategy ${v} is not available in this version (available: ${AVAILABLE_STRATEGIES.join(', ')}).` };
+        out.strategy = v as Strategy;
+        strategyGiven = true;
+        break;
+      }
+      case '--rule': {
+        const v = value();
+        if (!v) return { command: 'error', message: '--rule takes a load-balancing rule name.' };
+        out.rule = v;
+        break;
+      }
+      case '--os': {
+        const v = value();
+        if (v !== 'linux' && v !== 'windows') return { command: 'error', message: '--os takes linux or windows.' };
+        out.os = v;
+        break;
+      }
+      case '--dry-run':
+        out.dryRun = true;
+        break;
+      default:
+        if (a.startsWith('-') && a !== '-') return { command: 'error', message: `Unknown option '${a}'.` };
+        out.paths.push(a);
+    }
+  }
+  if (!strategyGiven) return { command: 'error', message: '--strategy is required.' };
   if (out.paths.length === 0) out.paths.push('.');
   return out;
 }

@@ -6,7 +6,9 @@ import { buildReport, reaches, type ScanReport } from '../core/report';
 import { Workspace } from '../core/workspace';
 import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
-import { parseArgs, USAGE, type ScanArgs } from './args';
+import { createTwoFilesPatch } from 'diff';
+import { applyEdits, floatingIpFix, type TextEdit } from '../core/fixes/floating-ip';
+import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
@@ -33,10 +35,19 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       return 2;
     case 'scan':
       return scan(args, io);
+    case 'fix':
+      return fix(args, io);
   }
 }
 
-export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
+interface LoadedWorkspace {
+  workspace: Workspace;
+  relative: (p: string) => string;
+  filesScanned: number;
+  readErrors: { file: string; message: string }[];
+}
+
+function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
   const relative = (p: string): string => {
     const r = path.relative(cwd, p);
     return normalizePath(r === '' ? '.' : r);
@@ -58,8 +69,51 @@ export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
       readErrors.push({ file, message: (e as Error).message });
     }
   }
+  return { workspace, relative, filesScanned, readErrors };
+}
+
+export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
+  const { workspace, relative, filesScanned, readErrors } = loadWorkspace(paths, cwd);
   return buildReport(workspace, workspace.analyze(), { relative, filesScanned, readErrors });
 }
+
+/** `ilb-hairpin fix`: the quick fixes of the editor, applied to files (or shown as a diff). */
+function fix(args: FixArgs, io: CliIo): number {
+  const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
+  for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
+  const selected = workspace
+    .analyze()
+    .findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule));
+  const textOf = (file: string): string | undefined => workspace.source(file)?.text;
+  const edits = new Map<string, TextEdit[]>();
+  let failed = 0;
+  for (const f of selected) {
+    const result = floatingIpFix(f, textOf);
+    const where = `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`;
+    if (!result.ok) {
+      failed++;
+      io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: ${result.reason}\n`);
+      continue;
+    }
+    for (const e of result.fix.edits) {
+      const list = edits.get(e.file) ?? [];
+      if (!list.some((x) => x.offset === e.offset)) list.push(e);
+      edits.set(e.file, list);
+    }
+    io.stderr(`${where}: rule ${f.facts.lbRule}: ${result.fix.title}\n`);
+  }
+  for (const [file, list] of edits) {
+    const before = textOf(file) ?? '';
+    const after = applyEdits(before, list);
+    if (args.dryRun) io.stdout(createTwoFilesPatch(`a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
+    else fs.writeFileSync(file, after);
+  }
+  if (selected.length === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
+  else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}. ${NOTE_AFTER_FIX}\n`);
+  return failed ? 1 : args.rule && selected.length === 0 ? 1 : 0;
+}
+
+const NOTE_AFTER_FIX = "Floating IP needs the VIP on each member's loopback (and the application listening on it): see docs/rules/hairpin-prone-rule.md.";
 
 function scan(args: ScanArgs, io: CliIo): number {
   const report = scanPaths(args.paths, io.cwd);

@@ -20,6 +20,7 @@ import type { NetworkGraph } from './graph/model';
 import { RULES } from './rules';
 import type { Finding } from './rules/types';
 import { SourceFile, textEdit } from './source';
+import { lineSuppressed } from './suppress';
 import { looksLikeTemplate, MAX_FILE_BYTES } from './engine';
 
 /** The pseudo-dependency on the set of files (see findDeclared). */
@@ -320,7 +321,9 @@ export class Workspace {
       environment,
       graph: buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources)),
     }));
-    const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: RULES.flatMap((rule) => rule.check(graph, {})) }))));
+    const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: RULES.flatMap((rule) => rule.check(graph, {})) })))).filter(
+      (f) => !lineSuppressed(f, this.files.get(f.span.file)?.file),
+    );
     const problems = results.flatMap((r) => r.evaluation.problems);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const [path, entry] of this.files) {

@@ -70,6 +70,11 @@ export class DiagnosticsController implements vscode.Disposable {
     return this.lastAnalysis;
   }
 
+  /** The text the analysis read for a file (the editor's, or the disk's). */
+  textOf(path: string): string | undefined {
+    return this.workspace.source(path)?.text;
+  }
+
   private config(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration('ilbHairpin');
   }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
 import { registerStatusBar } from './status';
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
     vscode.commands.registerCommand('ilbHairpin.reanalyze', () => diagnostics.scan()),
   );
   registerRuleDocs(context);
+  registerCodeActions(context, diagnostics);
   registerStatusBar(context, diagnostics);
   void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
   return { diagnostics };

@@ -85,6 +85,23 @@ describe('the seed lab in the browser workbench', { timeout: 240_000 }, () => {
     await page.screenshot({ path: path.join(artifacts, 'ui-seed-lab-hover.png') });
   });
 
+  it('shows the quick fixes on Control+.', async () => {
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+    const squiggle = await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached' });
+    const box = await squiggle.boundingBox();
+    assert.ok(box, 'the squiggle has a place on the screen');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.press('Control+.');
+    const menu = await page.waitForSelector('.action-widget', { state: 'visible', timeout: 15_000 });
+    const text = await menu.innerText();
+    assert.match(text, /Enable floating IP \(DSR\) on rule rule-http/);
+    assert.match(text, /Suppress hairpin-prone-rule for rule rule-http/);
+    assert.match(text, /Learn more about hairpin-prone-rule/);
+    await page.screenshot({ path: path.join(artifacts, 'ui-seed-lab-quick-fixes.png') });
+    await page.keyboard.press('Escape');
+  });
+
   it('lists the finding in the Problems panel', async () => {
     await page.mouse.move(5, 5);
     await page.keyboard.press('Escape');

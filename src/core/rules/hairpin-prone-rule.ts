@@ -3,13 +3,14 @@
  * pool has at least one member. A member that calls the frontend is hashed back to itself with
  * probability 1/N; the ILB rewrites the destination but not the source, so that flow fails.
  */
-import { display, Unknown, type Value } from '../evaluate/value';
+import { display, getProp, Unknown, type Value } from '../evaluate/value';
+import { commentsSuppress } from '../suppress';
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { MemberNode, NetworkGraph, PoolNode, RuleNode } from '../graph/model';
 import { readInt } from '../graph/build';
 import type { ModuleCall } from '../evaluate/resources';
 import type { SourceSpan } from '../source';
-import type { Finding, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
+import type { Finding, FloatingIpTarget, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
 
 const ID = 'hairpin-prone-rule';
 /** Related locations listed per finding before the rest are summarised. */
@@ -24,7 +25,9 @@ export const hairpinProneRule: Rule = {
     const findings: Finding[] = [];
     for (const lb of graph.loadBalancers) {
       if (lb.sku === 'gateway') continue;
+      const comments = getProp(lb.resource.body(), 'comments');
       for (const rule of lb.rules) {
+        if (commentsSuppress(comments, ID, display(rule.name))) continue;
         const f = checkRule(rule, context);
         if (!f) continue;
         findings.push(f);
@@ -69,7 +72,29 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
     span: findingSpan(rule),
     related: related(rule, members),
     facts,
+    fixTarget: floatingIpTarget(rule, members),
   };
+}
+
+/** Where floating IP would be turned on for this rule, or why it cannot be done here. */
+function floatingIpTarget(rule: RuleNode, members: MemberNode[]): FloatingIpTarget {
+  if (rule.lb.resource.via?.length) {
+    return { refused: `the rule is built inside module ${rule.lb.resource.via[rule.lb.resource.via.length - 1]?.name} from its caller's values: set enableFloatingIP where the rule is passed in` };
+  }
+  if (rule.frontend?.ipVersion === 'ipv6') return { refused: 'Azure does not support floating IP on an IPv6 internal frontend' };
+  if (members.some((m) => m.ipConfigPrimary === false)) {
+    return { refused: "a member joins the pool through a NIC's secondary IP configuration, where Azure does not support floating IP" };
+  }
+  const shared = rule.lb.rules.some((r) => r !== rule && r.properties && rule.properties && spanKey(spanOf(r.properties)) === spanKey(spanOf(rule.properties)));
+  if (shared) return { refused: 'the rule is made by a loop together with other rules: set enableFloatingIP in the loop once for all of them' };
+  const value = rule.properties ? propertySpan(rule.properties, 'enableFloatingIP') : undefined;
+  if (value) return { value };
+  const properties = rule.properties ? spanOf(rule.properties) : undefined;
+  return properties ? { properties } : { refused: 'the rule has no properties object written in the template' };
+}
+
+function spanKey(s: SourceSpan | undefined): string | undefined {
+  return s ? `${s.file}#${s.start}` : undefined;
 }
 
 export interface RuleMembers {

@@ -31,6 +31,16 @@ export interface HairpinFacts {
   parameterSource?: string;
 }
 
+/**
+ * Where a floating-IP fix would change the template: the `enableFloatingIP` value when it is
+ * written, otherwise the rule's `properties` object to add it to; or why no such fix is offered.
+ */
+export interface FloatingIpTarget {
+  value?: SourceSpan;
+  properties?: SourceSpan;
+  refused?: string;
+}
+
 /** A finding is plain data: adapters turn it into diagnostics, SARIF results or text. */
 export interface Finding {
   ruleId: string;
@@ -39,6 +49,8 @@ export interface Finding {
   span: SourceSpan;
   related: RelatedLocation[];
   facts: HairpinFacts;
+  /** What the fixes need to know (plain data). */
+  fixTarget?: FloatingIpTarget;
 }
 
 export interface RuleContext {

@@ -1,0 +1,114 @@
+/**
+ * The floating-IP (DSR) fix: `enableFloatingIP` set to true on the rule, changed where it is
+ * written, otherwise added to the rule's `properties` in the style of the surrounding text
+ * (indentation, one-line or multi-line objects, JSON or Bicep). Plain data: the editor and the CLI
+ * apply the same edits.
+ */
+import { findNodeAtOffset, parseTree, type Node } from 'jsonc-parser';
+import { parseBicep } from '../parse/bicep';
+import type * as A from '../parse/bicep/ast';
+import { walk } from '../parse/bicep';
+import type { Finding } from '../rules/types';
+
+export interface TextEdit {
+  file: string;
+  offset: number;
+  length: number;
+  newText: string;
+}
+
+export type FixStrategy = 'floating-ip';
+
+export interface Fix {
+  strategy: FixStrategy;
+  title: string;
+  /** What the user must still do or know (shown with the action, printed by the CLI). */
+  notes: string[];
+  edits: TextEdit[];
+}
+
+export type FixResult = { ok: true; fix: Fix } | { ok: false; reason: string };
+
+/** Reads a file's current text. */
+export type TextOf = (file: string) => string | undefined;
+
+const NOTE =
+  "Floating IP delivers packets with the frontend IP as their destination: each member must hold the VIP on its loopback and the application must listen on it. Health probes still reach the NIC's own IP, so keep listening there too.";
+
+export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
+  const target = finding.fixTarget;
+  if (!target) return { ok: false, reason: 'the finding does not say where its rule is written' };
+  if (target.refused) return { ok: false, reason: target.refused };
+  const title = `Enable floating IP (DSR) on rule ${finding.facts.lbRule}`;
+  if (target.value) {
+    const text = textOf(target.value.file);
+    if (text === undefined) return { ok: false, reason: `${target.value.file} cannot be read` };
+    const written = text.slice(target.value.start, target.value.end).trim();
+    if (!/^"?false"?$/i.test(written)) {
+      return { ok: false, reason: `enableFloatingIP is computed (${written}): set it to true where its value comes from` };
+    }
+    return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits: [{ file: target.value.file, offset: target.value.start, length: target.value.end - target.value.start, newText: 'true' }] } };
+  }
+  if (!target.properties) return { ok: false, reason: 'the rule has no properties object written in the template' };
+  const file = target.properties.file;
+  const text = textOf(file);
+  if (text === undefined) return { ok: false, reason: `${file} cannot be read` };
+  const edit = /\.bicep$/i.test(file) ? bicepInsertion(text, target.properties.start, file) : jsonInsertion(text, target.properties.start, file);
+  if (!edit) return { ok: false, reason: 'the rule properties could not be located in the current text' };
+  return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits: [edit] } };
+}
+
+/** The indentation of the line that holds `offset`. */
+function indentAt(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(lineStart, offset))?.[0] ?? '';
+}
+
+function onSameLine(text: string, a: number, b: number): boolean {
+  return !text.slice(Math.min(a, b), Math.max(a, b)).includes('\n');
+}
+
+function jsonInsertion(text: string, objectStart: number, file: string): TextEdit | undefined {
+  const tree = parseTree(text, [], { allowTrailingComma: true });
+  const object = ancestorAt(tree ? findNodeAtOffset(tree, objectStart) : undefined, objectStart);
+  if (!object) return undefined;
+  const props = object.children ?? [];
+  const last = props[props.length - 1];
+  if (!last) {
+    // `{}`: the property goes inside, on one line.
+    return { file, offset: object.offset + 1, length: 0, newText: '"enableFloatingIP": true' };
+  }
+  const end = last.offset + last.length;
+  if (onSameLine(text, object.offset, last.offset)) return { file, offset: end, length: 0, newText: ', "enableFloatingIP": true' };
+  return { file, offset: end, length: 0, newText: `,\n${indentAt(text, last.offset)}"enableFloatingIP": true` };
+}
+
+function ancestorAt(node: Node | undefined, offset: number): Node | undefined {
+  for (let n = node; n; n = n.parent) if (n.type === 'object' && n.offset === offset) return n;
+  return undefined;
+}
+
+function bicepInsertion(text: string, objectStart: number, file: string): TextEdit | undefined {
+  const { program } = parseBicep(text, { fileKind: 'bicep' });
+  let object: A.ObjectExpression | undefined;
+  walk(program, (n) => {
+    if (object) return false;
+    if (n.kind === 'Object' && n.start === objectStart) {
+      object = n;
+      return false;
+    }
+    return n.start <= objectStart && objectStart < n.end;
+  });
+  if (!object) return undefined;
+  const last = object.properties[object.properties.length - 1];
+  if (!last) return { file, offset: object.start + 1, length: 0, newText: ' enableFloatingIP: true ' };
+  if (onSameLine(text, object.start, last.start)) return { file, offset: last.end, length: 0, newText: ', enableFloatingIP: true' };
+  return { file, offset: last.end, length: 0, newText: `\n${indentAt(text, last.start)}enableFloatingIP: true` };
+}
+
+/** Applies edits to a text (edits of one file, in any order, not overlapping). */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  let out = text;
+  for (const e of [...edits].sort((a, b) => b.offset - a.offset)) out = out.slice(0, e.offset) + e.newText + out.slice(e.offset + e.length);
+  return out;
+}

@@ -1,0 +1,48 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { fixture, ours, waitFor } from './helpers';
+
+describe('quick fixes in the real host', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  for (const file of [['seed-lab', 'azuredeploy.json'], ['seed-lab-bicep', 'main.bicep']]) {
+    it(`offers the fixes on the finding in ${file.join('/')}, and floating IP clears it`, async () => {
+      const uri = fixture(...file);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+      const titles = actions.map((a) => a.title);
+      const floating = actions.find((a) => a.title.startsWith('Enable floating IP (DSR) on rule rule-http'));
+      assert.ok(floating?.edit, `the floating IP fix is offered: ${titles.join(' | ')}`);
+      assert.ok(titles.some((t) => t.startsWith('Suppress hairpin-prone-rule for rule rule-http')), 'a suppression is offered');
+      assert.ok(titles.includes('Learn more about hairpin-prone-rule'), 'learn more is offered');
+      assert.ok(await vscode.workspace.applyEdit(floating.edit));
+      assert.match(doc.getText(), /enableFloatingIP"?: true/);
+      await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+    });
+  }
+
+  it('suppresses with a reason, and fixes all in the file', async () => {
+    const uri = fixture('seed-lab', 'azuredeploy.json');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+    const fixAll = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      new vscode.Range(0, 0, doc.lineCount, 0),
+      vscode.CodeActionKind.SourceFixAll.value,
+    );
+    assert.ok(fixAll?.some((a) => a.title === 'Enable floating IP on every hairpin-prone rule in this file'));
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+    const suppress = actions.find((a) => a.title.startsWith('Suppress hairpin-prone-rule'));
+    assert.ok(suppress?.edit);
+    assert.ok(await vscode.workspace.applyEdit(suppress.edit));
+    assert.match(doc.getText(), /\/\/ ilb-hairpin-disable-next-line hairpin-prone-rule reason: /);
+    await waitFor('the suppressed diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+  });
+});
