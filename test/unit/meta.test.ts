@@ -66,6 +66,20 @@ describe('the extension manifest', () => {
     }
   });
 
+  it('contributes only an injection grammar (never a grammar that would replace Bicep or JSON highlighting), and it matches the directive', () => {
+    for (const g of pkg.contributes.grammars as { scopeName: string; path: string; injectTo?: string[]; language?: string }[]) {
+      assert.equal(g.language, undefined, `${g.scopeName} is not a language grammar`);
+      assert.ok(g.injectTo?.length, `${g.scopeName} is an injection`);
+      const grammar = JSON.parse(read(g.path));
+      assert.equal(grammar.scopeName, g.scopeName);
+      const re = new RegExp(grammar.repository.directive.match);
+      const m = re.exec('// ilb-hairpin-disable-next-line hairpin-prone-rule only external clients call it');
+      assert.equal(m?.[1], 'ilb-hairpin-disable-next-line');
+      assert.equal(m?.[2], 'hairpin-prone-rule');
+      assert.equal(re.exec('ilb-hairpin-disable hairpin-prone-rule rule-http: reason')?.[3], 'rule-http');
+    }
+  });
+
   it('targets the VS Code the types describe', () => {
     assert.equal(pkg.engines.vscode, '^1.100.0');
     const typesVersion: string = JSON.parse(read('node_modules/@types/vscode/package.json')).version;
