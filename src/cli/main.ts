@@ -106,7 +106,7 @@ function fix(args: FixArgs, io: CliIo): number {
     const before = textOf(file) ?? '';
     const after = applyEdits(before, list);
     if (args.dryRun) io.stdout(createTwoFilesPatch(`a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
-    else fs.writeFileSync(file, after);
+    else fs.writeFileSync(file, (fs.readFileSync(file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + after);
   }
   if (selected.length === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
   else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}. ${NOTE_AFTER_FIX}\n`);

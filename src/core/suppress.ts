@@ -11,7 +11,8 @@ import type { Finding } from './rules/types';
 import type { SourceFile } from './source';
 
 export const DIRECTIVE = 'ilb-hairpin-disable-next-line';
-const NEXT_LINE = /\/\/\s*ilb-hairpin-disable-next-line\s+([A-Za-z0-9-]+)(?:\s+(.*))?$/;
+/** A comment line of its own (text inside a string on that line is no directive). */
+const NEXT_LINE = /^\/\/\s*ilb-hairpin-disable-next-line\s+([A-Za-z0-9-]+)(?:\s+(.*))?$/;
 const IN_COMMENTS = /ilb-hairpin-disable\s+([A-Za-z0-9-]+)\s+([^:]+?)\s*(?::\s*(.*))?$/;
 
 /** The `comments` directive of a resource, for one rule id and rule name. */

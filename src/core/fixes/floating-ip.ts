@@ -8,6 +8,7 @@ import { findNodeAtOffset, parseTree, type Node } from 'jsonc-parser';
 import { parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import { walk } from '../parse/bicep';
+import { moduleRefusal } from '../rules/hairpin-prone-rule';
 import type { Finding } from '../rules/types';
 
 export interface TextEdit {
@@ -45,6 +46,7 @@ export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
     if (text === undefined) return { ok: false, reason: `${target.value.file} cannot be read` };
     const written = text.slice(target.value.start, target.value.end).trim();
     if (!/^"?false"?$/i.test(written)) {
+      if (target.module) return { ok: false, reason: moduleRefusal(target.module) };
       return { ok: false, reason: `enableFloatingIP is computed (${written}): set it to true where its value comes from` };
     }
     return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits: [{ file: target.value.file, offset: target.value.start, length: target.value.end - target.value.start, newText: 'true' }] } };
@@ -53,9 +55,9 @@ export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
   const file = target.properties.file;
   const text = textOf(file);
   if (text === undefined) return { ok: false, reason: `${file} cannot be read` };
-  const edit = /\.bicep$/i.test(file) ? bicepInsertion(text, target.properties.start, file) : jsonInsertion(text, target.properties.start, file);
-  if (!edit) return { ok: false, reason: 'the rule properties could not be located in the current text' };
-  return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits: [edit] } };
+  const edits = /\.bicep$/i.test(file) ? bicepInsertion(text, target.properties.start, file) : jsonInsertion(text, target.properties.start, file);
+  if (!edits) return { ok: false, reason: 'the rule properties could not be located in the current text' };
+  return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits } };
 }
 
 /** The indentation of the line that holds `offset`. */
@@ -68,7 +70,7 @@ function onSameLine(text: string, a: number, b: number): boolean {
   return !text.slice(Math.min(a, b), Math.max(a, b)).includes('\n');
 }
 
-function jsonInsertion(text: string, objectStart: number, file: string): TextEdit | undefined {
+function jsonInsertion(text: string, objectStart: number, file: string): TextEdit[] | undefined {
   const tree = parseTree(text, [], { allowTrailingComma: true });
   const object = ancestorAt(tree ? findNodeAtOffset(tree, objectStart) : undefined, objectStart);
   if (!object) return undefined;
@@ -76,11 +78,33 @@ function jsonInsertion(text: string, objectStart: number, file: string): TextEdi
   const last = props[props.length - 1];
   if (!last) {
     // `{}`: the property goes inside, on one line.
-    return { file, offset: object.offset + 1, length: 0, newText: '"enableFloatingIP": true' };
+    return [{ file, offset: object.offset + 1, length: 0, newText: '"enableFloatingIP": true' }];
   }
   const end = last.offset + last.length;
-  if (onSameLine(text, object.offset, last.offset)) return { file, offset: end, length: 0, newText: ', "enableFloatingIP": true' };
-  return { file, offset: end, length: 0, newText: `,\n${indentAt(text, last.offset)}"enableFloatingIP": true` };
+  if (onSameLine(text, object.offset, last.offset)) return [{ file, offset: end, length: 0, newText: ', "enableFloatingIP": true' }];
+  const line = `${eol(text)}${indentAt(text, last.offset)}"enableFloatingIP": true`;
+  const after = restOfLine(text, end);
+  // A comment after the last value stays with it: the comma goes after the value, the new
+  // property on a line of its own after the comment.
+  if (after !== undefined) return [{ file, offset: end, length: 0, newText: ',' }, { file, offset: after, length: 0, newText: line }];
+  return [{ file, offset: end, length: 0, newText: `,${line}` }];
+}
+
+/** `\r\n` when the text uses it, else `\n`. */
+function eol(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+/**
+ * When only a comment (and spaces) follow `offset` on its line, the offset where that line's text
+ * ends; undefined when nothing follows or code does.
+ */
+function restOfLine(text: string, offset: number): number | undefined {
+  const nl = text.indexOf('\n', offset);
+  const lineEnd = nl < 0 ? text.length : text[nl - 1] === '\r' ? nl - 1 : nl;
+  const rest = text.slice(offset, lineEnd).trim();
+  if (rest === '') return undefined;
+  return /^(\/\/.*|\/\*.*\*\/)$/.test(rest) ? lineEnd : undefined;
 }
 
 function ancestorAt(node: Node | undefined, offset: number): Node | undefined {
@@ -88,7 +112,7 @@ function ancestorAt(node: Node | undefined, offset: number): Node | undefined {
   return undefined;
 }
 
-function bicepInsertion(text: string, objectStart: number, file: string): TextEdit | undefined {
+function bicepInsertion(text: string, objectStart: number, file: string): TextEdit[] | undefined {
   const { program } = parseBicep(text, { fileKind: 'bicep' });
   let object: A.ObjectExpression | undefined;
   walk(program, (n) => {
@@ -101,9 +125,11 @@ function bicepInsertion(text: string, objectStart: number, file: string): TextEd
   });
   if (!object) return undefined;
   const last = object.properties[object.properties.length - 1];
-  if (!last) return { file, offset: object.start + 1, length: 0, newText: ' enableFloatingIP: true ' };
-  if (onSameLine(text, object.start, last.start)) return { file, offset: last.end, length: 0, newText: ', enableFloatingIP: true' };
-  return { file, offset: last.end, length: 0, newText: `\n${indentAt(text, last.start)}enableFloatingIP: true` };
+  if (!last) return [{ file, offset: object.start + 1, length: 0, newText: ' enableFloatingIP: true ' }];
+  if (onSameLine(text, object.start, last.start)) return [{ file, offset: last.end, length: 0, newText: ', enableFloatingIP: true' }];
+  // After a trailing comment on the last property's line, so the comment stays with it.
+  const at = restOfLine(text, last.end) ?? last.end;
+  return [{ file, offset: at, length: 0, newText: `${eol(text)}${indentAt(text, last.start)}enableFloatingIP: true` }];
 }
 
 /** Applies edits to a text (edits of one file, in any order, not overlapping). */

@@ -162,24 +162,27 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     vm: EvaluatedResource | undefined,
     nameOf: string,
   ): void => {
-    for (const ipc of ipConfigs) {
+    // An ipConfiguration is primary when it says so, or, when none says so, if it is the first.
+    const declared = ipConfigs.map((ipc) => readBool(getProp(props(ipc), 'primary'), false));
+    const anyDeclared = declared.some((d) => d === true);
+    ipConfigs.forEach((ipc, index) => {
       const p = props(ipc);
+      const primary = anyDeclared ? declared[index] === true : index === 0;
       for (const poolRef of objectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) {
-        const primary = readBool(getProp(p, 'primary'), false);
         addMember(resource, poolRef, {
           kind,
           resource,
           vm,
           displayName: nameOf,
           ipConfigName: getProp(ipc, 'name'),
-          ipConfigPrimary: getProp(p, 'primary') === undefined ? undefined : primary === true,
+          ipConfigPrimary: primary,
           privateIp: getProp(p, ipConfigKey('privateIPAddress')),
           subnetId: refId(getProp(p, ipConfigKey('subnet'))),
           instances,
           ipConfig: ipc,
         });
       }
-    }
+    });
   };
 
   for (const nic of byType.get(T_NIC) ?? []) {

@@ -78,8 +78,14 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
 
 /** Where floating IP would be turned on for this rule, or why it cannot be done here. */
 function floatingIpTarget(rule: RuleNode, members: MemberNode[]): FloatingIpTarget {
-  if (rule.lb.resource.via?.length) {
-    return { refused: `the rule is built inside module ${rule.lb.resource.via[rule.lb.resource.via.length - 1]?.name} from its caller's values: set enableFloatingIP where the rule is passed in` };
+  const via = rule.lb.resource.via;
+  if (via?.length) {
+    // Written in the module itself: the fix changes the module (for every caller). Built from the
+    // caller's values: the caller must say it.
+    const written = rule.properties ? propertySpan(rule.properties, 'enableFloatingIP') : undefined;
+    const module = via[via.length - 1]?.name ?? 'module';
+    if (written && written.file === rule.lb.resource.file) return { value: written, module };
+    return { refused: moduleRefusal(module) };
   }
   if (rule.frontend?.ipVersion === 'ipv6') return { refused: 'Azure does not support floating IP on an IPv6 internal frontend' };
   if (members.some((m) => m.ipConfigPrimary === false)) {
@@ -91,6 +97,10 @@ function floatingIpTarget(rule: RuleNode, members: MemberNode[]): FloatingIpTarg
   if (value) return { value };
   const properties = rule.properties ? spanOf(rule.properties) : undefined;
   return properties ? { properties } : { refused: 'the rule has no properties object written in the template' };
+}
+
+export function moduleRefusal(module: string): string {
+  return `the rule is built inside module ${module} from its caller's values: set enableFloatingIP where the rule is passed in`;
 }
 
 function spanKey(s: SourceSpan | undefined): string | undefined {

@@ -37,6 +37,8 @@ export interface HairpinFacts {
  */
 export interface FloatingIpTarget {
   value?: SourceSpan;
+  /** Set when the value is written in a module: a computed value there comes from its caller. */
+  module?: string;
   properties?: SourceSpan;
   refused?: string;
 }
