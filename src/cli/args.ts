@@ -58,33 +58,55 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (command === 'fix') return parseFix(rest);
   if (command !== 'scan') return { command: 'error', message: `Unknown command '${command}'.` };
   const out: ScanArgs = { command: 'scan', paths: [], format: 'text', failOn: 'warning' };
+  const error = readOptions(rest, out.paths, {
+    '--format': (v) => {
+      if (!v || !FORMATS.includes(v as Format)) return `--format takes one of ${FORMATS.join(', ')}.`;
+      out.format = v as Format;
+      return undefined;
+    },
+    '--fail-on': (v) => {
+      if (!v || !LEVELS.includes(v as Severity)) return `--fail-on takes one of ${LEVELS.join(', ')}.`;
+      out.failOn = v as Severity | 'none';
+      return undefined;
+    },
+  });
+  if (error !== undefined) return error === HELP ? { command: 'help' } : { command: 'error', message: error };
+  if (out.paths.length === 0) out.paths.push('.');
+  return out;
+}
+
+const HELP = '\u0000help';
+
+/**
+ * Reads `--option value` / `--option=value` pairs with the given handlers (each returns an error
+ * message, or undefined), flags (handlers that take no value are listed in `flags`) and paths.
+ * Returns an error message, HELP, or undefined when all is read.
+ */
+function readOptions(
+  rest: readonly string[],
+  paths: string[],
+  handlers: Record<string, (value: string | undefined) => string | undefined>,
+  flags: Record<string, () => void> = {},
+): string | undefined {
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? rest[++i];
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return { command: 'help' };
-      case '--format': {
-        const v = value();
-        if (!v || !FORMATS.includes(v as Format)) return { command: 'error', message: `--format takes one of ${FORMATS.join(', ')}.` };
-        out.format = v as Format;
-        break;
-      }
-      case '--fail-on': {
-        const v = value();
-        if (!v || !LEVELS.includes(v as Severity)) return { command: 'error', message: `--fail-on takes one of ${LEVELS.join(', ')}.` };
-        out.failOn = v as Severity | 'none';
-        break;
-      }
-      default:
-        if (a.startsWith('-') && a !== '-') return { command: 'error', message: `Unknown option '${a}'.` };
-        out.paths.push(a);
+    if (flag === '-h' || flag === '--help') return HELP;
+    const onFlag = flags[flag];
+    if (onFlag) {
+      onFlag();
+      continue;
     }
+    const handler = handlers[flag];
+    if (handler) {
+      const problem = handler(inline ?? rest[++i]);
+      if (problem !== undefined) return problem;
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-') return `Unknown option '${a}'.`;
+    paths.push(a);
   }
-  if (out.paths.length === 0) out.paths.push('.');
-  return out;
+  return undefined;
 }
 
 /** Strategies this version applies; the others come with their guest configuration. */
@@ -93,42 +115,31 @@ export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip'];
 function parseFix(rest: readonly string[]): ParsedArgs {
   const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, dryRun: false };
   let strategyGiven = false;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? rest[++i];
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return { command: 'help' };
-      case '--strategy': {
-        const v = value();
-        if (!v || !STRATEGIES.includes(v as Strategy)) return { command: 'error', message: `--strategy takes one of ${STRATEGIES.join(', ')}.` };
-        if (!AVAILABLE_STRATEGIES.includes(v as Strategy)) return { command: 'error', message: `--strategy ${v} is not available in this version (available: ${AVAILABLE_STRATEGIES.join(', ')}).` };
+  const error = readOptions(
+    rest,
+    out.paths,
+    {
+      '--strategy': (v) => {
+        if (!v || !STRATEGIES.includes(v as Strategy)) return `--strategy takes one of ${STRATEGIES.join(', ')}.`;
+        if (!AVAILABLE_STRATEGIES.includes(v as Strategy)) return `--strategy ${v} is not available in this version (available: ${AVAILABLE_STRATEGIES.join(', ')}).`;
         out.strategy = v as Strategy;
         strategyGiven = true;
-        break;
-      }
-      case '--rule': {
-        const v = value();
-        if (!v) return { command: 'error', message: '--rule takes a load-balancing rule name.' };
+        return undefined;
+      },
+      '--rule': (v) => {
+        if (!v) return '--rule takes a load-balancing rule name.';
         out.rule = v;
-        break;
-      }
-      case '--os': {
-        const v = value();
-        if (v !== 'linux' && v !== 'windows') return { command: 'error', message: '--os takes linux or windows.' };
+        return undefined;
+      },
+      '--os': (v) => {
+        if (v !== 'linux' && v !== 'windows') return '--os takes linux or windows.';
         out.os = v;
-        break;
-      }
-      case '--dry-run':
-        out.dryRun = true;
-        break;
-      default:
-        if (a.startsWith('-') && a !== '-') return { command: 'error', message: `Unknown option '${a}'.` };
-        out.paths.push(a);
-    }
-  }
+        return undefined;
+      },
+    },
+    { '--dry-run': () => (out.dryRun = true) },
+  );
+  if (error !== undefined) return error === HELP ? { command: 'help' } : { command: 'error', message: error };
   if (!strategyGiven) return { command: 'error', message: '--strategy is required.' };
   if (out.paths.length === 0) out.paths.push('.');
   return out;

@@ -4,21 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { runCli } from '../../src/cli/main';
-import { FIXTURES_DIR, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
+import { cli, FIXTURES_DIR, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, ...argv: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = runCli(argv, { cwd, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 const seedText = fs.readFileSync(SEED_LAB, 'utf8');
 /** Where the seed lab's finding starts: the value of its one `enableFloatingIP`, 0-based. */

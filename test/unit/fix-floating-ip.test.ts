@@ -17,14 +17,13 @@ import { after, before, describe, it } from 'node:test';
 import { findNodeAtOffset, parseTree, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { applyPatch, parsePatch } from 'diff';
 
-import { runCli } from '../../src/cli/main';
 import { applyEdits, floatingIpFix, type Fix, type FixResult, type TextEdit } from '../../src/core/fixes/floating-ip';
 import { parseBicep, walk } from '../../src/core/parse/bicep';
 import type * as B from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { SourceSpan } from '../../src/core/source';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
-import { FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, template, vm } from './helpers';
+import { cli, FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, template, vm } from './helpers';
 
 const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
 const FIXES = path.join(REPO_ROOT, 'test', 'fixtures', 'fixes');
@@ -672,18 +671,6 @@ describe('floating-IP fix: refusals say why', () => {
 
 // ------------------------------------------------------------------ the CLI
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, ...argv: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = runCli(argv, { cwd, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 /** Every file under a folder: relative `/` path -> content. */
 function snapshot(dir: string): Map<string, string> {

@@ -1,3 +1,4 @@
+import { runCli } from '../../src/cli/main';
 /**
  * Shared helpers for the unit tests: where the repository is, small template builders, and the
  * inline `// expect <rule> members=<n|?>` markers of the fixture templates.
@@ -228,4 +229,19 @@ export function expectedFindings(text: string): ExpectedFinding[] {
 
 export function sortExpected(list: ExpectedFinding[]): ExpectedFinding[] {
   return [...list].sort((a, b) => a.line - b.line || a.ruleId.localeCompare(b.ruleId) || String(a.members).localeCompare(String(b.members)));
+}
+
+/** What one run of the CLI printed and returned. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with `cwd`, collecting its output. */
+export function cli(cwd: string, ...argv: string[]): CliRun {
+  let stdout = '';
+  let stderr = '';
+  const code = runCli(argv, { cwd, stdout: (x) => (stdout += x), stderr: (x) => (stderr += x) });
+  return { code, stdout, stderr };
 }

@@ -10,9 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { runCli } from '../../src/cli/main';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
-import { FIXTURES_DIR, REPO_ROOT, SEED_LAB } from './helpers';
+import { cli, FIXTURES_DIR, REPO_ROOT, SEED_LAB } from './helpers';
 
 const FIXES = path.join(REPO_ROOT, 'test', 'fixtures', 'fixes');
 const SEED_LAB_BICEP = path.join(REPO_ROOT, 'examples', 'seed-lab-bicep', 'main.bicep');
@@ -247,18 +246,6 @@ describe('suppress: the load balancer\'s comments property', () => {
 
 // ------------------------------------------------------------------ the CLI
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, ...argv: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = runCli(argv, { cwd, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 const temps: string[] = [];
 after(() => {
