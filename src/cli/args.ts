@@ -24,7 +24,7 @@ export interface FixArgs {
 export type ParsedArgs = ScanArgs | FixArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
-       ilb-hairpin fix [paths...] --strategy floating-ip [--rule NAME] [--dry-run]
+       ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback [--os linux|windows] [--rule NAME] [--dry-run]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
 load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
@@ -33,7 +33,10 @@ Commands:
   scan [paths...]        Scan files and folders (default: the current folder).
                          Folders are walked recursively, skipping node_modules and .git.
   fix [paths...]         Apply the quick fix of each finding (the same edits as in VS Code):
-                         --strategy floating-ip sets enableFloatingIP to true on the rule.
+                         --strategy floating-ip sets enableFloatingIP to true on the rule;
+                         floating-ip-loopback also adds to each backend VM a CustomScript
+                         extension that puts the frontend IP on its loopback (--os when the
+                         template does not tell the OS).
                          --rule NAME only that load-balancing rule; --dry-run prints a
                          unified diff instead of writing.
 
@@ -110,7 +113,7 @@ function readOptions(
 }
 
 /** Strategies this version applies; the others come with their guest configuration. */
-export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip'];
+export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip', 'floating-ip-loopback'];
 
 function parseFix(rest: readonly string[]): ParsedArgs {
   const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, dryRun: false };

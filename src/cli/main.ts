@@ -8,6 +8,7 @@ import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
 import { applyEdits, floatingIpFix, type TextEdit } from '../core/fixes/floating-ip';
+import { floatingIpLoopbackFix } from '../core/fixes/loopback';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
 import { formatJson } from './format/json';
@@ -88,7 +89,7 @@ function fix(args: FixArgs, io: CliIo): number {
   const edits = new Map<string, TextEdit[]>();
   let failed = 0;
   for (const f of selected) {
-    const result = floatingIpFix(f, textOf);
+    const result = args.strategy === 'floating-ip-loopback' ? floatingIpLoopbackFix(f, textOf, args.os) : floatingIpFix(f, textOf);
     const where = `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`;
     if (!result.ok) {
       failed++;

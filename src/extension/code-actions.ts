@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { floatingIpFix, type TextEdit } from '../core/fixes/floating-ip';
+import { floatingIpLoopbackFix } from '../core/fixes/loopback';
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { DIRECTIVE } from '../core/suppress';
@@ -61,6 +62,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
       disabled.disabled = { reason: result.reason };
       actions.push(disabled);
     }
+    actions.push(...this.loopbackActions(doc, finding, diagnostic));
     actions.push(this.suppression(doc, finding, diagnostic));
     const rule = ruleById(finding.ruleId);
     if (rule) {
@@ -70,6 +72,42 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
       actions.push(learn);
     }
     return actions;
+  }
+
+  /** Floating IP plus the VIP on the VMs' loopback; when the OS cannot be told, the user picks it. */
+  private loopbackActions(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction[] {
+    const textOf = (file: string): string | undefined => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file));
+    const result = floatingIpLoopbackFix(finding, textOf);
+    const title = `Enable floating IP on rule ${finding.facts.lbRule} and configure the VIP on the backend VMs' loopback (health probes still use the NIC IP: listen on both)`;
+    const action = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
+    if (diagnostic) action.diagnostics = [diagnostic];
+    if (result.ok) {
+      action.edit = this.workspaceEdit(doc, result.fix.edits);
+    } else if (/OS .* cannot be told/.test(result.reason)) {
+      action.command = { command: 'ilbHairpin.applyLoopbackFix', title, arguments: [doc.uri, finding] };
+    } else {
+      action.disabled = { reason: result.reason };
+    }
+    return [action];
+  }
+
+  /** Asks for the members' OS, then applies the loopback fix with it. */
+  async applyLoopbackFix(uri: vscode.Uri, finding: Finding): Promise<void> {
+    const pick = await vscode.window.showQuickPick(
+      [
+        { label: 'Linux', description: 'a systemd unit puts the VIP/32 on lo at every boot', os: 'linux' as const },
+        { label: 'Windows', description: 'netsh: the VIP on the loopback adapter, weak host send/receive, a firewall rule', os: 'windows' as const },
+      ],
+      { title: "The backend VMs' operating system", placeHolder: 'The template does not say which OS the VMs run' },
+    );
+    if (!pick) return;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const result = floatingIpLoopbackFix(finding, (file) => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file)), pick.os);
+    if (!result.ok) {
+      void vscode.window.showWarningMessage(`ILB Hairpin: ${result.reason}`);
+      return;
+    }
+    await vscode.workspace.applyEdit(this.workspaceEdit(doc, result.fix.edits));
   }
 
   /** `// ilb-hairpin-disable-next-line <rule> <reason>` above the finding's line, indented like it. */
@@ -112,7 +150,9 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
 }
 
 export function registerCodeActions(context: vscode.ExtensionContext, diagnostics: DiagnosticsController): void {
+  const provider = new HairpinCodeActions(diagnostics);
   context.subscriptions.push(
-    vscode.languages.registerCodeActionsProvider(SELECTOR, new HairpinCodeActions(diagnostics), { providedCodeActionKinds: HairpinCodeActions.kinds }),
+    vscode.languages.registerCodeActionsProvider(SELECTOR, provider, { providedCodeActionKinds: HairpinCodeActions.kinds }),
+    vscode.commands.registerCommand('ilbHairpin.applyLoopbackFix', (uri: vscode.Uri, finding: Finding) => provider.applyLoopbackFix(uri, finding)),
   );
 }

@@ -26,6 +26,20 @@ describe('quick fixes in the real host', () => {
     });
   }
 
+  it('floating IP with the loopback configuration adds the guest extension and clears the finding', async () => {
+    const uri = fixture('seed-lab', 'azuredeploy.json');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+    const loopback = actions.find((a) => a.title.startsWith('Enable floating IP on rule rule-http and configure the VIP'));
+    assert.ok(loopback?.edit, `offered: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.match(loopback.title, /health probes still use the NIC IP/);
+    assert.ok(await vscode.workspace.applyEdit(loopback.edit));
+    assert.match(doc.getText(), /"name": "\[concat\(parameters\('vmName'\), '\/ilb-hairpin-loopback'\)\]"/);
+    await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+  });
+
   it('suppresses with a reason, and fixes all in the file', async () => {
     const uri = fixture('seed-lab', 'azuredeploy.json');
     const doc = await vscode.workspace.openTextDocument(uri);

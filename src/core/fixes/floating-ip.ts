@@ -18,7 +18,7 @@ export interface TextEdit {
   newText: string;
 }
 
-export type FixStrategy = 'floating-ip';
+export type FixStrategy = 'floating-ip' | 'floating-ip-loopback';
 
 export interface Fix {
   strategy: FixStrategy;

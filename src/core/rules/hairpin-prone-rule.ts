@@ -3,14 +3,15 @@
  * pool has at least one member. A member that calls the frontend is hashed back to itself with
  * probability 1/N; the ILB rewrites the destination but not the source, so that flow fails.
  */
-import { display, getProp, Unknown, type Value } from '../evaluate/value';
+import { display, getPath, getProp, Unknown, type Value } from '../evaluate/value';
 import { commentsSuppress } from '../suppress';
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { MemberNode, NetworkGraph, PoolNode, RuleNode } from '../graph/model';
 import { readInt } from '../graph/build';
 import type { ModuleCall } from '../evaluate/resources';
 import type { SourceSpan } from '../source';
-import type { Finding, FloatingIpTarget, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
+import type { EvaluatedResource } from '../evaluate/resources';
+import type { Finding, FloatingIpTarget, GuestTarget, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
 
 const ID = 'hairpin-prone-rule';
 /** Related locations listed per finding before the rest are summarised. */
@@ -72,8 +73,39 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
     span: findingSpan(rule),
     related: related(rule, members),
     facts,
-    fixTarget: floatingIpTarget(rule, members),
+    fixTarget: { ...floatingIpTarget(rule, members), guests: guestsOf(members) },
   };
+}
+
+/** The VMs and scale sets behind the members (one each), with the OS their declarations say. */
+function guestsOf(members: MemberNode[]): GuestTarget[] {
+  const out: GuestTarget[] = [];
+  const seen = new Set<EvaluatedResource>();
+  for (const m of members) {
+    const r = m.kind === 'scale-set' ? m.resource : m.vm;
+    if (!r || seen.has(r)) continue;
+    seen.add(r);
+    const guest: GuestTarget = { kind: m.kind === 'scale-set' ? 'scale-set' : 'vm', span: r.span, os: osOf(r), inLoop: !!r.copy, viaModule: !!r.via?.length };
+    if (r.symbolicName !== undefined) guest.symbolicName = r.symbolicName;
+    out.push(guest);
+  }
+  return out;
+}
+
+/** Linux or Windows, as the osProfile or the image reference tells; undefined when neither does. */
+function osOf(r: EvaluatedResource): 'linux' | 'windows' | undefined {
+  const body = r.body();
+  const profile = getPath(body, 'properties', 'virtualMachineProfile') ?? getProp(body, 'properties');
+  const os = getProp(profile, 'osProfile');
+  if (getProp(os, 'linuxConfiguration') !== undefined) return 'linux';
+  if (getProp(os, 'windowsConfiguration') !== undefined) return 'windows';
+  const osType = getPath(profile, 'storageProfile', 'osDisk', 'osType');
+  if (typeof osType === 'string') return /windows/i.test(osType) ? 'windows' : /linux/i.test(osType) ? 'linux' : undefined;
+  const image = getPath(profile, 'storageProfile', 'imageReference');
+  const words = ['publisher', 'offer', 'sku'].map((k) => getProp(image, k)).filter((v): v is string => typeof v === 'string').join(' ');
+  if (/windows/i.test(words)) return 'windows';
+  if (/ubuntu|canonical|redhat|rhel|debian|suse|centos|oracle-linux|almalinux|rocky|flatcar|mariner/i.test(words)) return 'linux';
+  return undefined;
 }
 
 /** Where floating IP would be turned on for this rule, or why it cannot be done here. */

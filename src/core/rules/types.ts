@@ -39,8 +39,25 @@ export interface FloatingIpTarget {
   value?: SourceSpan;
   /** Set when the value is written in a module: a computed value there comes from its caller. */
   module?: string;
+  /** The compute resources behind the rule, for the guest configuration of the VIP. */
+  guests?: GuestTarget[];
   properties?: SourceSpan;
   refused?: string;
+}
+
+/** A VM or scale set that must hold the frontend IP on its loopback after floating IP is on. */
+export interface GuestTarget {
+  kind: 'vm' | 'scale-set';
+  /** The resource declaration. */
+  span: SourceSpan;
+  /** Its symbolic name (Bicep). */
+  symbolicName?: string;
+  /** The OS its image and osProfile say, when they say it. */
+  os: 'linux' | 'windows' | undefined;
+  /** Declared in a loop (one declaration for several members). */
+  inLoop: boolean;
+  /** Declared through a module or a linked template (edited in that file). */
+  viaModule: boolean;
 }
 
 /** A finding is plain data: adapters turn it into diagnostics, SARIF results or text. */

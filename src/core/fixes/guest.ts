@@ -1,0 +1,106 @@
+/**
+ * The guest side of floating IP: each member must own the frontend IP (the VIP) on a loopback
+ * interface, so that packets arriving with the VIP as their destination are accepted, and a
+ * member calling the VIP is served by itself. Scripts are plain text, made here, checked by tests
+ * (`bash -n`), and carried into templates by the loopback fix.
+ */
+
+/** Linux: a systemd unit that puts the VIP/32 on `lo` at every boot (idempotent: `ip addr replace`). */
+export function linuxLoopbackScript(vip: string): string {
+  return [
+    '#!/bin/sh',
+    '# ilb-hairpin: the internal load balancer frontend IP on the loopback (floating IP / DSR).',
+    'set -eu',
+    "cat > /etc/systemd/system/ilb-hairpin-vip.service <<'UNIT'",
+    '[Unit]',
+    `Description=ILB frontend ${vip} on the loopback (floating IP)`,
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/sbin/ip addr replace ${vip}/32 dev lo`,
+    `ExecStop=/sbin/ip addr del ${vip}/32 dev lo`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'UNIT',
+    'systemctl daemon-reload',
+    'systemctl enable --now ilb-hairpin-vip.service',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Windows: the VIP on "Loopback Pseudo-Interface 1" with weak host send/receive, weak host
+ * receive on the NIC that holds the default route, and a firewall rule for the port(s), as the
+ * load-balancer floating IP documentation describes. netsh keeps the address across reboots.
+ */
+export function windowsLoopbackScript(vip: string, port: number | null, protocol: string | null): string {
+  const proto = protocol && /^udp$/i.test(protocol) ? 'UDP' : 'TCP';
+  const firewall =
+    port && port > 0
+      ? `New-NetFirewallRule -DisplayName 'ilb-hairpin VIP ${vip}:${port}' -Direction Inbound -Protocol ${proto} -LocalPort ${port} -Action Allow -ErrorAction SilentlyContinue | Out-Null`
+      : `New-NetFirewallRule -DisplayName 'ilb-hairpin VIP ${vip}' -Direction Inbound -LocalAddress ${vip} -Action Allow -ErrorAction SilentlyContinue | Out-Null`;
+  return [
+    '# ilb-hairpin: the internal load balancer frontend IP on the loopback (floating IP / DSR).',
+    "$ErrorActionPreference = 'Stop'",
+    "$nic = (Get-NetRoute -DestinationPrefix '0.0.0.0/0' | Sort-Object RouteMetric | Select-Object -First 1).InterfaceAlias",
+    'netsh int ipv4 set int "$nic" weakhostreceive=enabled',
+    `netsh int ipv4 add addr "Loopback Pseudo-Interface 1" ${vip} 255.255.255.255`,
+    'netsh int ipv4 set int "Loopback Pseudo-Interface 1" weakhostreceive=enabled weakhostsend=enabled',
+    firewall,
+    '',
+  ].join('\r\n');
+}
+
+/** Base64 of UTF-8 text (CustomScript's `script` setting). */
+export function base64Utf8(text: string): string {
+  return base64(new TextEncoder().encode(text));
+}
+
+/** PowerShell's `-EncodedCommand`: base64 of the UTF-16LE text. */
+export function encodedCommand(script: string): string {
+  const bytes = new Uint8Array(script.length * 2);
+  for (let i = 0; i < script.length; i++) {
+    const c = script.charCodeAt(i);
+    bytes[2 * i] = c & 0xff;
+    bytes[2 * i + 1] = c >> 8;
+  }
+  return base64(bytes);
+}
+
+function base64(bytes: Uint8Array): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const [a, b, c] = [bytes[i] as number, bytes[i + 1], bytes[i + 2]];
+    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
+    out += alphabet[(n >> 18) & 63] as string;
+    out += alphabet[(n >> 12) & 63] as string;
+    out += b === undefined ? '=' : (alphabet[(n >> 6) & 63] as string);
+    out += c === undefined ? '=' : (alphabet[n & 63] as string);
+  }
+  return out;
+}
+
+/** The extension's `properties` for one OS (CustomScript on Linux, CustomScriptExtension on Windows). */
+export function extensionProperties(os: 'linux' | 'windows', vip: string, port: number | null, protocol: string | null): Record<string, unknown> {
+  if (os === 'linux') {
+    return {
+      publisher: 'Microsoft.Azure.Extensions',
+      type: 'CustomScript',
+      typeHandlerVersion: '2.1',
+      autoUpgradeMinorVersion: true,
+      protectedSettings: { script: base64Utf8(linuxLoopbackScript(vip)) },
+    };
+  }
+  return {
+    publisher: 'Microsoft.Compute',
+    type: 'CustomScriptExtension',
+    typeHandlerVersion: '1.10',
+    autoUpgradeMinorVersion: true,
+    protectedSettings: { commandToExecute: `powershell -NoProfile -ExecutionPolicy Bypass -EncodedCommand ${encodedCommand(windowsLoopbackScript(vip, port, protocol))}` },
+  };
+}
