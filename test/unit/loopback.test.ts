@@ -150,6 +150,82 @@ describe('the floating IP + loopback fix', () => {
     assert.match(l.ok ? '' : l.reason, /loop/);
   });
 
+  it('ARM scale set: an entry in virtualMachineProfile.extensionProfile.extensions, read back by the evaluator', () => {
+    const file = '/ws/vmss/azuredeploy.json';
+    const text = fs
+      .readFileSync(path.join(ROOT, 'test/fixtures/arm/vmss-capacity-string.json'), 'utf8')
+      .replace('"privateIPAllocationMethod": "Dynamic",', '"privateIPAllocationMethod": "Static", "privateIPAddress": "10.5.0.50",');
+    const { after, result } = fixOnce(file, text, 'linux');
+    assert.ok(result.ok, result.ok ? '' : result.reason);
+    const errors: ParseError[] = [];
+    parseTree(after, errors);
+    assert.deepEqual(errors, []);
+    assert.equal(workspaceWith(file, after).analyze().findings.length, 0);
+    assert.ok(result.ok && result.fix.notes.some((n) => /Manual upgrade policy/.test(n)));
+    const ws = workspaceWith(file, after);
+    ws.analyze();
+    const cache = (ws as unknown as { cache: Map<string, { evaluation: { resources: { type: string; body(): unknown }[] } }> }).cache;
+    const ss = [...cache.values()].flatMap((x) => x.evaluation.resources).find((r) => r.type.toLowerCase() === 'microsoft.compute/virtualmachinescalesets');
+    const ext = getPath(ss?.body() as never, 'properties', 'virtualMachineProfile', 'extensionProfile', 'extensions', 0);
+    assert.equal(getPath(ext as never, 'name'), LOOPBACK_EXTENSION);
+    const script = Buffer.from(String(getPath(ext as never, 'properties', 'protectedSettings', 'script')), 'base64').toString('utf8');
+    assert.match(script, /10\.5\.0\.50\/32 dev lo/);
+    const again = workspaceWith(file, after).analyze().findings;
+    assert.equal(again.length, 0, 'applying again has nothing to do');
+  });
+
+  it('Bicep scale set: the extension profile is added to the declaration and parses', () => {
+    const file = '/ws/vmss/main.bicep';
+    const text = [
+      "resource lb 'Microsoft.Network/loadBalancers@2023-09-01' = {",
+      "  name: 'ilb'",
+      '  properties: {',
+      "    frontendIPConfigurations: [ { name: 'fe', properties: { privateIPAddress: '10.6.0.10', subnet: { id: 'x' } } } ]",
+      "    backendAddressPools: [ { name: 'be' } ]",
+      '    loadBalancingRules: [',
+      '      {',
+      "        name: 'r'",
+      '        properties: {',
+      "          frontendIPConfiguration: { id: resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', 'ilb', 'fe') }",
+      "          backendAddressPool: { id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb', 'be') }",
+      "          protocol: 'Tcp'",
+      '          frontendPort: 443',
+      '          backendPort: 443',
+      '        }',
+      '      }',
+      '    ]',
+      '  }',
+      '}',
+      '',
+      "resource ss 'Microsoft.Compute/virtualMachineScaleSets@2023-09-01' = {",
+      "  name: 'ss'",
+      "  sku: { name: 'Standard_B2s', capacity: 2 }",
+      '  properties: {',
+      '    virtualMachineProfile: {',
+      "      storageProfile: { imageReference: { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-Datacenter', version: 'latest' } }",
+      '      networkProfile: {',
+      '        networkInterfaceConfigurations: [',
+      '          {',
+      "            name: 'nic'",
+      '            properties: {',
+      "              ipConfigurations: [ { name: 'ip', properties: { loadBalancerBackendAddressPools: [ { id: lb.properties.backendAddressPools[0].id } ] } } ]",
+      '            }',
+      '          }',
+      '        ]',
+      '      }',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    const { after, result } = fixOnce(file, text);
+    assert.ok(result.ok, result.ok ? '' : result.reason);
+    assert.equal(parseBicep(after, { fileKind: 'bicep' }).diagnostics.length, 0, after);
+    assert.match(after, /\n {6}extensionProfile: \{\n {8}extensions: \[\n {10}\{\n {12}name: 'ilb-hairpin-loopback'/);
+    assert.match(after, /type: 'CustomScriptExtension'/, 'the image tells Windows');
+    assert.equal(workspaceWith(file, after).analyze().findings.length, 0);
+  });
+
   it('the CLI applies it with --strategy floating-ip-loopback', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-loopback-'));
     try {

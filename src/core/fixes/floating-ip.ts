@@ -61,28 +61,35 @@ export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
 }
 
 /** The indentation of the line that holds `offset`. */
-function indentAt(text: string, offset: number): string {
+export function indentAt(text: string, offset: number): string {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
   return /^[ \t]*/.exec(text.slice(lineStart, offset))?.[0] ?? '';
 }
 
-function onSameLine(text: string, a: number, b: number): boolean {
+export function onSameLine(text: string, a: number, b: number): boolean {
   return !text.slice(Math.min(a, b), Math.max(a, b)).includes('\n');
 }
 
 function jsonInsertion(text: string, objectStart: number, file: string): TextEdit[] | undefined {
   const tree = parseTree(text, [], { allowTrailingComma: true });
   const object = ancestorAt(tree ? findNodeAtOffset(tree, objectStart) : undefined, objectStart);
-  if (!object) return undefined;
+  return object ? insertJsonProperty(text, object, file, '"enableFloatingIP"', 'true') : undefined;
+}
+
+/**
+ * Edits that add `key: value` as the last property of a JSON object, in the text's style: one
+ * line for a one-line object, else a line of its own indented like its siblings (a multi-line
+ * value is indented from there), after any comment that ends the last property's line.
+ */
+export function insertJsonProperty(text: string, object: Node, file: string, key: string, value: string): TextEdit[] {
   const props = object.children ?? [];
   const last = props[props.length - 1];
-  if (!last) {
-    // `{}`: the property goes inside, on one line.
-    return [{ file, offset: object.offset + 1, length: 0, newText: '"enableFloatingIP": true' }];
-  }
+  if (!last) return [{ file, offset: object.offset + 1, length: 0, newText: `${key}: ${value}` }];
   const end = last.offset + last.length;
-  if (onSameLine(text, object.offset, last.offset)) return [{ file, offset: end, length: 0, newText: ', "enableFloatingIP": true' }];
-  const line = `${eol(text)}${indentAt(text, last.offset)}"enableFloatingIP": true`;
+  if (onSameLine(text, object.offset, last.offset)) return [{ file, offset: end, length: 0, newText: `, ${key}: ${value}` }];
+  const indent = indentAt(text, last.offset);
+  const nl = eol(text);
+  const line = `${nl}${indent}${key}: ${value.split('\n').join(`${nl}${indent}`)}`;
   const after = restOfLine(text, end);
   // A comment after the last value stays with it: the comma goes after the value, the new
   // property on a line of its own after the comment.
@@ -91,7 +98,7 @@ function jsonInsertion(text: string, objectStart: number, file: string): TextEdi
 }
 
 /** `\r\n` when the text uses it, else `\n`. */
-function eol(text: string): string {
+export function eol(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
@@ -107,29 +114,41 @@ function restOfLine(text: string, offset: number): number | undefined {
   return /^(\/\/.*|\/\*.*\*\/)$/.test(rest) ? lineEnd : undefined;
 }
 
-function ancestorAt(node: Node | undefined, offset: number): Node | undefined {
+export function ancestorAt(node: Node | undefined, offset: number): Node | undefined {
   for (let n = node; n; n = n.parent) if (n.type === 'object' && n.offset === offset) return n;
   return undefined;
 }
 
 function bicepInsertion(text: string, objectStart: number, file: string): TextEdit[] | undefined {
+  const object = bicepObjectAt(text, objectStart);
+  return object ? insertBicepProperty(text, object, file, 'enableFloatingIP', 'true') : undefined;
+}
+
+/** The Bicep object literal that starts at `offset` in the text. */
+export function bicepObjectAt(text: string, offset: number): A.ObjectExpression | undefined {
   const { program } = parseBicep(text, { fileKind: 'bicep' });
   let object: A.ObjectExpression | undefined;
   walk(program, (n) => {
     if (object) return false;
-    if (n.kind === 'Object' && n.start === objectStart) {
+    if (n.kind === 'Object' && n.start === offset) {
       object = n;
       return false;
     }
-    return n.start <= objectStart && objectStart < n.end;
+    return n.start <= offset && offset < n.end;
   });
-  if (!object) return undefined;
+  return object;
+}
+
+/** `key: value` as the last property of a Bicep object, in the text's style (see insertJsonProperty). */
+export function insertBicepProperty(text: string, object: A.ObjectExpression, file: string, key: string, value: string): TextEdit[] {
   const last = object.properties[object.properties.length - 1];
-  if (!last) return [{ file, offset: object.start + 1, length: 0, newText: ' enableFloatingIP: true ' }];
-  if (onSameLine(text, object.start, last.start)) return [{ file, offset: last.end, length: 0, newText: ', enableFloatingIP: true' }];
+  if (!last) return [{ file, offset: object.start + 1, length: 0, newText: ` ${key}: ${value} ` }];
+  if (onSameLine(text, object.start, last.start)) return [{ file, offset: last.end, length: 0, newText: `, ${key}: ${value}` }];
   // After a trailing comment on the last property's line, so the comment stays with it.
   const at = restOfLine(text, last.end) ?? last.end;
-  return [{ file, offset: at, length: 0, newText: `${eol(text)}${indentAt(text, last.start)}enableFloatingIP: true` }];
+  const indent = indentAt(text, last.start);
+  const nl = eol(text);
+  return [{ file, offset: at, length: 0, newText: `${nl}${indent}${key}: ${value.split('\n').join(`${nl}${indent}`)}` }];
 }
 
 /** Applies edits to a text (edits of one file, in any order, not overlapping). */

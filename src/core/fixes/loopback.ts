@@ -6,7 +6,9 @@
 import { findNodeAtOffset, parseTree, type Node } from 'jsonc-parser';
 import type { Finding, GuestTarget } from '../rules/types';
 import { extensionProperties } from './guest';
-import { floatingIpFix, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { parseBicep } from '../parse/bicep';
+import type * as A from '../parse/bicep/ast';
+import { ancestorAt, eol, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 
 /** The name of the extension the fix adds (also how it knows it already did). */
 export const LOOPBACK_EXTENSION = 'ilb-hairpin-loopback';
@@ -19,9 +21,9 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
   const guests = finding.fixTarget?.guests ?? [];
   if (guests.length === 0) return { ok: false, reason: 'no VM or scale set behind the rule is declared in these templates' };
   const edits: TextEdit[] = [...base.fix.edits];
+  let scaleSets = false;
   for (const g of guests) {
     const guestOs = g.os ?? os;
-    if (g.kind === 'scale-set') return { ok: false, reason: 'members are a scale set: its extension profile is not edited yet (configure the loopback in its image or custom data)' };
     if (g.inLoop) return { ok: false, reason: 'the VMs are declared in a loop: the loopback extension for a loop is not written yet' };
     if (g.viaModule) return { ok: false, reason: 'a VM is declared in a module or linked template: configure its loopback there' };
     if (!guestOs) return { ok: false, reason: 'the OS of a backend VM cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)' };
@@ -29,9 +31,18 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
     if (text === undefined) return { ok: false, reason: `${g.span.file} cannot be read` };
     if (text.includes(LOOPBACK_EXTENSION)) continue; // already configured by an earlier fix
     const props = extensionProperties(guestOs, vip, finding.facts.frontendPort, finding.facts.protocol);
-    const edit = /\.bicep$/i.test(g.span.file) ? bicepExtension(text, g, props) : armExtension(text, g, props);
-    if (!edit) return { ok: false, reason: 'a backend VM could not be located in the current text' };
-    edits.push(edit);
+    const bicep = /\.bicep$/i.test(g.span.file);
+    const made =
+      g.kind === 'scale-set'
+        ? bicep
+          ? bicepScaleSetExtension(text, g, props)
+          : armScaleSetExtension(text, g, props)
+        : bicep
+          ? bicepExtension(text, g, props)
+          : armExtension(text, g, props);
+    if (!made) return { ok: false, reason: `a backend ${g.kind === 'scale-set' ? 'scale set' : 'VM'} could not be located in the current text` };
+    edits.push(...(Array.isArray(made) ? made : [made]));
+    if (g.kind === 'scale-set') scaleSets = true;
   }
   return {
     ok: true,
@@ -40,6 +51,7 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
       title: `Enable floating IP on rule ${finding.facts.lbRule} and configure ${vip} on the backend VMs' loopback`,
       notes: [
         "Health probes still reach each NIC's own IP: the application must listen on the NIC's IP and on the VIP.",
+        ...(scaleSets ? ['A scale set with a Manual upgrade policy applies the new extension to existing instances only when they are upgraded.'] : []),
         ...base.fix.notes,
       ],
       edits,
@@ -47,14 +59,6 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
   };
 }
 
-function eol(text: string): string {
-  return text.includes('\r\n') ? '\r\n' : '\n';
-}
-
-function indentOf(text: string, offset: number): string {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? '';
-}
 
 /** ARM: a `virtualMachines/extensions` resource right after the VM, in the same array. */
 function armExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit | undefined {
@@ -77,15 +81,80 @@ function armExtension(text: string, g: GuestTarget, props: Record<string, unknow
     dependsOn: [`[resourceId('Microsoft.Compute/virtualMachines', ${expr})]`],
     properties: props,
   };
-  const indent = indentOf(text, vm.offset);
+  const indent = indentAt(text, vm.offset);
   const firstProp = vm.children?.[0];
-  const unit = firstProp ? indentOf(text, firstProp.offset).slice(indent.length) || '  ' : '  ';
+  const unit = firstProp ? indentAt(text, firstProp.offset).slice(indent.length) || '  ' : '  ';
   const nl = eol(text);
   const body = JSON.stringify(resource, null, unit)
     .split('\n')
     .map((line, i) => (i === 0 ? line : indent + line))
     .join(nl);
   return { file: g.span.file, offset: vm.offset + vm.length, length: 0, newText: `,${nl}${indent}${body}` };
+}
+
+/** The JSON object value of `key` in `obj` (case-insensitive). */
+function jsonChild(obj: Node | undefined, key: string): Node | undefined {
+  return obj?.children?.find((p) => String(p.children?.[0]?.value).toLowerCase() === key.toLowerCase())?.children?.[1];
+}
+
+/** The indentation one level adds, as the text uses it (from an object and its first property). */
+function indentUnit(text: string, objectOffset: number, firstChildOffset: number | undefined): string {
+  if (firstChildOffset === undefined) return '  ';
+  return indentAt(text, firstChildOffset).slice(indentAt(text, objectOffset).length) || '  ';
+}
+
+/**
+ * ARM scale set: an entry in `virtualMachineProfile.extensionProfile.extensions`, creating the
+ * profile or the array when the template has none.
+ */
+function armScaleSetExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit[] | undefined {
+  const tree = parseTree(text, [], { allowTrailingComma: true });
+  const ss = ancestorAt(tree ? findNodeAtOffset(tree, g.span.start) : undefined, g.span.start);
+  const profile = jsonChild(jsonChild(ss, 'properties'), 'virtualMachineProfile');
+  if (!ss || profile?.type !== 'object') return undefined;
+  const unit = indentUnit(text, profile.offset, profile.children?.[0]?.offset);
+  const entry = { name: LOOPBACK_EXTENSION, properties: props };
+  const extensionProfile = jsonChild(profile, 'extensionProfile');
+  const extensions = jsonChild(extensionProfile, 'extensions');
+  if (extensions?.type === 'array' && extensions.children?.length) {
+    const last = extensions.children[extensions.children.length - 1] as Node;
+    const indent = indentAt(text, last.offset);
+    const nl = eol(text);
+    return [{ file: g.span.file, offset: last.offset + last.length, length: 0, newText: `,${nl}${indent}${JSON.stringify(entry, null, unit).split('\n').join(`${nl}${indent}`)}` }];
+  }
+  if (extensions?.type === 'array') {
+    const indent = indentAt(text, extensions.offset);
+    const nl = eol(text);
+    return [{ file: g.span.file, offset: extensions.offset, length: extensions.length, newText: JSON.stringify([entry], null, unit).split('\n').join(`${nl}${indent}`) }];
+  }
+  if (extensionProfile?.type === 'object') return insertJsonProperty(text, extensionProfile, g.span.file, '"extensions"', JSON.stringify([entry], null, unit));
+  return insertJsonProperty(text, profile, g.span.file, '"extensionProfile"', JSON.stringify({ extensions: [entry] }, null, unit));
+}
+
+/** Bicep scale set: the same entry, in the declaration's object literals. */
+function bicepScaleSetExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit[] | undefined {
+  const { program } = parseBicep(text, { fileKind: 'bicep' });
+  const decl = program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === g.span.start);
+  const body = decl?.value.kind === 'Object' ? decl.value : undefined;
+  const objectProp = (o: A.ObjectExpression | undefined, key: string): A.ObjectExpression | A.ArrayExpression | undefined => {
+    const p = o?.properties.find((x): x is A.ObjectProperty => x.kind === 'ObjectProperty' && x.key.kind === 'Identifier' && x.key.name.toLowerCase() === key.toLowerCase());
+    return p?.value.kind === 'Object' || p?.value.kind === 'Array' ? p.value : undefined;
+  };
+  const properties = objectProp(body, 'properties');
+  const profile = properties?.kind === 'Object' ? objectProp(properties, 'virtualMachineProfile') : undefined;
+  if (profile?.kind !== 'Object') return undefined;
+  const nl = eol(text);
+  const entry = bicepValue({ name: LOOPBACK_EXTENSION, properties: props }, '', '\n');
+  const extensionProfile = objectProp(profile, 'extensionProfile');
+  const extensions = extensionProfile?.kind === 'Object' ? objectProp(extensionProfile, 'extensions') : undefined;
+  if (extensions?.kind === 'Array' && extensions.items.length) {
+    const last = extensions.items[extensions.items.length - 1] as A.Span;
+    const indent = indentAt(text, last.start);
+    return [{ file: g.span.file, offset: last.end, length: 0, newText: `${nl}${indent}${entry.split('\n').join(`${nl}${indent}`)}` }];
+  }
+  if (extensionProfile?.kind === 'Object' && !extensions) return insertBicepProperty(text, extensionProfile, g.span.file, 'extensions', `[\n  ${entry.split('\n').join('\n  ')}\n]`);
+  if (extensionProfile) return undefined; // an empty or computed array: left to the person
+  return insertBicepProperty(text, profile, g.span.file, 'extensionProfile', `{\n  extensions: [\n    ${entry.split('\n').join('\n    ')}\n  ]\n}`);
 }
 
 /** Bicep: a child extension resource declared right after the VM, with `parent:` the VM. */
