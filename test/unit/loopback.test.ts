@@ -139,15 +139,36 @@ describe('the floating IP + loopback fix', () => {
     assert.match(chosen.after, new RegExp(LOOPBACK_EXTENSION));
   });
 
-  it('a dynamic frontend IP and VMs in a loop are refused with the reason', () => {
+  it('a dynamic frontend IP is refused with the reason', () => {
     const dynamic = template({ resources: [loadBalancer({ name: 'ilb' }), nic('nic-a', [poolId('ilb', 'be')]), vm('vm-a', ["[resourceId('Microsoft.Network/networkInterfaces', 'nic-a')]"])] });
     const r = fixOnce('/ws/dyn/azuredeploy.json', dynamic, 'linux').result;
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.reason, /dynamic/);
+  });
+
+  it('ARM VMs made by a copy loop: the extension by the same loop, one per VM', () => {
+    const file = '/ws/loop/azuredeploy.json';
     const loop = fs.readFileSync(path.join(ROOT, 'test/fixtures/arm/nic-copy-loop-two-vms.json'), 'utf8');
-    const l = fixOnce('/ws/loop/azuredeploy.json', loop, 'linux').result;
-    assert.equal(l.ok, false);
-    assert.match(l.ok ? '' : l.reason, /loop/);
+    const { after, result } = fixOnce(file, loop, 'linux');
+    assert.ok(result.ok, result.ok ? '' : result.reason);
+    const errors: ParseError[] = [];
+    parseTree(after, errors, { allowTrailingComma: true });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(extensions(file, after).map((e) => e.name), ['vm-app-0/ilb-hairpin-loopback', 'vm-app-1/ilb-hairpin-loopback']);
+    assert.equal(workspaceWith(file, after).analyze().findings.length, 0);
+  });
+
+  it('Bicep VMs made by a for loop: a loop of extensions over the same items, parent by index', () => {
+    const file = '/ws/loop/main.bicep';
+    const text = fs.readFileSync(path.join(ROOT, 'test/fixtures/bicep/ha-ports-vm-loop/main.bicep'), 'utf8');
+    const { after, result } = fixOnce(file, text, 'linux');
+    assert.ok(result.ok, result.ok ? '' : result.reason);
+    assert.equal(parseBicep(after, { fileKind: 'bicep' }).diagnostics.length, 0);
+    const names = extensions(file, after).map((e) => String(e.name));
+    assert.equal(names.length, 3);
+    for (const n of names) assert.match(n, /\/ilb-hairpin-loopback$/);
+    assert.equal(new Set(names).size, 3, 'one extension per VM');
+    assert.equal(workspaceWith(file, after).analyze().findings.length, 0);
   });
 
   it('ARM scale set: an entry in virtualMachineProfile.extensionProfile.extensions, read back by the evaluator', () => {

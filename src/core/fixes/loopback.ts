@@ -3,7 +3,7 @@
  * CustomScript extension that puts the frontend IP on its loopback (Linux: a systemd unit;
  * Windows: netsh, weak host send/receive and a firewall rule). Plain edits, like every fix.
  */
-import { findNodeAtOffset, parseTree, type Node } from 'jsonc-parser';
+import { findNodeAtOffset, getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import type { Finding, GuestTarget } from '../rules/types';
 import { extensionProperties } from './guest';
 import { parseBicep } from '../parse/bicep';
@@ -24,7 +24,6 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
   let scaleSets = false;
   for (const g of guests) {
     const guestOs = g.os ?? os;
-    if (g.inLoop) return { ok: false, reason: 'the VMs are declared in a loop: the loopback extension for a loop is not written yet' };
     if (g.viaModule) return { ok: false, reason: 'a VM is declared in a module or linked template: configure its loopback there' };
     if (!guestOs) return { ok: false, reason: 'the OS of a backend VM cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)' };
     const text = textOf(g.span.file);
@@ -73,7 +72,10 @@ function armExtension(text: string, g: GuestTarget, props: Record<string, unknow
   const name = String(nameNode.value);
   const expr = name.startsWith('[') && name.endsWith(']') && !name.startsWith('[[') ? name.slice(1, -1) : `'${name.replace(/'/g, "''")}'`;
   const locationNode = prop('location');
+  // VMs made by a copy loop get the extension by the same loop (copyIndex() means the same there).
+  const copyNode = prop('copy');
   const resource = {
+    ...(copyNode ? { copy: getNodeValue(copyNode) as unknown } : {}),
     type: 'Microsoft.Compute/virtualMachines/extensions',
     apiVersion: '2023-09-01',
     name: `[concat(${expr}, '/${LOOPBACK_EXTENSION}')]`,
@@ -161,13 +163,25 @@ function bicepScaleSetExtension(text: string, g: GuestTarget, props: Record<stri
 function bicepExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit | undefined {
   if (!g.symbolicName) return undefined;
   const nl = eol(text);
+  let head = '{';
+  let vm = g.symbolicName;
+  if (g.inLoop) {
+    // VMs made by a loop get the extension by a loop over the same items: one per VM, by index.
+    const { program } = parseBicep(text, { fileKind: 'bicep' });
+    const decl = program.statements.find((st): st is A.ResourceDeclaration => st.kind === 'ResourceDeclaration' && st.start === g.span.start);
+    const loop = decl?.value.kind === 'For' ? decl.value : undefined;
+    if (!loop || loop.body.kind !== 'Object') return undefined; // a filtered loop: left to the person
+    const index = loop.index?.name ?? 'ilbHairpinIndex';
+    head = `[for (${loop.item.name}, ${index}) in ${text.slice(loop.iterable.start, loop.iterable.end)}: {`;
+    vm = `${g.symbolicName}[${index}]`;
+  }
   const lines = [
-    `resource ${g.symbolicName}IlbHairpinLoopback 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = {`,
-    `  parent: ${g.symbolicName}`,
+    `resource ${g.symbolicName}IlbHairpinLoopback 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = ${head}`,
+    `  parent: ${vm}`,
     `  name: '${LOOPBACK_EXTENSION}'`,
-    `  location: ${g.symbolicName}.location`,
+    `  location: ${vm}.location`,
     `  properties: ${bicepValue(props, '  ', nl)}`,
-    '}',
+    g.inLoop ? '}]' : '}',
   ];
   return { file: g.span.file, offset: g.span.end, length: 0, newText: `${nl}${nl}${lines.join(nl)}` };
 }

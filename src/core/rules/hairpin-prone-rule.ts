@@ -80,11 +80,13 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
 /** The VMs and scale sets behind the members (one each), with the OS their declarations say. */
 function guestsOf(members: MemberNode[]): GuestTarget[] {
   const out: GuestTarget[] = [];
-  const seen = new Set<EvaluatedResource>();
+  // One per declaration: the copies of a loop share theirs.
+  const seen = new Set<string>();
   for (const m of members) {
     const r = m.kind === 'scale-set' ? m.resource : m.vm;
-    if (!r || seen.has(r)) continue;
-    seen.add(r);
+    const key = r ? spanKey(r.span) : undefined;
+    if (!r || !key || seen.has(key)) continue;
+    seen.add(key);
     const guest: GuestTarget = { kind: m.kind === 'scale-set' ? 'scale-set' : 'vm', span: r.span, os: osOf(r), inLoop: !!r.copy, viaModule: !!r.via?.length };
     if (r.symbolicName !== undefined) guest.symbolicName = r.symbolicName;
     out.push(guest);
