@@ -8,7 +8,7 @@
  * the versions of the files they read, so an edit re-evaluates only the roots that depend on it.
  */
 import { getNodeValue } from 'jsonc-parser';
-import { mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument, type SyntaxProblem } from './parse/arm';
+import { child, mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument, type SyntaxProblem } from './parse/arm';
 import { parseBicep, reparseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from './evaluate/arm-evaluator';
@@ -261,7 +261,7 @@ export class Workspace {
     if (byName) return byName;
     // `metadata.template` (or `templateFile`) naming the template relative to the parameter file.
     const root = entry.arm?.root;
-    const meta = root?.children?.find((p) => String(p.children?.[0]?.value).toLowerCase() === 'metadata')?.children?.[1];
+    const meta = child(root, 'metadata');
     for (const p of meta?.children ?? []) {
       const key = String(p.children?.[0]?.value).toLowerCase();
       const value = p.children?.[1]?.value;
@@ -468,7 +468,7 @@ export class Workspace {
 function readParameterValues(entry: FileEntry): Record<string, Value> {
   const out: Record<string, Value> = {};
   const root = entry.arm?.root;
-  const params = root?.children?.find((p) => String(p.children?.[0]?.value).toLowerCase() === 'parameters')?.children?.[1];
+  const params = child(root, 'parameters');
   for (const p of params?.children ?? []) {
     const name = p.children?.[0]?.value;
     const def = p.children?.[1];
@@ -514,11 +514,7 @@ function staticLinks(doc: ArmDocument): { relativePath?: Value; uri?: Value }[] 
       }
     }
   };
-  const prop = (o: unknown, key: string): unknown => {
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) return undefined;
-    const k = Object.keys(o).find((x) => x.toLowerCase() === key);
-    return k === undefined ? undefined : (o as Record<string, unknown>)[k];
-  };
+  const prop = (o: unknown, key: string): unknown => getProp(o as Value, key);
   // Links sit on deployments: resources, their children, and the resources of inline templates.
   const visitResources = (resources: unknown, depth: number): void => {
     if (depth > 16 || resources === null || typeof resources !== 'object') return;

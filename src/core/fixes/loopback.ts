@@ -6,6 +6,7 @@
 import { findNodeAtOffset, getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import type { Finding, GuestTarget } from '../rules/types';
 import { extensionProperties } from './guest';
+import { child } from '../parse/arm';
 import { parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import { ancestorAt, eol, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
@@ -62,11 +63,9 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
 /** ARM: a `virtualMachines/extensions` resource right after the VM, in the same array. */
 function armExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit | undefined {
   const tree = parseTree(text, [], { allowTrailingComma: true });
-  let vm: Node | undefined = tree ? findNodeAtOffset(tree, g.span.start) : undefined;
-  while (vm && !(vm.type === 'object' && vm.offset === g.span.start)) vm = vm.parent;
+  const vm = ancestorAt(tree ? findNodeAtOffset(tree, g.span.start) : undefined, g.span.start);
   if (!vm || vm.parent?.type !== 'array') return undefined;
-  const prop = (key: string): Node | undefined =>
-    vm?.children?.find((p) => String(p.children?.[0]?.value).toLowerCase() === key)?.children?.[1];
+  const prop = (key: string): Node | undefined => child(vm, key);
   const nameNode = prop('name');
   if (nameNode?.type !== 'string') return undefined;
   const name = String(nameNode.value);
@@ -94,11 +93,6 @@ function armExtension(text: string, g: GuestTarget, props: Record<string, unknow
   return { file: g.span.file, offset: vm.offset + vm.length, length: 0, newText: `,${nl}${indent}${body}` };
 }
 
-/** The JSON object value of `key` in `obj` (case-insensitive). */
-function jsonChild(obj: Node | undefined, key: string): Node | undefined {
-  return obj?.children?.find((p) => String(p.children?.[0]?.value).toLowerCase() === key.toLowerCase())?.children?.[1];
-}
-
 /** The indentation one level adds, as the text uses it (from an object and its first property). */
 function indentUnit(text: string, objectOffset: number, firstChildOffset: number | undefined): string {
   if (firstChildOffset === undefined) return '  ';
@@ -112,12 +106,12 @@ function indentUnit(text: string, objectOffset: number, firstChildOffset: number
 function armScaleSetExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit[] | undefined {
   const tree = parseTree(text, [], { allowTrailingComma: true });
   const ss = ancestorAt(tree ? findNodeAtOffset(tree, g.span.start) : undefined, g.span.start);
-  const profile = jsonChild(jsonChild(ss, 'properties'), 'virtualMachineProfile');
+  const profile = child(child(ss, 'properties'), 'virtualMachineProfile');
   if (!ss || profile?.type !== 'object') return undefined;
   const unit = indentUnit(text, profile.offset, profile.children?.[0]?.offset);
   const entry = { name: LOOPBACK_EXTENSION, properties: props };
-  const extensionProfile = jsonChild(profile, 'extensionProfile');
-  const extensions = jsonChild(extensionProfile, 'extensions');
+  const extensionProfile = child(profile, 'extensionProfile');
+  const extensions = child(extensionProfile, 'extensions');
   if (extensions?.type === 'array' && extensions.children?.length) {
     const last = extensions.children[extensions.children.length - 1] as Node;
     const indent = indentAt(text, last.offset);

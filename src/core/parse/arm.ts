@@ -1,4 +1,5 @@
 import { parseTree, printParseErrorCode, findNodeAtLocation, findNodeAtOffset, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
+import { getProp, isObject, type Value } from '../evaluate/value';
 import { textEdit, type SourceFile, type SourceSpan } from '../source';
 
 export type JsonNode = Node;
@@ -283,19 +284,16 @@ export function mayAddToGraph(doc: ArmDocument): boolean | undefined {
   if (root === null || typeof root !== 'object') return undefined;
   const visit = (resources: unknown, parentType: string, depth: number): boolean => {
     if (depth > 16 || resources === null || typeof resources !== 'object') return false;
-    for (const r of Object.values(resources as Record<string, unknown>)) {
-      if (r === null || typeof r !== 'object') continue;
-      const entries = r as Record<string, unknown>;
-      const typeKey = Object.keys(entries).find((k) => k.toLowerCase() === 'type');
-      const t = typeKey ? entries[typeKey] : undefined;
+    for (const r of Object.values(resources as Record<string, Value>)) {
+      if (!isObject(r)) continue;
+      const t = getProp(r, 'type');
       if (typeof t !== 'string' || t.startsWith('[')) return true;
       const full = (t.includes('.') || !parentType ? t : `${parentType}/${t}`).toLowerCase();
       if (GRAPH_TYPES.has(full)) return true;
-      const nestedKey = Object.keys(entries).find((k) => k.toLowerCase() === 'resources');
-      if (nestedKey && visit(entries[nestedKey], full, depth + 1)) return true;
+      if (visit(getProp(r, 'resources'), full, depth + 1)) return true;
     }
     return false;
   };
-  const key = Object.keys(root as Record<string, unknown>).find((k) => k.toLowerCase() === 'resources');
-  return key ? visit((root as Record<string, unknown>)[key], '', 0) : false;
+  const resources = getProp(root as Value, 'resources');
+  return resources === undefined ? false : visit(resources, '', 0);
 }
