@@ -7,6 +7,8 @@
  *   ARM accepts on every resource:
  *   `"comments": "ilb-hairpin-disable hairpin-prone-rule <rule name>: <reason>"` (`*` for every rule).
  */
+import { createScanner, findNodeAtOffset, parseTree, SyntaxKind } from 'jsonc-parser';
+import { insertJsonProperty, type TextEdit } from './fixes/floating-ip';
 import type { Finding } from './rules/types';
 import type { SourceFile } from './source';
 
@@ -42,4 +44,43 @@ function lineText(file: SourceFile, line: number): string {
   const start = file.offsetAt({ line, character: 0 });
   const end = file.offsetAt({ line: line + 1, character: 0 });
   return file.text.slice(start, end).replace(/\r?\n$/, '');
+}
+
+/** Does the JSON text already use comments (so a `//` directive keeps it in the dialect it is)? */
+function jsonHasComments(text: string): boolean {
+  const scanner = createScanner(text, false);
+  for (let t = scanner.scan(); t !== SyntaxKind.EOF; t = scanner.scan()) {
+    if (t === SyntaxKind.LineCommentTrivia || t === SyntaxKind.BlockCommentTrivia) return true;
+  }
+  return false;
+}
+
+/**
+ * The edit that suppresses a finding with a reason, in the form its file allows: a
+ * `// ilb-hairpin-disable-next-line` line above the finding in Bicep and in JSON that has
+ * comments (or is .jsonc); else the load balancer's `comments` property (strict JSON).
+ */
+export function suppressionEdits(finding: Finding, text: string, reason: string): TextEdit[] | undefined {
+  const file = finding.span.file;
+  const oneLine = reason.replace(/\s+/g, ' ').trim();
+  if (/\.(bicep|jsonc)$/i.test(file) || jsonHasComments(text)) {
+    const lineStart = text.lastIndexOf('\n', finding.span.start - 1) + 1;
+    const indent = /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? '';
+    const nl = text.includes('\r\n') ? '\r\n' : '\n';
+    return [{ file, offset: lineStart, length: 0, newText: `${indent}// ${DIRECTIVE} ${finding.ruleId} ${oneLine}${nl}` }];
+  }
+  const lb = finding.fixTarget?.loadBalancer;
+  if (!lb || lb.file !== file) return undefined;
+  const tree = parseTree(text, [], { allowTrailingComma: true });
+  let object = tree ? findNodeAtOffset(tree, lb.start) : undefined;
+  while (object && !(object.type === 'object' && object.offset === lb.start)) object = object.parent;
+  if (!object) return undefined;
+  const directive = `ilb-hairpin-disable ${finding.ruleId} ${finding.facts.lbRule}: ${oneLine.replace(/;/g, ',')}`;
+  const existing = object.children?.find((p) => p.children?.[0]?.value === 'comments')?.children?.[1];
+  if (existing?.type === 'string') {
+    const value = String(existing.value);
+    return [{ file, offset: existing.offset, length: existing.length, newText: JSON.stringify(value ? `${value}; ${directive}` : directive) }];
+  }
+  if (existing) return undefined; // a computed comment: left to the person
+  return insertJsonProperty(text, object, file, '"comments"', JSON.stringify(directive));
 }

@@ -16,9 +16,11 @@ export interface TextEdit {
   offset: number;
   length: number;
   newText: string;
+  /** The file does not exist yet: the edit is its whole text (offset and length 0). */
+  create?: boolean;
 }
 
-export type FixStrategy = 'floating-ip' | 'floating-ip-loopback';
+export type FixStrategy = 'floating-ip' | 'floating-ip-loopback' | 'secondary-nic' | 'nginx-nva';
 
 export interface Fix {
   strategy: FixStrategy;

@@ -256,7 +256,122 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
       }
     }
   }
+  describeSurroundings(graph, byType);
   return graph;
+}
+
+const T_VNET = 'microsoft.network/virtualnetworks';
+const T_SUBNET = 'microsoft.network/virtualnetworks/subnets';
+const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';
+const T_VMSS_EXT = 'microsoft.compute/virtualmachinescalesets/extensions';
+
+/**
+ * What the fixes and the mitigation checks need around each member: its subnet's prefix, the
+ * VM's (or scale set's) other NICs and the pools they are in, and the guest configuration text
+ * the templates give the machine.
+ */
+function describeSurroundings(
+  graph: NetworkGraph,
+  byType: Map<string, EvaluatedResource[]>,
+): void {
+  const prefixes = new DeploymentIndex<{ deployment: string; prefix: Value }>();
+  const prefixOf = (subnet: Value | undefined): Value | undefined => getProp(props(subnet), 'addressPrefix') ?? arrayOf(getProp(props(subnet), 'addressPrefixes'))[0];
+  for (const vnet of byType.get(T_VNET) ?? []) {
+    for (const subnet of objectsOf(getPath(vnet.body(), 'properties', 'subnets'))) {
+      const key = childKey(vnet.id, 'subnets', getProp(subnet, 'name'));
+      const prefix = prefixOf(subnet);
+      if (key && prefix !== undefined) prefixes.add(key, { deployment: vnet.deployment, prefix });
+    }
+  }
+  for (const subnet of byType.get(T_SUBNET) ?? []) {
+    const key = idKey(subnet.id);
+    const prefix = prefixOf(subnet.body());
+    if (key && prefix !== undefined) prefixes.add(key, { deployment: subnet.deployment, prefix });
+  }
+  const nicsById = new DeploymentIndex<{ deployment: string; nic: EvaluatedResource }>();
+  for (const nic of byType.get(T_NIC) ?? []) {
+    const key = idKey(nic.id);
+    if (key) nicsById.add(key, { deployment: nic.deployment, nic });
+  }
+  const extensionsOf = new DeploymentIndex<{ deployment: string; ext: EvaluatedResource }>();
+  for (const ext of [...(byType.get(T_VM_EXT) ?? []), ...(byType.get(T_VMSS_EXT) ?? [])]) {
+    const key = idKey(ext.id)?.replace(/\/extensions\/[^/]+$/, '');
+    if (key) extensionsOf.add(key, { deployment: ext.deployment, ext });
+  }
+  const poolsOfConfigs = (ipConfigs: ValueObject[]): Value[] =>
+    ipConfigs.flatMap((ipc) => objectsOf(getProp(props(ipc), ipConfigKey('loadBalancerBackendAddressPools'))).map((ref) => refId(ref) ?? null));
+  const guestTexts = new Map<EvaluatedResource, string[]>();
+  const textsOf = (machine: EvaluatedResource): string[] => {
+    let texts = guestTexts.get(machine);
+    if (texts) return texts;
+    texts = [];
+    const body = machine.body();
+    const profile = getPath(body, 'properties', 'virtualMachineProfile') ?? getProp(body, 'properties');
+    texts.push(...decodedGuestText(getPath(profile, 'osProfile', 'customData'), 'base64'));
+    texts.push(...decodedGuestText(getProp(profile, 'userData'), 'base64'));
+    const settings = (p: ValueObject | undefined): void => {
+      for (const which of ['settings', 'protectedSettings']) {
+        const s = getProp(p, which);
+        texts?.push(...decodedGuestText(getProp(s, 'commandToExecute'), 'command'), ...decodedGuestText(getProp(s, 'script'), 'base64'));
+      }
+    };
+    for (const ext of objectsOf(getPath(profile, 'extensionProfile', 'extensions'))) settings(props(ext));
+    for (const { ext } of extensionsOf.find(idKey(machine.id), machine.deployment)) settings(props(ext.body()));
+    guestTexts.set(machine, texts);
+    return texts;
+  };
+
+  const seen = new Set<MemberNode>();
+  const members = [...graph.pools.values().flatMap((p) => p.members), ...graph.unresolved.map((u) => u.member)];
+  for (const m of members) {
+    if (seen.has(m)) continue;
+    seen.add(m);
+    const subnetKey = idKey(m.subnetId);
+    const deployment = m.resource?.deployment ?? '';
+    const prefix = subnetKey ? prefixes.find(subnetKey, deployment)[0]?.prefix : undefined;
+    if (prefix !== undefined) m.subnetPrefix = prefix;
+    const machine = m.kind === 'scale-set' ? m.resource : m.vm;
+    if (!machine) continue;
+    m.guestTexts = () => textsOf(machine);
+    if (m.kind === 'nic' || m.kind === 'ip-address') {
+      const own = idKey(m.resource?.id);
+      m.otherNics = objectsOf(getPath(machine.body(), 'properties', 'networkProfile', 'networkInterfaces'))
+        .map((ref) => idKey(refId(ref)))
+        .filter((key): key is string => !!key && key !== own)
+        .map((key) => {
+          const nic = nicsById.find(key, machine.deployment)[0]?.nic;
+          return { inPools: nic ? poolsOfConfigs(objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'))) : [null] };
+        });
+    } else if (m.kind === 'vm-nic-config' || m.kind === 'scale-set') {
+      const profile = m.kind === 'scale-set' ? getPath(machine.body(), 'properties', 'virtualMachineProfile') : getProp(machine.body(), 'properties');
+      m.otherNics = objectsOf(getPath(profile, 'networkProfile', 'networkInterfaceConfigurations'))
+        .map((cfg) => objectsOf(getPath(cfg, 'properties', 'ipConfigurations')))
+        .filter((ipConfigs) => !m.ipConfig || !ipConfigs.includes(m.ipConfig))
+        .map((ipConfigs) => ({ inPools: poolsOfConfigs(ipConfigs) }));
+    }
+  }
+}
+
+/** Guest configuration as text: base64 decoded, a PowerShell `-EncodedCommand` decoded too. */
+function decodedGuestText(v: Value | undefined, how: 'base64' | 'command'): string[] {
+  if (typeof v !== 'string' || v === '') return [];
+  if (how === 'command') {
+    const encoded = /-(?:e|ec|encodedcommand)\s+([A-Za-z0-9+/=]+)/i.exec(v)?.[1];
+    const decoded = encoded ? decodeBase64(encoded, 'utf-16le') : undefined;
+    return decoded ? [v, decoded] : [v];
+  }
+  const decoded = /^[A-Za-z0-9+/=\s]+$/.test(v) ? decodeBase64(v.replace(/\s+/g, ''), 'utf-8') : undefined;
+  return [decoded ?? v];
+}
+
+function decodeBase64(b64: string, encoding: 'utf-8' | 'utf-16le'): string | undefined {
+  try {
+    const binary = atob(b64);
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    return new TextDecoder(encoding, { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `loadBalancerBackendAddressPools` entries anywhere in a value (the parameters of a module). */

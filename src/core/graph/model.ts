@@ -106,6 +106,12 @@ export interface MemberNode {
   reference: ValueObject;
   /** The member's ipConfiguration object, when there is one. */
   ipConfig: ValueObject | undefined;
+  /** The address prefix of the member's subnet, when its virtual network is declared. */
+  subnetPrefix?: Value;
+  /** The VM's or scale set's other network interfaces (not this member's), for the secondary-NIC check. */
+  otherNics?: { inPools: Value[] }[];
+  /** Guest configuration text the templates give the VM or scale set (CustomScript, customData), decoded. */
+  guestTexts?: () => string[];
 }
 
 export interface NetworkGraph {

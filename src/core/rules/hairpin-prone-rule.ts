@@ -8,10 +8,10 @@ import { commentsSuppress } from '../suppress';
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { MemberNode, NetworkGraph, PoolNode, RuleNode } from '../graph/model';
 import { readInt } from '../graph/build';
-import type { ModuleCall } from '../evaluate/resources';
+import { idKey, type ModuleCall } from '../evaluate/resources';
 import type { SourceSpan } from '../source';
 import type { EvaluatedResource } from '../evaluate/resources';
-import type { Finding, FloatingIpTarget, GuestTarget, HairpinFacts, RelatedLocation, Rule, RuleContext } from './types';
+import type { DeclarationTarget, Finding, FloatingIpTarget, GuestTarget, HairpinFacts, MemberTarget, RelatedLocation, Rule, RuleContext } from './types';
 
 const ID = 'hairpin-prone-rule';
 /** Related locations listed per finding before the rest are summarised. */
@@ -51,6 +51,7 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
   const frontendPort = typeof fePort === 'number' ? fePort : null;
   const haPorts = protocol?.toLowerCase() === 'all' && frontendPort === 0;
   const frontendIp = typeof fe.privateIp === 'string' && fe.privateIp !== '' ? fe.privateIp : null;
+  if (frontendIp && members.every((m) => routedThroughSecondaryNic(m, rule, frontendIp))) return undefined;
   const facts: HairpinFacts = {
     loadBalancer: display(rule.lb.name),
     lbRule: display(rule.name),
@@ -73,8 +74,65 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
     span: findingSpan(rule),
     related: related(rule, members),
     facts,
-    fixTarget: { ...floatingIpTarget(rule, members), guests: guestsOf(members) },
+    fixTarget: { ...floatingIpTarget(rule, members), guests: guestsOf(members), members: members.map(memberTarget), ...(rule.lb.resource.span ? { loadBalancer: rule.lb.resource.span } : {}) },
   };
+}
+
+/**
+ * The secondary-NIC workaround in place for a member: its VM (or scale set) has another NIC in
+ * none of the rule's pools, and its guest configuration routes the VIP (`route add <VIP>`,
+ * `ip route add <VIP>/32`, an `ip rule` for it). The member's calls to the VIP then leave through
+ * that NIC, with an address the load balancer does not hash back to the member itself.
+ */
+function routedThroughSecondaryNic(m: MemberNode, rule: RuleNode, vip: string): boolean {
+  const poolKeys = new Set(rule.pools.map((p) => p.key).filter((k): k is string => !!k));
+  const outside = m.otherNics?.some((n) =>
+    n.inPools.every((id) => {
+      const key = idKey(id);
+      return key !== undefined && !poolKeys.has(key);
+    }),
+  );
+  if (!outside || !m.guestTexts) return false;
+  const ip = vip.replace(/\./g, '\\.');
+  const route = new RegExp(`\\broute\\b[^\\n]*?(?<![\\d.])${ip}(?:/32)?(?![\\d.])|\\bip\\s+rule\\b[^\\n]*?\\bto\\s+${ip}(?:/32)?(?![\\d.])`, 'i');
+  return m.guestTexts().some((t) => route.test(t));
+}
+
+function declaration(r: EvaluatedResource): DeclarationTarget {
+  const d: DeclarationTarget = { span: r.span, inLoop: !!r.copy, viaModule: !!r.via?.length };
+  if (r.symbolicName !== undefined) d.symbolicName = r.symbolicName;
+  return d;
+}
+
+function memberTarget(m: MemberNode): MemberTarget {
+  const p = getProp(m.ipConfig, 'properties');
+  const t: MemberTarget = {
+    kind: m.kind,
+    name: m.displayName,
+    ip: typeof m.privateIp === 'string' && m.privateIp !== '' ? m.privateIp : null,
+    subnetPrefix: typeof m.subnetPrefix === 'string' ? m.subnetPrefix : null,
+    instances: typeof m.instances === 'number' ? m.instances : null,
+  };
+  const subnet = p !== undefined ? propertySpan(p, 'subnet') : undefined;
+  if (subnet) t.subnet = subnet;
+  const ipConfig = spanOf(m.ipConfig);
+  if (ipConfig) t.ipConfig = ipConfig;
+  if (m.resource && m.ipConfig && m.kind !== 'ip-address' && m.kind !== 'module') {
+    const body = m.resource.body();
+    const lists =
+      m.kind === 'nic'
+        ? [getPath(body, 'properties', 'ipConfigurations')]
+        : (() => {
+            const profile = m.kind === 'scale-set' ? getPath(body, 'properties', 'virtualMachineProfile') : getProp(body, 'properties');
+            const cfgs = getPath(profile, 'networkProfile', 'networkInterfaceConfigurations');
+            return Array.isArray(cfgs) ? cfgs.map((c) => getPath(c, 'properties', 'ipConfigurations')) : [];
+          })();
+    for (const list of lists) if (Array.isArray(list) && list.includes(m.ipConfig)) t.ipConfigIndex = list.indexOf(m.ipConfig);
+  }
+  if (m.resource && m.kind !== 'module') t.resource = declaration(m.resource);
+  const vm = m.kind === 'scale-set' ? m.resource : m.vm;
+  if (vm) t.vm = { ...declaration(vm), os: osOf(vm) };
+  return t;
 }
 
 /** The VMs and scale sets behind the members (one each), with the OS their declarations say. */

@@ -43,6 +43,42 @@ export interface FloatingIpTarget {
   guests?: GuestTarget[];
   properties?: SourceSpan;
   refused?: string;
+  /** The load balancer's declaration (strict-JSON suppressions go into its `comments`). */
+  loadBalancer?: SourceSpan;
+  /** The rule's backend members, for the secondary-NIC and NVA fixes. */
+  members?: MemberTarget[];
+}
+
+/** A declaration a fix edits or refers to. */
+export interface DeclarationTarget {
+  span: SourceSpan;
+  /** Its symbolic name (Bicep). */
+  symbolicName?: string;
+  /** Made by a copy or for loop (one declaration for several resources). */
+  inLoop: boolean;
+  /** Declared through a module or a linked template. */
+  viaModule: boolean;
+}
+
+/** One backend member of a rule, as the fixes see it. */
+export interface MemberTarget {
+  kind: 'nic' | 'vm-nic-config' | 'scale-set' | 'ip-address' | 'module';
+  name: string;
+  /** The private IP when the template fixes it. */
+  ip: string | null;
+  /** The subnet's address prefix when its virtual network is declared (e.g. 10.2.1.0/24). */
+  subnetPrefix: string | null;
+  /** The ipConfiguration's `subnet` value as written. */
+  subnet?: SourceSpan;
+  /** The ipConfiguration object as written, and its index in its list. */
+  ipConfig?: SourceSpan;
+  ipConfigIndex?: number;
+  /** The NIC, VM or scale set that declares the ipConfiguration. */
+  resource?: DeclarationTarget;
+  /** The VM a NIC is attached to, and the OS its declaration tells. */
+  vm?: DeclarationTarget & { os: 'linux' | 'windows' | undefined };
+  /** Instances this member stands for (null when unknown). */
+  instances: number | null;
 }
 
 /** A VM or scale set that must hold the frontend IP on its loopback after floating IP is on. */

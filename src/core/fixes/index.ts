@@ -1,0 +1,24 @@
+/**
+ * The quick fixes by strategy: one entry point for the editor and the CLI, so both apply the
+ * same edits.
+ */
+import type { Finding } from '../rules/types';
+import { floatingIpFix, type FixResult, type FixStrategy, type TextOf } from './floating-ip';
+import { floatingIpLoopbackFix } from './loopback';
+
+export interface FixOptions {
+  /** The backend VMs' OS when their declarations do not tell it. */
+  os?: 'linux' | 'windows';
+}
+
+export function computeFix(strategy: FixStrategy, finding: Finding, textOf: TextOf, options: FixOptions = {}): FixResult {
+  switch (strategy) {
+    case 'floating-ip':
+      return floatingIpFix(finding, textOf);
+    case 'floating-ip-loopback':
+      return floatingIpLoopbackFix(finding, textOf, options.os);
+    case 'secondary-nic':
+    case 'nginx-nva':
+      return { ok: false, reason: `the ${strategy} strategy is not available yet` };
+  }
+}
