@@ -24,7 +24,8 @@ export interface FixArgs {
 export type ParsedArgs = ScanArgs | FixArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
-       ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback [--os linux|windows] [--rule NAME] [--dry-run]
+       ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva
+                       [--os linux|windows] [--rule NAME] [--dry-run]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
 load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
@@ -37,6 +38,10 @@ Commands:
                          floating-ip-loopback also adds to each backend VM a CustomScript
                          extension that puts the frontend IP on its loopback (--os when the
                          template does not tell the OS).
+                         secondary-nic gives each backend VM a second NIC in no pool
+                         and a guest route of the VIP/32 through it (Windows).
+                         nginx-nva scaffolds two NGINX VMs behind their own internal
+                         load balancer that proxy to the backends (Bicep: a new module).
                          --rule NAME only that load-balancing rule; --dry-run prints a
                          unified diff instead of writing.
 
@@ -113,7 +118,7 @@ function readOptions(
 }
 
 /** Strategies this version applies; the others come with their guest configuration. */
-export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip', 'floating-ip-loopback'];
+export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic'];
 
 function parseFix(rest: readonly string[]): ParsedArgs {
   const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, dryRun: false };

@@ -7,8 +7,8 @@ import { Workspace } from '../core/workspace';
 import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
-import { applyEdits, floatingIpFix, type TextEdit } from '../core/fixes/floating-ip';
-import { floatingIpLoopbackFix } from '../core/fixes/loopback';
+import { applyEdits, type TextEdit } from '../core/fixes/floating-ip';
+import { computeFix } from '../core/fixes';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
 import { formatJson } from './format/json';
@@ -87,9 +87,10 @@ function fix(args: FixArgs, io: CliIo): number {
     .findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule));
   const textOf = (file: string): string | undefined => workspace.source(file)?.text;
   const edits = new Map<string, TextEdit[]>();
+  const notes = new Set<string>();
   let failed = 0;
   for (const f of selected) {
-    const result = args.strategy === 'floating-ip-loopback' ? floatingIpLoopbackFix(f, textOf, args.os) : floatingIpFix(f, textOf);
+    const result = computeFix(args.strategy, f, textOf, args.os ? { os: args.os } : {});
     const where = `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`;
     if (!result.ok) {
       failed++;
@@ -102,19 +103,27 @@ function fix(args: FixArgs, io: CliIo): number {
       edits.set(e.file, list);
     }
     io.stderr(`${where}: rule ${f.facts.lbRule}: ${result.fix.title}\n`);
+    for (const n of result.fix.notes) notes.add(n);
   }
   for (const [file, list] of edits) {
-    const before = textOf(file) ?? '';
+    const created = list.some((e) => e.create);
+    if (created && fs.existsSync(file)) {
+      // Never overwrite a file a person may have written: say so and leave everything unchanged.
+      io.stderr(`ilb-hairpin: ${relative(file)} already exists: not overwritten\n`);
+      failed++;
+      continue;
+    }
+    const before = created ? '' : (textOf(file) ?? '');
     const after = applyEdits(before, list);
-    if (args.dryRun) io.stdout(createTwoFilesPatch(`a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
+    if (args.dryRun) io.stdout(createTwoFilesPatch(created ? '/dev/null' : `a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
+    else if (created) fs.writeFileSync(file, after, { flag: 'wx' });
     else fs.writeFileSync(file, (fs.readFileSync(file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + after);
   }
   if (selected.length === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
-  else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}. ${NOTE_AFTER_FIX}\n`);
+  else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}.\n${[...notes].map((n) => `Note: ${n}\n`).join('')}`);
   return failed ? 1 : args.rule && selected.length === 0 ? 1 : 0;
 }
 
-const NOTE_AFTER_FIX = "Floating IP needs the VIP on each member's loopback (and the application listening on it): see docs/rules/hairpin-prone-rule.md.";
 
 function scan(args: ScanArgs, io: CliIo): number {
   const report = scanPaths(args.paths, io.cwd);

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { floatingIpFix, type TextEdit } from '../core/fixes/floating-ip';
-import { floatingIpLoopbackFix } from '../core/fixes/loopback';
+import { computeFix } from '../core/fixes';
+import { floatingIpFix, type FixStrategy, type TextEdit } from '../core/fixes/floating-ip';
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
-import { DIRECTIVE } from '../core/suppress';
+import { suppressionEdits } from '../core/suppress';
 import { documentPath, type DiagnosticsController } from './diagnostics';
 
 const SELECTOR: vscode.DocumentSelector = [
@@ -50,19 +50,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
 
   private actionsFor(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
-    const result = floatingIpFix(finding, (file) => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file)));
-    if (result.ok) {
-      const action = new vscode.CodeAction(`${result.fix.title} — the VIP must also be on each member's loopback`, vscode.CodeActionKind.QuickFix);
-      action.edit = this.workspaceEdit(doc, result.fix.edits);
-      action.isPreferred = false;
-      if (diagnostic) action.diagnostics = [diagnostic];
-      actions.push(action);
-    } else {
-      const disabled = new vscode.CodeAction(`Enable floating IP (DSR) on rule ${finding.facts.lbRule}`, vscode.CodeActionKind.QuickFix);
-      disabled.disabled = { reason: result.reason };
-      actions.push(disabled);
-    }
-    actions.push(...this.loopbackActions(doc, finding, diagnostic));
+    for (const strategy of STRATEGIES) actions.push(this.strategyAction(doc, finding, diagnostic, strategy));
     actions.push(this.suppression(doc, finding, diagnostic));
     const rule = ruleById(finding.ruleId);
     if (rule) {
@@ -74,35 +62,45 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     return actions;
   }
 
-  /** Floating IP plus the VIP on the VMs' loopback; when the OS cannot be told, the user picks it. */
-  private loopbackActions(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction[] {
-    const textOf = (file: string): string | undefined => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file));
-    const result = floatingIpLoopbackFix(finding, textOf);
-    const title = `Enable floating IP on rule ${finding.facts.lbRule} and configure the VIP on the backend VMs' loopback (health probes still use the NIC IP: listen on both)`;
-    const action = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
+  private textOf(doc: vscode.TextDocument): (file: string) => string | undefined {
+    return (file) => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file));
+  }
+
+  /**
+   * One workaround as an action: its edit when the core can make it; a command that asks for the
+   * OS when only that is missing; otherwise shown disabled with the reason.
+   */
+  private strategyAction(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined, strategy: FixStrategy): vscode.CodeAction {
+    const result = computeFix(strategy, finding, this.textOf(doc));
+    const action = new vscode.CodeAction(actionTitle(strategy, finding), vscode.CodeActionKind.QuickFix);
     if (diagnostic) action.diagnostics = [diagnostic];
     if (result.ok) {
       action.edit = this.workspaceEdit(doc, result.fix.edits);
     } else if (/OS .* cannot be told/.test(result.reason)) {
-      action.command = { command: 'ilbHairpin.applyLoopbackFix', title, arguments: [doc.uri, finding] };
+      action.command = { command: 'ilbHairpin.applyFixWithOs', title: action.title, arguments: [doc.uri, finding, strategy] };
     } else {
       action.disabled = { reason: result.reason };
     }
-    return [action];
+    return action;
   }
 
-  /** Asks for the members' OS, then applies the loopback fix with it. */
-  async applyLoopbackFix(uri: vscode.Uri, finding: Finding): Promise<void> {
+  /** Asks for the members' OS, then applies the strategy's fix with it. */
+  async applyFixWithOs(uri: vscode.Uri, finding: Finding, strategy: FixStrategy = 'floating-ip-loopback'): Promise<void> {
     const pick = await vscode.window.showQuickPick(
-      [
-        { label: 'Linux', description: 'a systemd unit puts the VIP/32 on lo at every boot', os: 'linux' as const },
-        { label: 'Windows', description: 'netsh: the VIP on the loopback adapter, weak host send/receive, a firewall rule', os: 'windows' as const },
-      ],
+      strategy === 'secondary-nic'
+        ? [
+            { label: 'Linux', description: 'policy routing for the VIP through the second NIC', os: 'linux' as const },
+            { label: 'Windows', description: 'route -p add of the VIP through the second NIC (found at every boot)', os: 'windows' as const },
+          ]
+        : [
+            { label: 'Linux', description: 'a systemd unit puts the VIP/32 on lo at every boot', os: 'linux' as const },
+            { label: 'Windows', description: 'netsh: the VIP on the loopback adapter, weak host send/receive, a firewall rule', os: 'windows' as const },
+          ],
       { title: "The backend VMs' operating system", placeHolder: 'The template does not say which OS the VMs run' },
     );
     if (!pick) return;
     const doc = await vscode.workspace.openTextDocument(uri);
-    const result = floatingIpLoopbackFix(finding, (file) => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file)), pick.os);
+    const result = computeFix(strategy, finding, this.textOf(doc), { os: pick.os });
     if (!result.ok) {
       void vscode.window.showWarningMessage(`ILB Hairpin: ${result.reason}`);
       return;
@@ -110,14 +108,15 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     await vscode.workspace.applyEdit(this.workspaceEdit(doc, result.fix.edits));
   }
 
-  /** `// ilb-hairpin-disable-next-line <rule> <reason>` above the finding's line, indented like it. */
+  /**
+   * Suppression with a reason to edit: a `// ilb-hairpin-disable-next-line` line in Bicep and JSON
+   * with comments, the load balancer's `comments` property in strict JSON (the core decides).
+   */
   private suppression(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction {
     const action = new vscode.CodeAction(`Suppress ${finding.ruleId} for rule ${finding.facts.lbRule} (with a reason)`, vscode.CodeActionKind.QuickFix);
-    const line = doc.lineAt(doc.positionAt(finding.span.start).line);
-    const indent = line.text.slice(0, line.firstNonWhitespaceCharacterIndex);
-    const edit = new vscode.WorkspaceEdit();
-    edit.insert(doc.uri, line.range.start, `${indent}// ${DIRECTIVE} ${finding.ruleId} reason: members never call this frontend\n`);
-    action.edit = edit;
+    const edits = suppressionEdits(finding, doc.getText(), 'reason: members never call this frontend');
+    if (edits) action.edit = this.workspaceEdit(doc, edits);
+    else action.disabled = { reason: "the load balancer's comments are computed: add the directive by hand" };
     if (diagnostic) action.diagnostics = [diagnostic];
     return action;
   }
@@ -136,16 +135,51 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     return [action];
   }
 
+  /** The core's edits as a workspace edit: the open document, other files (as the index reads them) and new files. */
   private workspaceEdit(doc: vscode.TextDocument, edits: TextEdit[]): vscode.WorkspaceEdit {
     const edit = new vscode.WorkspaceEdit();
     const path = documentPath(doc.uri);
+    const open = new Map(vscode.workspace.textDocuments.map((d) => [documentPath(d.uri), d]));
     for (const e of edits) {
-      const uri = e.file === path ? doc.uri : vscode.Uri.file(e.file);
-      const start = e.file === path ? doc.positionAt(e.offset) : undefined;
-      if (!start) continue; // edits in other files are applied by the CLI; the editor keeps to the open one
-      edit.replace(uri, new vscode.Range(start, doc.positionAt(e.offset + e.length)), e.newText);
+      if (e.create) {
+        const uri = vscode.Uri.file(e.file);
+        edit.createFile(uri, { ignoreIfExists: true });
+        edit.insert(uri, new vscode.Position(0, 0), e.newText);
+        continue;
+      }
+      const target = e.file === path ? doc : open.get(e.file);
+      if (target) {
+        edit.replace(target.uri, new vscode.Range(target.positionAt(e.offset), target.positionAt(e.offset + e.length)), e.newText);
+        continue;
+      }
+      const text = this.diagnostics.textOf(e.file);
+      if (text === undefined) continue;
+      edit.replace(vscode.Uri.file(e.file), new vscode.Range(positionIn(text, e.offset), positionIn(text, e.offset + e.length)), e.newText);
     }
     return edit;
+  }
+}
+
+/** The line and character of an offset in a text that is not open in an editor. */
+function positionIn(text: string, offset: number): vscode.Position {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return new vscode.Position(line, offset - (before.lastIndexOf('\n') + 1));
+}
+
+const STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
+
+/** The action's name: what it does, with what the person must know before choosing it. */
+function actionTitle(strategy: FixStrategy, f: Finding): string {
+  switch (strategy) {
+    case 'floating-ip':
+      return `Enable floating IP (DSR) on rule ${f.facts.lbRule} — the VIP must also be on each member's loopback`;
+    case 'floating-ip-loopback':
+      return `Enable floating IP on rule ${f.facts.lbRule} and configure the VIP on the backend VMs' loopback (health probes still use the NIC IP: listen on both)`;
+    case 'secondary-nic':
+      return `Add a secondary NIC to each backend VM of rule ${f.facts.lbRule}, with the route of the VIP through it (the VM size must allow two NICs)`;
+    case 'nginx-nva':
+      return `Scaffold an NGINX NVA tier in front of the backends of rule ${f.facts.lbRule} (clients then call the NVA's VIP)`;
   }
 }
 
@@ -153,6 +187,6 @@ export function registerCodeActions(context: vscode.ExtensionContext, diagnostic
   const provider = new HairpinCodeActions(diagnostics);
   context.subscriptions.push(
     vscode.languages.registerCodeActionsProvider(SELECTOR, provider, { providedCodeActionKinds: HairpinCodeActions.kinds }),
-    vscode.commands.registerCommand('ilbHairpin.applyLoopbackFix', (uri: vscode.Uri, finding: Finding) => provider.applyLoopbackFix(uri, finding)),
+    vscode.commands.registerCommand('ilbHairpin.applyFixWithOs', (uri: vscode.Uri, finding: Finding, strategy?: FixStrategy) => provider.applyFixWithOs(uri, finding, strategy)),
   );
 }

@@ -87,13 +87,18 @@ function base64(bytes: Uint8Array): string {
 
 /** The extension's `properties` for one OS (CustomScript on Linux, CustomScriptExtension on Windows). */
 export function extensionProperties(os: 'linux' | 'windows', vip: string, port: number | null, protocol: string | null): Record<string, unknown> {
+  return customScriptProperties(os, os === 'linux' ? linuxLoopbackScript(vip) : windowsLoopbackScript(vip, port, protocol));
+}
+
+/** A CustomScript (Linux: a shell script) or CustomScriptExtension (Windows: PowerShell) running `script` once. */
+export function customScriptProperties(os: 'linux' | 'windows', script: string): Record<string, unknown> {
   if (os === 'linux') {
     return {
       publisher: 'Microsoft.Azure.Extensions',
       type: 'CustomScript',
       typeHandlerVersion: '2.1',
       autoUpgradeMinorVersion: true,
-      protectedSettings: { script: base64Utf8(linuxLoopbackScript(vip)) },
+      protectedSettings: { script: base64Utf8(script) },
     };
   }
   return {
@@ -101,6 +106,60 @@ export function extensionProperties(os: 'linux' | 'windows', vip: string, port: 
     type: 'CustomScriptExtension',
     typeHandlerVersion: '1.10',
     autoUpgradeMinorVersion: true,
-    protectedSettings: { commandToExecute: `powershell -NoProfile -ExecutionPolicy Bypass -EncodedCommand ${encodedCommand(windowsLoopbackScript(vip, port, protocol))}` },
+    protectedSettings: { commandToExecute: `powershell -NoProfile -ExecutionPolicy Bypass -EncodedCommand ${encodedCommand(script)}` },
   };
+}
+
+/** The subnet gateway Azure uses: the first host of the prefix (10.2.1.0/24 -> 10.2.1.1); undefined for anything else than IPv4 CIDR. */
+export function subnetGateway(prefix: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(prefix.trim());
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits > 29) return undefined;
+  const ip = octets.reduce((a, o) => a * 256 + o, 0);
+  const size = 2 ** (32 - bits);
+  const gateway = Math.floor(ip / size) * size + 1;
+  return [24, 16, 8, 0].map((shift) => Math.floor(gateway / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * Windows, secondary NIC: the VIP/32 routed through the subnet gateway out of the secondary NIC
+ * (`route -p add`), so the member's own calls to the frontend leave with the secondary NIC's
+ * address, which the load balancer never hashes back to the member. The interface is found at
+ * every boot (a scheduled task): Azure gives the default route only to the primary NIC, so the
+ * secondary NIC is the other adapter holding a DHCP address. With no gateway given, it is the
+ * first host of that adapter's subnet.
+ */
+export function windowsSecondaryNicScript(vip: string, gateway: string | undefined): string {
+  const route = [
+    "$ErrorActionPreference = 'Stop'",
+    "$primary = (Get-NetRoute -DestinationPrefix '0.0.0.0/0' | Sort-Object RouteMetric | Select-Object -First 1).InterfaceIndex",
+    '$second = Get-NetIPAddress -AddressFamily IPv4 -PrefixOrigin Dhcp | Where-Object { $_.InterfaceIndex -ne $primary } | Sort-Object InterfaceIndex | Select-Object -First 1',
+    "if (-not $second) { throw 'ilb-hairpin: the secondary NIC has no IPv4 address' }",
+    ...(gateway
+      ? [`$gateway = '${gateway}'`]
+      : [
+          '$bytes = ([System.Net.IPAddress]$second.IPAddress).GetAddressBytes(); [Array]::Reverse($bytes)',
+          '$size = [uint32][math]::Pow(2, 32 - $second.PrefixLength)',
+          '$first = [uint32]([math]::Floor([BitConverter]::ToUInt32($bytes, 0) / $size) * $size + 1)',
+          '$g = [BitConverter]::GetBytes($first); [Array]::Reverse($g); $gateway = ([System.Net.IPAddress]$g).ToString()',
+        ]),
+    `route delete ${vip} | Out-Null`,
+    `route -p add ${vip} mask 255.255.255.255 $gateway if $($second.InterfaceIndex)`,
+  ];
+  return [
+    `# ilb-hairpin: calls to the internal load balancer frontend ${vip} leave through the secondary NIC (in no backend pool).`,
+    "$ErrorActionPreference = 'Stop'",
+    "$dir = Join-Path $env:ProgramData 'ilb-hairpin'",
+    'New-Item -ItemType Directory -Force -Path $dir | Out-Null',
+    "$file = Join-Path $dir 'secondary-nic-route.ps1'",
+    "Set-Content -Path $file -Encoding UTF8 -Value @'",
+    ...route,
+    "'@",
+    '& $file',
+    "$action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument \"-NoProfile -ExecutionPolicy Bypass -File `\"$file`\"\"",
+    "Register-ScheduledTask -TaskName 'ilb-hairpin-secondary-nic-route' -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -User 'SYSTEM' -RunLevel Highest -Force | Out-Null",
+    '',
+  ].join('\r\n');
 }

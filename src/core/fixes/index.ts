@@ -5,6 +5,7 @@
 import type { Finding } from '../rules/types';
 import { floatingIpFix, type FixResult, type FixStrategy, type TextOf } from './floating-ip';
 import { floatingIpLoopbackFix } from './loopback';
+import { secondaryNicFix } from './secondary-nic';
 
 export interface FixOptions {
   /** The backend VMs' OS when their declarations do not tell it. */
@@ -18,6 +19,7 @@ export function computeFix(strategy: FixStrategy, finding: Finding, textOf: Text
     case 'floating-ip-loopback':
       return floatingIpLoopbackFix(finding, textOf, options.os);
     case 'secondary-nic':
+      return secondaryNicFix(finding, textOf, options.os);
     case 'nginx-nva':
       return { ok: false, reason: `the ${strategy} strategy is not available yet` };
   }

@@ -61,7 +61,7 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
 
 
 /** ARM: a `virtualMachines/extensions` resource right after the VM, in the same array. */
-function armExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit | undefined {
+export function armExtension(text: string, g: Pick<GuestTarget, 'span'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit | undefined {
   const tree = parseTree(text, [], { allowTrailingComma: true });
   const vm = ancestorAt(tree ? findNodeAtOffset(tree, g.span.start) : undefined, g.span.start);
   if (!vm || vm.parent?.type !== 'array') return undefined;
@@ -74,10 +74,10 @@ function armExtension(text: string, g: GuestTarget, props: Record<string, unknow
   // VMs made by a copy loop get the extension by the same loop (copyIndex() means the same there).
   const copyNode = prop('copy');
   const resource = {
-    ...(copyNode ? { copy: getNodeValue(copyNode) as unknown } : {}),
+    ...(copyNode ? { copy: renamedCopy(getNodeValue(copyNode), extension) } : {}),
     type: 'Microsoft.Compute/virtualMachines/extensions',
     apiVersion: '2023-09-01',
-    name: `[concat(${expr}, '/${LOOPBACK_EXTENSION}')]`,
+    name: `[concat(${expr}, '/${extension}')]`,
     location: locationNode?.type === 'string' ? locationNode.value : '[resourceGroup().location]',
     dependsOn: [`[resourceId('Microsoft.Compute/virtualMachines', ${expr})]`],
     properties: props,
@@ -93,8 +93,15 @@ function armExtension(text: string, g: GuestTarget, props: Record<string, unknow
   return { file: g.span.file, offset: vm.offset + vm.length, length: 0, newText: `,${nl}${indent}${body}` };
 }
 
+/** A resource's `copy` for a companion resource: the same loop under a name of its own (copy names are unique in a template). */
+export function renamedCopy(copy: unknown, suffix: string): unknown {
+  if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) return copy;
+  const c = copy as Record<string, unknown>;
+  return typeof c.name === 'string' ? { ...c, name: `${c.name}-${suffix}` } : c;
+}
+
 /** The indentation one level adds, as the text uses it (from an object and its first property). */
-function indentUnit(text: string, objectOffset: number, firstChildOffset: number | undefined): string {
+export function indentUnit(text: string, objectOffset: number, firstChildOffset: number | undefined): string {
   if (firstChildOffset === undefined) return '  ';
   return indentAt(text, firstChildOffset).slice(indentAt(text, objectOffset).length) || '  ';
 }
@@ -103,13 +110,13 @@ function indentUnit(text: string, objectOffset: number, firstChildOffset: number
  * ARM scale set: an entry in `virtualMachineProfile.extensionProfile.extensions`, creating the
  * profile or the array when the template has none.
  */
-function armScaleSetExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit[] | undefined {
+export function armScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit[] | undefined {
   const tree = parseTree(text, [], { allowTrailingComma: true });
   const ss = ancestorAt(tree ? findNodeAtOffset(tree, g.span.start) : undefined, g.span.start);
   const profile = child(child(ss, 'properties'), 'virtualMachineProfile');
   if (!ss || profile?.type !== 'object') return undefined;
   const unit = indentUnit(text, profile.offset, profile.children?.[0]?.offset);
-  const entry = { name: LOOPBACK_EXTENSION, properties: props };
+  const entry = { name: extension, properties: props };
   const extensionProfile = child(profile, 'extensionProfile');
   const extensions = child(extensionProfile, 'extensions');
   if (extensions?.type === 'array' && extensions.children?.length) {
@@ -128,7 +135,7 @@ function armScaleSetExtension(text: string, g: GuestTarget, props: Record<string
 }
 
 /** Bicep scale set: the same entry, in the declaration's object literals. */
-function bicepScaleSetExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit[] | undefined {
+export function bicepScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit[] | undefined {
   const { program } = parseBicep(text, { fileKind: 'bicep' });
   const decl = program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === g.span.start);
   const body = decl?.value.kind === 'Object' ? decl.value : undefined;
@@ -140,7 +147,7 @@ function bicepScaleSetExtension(text: string, g: GuestTarget, props: Record<stri
   const profile = properties?.kind === 'Object' ? objectProp(properties, 'virtualMachineProfile') : undefined;
   if (profile?.kind !== 'Object') return undefined;
   const nl = eol(text);
-  const entry = bicepValue({ name: LOOPBACK_EXTENSION, properties: props }, '', '\n');
+  const entry = bicepValue({ name: extension, properties: props }, '', '\n');
   const extensionProfile = objectProp(profile, 'extensionProfile');
   const extensions = extensionProfile?.kind === 'Object' ? objectProp(extensionProfile, 'extensions') : undefined;
   if (extensions?.kind === 'Array' && extensions.items.length) {
@@ -154,7 +161,7 @@ function bicepScaleSetExtension(text: string, g: GuestTarget, props: Record<stri
 }
 
 /** Bicep: a child extension resource declared right after the VM, with `parent:` the VM. */
-function bicepExtension(text: string, g: GuestTarget, props: Record<string, unknown>): TextEdit | undefined {
+export function bicepExtension(text: string, g: Pick<GuestTarget, 'span' | 'symbolicName' | 'inLoop'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit | undefined {
   if (!g.symbolicName) return undefined;
   const nl = eol(text);
   let head = '{';
@@ -170,9 +177,9 @@ function bicepExtension(text: string, g: GuestTarget, props: Record<string, unkn
     vm = `${g.symbolicName}[${index}]`;
   }
   const lines = [
-    `resource ${g.symbolicName}IlbHairpinLoopback 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = ${head}`,
+    `resource ${g.symbolicName}${symbolSuffix(extension)} 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = ${head}`,
     `  parent: ${vm}`,
-    `  name: '${LOOPBACK_EXTENSION}'`,
+    `  name: '${extension}'`,
     `  location: ${vm}.location`,
     `  properties: ${bicepValue(props, '  ', nl)}`,
     g.inLoop ? '}]' : '}',
@@ -180,8 +187,17 @@ function bicepExtension(text: string, g: GuestTarget, props: Record<string, unkn
   return { file: g.span.file, offset: g.span.end, length: 0, newText: `${nl}${nl}${lines.join(nl)}` };
 }
 
+/** `ilb-hairpin-loopback` -> `IlbHairpinLoopback`, for the symbolic names of added declarations. */
+export function symbolSuffix(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .join('');
+}
+
 /** A plain value as Bicep text (objects on several lines, strings single-quoted). */
-function bicepValue(v: unknown, indent: string, nl: string): string {
+export function bicepValue(v: unknown, indent: string, nl: string): string {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\$\{/g, '\\${')}'`;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null) return 'null';

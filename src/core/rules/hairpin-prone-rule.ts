@@ -132,6 +132,13 @@ function memberTarget(m: MemberNode): MemberTarget {
   if (m.resource && m.kind !== 'module') t.resource = declaration(m.resource);
   const vm = m.kind === 'scale-set' ? m.resource : m.vm;
   if (vm) t.vm = { ...declaration(vm), os: osOf(vm) };
+  if (m.vm && (m.kind === 'nic' || m.kind === 'ip-address') && m.resource) {
+    const own = idKey(m.resource.id);
+    const refs = getPath(m.vm.body(), 'properties', 'networkProfile', 'networkInterfaces');
+    const ref = Array.isArray(refs) ? refs.find((r) => idKey(getProp(r, 'id')) === own) : undefined;
+    const span = ref !== undefined ? spanOf(ref) : undefined;
+    if (span) t.vmNicReference = span;
+  }
   return t;
 }
 

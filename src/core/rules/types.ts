@@ -77,6 +77,8 @@ export interface MemberTarget {
   resource?: DeclarationTarget;
   /** The VM a NIC is attached to, and the OS its declaration tells. */
   vm?: DeclarationTarget & { os: 'linux' | 'windows' | undefined };
+  /** The VM's `networkInterfaces` entry that attaches this member's NIC (`{ id: ... }`). */
+  vmNicReference?: SourceSpan;
   /** Instances this member stands for (null when unknown). */
   instances: number | null;
 }
