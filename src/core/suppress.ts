@@ -75,7 +75,7 @@ export function suppressionEdits(finding: Finding, text: string, reason: string)
   let object = tree ? findNodeAtOffset(tree, lb.start) : undefined;
   while (object && !(object.type === 'object' && object.offset === lb.start)) object = object.parent;
   if (!object) return undefined;
-  const directive = `ilb-hairpin-disable ${finding.ruleId} ${finding.facts.lbRule}: ${oneLine.replace(/;/g, ',')}`;
+  const directive = `ilb-hairpin-disable ${finding.ruleId} ${finding.facts.lbRule}: ${oneLine.replace(/^reason:\s*/i, '').replace(/;/g, ',')}`;
   const existing = object.children?.find((p) => p.children?.[0]?.value === 'comments')?.children?.[1];
   if (existing?.type === 'string') {
     const value = String(existing.value);

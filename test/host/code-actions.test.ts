@@ -56,7 +56,38 @@ describe('quick fixes in the real host', () => {
     const suppress = actions.find((a) => a.title.startsWith('Suppress hairpin-prone-rule'));
     assert.ok(suppress?.edit);
     assert.ok(await vscode.workspace.applyEdit(suppress.edit));
-    assert.match(doc.getText(), /\/\/ ilb-hairpin-disable-next-line hairpin-prone-rule reason: /);
+    // Strict JSON has no comments: the directive goes into the load balancer's `comments`.
+    assert.match(doc.getText(), /"comments": "ilb-hairpin-disable hairpin-prone-rule rule-http: members never call this frontend"/);
     await waitFor('the suppressed diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
   });
+
+  it('suppresses with a // line in Bicep', async () => {
+    const uri = fixture('seed-lab-bicep', 'main.bicep');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+    const suppress = actions.find((a) => a.title.startsWith('Suppress hairpin-prone-rule'));
+    assert.ok(suppress?.edit);
+    assert.ok(await vscode.workspace.applyEdit(suppress.edit));
+    assert.match(doc.getText(), /\n\s*\/\/ ilb-hairpin-disable-next-line hairpin-prone-rule reason: members never call this frontend\r?\n/);
+    await waitFor('the suppressed diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+  });
+
+  for (const file of [['seed-lab', 'azuredeploy.json'], ['seed-lab-bicep', 'main.bicep']]) {
+    it(`adds a secondary NIC with its route in ${file.join('/')}, and the finding goes`, async () => {
+      const uri = fixture(...file);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+      const nic = actions.find((a) => a.title.startsWith('Add a secondary NIC to each backend VM of rule rule-http'));
+      assert.ok(nic?.edit, `offered: ${actions.map((a) => a.title).join(' | ')}`);
+      assert.match(nic.title, /the VM size must allow two NICs/);
+      assert.ok(await vscode.workspace.applyEdit(nic.edit));
+      assert.match(doc.getText(), /ilb-hairpin-secondary-nic/);
+      assert.match(doc.getText(), /-ilbh-nic2/);
+      await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+    });
+  }
 });
