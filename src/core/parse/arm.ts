@@ -109,11 +109,21 @@ type MutableNode = { -readonly [K in keyof Node]: Node[K] };
 class LazyTree {
   private tree: Node | undefined;
   private previous: { tree: LazyTree; start: number; oldEnd: number; newEnd: number } | undefined;
+  private tooDeep = false;
   constructor(private readonly text: string) {}
 
   locate(path: JSONPath): Node | undefined {
-    this.tree ??= this.fromPrevious() ?? parseTree(this.text, [], { allowTrailingComma: true, allowEmptyContent: true });
-    return this.tree ? findNodeAtLocation(this.tree, path) : undefined;
+    if (this.tooDeep) return undefined;
+    try {
+      this.tree ??= this.fromPrevious() ?? parseTree(this.text, [], { allowTrailingComma: true, allowEmptyContent: true });
+      return this.tree ? findNodeAtLocation(this.tree, path) : undefined;
+    } catch (e) {
+      // jsonc-parser recurses per nesting level: a value nested thousands deep (which the native
+      // parser read) has no location rather than a crash.
+      if (!(e instanceof RangeError)) throw e;
+      this.tooDeep = true;
+      return undefined;
+    }
   }
 
   /** Remembers the tree of the text this one was edited from (see fromPrevious). */
