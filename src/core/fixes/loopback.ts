@@ -11,6 +11,11 @@ import { parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import { ancestorAt, eol, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 
+/** Azure runs one CustomScript extension per machine: a second one would fail the deployment. */
+export function customScriptConflict(name: string): string {
+  return `a backend machine already has the CustomScript extension ${name}, and Azure allows one per machine: add the guest commands (see the rule's docs) to that script`;
+}
+
 /** The name of the extension the fix adds (also how it knows it already did). */
 export const LOOPBACK_EXTENSION = 'ilb-hairpin-loopback';
 
@@ -26,6 +31,7 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
   for (const g of guests) {
     const guestOs = g.os ?? os;
     if (g.viaModule) return { ok: false, reason: 'a VM is declared in a module or linked template: configure its loopback there' };
+    if (g.customScript) return { ok: false, reason: customScriptConflict(g.customScript) };
     if (!guestOs) return { ok: false, reason: 'the OS of a backend VM cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)' };
     const text = textOf(g.span.file);
     if (text === undefined) return { ok: false, reason: `${g.span.file} cannot be read` };

@@ -13,7 +13,7 @@ import type * as A from '../parse/bicep/ast';
 import type { Finding, MemberTarget } from '../rules/types';
 import { ancestorAt, bicepObjectAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 import { customScriptProperties, subnetGateway, windowsSecondaryNicScript } from './guest';
-import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, indentUnit, renamedCopy } from './loopback';
+import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 
 /** The guest configuration's extension name (also how a second run knows a VM is done). */
 export const ROUTE_EXTENSION = 'ilb-hairpin-secondary-nic';
@@ -70,6 +70,7 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
   const guestOs = m.vm.os ?? os;
   if (!guestOs) return `the OS of ${m.name} cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)`;
   if (guestOs === 'linux' && !LINUX_PROVEN) return LINUX_REFUSAL;
+  if (m.vm.customScript) return customScriptConflict(m.vm.customScript);
   const key = `${m.vm.span.file}:${m.vm.span.start}`;
   if (done.has(key)) return [];
   done.add(key);

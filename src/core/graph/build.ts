@@ -10,6 +10,7 @@ import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObj
 import { DeploymentIndex } from './model';
 import type {
   FrontendNode,
+  GuestConfiguration,
   LoadBalancerNode,
   MemberKind,
   MemberNode,
@@ -300,25 +301,28 @@ function describeSurroundings(
   }
   const poolsOfConfigs = (ipConfigs: ValueObject[]): Value[] =>
     ipConfigs.flatMap((ipc) => objectsOf(getProp(props(ipc), ipConfigKey('loadBalancerBackendAddressPools'))).map((ref) => refId(ref) ?? null));
-  const guestTexts = new Map<EvaluatedResource, string[]>();
-  const textsOf = (machine: EvaluatedResource): string[] => {
-    let texts = guestTexts.get(machine);
-    if (texts) return texts;
-    texts = [];
+  const guests = new Map<EvaluatedResource, GuestConfiguration>();
+  const guestOf = (machine: EvaluatedResource): GuestConfiguration => {
+    let guest = guests.get(machine);
+    if (guest) return guest;
+    const g: GuestConfiguration = { texts: [], customScripts: [] };
     const body = machine.body();
     const profile = getPath(body, 'properties', 'virtualMachineProfile') ?? getProp(body, 'properties');
-    texts.push(...decodedGuestText(getPath(profile, 'osProfile', 'customData'), 'base64'));
-    texts.push(...decodedGuestText(getProp(profile, 'userData'), 'base64'));
-    const settings = (p: ValueObject | undefined): void => {
+    g.texts.push(...decodedGuestText(getPath(profile, 'osProfile', 'customData'), 'base64'));
+    g.texts.push(...decodedGuestText(getProp(profile, 'userData'), 'base64'));
+    const extension = (name: Value | undefined, p: ValueObject | undefined): void => {
       for (const which of ['settings', 'protectedSettings']) {
         const s = getProp(p, which);
-        texts?.push(...decodedGuestText(getProp(s, 'commandToExecute'), 'command'), ...decodedGuestText(getProp(s, 'script'), 'base64'));
+        g.texts.push(...decodedGuestText(getProp(s, 'commandToExecute'), 'command'), ...decodedGuestText(getProp(s, 'script'), 'base64'));
       }
+      const type = getProp(p, 'type');
+      const leaf = displayName(leafName(name ?? null));
+      if (typeof type === 'string' && /^customscript(extension|forlinux)?$/i.test(type) && !/^ilb-hairpin-/i.test(leaf)) g.customScripts.push(leaf);
     };
-    for (const ext of objectsOf(getPath(profile, 'extensionProfile', 'extensions'))) settings(props(ext));
-    for (const { ext } of extensionsOf.find(idKey(machine.id), machine.deployment)) settings(props(ext.body()));
-    guestTexts.set(machine, texts);
-    return texts;
+    for (const ext of objectsOf(getPath(profile, 'extensionProfile', 'extensions'))) extension(getProp(ext, 'name'), props(ext));
+    for (const { ext } of extensionsOf.find(idKey(machine.id), machine.deployment)) extension(ext.name, props(ext.body()));
+    guests.set(machine, g);
+    return g;
   };
 
   const seen = new Set<MemberNode>();
@@ -332,7 +336,7 @@ function describeSurroundings(
     if (prefix !== undefined) m.subnetPrefix = prefix;
     const machine = m.kind === 'scale-set' ? m.resource : m.vm;
     if (!machine) continue;
-    m.guestTexts = () => textsOf(machine);
+    m.guest = () => guestOf(machine);
     if (m.kind === 'nic' || m.kind === 'ip-address') {
       const own = idKey(m.resource?.id);
       m.otherNics = objectsOf(getPath(machine.body(), 'properties', 'networkProfile', 'networkInterfaces'))

@@ -110,8 +110,15 @@ export interface MemberNode {
   subnetPrefix?: Value;
   /** The VM's or scale set's other network interfaces (not this member's), for the secondary-NIC check. */
   otherNics?: { inPools: Value[] }[];
-  /** Guest configuration text the templates give the VM or scale set (CustomScript, customData), decoded. */
-  guestTexts?: () => string[];
+  /** The guest configuration the templates give the VM or scale set (read when first asked). */
+  guest?: () => GuestConfiguration;
+}
+
+export interface GuestConfiguration {
+  /** CustomScript commands and scripts, customData and userData, decoded. */
+  texts: string[];
+  /** Names of CustomScript extensions the machine already has (Azure allows one per machine). */
+  customScripts: string[];
 }
 
 export interface NetworkGraph {

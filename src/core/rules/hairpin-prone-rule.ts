@@ -92,10 +92,10 @@ function routedThroughSecondaryNic(m: MemberNode, rule: RuleNode, vip: string): 
       return key !== undefined && !poolKeys.has(key);
     }),
   );
-  if (!outside || !m.guestTexts) return false;
+  if (!outside || !m.guest) return false;
   const ip = vip.replace(/\./g, '\\.');
   const route = new RegExp(`\\broute\\b[^\\n]*?(?<![\\d.])${ip}(?:/32)?(?![\\d.])|\\bip\\s+rule\\b[^\\n]*?\\bto\\s+${ip}(?:/32)?(?![\\d.])`, 'i');
-  return m.guestTexts().some((t) => route.test(t));
+  return m.guest().texts.some((t) => route.test(t));
 }
 
 function declaration(r: EvaluatedResource): DeclarationTarget {
@@ -131,7 +131,11 @@ function memberTarget(m: MemberNode): MemberTarget {
   }
   if (m.resource && m.kind !== 'module') t.resource = declaration(m.resource);
   const vm = m.kind === 'scale-set' ? m.resource : m.vm;
-  if (vm) t.vm = { ...declaration(vm), os: osOf(vm) };
+  if (vm) {
+    t.vm = { ...declaration(vm), os: osOf(vm) };
+    const existing = m.guest?.().customScripts[0];
+    if (existing !== undefined) t.vm.customScript = existing;
+  }
   if (m.vm && (m.kind === 'nic' || m.kind === 'ip-address') && m.resource) {
     const own = idKey(m.resource.id);
     const refs = getPath(m.vm.body(), 'properties', 'networkProfile', 'networkInterfaces');
@@ -154,6 +158,8 @@ function guestsOf(members: MemberNode[]): GuestTarget[] {
     seen.add(key);
     const guest: GuestTarget = { kind: m.kind === 'scale-set' ? 'scale-set' : 'vm', span: r.span, os: osOf(r), inLoop: !!r.copy, viaModule: !!r.via?.length };
     if (r.symbolicName !== undefined) guest.symbolicName = r.symbolicName;
+    const existing = m.guest?.().customScripts[0];
+    if (existing !== undefined) guest.customScript = existing;
     out.push(guest);
   }
   return out;

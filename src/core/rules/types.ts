@@ -76,7 +76,7 @@ export interface MemberTarget {
   /** The NIC, VM or scale set that declares the ipConfiguration. */
   resource?: DeclarationTarget;
   /** The VM a NIC is attached to, and the OS its declaration tells. */
-  vm?: DeclarationTarget & { os: 'linux' | 'windows' | undefined };
+  vm?: DeclarationTarget & { os: 'linux' | 'windows' | undefined; customScript?: string };
   /** The VM's `networkInterfaces` entry that attaches this member's NIC (`{ id: ... }`). */
   vmNicReference?: SourceSpan;
   /** Instances this member stands for (null when unknown). */
@@ -96,6 +96,8 @@ export interface GuestTarget {
   inLoop: boolean;
   /** Declared through a module or a linked template (edited in that file). */
   viaModule: boolean;
+  /** A CustomScript extension the machine already has (Azure allows one per machine). */
+  customScript?: string;
 }
 
 /** A finding is plain data: adapters turn it into diagnostics, SARIF results or text. */
