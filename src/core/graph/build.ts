@@ -303,8 +303,8 @@ function describeSurroundings(
     ipConfigs.flatMap((ipc) => objectsOf(getProp(props(ipc), ipConfigKey('loadBalancerBackendAddressPools'))).map((ref) => refId(ref) ?? null));
   const guests = new Map<EvaluatedResource, GuestConfiguration>();
   const guestOf = (machine: EvaluatedResource): GuestConfiguration => {
-    let guest = guests.get(machine);
-    if (guest) return guest;
+    const known = guests.get(machine);
+    if (known) return known;
     const g: GuestConfiguration = { texts: [], customScripts: [] };
     const body = machine.body();
     const profile = getPath(body, 'properties', 'virtualMachineProfile') ?? getProp(body, 'properties');
