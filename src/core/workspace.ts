@@ -18,7 +18,7 @@ import { Unknown, getProp, isObject, type Value } from './evaluate/value';
 import { buildGraph } from './graph/build';
 import type { NetworkGraph } from './graph/model';
 import { RULES } from './rules';
-import type { Finding } from './rules/types';
+import type { CallSite, Finding } from './rules/types';
 import { SourceFile, textEdit } from './source';
 import { lineSuppressed } from './suppress';
 import { looksLikeTemplate, MAX_FILE_BYTES } from './engine';
@@ -618,7 +618,20 @@ function mergeFindings(findings: Finding[]): Finding[] {
     const merged = `${a}, ${b}`;
     byPlace.set(key, { ...prior, message: `${statement} [with ${merged.replace(/environment /g, '')}]`, facts: { ...prior.facts, parameterSource: merged } });
   }
-  return [...byPlace.values()];
+  const merged = [...byPlace.values()];
+  // One rule in a module, made hairpin-prone by several calls: its fix must reach every call.
+  const sitesAt = new Map<string, CallSite[]>();
+  for (const f of findings) {
+    if (!f.fixTarget?.callSites || f.facts.viaModule !== undefined) continue;
+    const key = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`;
+    sitesAt.set(key, [...(sitesAt.get(key) ?? []), ...f.fixTarget.callSites]);
+  }
+  return merged.map((f) => {
+    const sites = f.facts.viaModule === undefined ? sitesAt.get(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`) : undefined;
+    if (!sites || !f.fixTarget) return f;
+    const unique = sites.filter((s, i) => sites.findIndex((t) => t.file === s.file && t.offset === s.offset && t.rule === s.rule) === i);
+    return { ...f, fixTarget: { ...f.fixTarget, callSites: unique } };
+  });
 }
 
 function dedupeProblems(problems: EvaluationProblem[]): EvaluationProblem[] {

@@ -139,6 +139,24 @@ function leadingIndent(text: string, offset: number): string | undefined {
 }
 
 /** Start offsets of the properties of the object written at `start` (JSON or Bicep). */
+/** The innermost object literal around an offset (JSON or Bicep). */
+function enclosingObject(file: string, text: string, offset: number): SourceSpan | undefined {
+  if (/\.bicep$/i.test(file)) {
+    let found: SourceSpan | undefined;
+    walk(parseBicep(text, { fileKind: 'bicep' }).program, (n) => {
+      if (n.start > offset || n.end < offset) return false;
+      if (n.kind === 'Object' && n.start < offset && offset < n.end) found = { file, start: n.start, end: n.end };
+      return true;
+    });
+    return found;
+  }
+  const tree = parseTree(text, [], { allowTrailingComma: true });
+  for (let n = tree ? findNodeAtOffset(tree, offset) : undefined; n; n = n.parent) {
+    if (n.type === 'object' && n.offset < offset && offset < n.offset + n.length) return { file, start: n.offset, end: n.offset + n.length };
+  }
+  return undefined;
+}
+
 function propertyStarts(file: string, text: string, start: number): number[] | undefined {
   if (/\.bicep$/i.test(file)) {
     let found: B.ObjectExpression | undefined;
@@ -222,8 +240,10 @@ function checkGuarantees(l: Loaded, f: Finding, fix: Fix): void {
     }
 
     // Style: the inserted property is indented like its siblings; one-line objects stay one line.
-    const target = f.fixTarget?.properties;
     for (const e of edits) {
+      // Into the rule's properties, or (a rule a module builds from its caller's data) into the
+      // caller's object for that rule.
+      const target = f.fixTarget?.properties ?? (f.fixTarget?.callSites?.some((c) => c.file === file) ? enclosingObject(file, before, e.offset) : undefined);
       if (e.length > 0) {
         assert.ok(!e.newText.includes('\n'), `${what}: a replacement stays on its line`);
         continue;
@@ -607,11 +627,18 @@ function syntheticFinding(fixTarget: Finding['fixTarget']): Finding {
 // ------------------------------------------------------------------ refusals
 
 describe('floating-IP fix: refusals say why', () => {
-  it('a rule built inside a module from its caller\'s values (Bicep generic-lb-module), at the rule and at the call site', () => {
-    const l = load(readTexts(path.join(BICEP_FIXTURES, 'generic-lb-module')));
+  it('a rule a module builds from its caller\'s data, when the module does not read enableFloatingIP from it', () => {
+    const texts = readTexts(path.join(BICEP_FIXTURES, 'generic-lb-module'));
+    const modulePath = [...texts.keys()].find((p) => p.endsWith('loadBalancer.bicep')) as string;
+    // The module ignores the caller's enableFloatingIP: setting it at the call would change nothing.
+    texts.set(modulePath, (texts.get(modulePath) as string).replace(/contains\(loadBalancingRule, 'enableFloatingIP'\) \? loadBalancingRule\.enableFloatingIP : false/, 'false || false'));
+    const l = load(texts);
     assert.equal(l.analysis.findings.length, 2);
-    assert.ok(l.analysis.findings.some((f) => f.facts.viaModule === 'ilb'), 'the call-site copy is there');
-    for (const f of l.analysis.findings) assert.match(refused(l, f), /built inside module ilb from its caller's values: set enableFloatingIP where the rule is passed in/);
+    for (const f of l.analysis.findings) {
+      const reason = refused(l, f);
+      assert.match(reason, /built inside module ilb from its caller's values/);
+      assert.match(reason, /the module does not read enableFloatingIP from its parameters/);
+    }
   });
 
   it('an IPv6 frontend (privateIPAddressVersion IPv6)', () => {
@@ -853,15 +880,20 @@ describe('cli: fix when some finding is refused', () => {
     assert.deepEqual(scan.findings.map((f) => f.lbRule).sort(), left.map((f) => f.rule).sort(), 'the CLI scan reports the same');
   });
 
-  it('a module-built rule: the call-site copy is not reported twice', () => {
+  it('a module-built rule: fixed once, in the caller\'s data for that rule (the call-site copy is not fixed twice)', () => {
     const root = path.join(BICEP_FIXTURES, 'generic-lb-module');
     const dir = tempWith({ 'main.bicep': path.join(root, 'main.bicep'), 'modules/loadBalancer.bicep': path.join(root, 'modules', 'loadBalancer.bicep') });
     const original = snapshot(dir);
     const r = cli(dir, 'fix', '.', '--strategy', 'floating-ip');
-    assert.equal(r.code, 1);
-    assert.equal((r.stderr.match(/not fixed/g) ?? []).length, 1, r.stderr);
-    assert.match(r.stderr, /built inside module ilb/);
-    assert.deepEqual(snapshot(dir), original);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Fixed 1 of 1\./);
+    const after = snapshot(dir);
+    const module = [...after.keys()].find((k) => k.endsWith('loadBalancer.bicep')) as string;
+    const main = [...after.keys()].find((k) => k.endsWith('main.bicep')) as string;
+    assert.equal(after.get(module), original.get(module), 'the module is not changed');
+    const before = original.get(main) as string;
+    assert.equal(after.get(main), before.replace("        backendPort: 443\n      }", "        backendPort: 443\n        enableFloatingIP: true\n      }"));
+    assert.equal(cli(dir, 'scan', '.').code, 0, 'no finding after the fix');
   });
 
   it('a template with a byte order mark keeps it', () => {

@@ -9,7 +9,8 @@ import { parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import { walk } from '../parse/bicep';
 import { moduleRefusal } from '../rules/hairpin-prone-rule';
-import type { Finding } from '../rules/types';
+import type { CallSite, Finding } from '../rules/types';
+import { child } from '../parse/arm';
 
 export interface TextEdit {
   file: string;
@@ -41,14 +42,20 @@ const NOTE =
 export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
   const target = finding.fixTarget;
   if (!target) return { ok: false, reason: 'the finding does not say where its rule is written' };
-  if (target.refused) return { ok: false, reason: target.refused };
   const title = `Enable floating IP (DSR) on rule ${finding.facts.lbRule}`;
+  if (target.refused) {
+    if (!target.callSites) return { ok: false, reason: target.refused };
+    const edits = allCallSiteEdits(target.callSites, textOf);
+    return typeof edits === 'string' ? { ok: false, reason: `${target.refused} (${edits})` } : { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits } };
+  }
   if (target.value) {
     const text = textOf(target.value.file);
     if (text === undefined) return { ok: false, reason: `${target.value.file} cannot be read` };
     const written = text.slice(target.value.start, target.value.end).trim();
     if (!/^"?false"?$/i.test(written)) {
-      if (target.module) return { ok: false, reason: moduleRefusal(target.module) };
+      const edits = target.callSites ? allCallSiteEdits(target.callSites, textOf) : undefined;
+      if (edits && typeof edits !== 'string') return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits } };
+      if (target.module) return { ok: false, reason: `${moduleRefusal(target.module)}${edits ? ` (${edits})` : ''}` };
       return { ok: false, reason: `enableFloatingIP is computed (${written}): set it to true where its value comes from` };
     }
     return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits: [{ file: target.value.file, offset: target.value.start, length: target.value.end - target.value.start, newText: 'true' }] } };
@@ -60,6 +67,71 @@ export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
   const edits = /\.bicep$/i.test(file) ? bicepInsertion(text, target.properties.start, file) : jsonInsertion(text, target.properties.start, file);
   if (!edits) return { ok: false, reason: 'the rule properties could not be located in the current text' };
   return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits } };
+}
+
+const RULE_KEYS = /^(frontendPort|backendPort|protocol|probe\w*|frontendIPConfiguration\w*|backendAddressPool\w*|loadDistribution|idleTimeoutInMinutes|enableTcpReset|disableOutboundSnat)$/i;
+
+/**
+ * A rule a module builds from its caller's data: `enableFloatingIP: true` in the caller's object
+ * for that rule (the one with its name and rule properties among the module's parameters),
+ * when the module reads `enableFloatingIP` from that data. A string says why not.
+ */
+function allCallSiteEdits(sites: CallSite[], textOf: TextOf): TextEdit[] | string {
+  const edits: TextEdit[] = [];
+  for (const site of sites) {
+    const made = callSiteEdits(site, textOf);
+    if (typeof made === 'string') return sites.length > 1 ? `at the call in ${site.file}: ${made}` : made;
+    edits.push(...made);
+  }
+  return edits;
+}
+
+function callSiteEdits(site: CallSite, textOf: TextOf): TextEdit[] | string {
+  const moduleText = textOf(site.moduleFile);
+  if (moduleText === undefined || !/\.enableFloatingIP\b|\[\s*['"]enableFloatingIP['"]\s*\]/.test(moduleText)) return 'the module does not read enableFloatingIP from its parameters';
+  const text = textOf(site.file);
+  if (text === undefined) return `${site.file} cannot be read`;
+  if (/\.bicep$/i.test(site.file)) {
+    const { program } = parseBicep(text, { fileKind: 'bicep' });
+    const decl = program.statements.find((st): st is A.ModuleDeclaration => st.kind === 'ModuleDeclaration' && st.name.start === site.offset);
+    if (!decl) return 'the module call could not be located in the current text';
+    const found: A.ObjectExpression[] = [];
+    walk(decl.value, (n) => {
+      if (n.kind !== 'Object') return true;
+      const props = n.properties.filter((p): p is A.ObjectProperty => p.kind === 'ObjectProperty' && p.key.kind === 'Identifier');
+      const name = props.find((p) => p.key.kind === 'Identifier' && p.key.name === 'name');
+      const named = name && name.value.kind === 'String' && text.slice(name.value.start, name.value.end) === `'${site.rule}'`;
+      if (named && props.some((p) => p.key.kind === 'Identifier' && RULE_KEYS.test(p.key.name))) found.push(n);
+      return true;
+    });
+    if (found.length !== 1) return found.length ? `${found.length} objects in the call are named ${site.rule}` : `the call does not write rule ${site.rule} as an object`;
+    const object = found[0] as A.ObjectExpression;
+    const existing = object.properties.find((p): p is A.ObjectProperty => p.kind === 'ObjectProperty' && p.key.kind === 'Identifier' && p.key.name === 'enableFloatingIP');
+    if (existing) {
+      const v = text.slice(existing.value.start, existing.value.end).trim();
+      return v === 'false' ? [{ file: site.file, offset: existing.value.start, length: existing.value.end - existing.value.start, newText: 'true' }] : `the call's enableFloatingIP is computed (${v})`;
+    }
+    return insertBicepProperty(text, object, site.file, 'enableFloatingIP', 'true');
+  }
+  const tree = parseTree(text, [], { allowTrailingComma: true });
+  let deployment = tree ? findNodeAtOffset(tree, site.offset) : undefined;
+  while (deployment && !(deployment.type === 'object' && deployment.parent?.type === 'array')) deployment = deployment.parent;
+  const parameters = child(child(deployment, 'properties'), 'parameters');
+  if (!parameters) return 'the deployment passes no parameters';
+  const found: Node[] = [];
+  const visit = (n: Node): void => {
+    if (n.type === 'object') {
+      const name = child(n, 'name');
+      if (name?.type === 'string' && name.value === site.rule && (n.children ?? []).some((p) => RULE_KEYS.test(String(p.children?.[0]?.value)))) found.push(n);
+    }
+    for (const c of n.children ?? []) visit(c);
+  };
+  visit(parameters);
+  if (found.length !== 1) return found.length ? `${found.length} objects in the call are named ${site.rule}` : `the call does not write rule ${site.rule} as an object`;
+  const object = found[0] as Node;
+  const existing = child(object, 'enableFloatingIP');
+  if (existing) return existing.type === 'boolean' && existing.value === false ? [{ file: site.file, offset: existing.offset, length: existing.length, newText: 'true' }] : "the call's enableFloatingIP is computed";
+  return insertJsonProperty(text, object, site.file, '"enableFloatingIP"', 'true');
 }
 
 /** The indentation of the line that holds `offset`. */

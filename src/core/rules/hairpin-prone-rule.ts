@@ -188,9 +188,12 @@ function floatingIpTarget(rule: RuleNode, members: MemberNode[]): FloatingIpTarg
     // Written in the module itself: the fix changes the module (for every caller). Built from the
     // caller's values: the caller must say it.
     const written = rule.properties ? propertySpan(rule.properties, 'enableFloatingIP') : undefined;
-    const module = via[via.length - 1]?.name ?? 'module';
-    if (written && written.file === rule.lb.resource.file) return { value: written, module };
-    return { refused: moduleRefusal(module) };
+    const call = via[via.length - 1];
+    const module = call?.name ?? 'module';
+    const name = display(rule.name);
+    const callSite = call && typeof rule.name === 'string' ? { callSites: [{ file: call.file, offset: call.span.start, rule: name, moduleFile: rule.lb.resource.file }] } : {};
+    if (written && written.file === rule.lb.resource.file) return { value: written, module, ...callSite };
+    return { refused: moduleRefusal(module), module, ...callSite };
   }
   if (rule.frontend?.ipVersion === 'ipv6') return { refused: 'Azure does not support floating IP on an IPv6 internal frontend' };
   if (members.some((m) => m.ipConfigPrimary === false)) {

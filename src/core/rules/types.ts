@@ -39,6 +39,12 @@ export interface FloatingIpTarget {
   value?: SourceSpan;
   /** Set when the value is written in a module: a computed value there comes from its caller. */
   module?: string;
+  /**
+   * A rule built in a module from its callers' data: where the module is called (every call that
+   * makes this finding), the rule's name, and the module file (which must read `enableFloatingIP`
+   * from that data).
+   */
+  callSites?: CallSite[];
   /** The compute resources behind the rule, for the guest configuration of the VIP. */
   guests?: GuestTarget[];
   properties?: SourceSpan;
@@ -47,6 +53,13 @@ export interface FloatingIpTarget {
   loadBalancer?: SourceSpan;
   /** The rule's backend members, for the secondary-NIC and NVA fixes. */
   members?: MemberTarget[];
+}
+
+export interface CallSite {
+  file: string;
+  offset: number;
+  rule: string;
+  moduleFile: string;
 }
 
 /** A declaration a fix edits or refers to. */
