@@ -10,8 +10,8 @@
 //      ExecStartPost), parsed into argv the way systemd parses them.
 // The lab then runs those argv inside a member's network namespace (there is no systemd there).
 // guestConfig() puts it together, and falls back to a hand-written candidate script (in
-// scripts/lab/candidates/, same format, same parsing path) when the CLI has no such strategy,
-// saying so in its result.
+// scripts/lab/candidates/, same format, same parsing path) when the CLI has no such strategy or
+// its output has no Linux script, saying so in its result.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,8 +51,9 @@ export function customScripts(templateText) {
   const walk = (node, names) => {
     if (Array.isArray(node)) return node.forEach((n) => walk(n, names));
     if (!node || typeof node !== 'object') return;
+    // VM extension resources name themselves 'vm/extension' (or concat(vm, '/extension')), so a
+    // member is found by either the extension's name or its owner's.
     const here = typeof node.name === 'string' ? [...names, node.name] : names;
-    // VM extension resources name themselves 'vm/extension' (or concat(vm, '/extension')): owner and name are both in it.
     // The extension's own properties object (reached by the walk) holds publisher, type and settings.
     const props = node;
     const settings = [props.protectedSettings, props.settings].filter((s) => s && typeof s === 'object');
@@ -253,36 +254,36 @@ export function fillPlaceholders(text, values) {
 /**
  * The boot commands of a guest configuration for one member: from the product's fix output when
  * the CLI offers `strategy` for the fixture, otherwise from the candidate script (filled with
- * `values`). Result: { source: 'product'|'candidate', why, script, units, fix } where `why` says
- * why the candidate was used, and `member` picks the extension of the VM whose name contains it
- * when the fix made different scripts for different VMs.
+ * `values`). `member` picks the extension of the VM whose name contains it when the fix made
+ * different scripts for different VMs. `product: false` skips the CLI (the lab's measurements of
+ * a hand-written variant). Result: { source: 'product'|'candidate', why, script, units, notEnabled }
+ * where `why` says where the commands came from and, for a candidate, why.
  */
-export function guestConfig({ fixture, strategy, candidate, values = {}, member }) {
+export function guestConfig({ fixture, strategy, candidate, values = {}, member, product = true }) {
+  const fromCandidate = (why) => {
+    if (!candidate) throw new Error(why);
+    const script = fillPlaceholders(fs.readFileSync(candidate, 'utf8'), values);
+    return { source: 'candidate', why: `${why}: using the hand-written candidate ${path.relative(REPO, candidate)}`, script, ...bootUnits(script) };
+  };
+  if (!product) return fromCandidate('a hand-written variant, measured as such');
   const fix = runFix(fixture, strategy);
   try {
-    if (fix.status === 0) {
-      const scripts = filesUnder(fix.dir)
-        .filter((f) => /\.json$/i.test(f))
-        .flatMap((f) => customScripts(fs.readFileSync(f, 'utf8')));
-      const mine = member ? scripts.filter((s) => s.owner.toLowerCase().includes(member.toLowerCase()) || s.name.toLowerCase().includes(member.toLowerCase())) : [];
-      const pool = mine.length ? mine : scripts;
-      const distinct = [...new Set(pool.map((s) => s.script))];
-      if (distinct.length === 1) {
-        return { source: 'product', why: `${fix.command} exited 0; ${scripts.length} CustomScript extension(s), script of ${pool.map((s) => s.owner || s.name).join(', ')}`, script: distinct[0], ...bootUnits(distinct[0]), fix };
-      }
-      if (!candidate) throw new Error(`${fix.command}: ${distinct.length === 0 ? 'no Linux CustomScript extension in the output' : `${distinct.length} different scripts and no way to tell which is ${member}'s`}`);
-    } else if (!candidate) {
-      throw new Error(`${fix.command} exited ${fix.status}: ${(fix.stderr || fix.stdout).trim().split('\n')[0]}`);
+    if (fix.status !== 0) {
+      const said = (fix.stderr || fix.stdout).trim().split('\n')[0];
+      return fromCandidate(`${fix.command} exited ${fix.status}${said ? ` (${said})` : ''}`);
     }
-    const script = fillPlaceholders(fs.readFileSync(candidate, 'utf8'), values);
-    const said = (fix.stderr || fix.stdout).trim().split('\n')[0];
-    return {
-      source: 'candidate',
-      why: `${fix.command} exited ${fix.status}${said ? ` (${said})` : ''}: using the hand-written candidate ${path.relative(REPO, candidate)}`,
-      script,
-      ...bootUnits(script),
-      fix,
-    };
+    const scripts = filesUnder(fix.dir)
+      .filter((f) => /\.json$/i.test(f))
+      .flatMap((f) => customScripts(fs.readFileSync(f, 'utf8')));
+    const lower = member?.toLowerCase();
+    const mine = lower ? scripts.filter((s) => s.owner.toLowerCase().includes(lower) || s.name.toLowerCase().includes(lower)) : [];
+    const pool = mine.length ? mine : scripts;
+    const distinct = [...new Set(pool.map((s) => s.script))];
+    if (distinct.length !== 1) {
+      return fromCandidate(`${fix.command} exited 0 but ${distinct.length === 0 ? 'its output has no Linux CustomScript extension' : `made ${distinct.length} different scripts, none named after ${member}`}`);
+    }
+    const names = pool.map((s) => s.owner || s.name).join(', ');
+    return { source: 'product', why: `${fix.command} exited 0; ${scripts.length} CustomScript extension(s); the script of ${names}`, script: distinct[0], ...bootUnits(distinct[0]) };
   } finally {
     fs.rmSync(fix.dir, { recursive: true, force: true });
   }
