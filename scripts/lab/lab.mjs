@@ -520,8 +520,8 @@ async function main() {
     return 0;
   }
   if (!fs.existsSync(path.join(REPO, 'dist', 'cli.js'))) {
-    log('building the CLI (npm run build)');
-    run(['npm', 'run', 'build', '--silent'], {});
+    log('building the CLI (scripts/build.mjs)');
+    run([process.execPath, path.join(REPO, 'scripts', 'build.mjs')], { cwd: REPO });
   }
   const stale = removeStale();
   if (stale.length) log(`removed ${stale.length} stale namespace(s) of dead lab runs: ${stale.join(' ')}`);

@@ -24,9 +24,9 @@ export const IP = fs.existsSync('/usr/sbin/ip') ? '/usr/sbin/ip' : 'ip';
 export const NFT = fs.existsSync('/usr/sbin/nft') ? '/usr/sbin/nft' : 'nft';
 export const PREFIX = 'ilbh';
 
-/** Runs a command; throws with its stderr when it fails (unless `ok` lists the allowed codes). */
-export function run(argv, { input, allowFail = false } = {}) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', input });
+/** Runs a command; throws with its stderr when it fails (unless `allowFail`). */
+export function run(argv, { input, allowFail = false, cwd } = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', input, cwd });
   if (r.error) throw r.error;
   if (r.status !== 0 && !allowFail) throw new Error(`${argv.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim()}`);
   return r;
