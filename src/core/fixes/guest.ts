@@ -123,6 +123,72 @@ export function subnetGateway(prefix: string): string | undefined {
   return [24, 16, 8, 0].map((shift) => Math.floor(gateway / 2 ** shift) % 256).join('.');
 }
 
+/** The routing table the Linux secondary-NIC configuration uses for its reply rule. */
+export const LINUX_SECONDARY_NIC_TABLE = 16650;
+
+/**
+ * Linux, secondary NIC, as proven in the hairpin lab (docs/lab.md, scenario 3): the VIP/32 goes
+ * out of the secondary NIC, as on Windows; the member's reply to the secondary address (primary
+ * IP -> secondary IP) must leave through the primary NIC so that the platform un-NATs it, instead
+ * of being delivered inside the VM: a rule for locally sent packets, looked up before the local
+ * table (moved from priority 0 to 100), sends it to the gateway; the secondary NIC accepts
+ * packets from the VM's own addresses (accept_local, loose reverse-path filter). A systemd unit
+ * runs it at every boot; the NICs and their addresses are found at boot (the primary NIC holds
+ * the default route, the secondary one is the other interface in its subnet), so dynamic
+ * addresses work. `$$` and `%%` are systemd's escapes for `$` and `%`.
+ */
+export function linuxSecondaryNicScript(vip: string, gateway: string | undefined): string {
+  const table = LINUX_SECONDARY_NIC_TABLE;
+  // Finds n1/ip1 (primary: the default route's NIC), n2/ip2 (another NIC in the same subnet), gw.
+  const find = [
+    'set -e',
+    'set -- $$(ip -4 route show default)',
+    'n1=$$5',
+    `gw=${gateway ?? '$$3'}`,
+    'net=$$(ip -o -4 route show dev $$n1 scope link | cut -d" " -f1 | head -n1)',
+    'set -- $$(ip -o -4 addr show dev $$n1)',
+    'ip1=$${4%%/*}',
+    'n2=',
+    'for d in $$(ls /sys/class/net); do [ $$d != lo ] && [ $$d != $$n1 ] && ip -o -4 route show dev $$d scope link | cut -d" " -f1 | grep -qxF "$$net" && n2=$$d && break; done',
+    '[ -n "$$n2" ]',
+    'set -- $$(ip -o -4 addr show dev $$n2)',
+    'ip2=$${4%%/*}',
+  ].join('; ');
+  const sh = (command: string): string => `ExecStart=/bin/sh -c '${find}; ${command}'`;
+  return [
+    '#!/bin/sh',
+    `# ilb-hairpin: calls to the internal load balancer frontend ${vip} leave through the secondary NIC (in no backend pool),`,
+    '# and replies to the secondary address leave through the primary NIC (proven in the hairpin lab, docs/lab.md).',
+    'set -eu',
+    "cat > /etc/systemd/system/ilb-hairpin-secondary-nic.service <<'UNIT'",
+    '[Unit]',
+    `Description=ILB frontend ${vip} through the secondary NIC, replies to it through the primary NIC`,
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    '# The local table after rule 50 ("-": already done on a restart).',
+    'ExecStart=-/sbin/ip rule add pref 100 lookup local',
+    'ExecStart=-/sbin/ip rule del pref 0 lookup local',
+    '# Primary IP -> secondary IP leaves through the primary NIC via the gateway (the platform un-NATs it).',
+    sh(`ip route replace $$ip2/32 via $$gw dev $$n1 table ${table}`),
+    sh(`ip rule del pref 50 2>/dev/null || true; ip rule add pref 50 from $$ip1 to $$ip2 iif lo lookup ${table}`),
+    "# Packets with the VM's own source address are accepted on the secondary NIC.",
+    sh('echo 1 > /proc/sys/net/ipv4/conf/$$n2/accept_local; echo 2 > /proc/sys/net/ipv4/conf/$$n2/rp_filter'),
+    '# Calls to the VIP leave through the secondary NIC.',
+    sh(`ip route replace ${vip}/32 via $$gw dev $$n2`),
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'UNIT',
+    'systemctl daemon-reload',
+    'systemctl enable --now ilb-hairpin-secondary-nic.service',
+    '',
+  ].join('\n');
+}
+
 /**
  * Windows, secondary NIC: the VIP/32 routed through the subnet gateway out of the secondary NIC
  * (`route -p add`), so the member's own calls to the frontend leave with the secondary NIC's

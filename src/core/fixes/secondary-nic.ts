@@ -12,7 +12,7 @@ import { parseBicep, walk } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import type { Finding, MemberTarget } from '../rules/types';
 import { ancestorAt, bicepObjectAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
-import { customScriptProperties, subnetGateway, windowsSecondaryNicScript } from './guest';
+import { customScriptProperties, linuxSecondaryNicScript, subnetGateway, windowsSecondaryNicScript } from './guest';
 import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 
 /** The guest configuration's extension name (also how a second run knows a VM is done). */
@@ -29,14 +29,7 @@ const NOTES = [
 
 type Kind = 'arm' | 'bicep';
 
-/**
- * On Linux the route alone does not work: the member's reply to its own secondary address is
- * delivered locally instead of going back through the platform. Offered for Linux only with a
- * guest configuration proven in the hairpin lab (docs/lab.md).
- */
-const LINUX_PROVEN = false;
-export const LINUX_REFUSAL =
-  'not offered for Linux members yet: on Linux the route alone fails (the reply to the secondary address is delivered inside the VM), and no guest configuration has been proven in the hairpin lab (docs/lab.md)';
+
 
 export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' | 'windows'): FixResult {
   const vip = finding.facts.frontendIp;
@@ -69,7 +62,6 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
   if (m.vm.viaModule || m.resource?.viaModule) return `${m.name} is declared in a module or linked template: add its second NIC there`;
   const guestOs = m.vm.os ?? os;
   if (!guestOs) return `the OS of ${m.name} cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)`;
-  if (guestOs === 'linux' && !LINUX_PROVEN) return LINUX_REFUSAL;
   if (m.vm.customScript) return customScriptConflict(m.vm.customScript);
   const key = `${m.vm.span.file}:${m.vm.span.start}`;
   if (done.has(key)) return [];
@@ -80,7 +72,7 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
   if (text === undefined) return `${file} cannot be read`;
   const kind: Kind = /\.bicep$/i.test(file) ? 'bicep' : 'arm';
   const gateway = m.subnetPrefix ? subnetGateway(m.subnetPrefix) : undefined;
-  const script = windowsSecondaryNicScript(vip, gateway);
+  const script = guestOs === 'windows' ? windowsSecondaryNicScript(vip, gateway) : linuxSecondaryNicScript(vip, gateway);
   const props = customScriptProperties(guestOs, script);
   if (m.resource && m.resource.span.file !== file) return `${m.name}: the NIC and its VM are in different files`;
   const network =
