@@ -78,6 +78,10 @@ export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
   return buildReport(workspace, workspace.analyze(), { relative, filesScanned, readErrors });
 }
 
+function sameEdit(a: TextEdit, b: TextEdit): boolean {
+  return a.file === b.file && a.offset === b.offset && a.length === b.length && a.newText === b.newText;
+}
+
 /** `ilb-hairpin fix`: the quick fixes of the editor, applied to files (or shown as a diff). */
 function fix(args: FixArgs, io: CliIo): number {
   const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
@@ -97,9 +101,19 @@ function fix(args: FixArgs, io: CliIo): number {
       io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: ${result.reason}\n`);
       continue;
     }
+    // Two findings can share an edit (one rule seen twice): it is applied once. A different edit
+    // at the same place belongs to another fix: this one waits for a second run.
+    const clash = result.fix.edits.some((e) =>
+      (edits.get(e.file) ?? []).some((x) => !sameEdit(x, e) && x.offset < e.offset + Math.max(e.length, 1) && e.offset < x.offset + Math.max(x.length, 1)),
+    );
+    if (clash) {
+      failed++;
+      io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: its edits meet another fix of this run; run the command again\n`);
+      continue;
+    }
     for (const e of result.fix.edits) {
       const list = edits.get(e.file) ?? [];
-      if (!list.some((x) => x.offset === e.offset)) list.push(e);
+      if (!list.some((x) => sameEdit(x, e))) list.push(e);
       edits.set(e.file, list);
     }
     io.stderr(`${where}: rule ${f.facts.lbRule}: ${result.fix.title}\n`);

@@ -79,6 +79,7 @@ export function suppressionEdits(finding: Finding, text: string, reason: string)
   const existing = object.children?.find((p) => p.children?.[0]?.value === 'comments')?.children?.[1];
   if (existing?.type === 'string') {
     const value = String(existing.value);
+    if (value.startsWith('[') && value.endsWith(']') && !value.startsWith('[[')) return undefined; // an expression: left to the person
     return [{ file, offset: existing.offset, length: existing.length, newText: JSON.stringify(value ? `${value}; ${directive}` : directive) }];
   }
   if (existing) return undefined; // a computed comment: left to the person

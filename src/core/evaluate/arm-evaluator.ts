@@ -1045,7 +1045,35 @@ function lazyOrigin(file: string, node: JsonNode, rest: Omit<Origin, 'span'>): O
 /** `a/b` -> ['a', 'b']; an Unknown name stays one part. */
 function splitName(name: Value): Value[] {
   if (typeof name === 'string') return name.split('/');
+  // A symbolic name joined from known and unknown parts (`{vmName}1/ext`): split at the slashes
+  // between the parts, so that a child's name still gives its parent's segment.
+  if (name instanceof Unknown && name.symbol !== undefined && name.symbol.includes('{') && name.symbol.includes('/')) {
+    const symbols = splitOutsideBraces(name.symbol);
+    if (symbols.length > 1) {
+      const texts = name.text !== undefined ? splitOutsideBraces(name.text) : [];
+      // `{x}` alone is the atomic symbol x (joins wrap atomic symbols in braces).
+      const atom = (piece: string): string => (/^\{[^{}]*\}$/.test(piece) ? piece.slice(1, -1) : piece);
+      return symbols.map((sym, i) => (sym.includes('{') ? new Unknown(name.reason, atom(texts.length === symbols.length ? (texts[i] as string) : sym), atom(sym)) : sym));
+    }
+  }
   return [name];
+}
+
+function splitOutsideBraces(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '{') depth++;
+    else if (c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '/' && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out;
 }
 
 function symbolicConcat(vals: Value[]): Value | undefined {

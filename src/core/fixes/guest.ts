@@ -137,7 +137,9 @@ export const LINUX_SECONDARY_NIC_TABLE = 16650;
  * the default route, the secondary one is the other interface in its subnet), so dynamic
  * addresses work. `$$` and `%%` are systemd's escapes for `$` and `%`.
  */
-export function linuxSecondaryNicScript(vip: string, gateway: string | undefined): string {
+export function linuxSecondaryNicScript(vipOrVips: string | readonly string[], gateway: string | undefined): string {
+  const vips = typeof vipOrVips === 'string' ? [vipOrVips] : vipOrVips;
+  const vip = vips.join(', ');
   const table = LINUX_SECONDARY_NIC_TABLE;
   // Finds n1/ip1 (primary: the default route's NIC), n2/ip2 (another NIC in the same subnet), gw.
   const find = [
@@ -178,7 +180,7 @@ export function linuxSecondaryNicScript(vip: string, gateway: string | undefined
     "# Packets with the VM's own source address are accepted on the secondary NIC.",
     sh('echo 1 > /proc/sys/net/ipv4/conf/$$n2/accept_local; echo 2 > /proc/sys/net/ipv4/conf/$$n2/rp_filter'),
     '# Calls to the VIP leave through the secondary NIC.',
-    sh(`ip route replace ${vip}/32 via $$gw dev $$n2`),
+    ...vips.map((v) => sh(`ip route replace ${v}/32 via $$gw dev $$n2`)),
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -197,7 +199,22 @@ export function linuxSecondaryNicScript(vip: string, gateway: string | undefined
  * secondary NIC is the other adapter holding a DHCP address. With no gateway given, it is the
  * first host of that adapter's subnet.
  */
-export function windowsSecondaryNicScript(vip: string, gateway: string | undefined): string {
+/** The VIPs a secondary-NIC script made by this module routes, and its gateway (undefined: found at boot). */
+export function secondaryNicScriptRoutes(script: string): { os: 'linux' | 'windows'; vips: string[]; gateway: string | undefined } | undefined {
+  if (!script.includes('# ilb-hairpin: calls to the internal load balancer frontend')) return undefined;
+  const windows = [...script.matchAll(/^route -p add (\S+) mask 255\.255\.255\.255/gm)].map((m) => m[1] as string);
+  if (windows.length) return { os: 'windows', vips: windows, gateway: /^\$gateway = '([\d.]+)'/m.exec(script)?.[1] };
+  const linux = [...script.matchAll(/ip route replace ([\d.]+)\/32 via \$\$gw dev \$\$n2'/g)].map((m) => m[1] as string);
+  if (linux.length) {
+    const gw = /gw=([\d.]+);/.exec(script)?.[1];
+    return { os: 'linux', vips: linux, gateway: gw };
+  }
+  return undefined;
+}
+
+export function windowsSecondaryNicScript(vipOrVips: string | readonly string[], gateway: string | undefined): string {
+  const vips = typeof vipOrVips === 'string' ? [vipOrVips] : vipOrVips;
+  const vip = vips.join(', ');
   const route = [
     "$ErrorActionPreference = 'Stop'",
     "$primary = (Get-NetRoute -DestinationPrefix '0.0.0.0/0' | Sort-Object RouteMetric | Select-Object -First 1).InterfaceIndex",
@@ -211,8 +228,7 @@ export function windowsSecondaryNicScript(vip: string, gateway: string | undefin
           '$first = [uint32]([math]::Floor([BitConverter]::ToUInt32($bytes, 0) / $size) * $size + 1)',
           '$g = [BitConverter]::GetBytes($first); [Array]::Reverse($g); $gateway = ([System.Net.IPAddress]$g).ToString()',
         ]),
-    `route delete ${vip} | Out-Null`,
-    `route -p add ${vip} mask 255.255.255.255 $gateway if $($second.InterfaceIndex)`,
+    ...vips.flatMap((v) => [`route delete ${v} | Out-Null`, `route -p add ${v} mask 255.255.255.255 $gateway if $($second.InterfaceIndex)`]),
   ];
   return [
     `# ilb-hairpin: calls to the internal load balancer frontend ${vip} leave through the secondary NIC (in no backend pool).`,

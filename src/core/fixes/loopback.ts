@@ -79,7 +79,9 @@ export function armExtension(text: string, g: Pick<GuestTarget, 'span'>, props: 
   const locationNode = prop('location');
   // VMs made by a copy loop get the extension by the same loop (copyIndex() means the same there).
   const copyNode = prop('copy');
+  const conditionNode = prop('condition');
   const resource = {
+    ...(conditionNode ? { condition: getNodeValue(conditionNode) as unknown } : {}),
     ...(copyNode ? { copy: renamedCopy(getNodeValue(copyNode), extension) } : {}),
     type: 'Microsoft.Compute/virtualMachines/extensions',
     apiVersion: '2023-09-01',
@@ -103,7 +105,9 @@ export function armExtension(text: string, g: Pick<GuestTarget, 'span'>, props: 
 export function renamedCopy(copy: unknown, suffix: string): unknown {
   if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) return copy;
   const c = copy as Record<string, unknown>;
-  return typeof c.name === 'string' ? { ...c, name: `${c.name}-${suffix}` } : c;
+  if (typeof c.name !== 'string') return c;
+  const expression = c.name.startsWith('[') && c.name.endsWith(']') && !c.name.startsWith('[[');
+  return { ...c, name: expression ? `[concat(${c.name.slice(1, -1)}, '-${suffix}')]` : `${c.name}-${suffix}` };
 }
 
 /** The indentation one level adds, as the text uses it (from an object and its first property). */
@@ -144,7 +148,7 @@ export function armScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'>,
 export function bicepScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit[] | undefined {
   const { program } = parseBicep(text, { fileKind: 'bicep' });
   const decl = program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === g.span.start);
-  const body = decl?.value.kind === 'Object' ? decl.value : undefined;
+  const body = decl ? bodyOf(decl.value) : undefined;
   const objectProp = (o: A.ObjectExpression | undefined, key: string): A.ObjectExpression | A.ArrayExpression | undefined => {
     const p = o?.properties.find((x): x is A.ObjectProperty => x.kind === 'ObjectProperty' && x.key.kind === 'Identifier' && x.key.name.toLowerCase() === key.toLowerCase());
     return p?.value.kind === 'Object' || p?.value.kind === 'Array' ? p.value : undefined;
@@ -170,27 +174,45 @@ export function bicepScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'
 export function bicepExtension(text: string, g: Pick<GuestTarget, 'span' | 'symbolicName' | 'inLoop'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit | undefined {
   if (!g.symbolicName) return undefined;
   const nl = eol(text);
-  let head = '{';
-  let vm = g.symbolicName;
-  if (g.inLoop) {
-    // VMs made by a loop get the extension by a loop over the same items: one per VM, by index.
-    const { program } = parseBicep(text, { fileKind: 'bicep' });
-    const decl = program.statements.find((st): st is A.ResourceDeclaration => st.kind === 'ResourceDeclaration' && st.start === g.span.start);
-    const loop = decl?.value.kind === 'For' ? decl.value : undefined;
-    if (!loop || loop.body.kind !== 'Object') return undefined; // a filtered loop: left to the person
-    const index = loop.index?.name ?? 'ilbHairpinIndex';
-    head = `[for (${loop.item.name}, ${index}) in ${text.slice(loop.iterable.start, loop.iterable.end)}: {`;
-    vm = `${g.symbolicName}[${index}]`;
-  }
+  const { program } = parseBicep(text, { fileKind: 'bicep' });
+  const decl = program.statements.find((st): st is A.ResourceDeclaration => st.kind === 'ResourceDeclaration' && st.start === g.span.start);
+  if (!decl) return undefined;
+  const head = companionHead(text, decl.value, g.symbolicName);
+  if (!head) return undefined;
+  const body = bodyOf(decl.value);
+  const unit = body ? indentUnit(text, body.start, body.properties[0]?.start) : '  ';
   const lines = [
-    `resource ${g.symbolicName}${symbolSuffix(extension)} 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = ${head}`,
-    `  parent: ${vm}`,
-    `  name: '${extension}'`,
-    `  location: ${vm}.location`,
-    `  properties: ${bicepValue(props, '  ', nl)}`,
-    g.inLoop ? '}]' : '}',
+    `resource ${g.symbolicName}${symbolSuffix(extension)} 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = ${head.open}`,
+    `${unit}parent: ${head.ref}`,
+    `${unit}name: '${extension}'`,
+    `${unit}location: ${head.ref}.location`,
+    `${unit}properties: ${bicepValue(props, unit, nl, unit)}`,
+    head.close,
   ];
   return { file: g.span.file, offset: g.span.end, length: 0, newText: `${nl}${nl}${lines.join(nl)}` };
+}
+
+/** The object of a resource declaration, inside its loop and condition. */
+export function bodyOf(value: A.ResourceValue): A.ObjectExpression | undefined {
+  const inner = value.kind === 'For' ? value.body : value;
+  const body = inner.kind === 'If' ? inner.body : inner;
+  return body.kind === 'Object' ? body : undefined;
+}
+
+/**
+ * How a declaration that goes with another one (its extension, its second NIC) starts and ends:
+ * by the same loop over the same items (indexing the other by the loop's index) and under the
+ * same condition, so that there is one exactly where the other is deployed.
+ */
+export function companionHead(text: string, value: A.ResourceValue, symbol: string): { open: string; close: string; ref: string } | undefined {
+  const src = (n: A.Span): string => text.slice(n.start, n.end);
+  if (value.kind === 'Object') return { open: '{', close: '}', ref: symbol };
+  if (value.kind === 'If') return value.body.kind === 'Object' ? { open: `if (${src(value.condition)}) {`, close: '}', ref: symbol } : undefined;
+  if (value.kind !== 'For') return undefined;
+  const index = value.index?.name ?? 'ilbHairpinIndex';
+  const filter = value.body.kind === 'If' ? (value.body.body.kind === 'Object' ? `if (${src(value.body.condition)}) ` : undefined) : value.body.kind === 'Object' ? '' : undefined;
+  if (filter === undefined) return undefined;
+  return { open: `[for (${value.item.name}, ${index}) in ${src(value.iterable)}: ${filter}{`, close: '}]', ref: `${symbol}[${index}]` };
 }
 
 /** `ilb-hairpin-loopback` -> `IlbHairpinLoopback`, for the symbolic names of added declarations. */
@@ -203,12 +225,12 @@ export function symbolSuffix(name: string): string {
 }
 
 /** A plain value as Bicep text (objects on several lines, strings single-quoted). */
-export function bicepValue(v: unknown, indent: string, nl: string): string {
+export function bicepValue(v: unknown, indent: string, nl: string, unit = '  '): string {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\$\{/g, '\\${')}'`;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null) return 'null';
-  if (Array.isArray(v)) return `[${v.map((x) => bicepValue(x, indent, nl)).join(', ')}]`;
-  const inner = `${indent}  `;
-  const entries = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${inner}${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `'${k}'`}: ${bicepValue(x, inner, nl)}`);
+  if (Array.isArray(v)) return `[${v.map((x) => bicepValue(x, indent, nl, unit)).join(', ')}]`;
+  const inner = `${indent}${unit}`;
+  const entries = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${inner}${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `'${k}'`}: ${bicepValue(x, inner, nl, unit)}`);
   return `{${nl}${entries.join(nl)}${nl}${indent}}`;
 }

@@ -12,8 +12,8 @@ import { parseBicep, walk } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import type { Finding, MemberTarget } from '../rules/types';
 import { ancestorAt, bicepObjectAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
-import { customScriptProperties, linuxSecondaryNicScript, subnetGateway, windowsSecondaryNicScript } from './guest';
-import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, customScriptConflict, indentUnit, renamedCopy } from './loopback';
+import { base64Utf8, customScriptProperties, encodedCommand, linuxSecondaryNicScript, secondaryNicScriptRoutes, subnetGateway, windowsSecondaryNicScript } from './guest';
+import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 
 /** The guest configuration's extension name (also how a second run knows a VM is done). */
 export const ROUTE_EXTENSION = 'ilb-hairpin-secondary-nic';
@@ -49,7 +49,12 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
     fix: {
       strategy: 'secondary-nic',
       title: `Add a secondary NIC to each backend VM of rule ${finding.facts.lbRule}, with the route of ${vip}/32 through it (the VM size must allow two NICs)`,
-      notes: NOTES,
+      notes: [
+        ...NOTES,
+        ...(members.some((m) => m.kind === 'scale-set')
+          ? ['A scale set with a Manual upgrade policy applies the new NIC configuration and extension to existing instances only when they are upgraded (reimaged).']
+          : []),
+      ],
       edits,
     },
   };
@@ -66,6 +71,13 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
   const key = `${m.vm.span.file}:${m.vm.span.start}`;
   if (done.has(key)) return [];
   done.add(key);
+  if (m.vm.fixedBy?.includes(ROUTE_EXTENSION)) {
+    // The secondary NIC is there from a fix for another frontend: its script routes this VIP too.
+    const file = m.vm.span.file;
+    const text = textOf(file);
+    if (text === undefined) return `${file} cannot be read`;
+    return routeAlsoThrough(text, file, vip) ?? `${m.name} already has a secondary NIC from an earlier fix, whose script could not be read: add the route of ${vip}/32 to its ${ROUTE_EXTENSION} script`;
+  }
   if (!m.subnet) return `the subnet of ${m.name} is not written in the template`;
   const file = m.vm.span.file;
   const text = textOf(file);
@@ -95,6 +107,39 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
         : bicepExtension(text, m.vm, props, ROUTE_EXTENSION);
   if (!extension) return `${m.name}: the ${isScaleSet ? 'scale set' : 'VM'} could not be located in the current text (or its loop is filtered)`;
   return [...network, ...(Array.isArray(extension) ? extension : [extension])];
+}
+
+/**
+ * The edits that add `vip` to the secondary-NIC scripts already in a file (each one is
+ * re-made with its VIPs and this one, encoded as before); undefined when there is none.
+ */
+function routeAlsoThrough(text: string, file: string, vip: string): TextEdit[] | undefined {
+  const edits: TextEdit[] = [];
+  let found = false;
+  for (const m of text.matchAll(/[A-Za-z0-9+/]{100,}={0,2}/g)) {
+    const encoded = m[0];
+    for (const encoding of ['utf-8', 'utf-16le'] as const) {
+      const script = decode(encoded, encoding);
+      const routes = script ? secondaryNicScriptRoutes(script) : undefined;
+      if (!routes) continue;
+      found = true;
+      if (routes.vips.includes(vip)) break;
+      const vips = [...routes.vips, vip];
+      const again = routes.os === 'windows' ? windowsSecondaryNicScript(vips, routes.gateway) : linuxSecondaryNicScript(vips, routes.gateway);
+      const newText = encoding === 'utf-8' ? base64Utf8(again) : encodedCommand(again);
+      edits.push({ file, offset: m.index, length: encoded.length, newText });
+      break;
+    }
+  }
+  return found ? edits : undefined;
+}
+
+function decode(b64: string, encoding: 'utf-8' | 'utf-16le'): string | undefined {
+  try {
+    return new TextDecoder(encoding, { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- ARM ----
@@ -171,7 +216,9 @@ function armNic(text: string, m: MemberTarget): TextEdit[] | string {
   const apiVersion = child(nic, 'apiVersion');
   const location = child(nic, 'location');
   const dependsOn = child(nic, 'dependsOn');
+  const condition = child(nic, 'condition');
   const newNic = {
+    ...(condition ? { condition: getNodeValue(condition) as unknown } : {}),
     ...(copy ? { copy: renamedCopy(getNodeValue(copy), 'ilbh-nic2') } : {}),
     type: 'Microsoft.Network/networkInterfaces',
     apiVersion: apiVersion ? getNodeValue(apiVersion) : '2023-09-01',
@@ -242,7 +289,7 @@ function reindent(text: string, piece: A.Span, indent: string, nl: string): stri
     .join(nl);
 }
 
-function bicepPrimary(text: string, object: A.ObjectExpression, file: string): TextEdit[] | string {
+function bicepPrimary(text: string, object: A.ObjectExpression, file: string, unit: string): TextEdit[] | string {
   const props = bicepProp(object, 'properties');
   const primary = props?.value.kind === 'Object' ? bicepProp(props.value, 'primary') : undefined;
   if (primary) {
@@ -253,7 +300,7 @@ function bicepPrimary(text: string, object: A.ObjectExpression, file: string): T
   if (props?.value.kind === 'Object') return insertBicepProperty(text, props.value, file, 'primary', 'true');
   if (props) return 'its properties are computed';
   const oneLine = onSameLine(text, object.start, object.end);
-  return insertBicepProperty(text, object, file, 'properties', oneLine ? '{ primary: true }' : '{\n  primary: true\n}');
+  return insertBicepProperty(text, object, file, 'properties', oneLine ? '{ primary: true }' : `{\n${unit}primary: true\n}`);
 }
 
 /** The next item of a Bicep array after `item`, on a line of its own (or `, item` in a one-line array). */
@@ -261,7 +308,13 @@ function bicepAppendAfter(text: string, item: A.Span, file: string, itemText: st
   const nl = eol(text);
   const lineStart = text.lastIndexOf('\n', item.start - 1) + 1;
   const ownLine = text.slice(lineStart, item.start).trim() === '';
-  const oneLine = (t: string): string => t.replace(/\{\n\s*/g, '{ ').replace(/\n\s*\}/g, ' }').replace(/\n\s*/g, ', ');
+  const oneLine = (t: string): string =>
+    t
+      .replace(/\{\n\s*/g, '{ ')
+      .replace(/\n\s*\}/g, ' }')
+      .replace(/\[\n\s*/g, '[')
+      .replace(/\n\s*\]/g, ']')
+      .replace(/\n\s*/g, ', ');
   if (!ownLine) return { file, offset: item.end, length: 0, newText: `, ${oneLine(itemText)}` };
   const indent = indentAt(text, item.start);
   const shown = onSameLine(text, item.start, item.end) ? oneLine(itemText) : itemText.split('\n').join(`${nl}${indent}`);
@@ -276,18 +329,12 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
   if (!nic || nic.type.kind !== 'String') return 'the NIC could not be located in the current text';
   const sym = m.resource.symbolicName;
   const newSym = `${sym}IlbhNic2`;
-  const loop = nic.value.kind === 'For' ? nic.value : undefined;
-  const body = loop ? loop.body : nic.value;
-  if (body.kind !== 'Object') return 'the NIC is made by a filtered loop or a computed value';
+  const body = bodyOf(nic.value);
+  const head = companionHead(text, nic.value, sym);
+  if (!body || !head) return 'the NIC is not declared by an object (or its loop or condition could not be read)';
   const nl = eol(text);
   const unit = indentUnit(text, body.start, body.properties[0]?.start);
-  let head = '{';
-  let ref = sym;
-  if (loop) {
-    const index = loop.index?.name ?? 'ilbhIndex';
-    head = `[for (${loop.item.name}, ${index}) in ${text.slice(loop.iterable.start, loop.iterable.end)}: {`;
-    ref = `${sym}[${index}]`;
-  }
+  const ref = head.ref;
   const nsg = bicepProp(bicepProp(body, 'properties')?.value.kind === 'Object' ? (bicepProp(body, 'properties')?.value as A.ObjectExpression) : undefined, 'networkSecurityGroup');
   const i1 = unit;
   const i2 = unit.repeat(2);
@@ -295,7 +342,7 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
   const i4 = unit.repeat(4);
   const i5 = unit.repeat(5);
   const lines = [
-    `resource ${newSym} ${text.slice(nic.type.start, nic.type.end)} = ${head}`,
+    `resource ${newSym} ${text.slice(nic.type.start, nic.type.end)} = ${head.open}`,
     `${i1}name: '\${${ref}.name}${NIC_SUFFIX}'`,
     `${i1}location: ${ref}.location`,
     `${i1}properties: {`,
@@ -310,19 +357,20 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
     `${i2}]`,
     ...(nsg ? [`${i2}networkSecurityGroup: ${reindent(text, nsg.value, i2, nl)}`] : []),
     `${i1}}`,
-    loop ? '}]' : '}',
+    head.close,
   ];
   const edits: TextEdit[] = [{ file, offset: nic.end, length: 0, newText: `${nl}${nl}${lines.join(nl)}` }];
   const entry = bicepObjectAt(text, m.vmNicReference.start);
   if (!entry) return 'its entry in the VM could not be located in the current text';
-  const entryText = text.slice(entry.start, entry.end);
-  const symbol = new RegExp(`\\b${sym}\\b`, 'g');
-  if (!symbol.test(entryText)) return `the VM attaches the NIC by a computed ID rather than by ${sym}.id`;
-  const primary = bicepPrimary(text, entry, file);
-  if (typeof primary === 'string') return primary;
   const idProp = bicepProp(entry, 'id');
-  if (!idProp) return 'its entry in the VM has no id';
-  const newEntry = `{\n${unit}id: ${text.slice(idProp.value.start, idProp.value.end).replace(symbol, newSym)}\n${unit}properties: {\n${unit}${unit}primary: false\n${unit}}\n}`;
+  const idText = idProp ? text.slice(idProp.value.start, idProp.value.end).trim() : '';
+  // `nic.id` or `nic[i].id`: the new NIC is referred to the same way.
+  const byIndex = new RegExp(`^${sym}(\\[[^\\]]+\\])?\\.id$`).exec(idText);
+  if (!byIndex) return `the VM attaches the NIC by a computed ID rather than by ${sym}.id`;
+  const entryUnit = indentUnit(text, entry.start, entry.properties[0]?.start);
+  const primary = bicepPrimary(text, entry, file, entryUnit);
+  if (typeof primary === 'string') return primary;
+  const newEntry = `{\n${entryUnit}id: ${newSym}${byIndex[1] ?? ''}.id\n${entryUnit}properties: {\n${entryUnit}${entryUnit}primary: false\n${entryUnit}}\n}`;
   edits.push(...primary, bicepAppendAfter(text, entry, file, newEntry));
   return edits;
 }
@@ -346,7 +394,7 @@ function bicepNicConfig(text: string, m: MemberTarget): TextEdit[] | string {
   const configs = chain[ipIndex - 6];
   if (ipIndex < 6 || config?.kind !== 'Object' || configs?.kind !== 'Array') return 'the NIC configuration could not be located in the current text';
   if (configs.items.some((c) => c.kind === 'Object' && /'ilb-hairpin-nic2'/.test(text.slice(c.start, c.end)))) return [];
-  const primary = bicepPrimary(text, config, file);
+  const primary = bicepPrimary(text, config, file, indentUnit(text, config.start, config.properties[0]?.start));
   if (typeof primary === 'string') return primary;
   const last = configs.items[configs.items.length - 1] as A.Span;
   const u = indentUnit(text, config.start, config.properties[0]?.start);

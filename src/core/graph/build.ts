@@ -305,7 +305,7 @@ function describeSurroundings(
   const guestOf = (machine: EvaluatedResource): GuestConfiguration => {
     const known = guests.get(machine);
     if (known) return known;
-    const g: GuestConfiguration = { texts: [], customScripts: [] };
+    const g: GuestConfiguration = { texts: [], customScripts: [], ours: [] };
     const body = machine.body();
     const profile = getPath(body, 'properties', 'virtualMachineProfile') ?? getProp(body, 'properties');
     g.texts.push(...decodedGuestText(getPath(profile, 'osProfile', 'customData'), 'base64'));
@@ -317,7 +317,8 @@ function describeSurroundings(
       }
       const type = getProp(p, 'type');
       const leaf = displayName(leafName(name ?? null));
-      if (typeof type === 'string' && /^customscript(extension|forlinux)?$/i.test(type) && !/^ilb-hairpin-/i.test(leaf)) g.customScripts.push(leaf);
+      if (/^ilb-hairpin-/i.test(leaf)) g.ours.push(leaf);
+      else if (typeof type === 'string' && /^customscript(extension|forlinux)?$/i.test(type)) g.customScripts.push(leaf);
     };
     for (const ext of objectsOf(getPath(profile, 'extensionProfile', 'extensions'))) extension(getProp(ext, 'name'), props(ext));
     for (const { ext } of extensionsOf.find(idKey(machine.id), machine.deployment)) extension(ext.name, props(ext.body()));
@@ -360,7 +361,15 @@ function describeSurroundings(
 function decodedGuestText(v: Value | undefined, how: 'base64' | 'command'): string[] {
   if (typeof v !== 'string' || v === '') return [];
   if (how === 'command') {
-    const encoded = /-(?:e|ec|encodedcommand)\s+([A-Za-z0-9+/=]+)/i.exec(v)?.[1];
+    // PowerShell takes any prefix of -EncodedCommand (-e, -en, -enc, ...) and -ec.
+    let encoded: string | undefined;
+    for (const m of v.matchAll(/(?:^|\s)-(ec|e[a-z]*)\s+([A-Za-z0-9+/=]+)/gi)) {
+      const flag = (m[1] ?? '').toLowerCase();
+      if (flag === 'ec' || 'encodedcommand'.startsWith(flag)) {
+        encoded = m[2];
+        break;
+      }
+    }
     const decoded = encoded ? decodeBase64(encoded, 'utf-16le') : undefined;
     return decoded ? [v, decoded] : [v];
   }

@@ -119,6 +119,8 @@ export interface GuestConfiguration {
   texts: string[];
   /** Names of CustomScript extensions the machine already has (Azure allows one per machine). */
   customScripts: string[];
+  /** Names of the extensions the product's fixes added (`ilb-hairpin-...`). */
+  ours: string[];
 }
 
 export interface NetworkGraph {

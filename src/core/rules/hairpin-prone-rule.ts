@@ -94,8 +94,18 @@ function routedThroughSecondaryNic(m: MemberNode, rule: RuleNode, vip: string): 
   );
   if (!outside || !m.guest) return false;
   const ip = vip.replace(/\./g, '\\.');
-  const route = new RegExp(`\\broute\\b[^\\n]*?(?<![\\d.])${ip}(?:/32)?(?![\\d.])|\\bip\\s+rule\\b[^\\n]*?\\bto\\s+${ip}(?:/32)?(?![\\d.])`, 'i');
-  return m.guest().texts.some((t) => route.test(t));
+  const vipAt = `(?<![\\d.])${ip}(?:/32)?(?![\\d.])`;
+  // An added route (not a deletion): route add (Windows), ip route add|replace (Linux),
+  // New-NetRoute -DestinationPrefix (PowerShell), or a policy rule to the VIP.
+  const route = new RegExp(
+    `\\broute\\s+(?:-p\\s+)?(?:add|replace|change)\\b[^\\n]*?${vipAt}|New-NetRoute\\b[^\\n]*?-DestinationPrefix\\s+['"]?${vipAt}|\\bip\\s+rule\\s+add\\b[^\\n]*?\\bto\\s+${vipAt}`,
+    'i',
+  );
+  // On Linux the route alone fails (the hairpin lab): the reply to the secondary address must
+  // leave the VM too, by a rule for locally sent packets (`iif lo`) ahead of the local table.
+  const linuxReply = /\biif\s+lo\b/;
+  const linux = /\bip\s+(?:-\d\s+)?route\s+(?:add|replace)\b/;
+  return m.guest().texts.some((t) => route.test(t) && (!linux.test(t) || linuxReply.test(t)));
 }
 
 function declaration(r: EvaluatedResource): DeclarationTarget {
@@ -133,8 +143,9 @@ function memberTarget(m: MemberNode): MemberTarget {
   const vm = m.kind === 'scale-set' ? m.resource : m.vm;
   if (vm) {
     t.vm = { ...declaration(vm), os: osOf(vm) };
-    const existing = m.guest?.().customScripts[0];
-    if (existing !== undefined) t.vm.customScript = existing;
+    const guest = m.guest?.();
+    if (guest?.customScripts[0] !== undefined) t.vm.customScript = guest.customScripts[0];
+    if (guest?.ours.length) t.vm.fixedBy = guest.ours;
   }
   if (m.vm && (m.kind === 'nic' || m.kind === 'ip-address') && m.resource) {
     const own = idKey(m.resource.id);

@@ -89,7 +89,7 @@ export interface MemberTarget {
   /** The NIC, VM or scale set that declares the ipConfiguration. */
   resource?: DeclarationTarget;
   /** The VM a NIC is attached to, and the OS its declaration tells. */
-  vm?: DeclarationTarget & { os: 'linux' | 'windows' | undefined; customScript?: string };
+  vm?: DeclarationTarget & { os: 'linux' | 'windows' | undefined; customScript?: string; fixedBy?: string[] };
   /** The VM's `networkInterfaces` entry that attaches this member's NIC (`{ id: ... }`). */
   vmNicReference?: SourceSpan;
   /** Instances this member stands for (null when unknown). */
