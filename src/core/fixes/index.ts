@@ -5,6 +5,7 @@
 import type { Finding } from '../rules/types';
 import { floatingIpFix, type FixResult, type FixStrategy, type TextOf } from './floating-ip';
 import { floatingIpLoopbackFix } from './loopback';
+import { nginxNvaFix } from './nginx-nva';
 
 export interface FixOptions {
   /** The backend VMs' OS when their declarations do not tell it. */
@@ -17,8 +18,9 @@ export function computeFix(strategy: FixStrategy, finding: Finding, textOf: Text
       return floatingIpFix(finding, textOf);
     case 'floating-ip-loopback':
       return floatingIpLoopbackFix(finding, textOf, options.os);
-    case 'secondary-nic':
     case 'nginx-nva':
+      return nginxNvaFix(finding, textOf);
+    case 'secondary-nic':
       return { ok: false, reason: `the ${strategy} strategy is not available yet` };
   }
 }
