@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseJsonc, parseTree, type ParseError } from 'jsonc-parser';
+import type Parser from 'web-tree-sitter';
 
 import type { EvaluatedResource } from '../../src/core/evaluate/resources';
 import { getPath, Unknown } from '../../src/core/evaluate/value';
@@ -838,6 +839,39 @@ describe('nginx-nva fix: refusals say why', () => {
     assert.match(refused(l, { ...f, fixTarget: undefined } as unknown as Finding), /does not say where/);
     const r = nginxNvaFix(f, () => undefined);
     assert.ok(!r.ok && /cannot be read/.test(r.reason));
+  });
+});
+
+describe('nginx-nva fix: the Bicep it writes, read by tree-sitter-bicep (a second, independent grammar)', () => {
+  it('the module and the main file of the seed lab, a loop and a multi-rule frontend parse without errors', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const TreeSitter = require('web-tree-sitter') as typeof Parser;
+    await TreeSitter.init();
+    const language = await TreeSitter.Language.load(require.resolve('tree-sitter-bicep/tree-sitter-bicep.wasm'));
+    const parser = new TreeSitter();
+    parser.setLanguage(language);
+    const errors = (text: string): string[] => {
+      const out: string[] = [];
+      const visit = (n: Parser.SyntaxNode): void => {
+        if (n.type === 'ERROR' || n.isMissing) out.push(`${n.startPosition.row + 1}:${n.startPosition.column} ${n.text.slice(0, 80)}`);
+        n.children.forEach(visit);
+      };
+      visit(parser.parse(text).rootNode);
+      return out;
+    };
+    assert.notDeepEqual(errors("resource x 'a@b' = {\n  name: 'x\n}\n"), [], 'the check finds errors');
+    let files = 0;
+    for (const root of [path.dirname(SEED_LAB_BICEP), path.join(BICEP_FIXTURES, 'bicepparam-vm-count'), path.join(BICEP_FIXTURES, 'child-pools')]) {
+      const l = load(readTexts(root));
+      const f = l.analysis.findings[0] as Finding;
+      const fix = offered(l, f);
+      for (const [file, text] of applyAll(l.texts, fix.edits)) {
+        if (!/\.bicep$/.test(file)) continue;
+        assert.deepEqual(errors(text), [], `${file} parses with tree-sitter-bicep`);
+        files++;
+      }
+    }
+    assert.equal(files, 6);
   });
 });
 
