@@ -833,6 +833,36 @@ describe('nginx-nva fix: refusals say why', () => {
     for (const f of l.analysis.findings) assert.match(refused(l, f), /deployed through a module or linked template/);
   });
 
+  it('a rule added to the frontend after the NVA was made: the NVA does not mirror it (ARM and Bicep)', () => {
+    const arm = loadOne(toPosix(SEED_LAB), fs.readFileSync(SEED_LAB, 'utf8'));
+    const armFixed = JSON.parse(checkGuarantees(arm, onlyFinding(arm), offered(arm, onlyFinding(arm))).get(toPosix(SEED_LAB)) as string) as { resources: { properties: { loadBalancingRules?: { name: string; properties: Record<string, unknown> }[] } }[] };
+    const rules = armFixed.resources[1]?.properties.loadBalancingRules ?? [];
+    rules.push({ name: 'rule-new', properties: { ...rules[0]?.properties, frontendPort: 8080, backendPort: 8080 } });
+    const armAgain = loadOne(toPosix(SEED_LAB), JSON.stringify(armFixed, null, 2));
+    assert.match(refused(armAgain, onlyFinding(armAgain)), /the NGINX NVA of this load balancer \(ilb-we-02-web-nva-lb\) does not mirror rule rule-new: add a rule nva-rule-new and an upstream for port 8080/);
+
+    const file = toPosix(SEED_LAB_BICEP);
+    const bicep = loadOne(file, fs.readFileSync(SEED_LAB_BICEP, 'utf8'));
+    const next = checkGuarantees(bicep, onlyFinding(bicep), offered(bicep, onlyFinding(bicep)));
+    const newRule = [
+      '    loadBalancingRules: [',
+      '      {',
+      "        name: 'rule-new'",
+      '        properties: {',
+      "          frontendIPConfiguration: { id: resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', 'ilb-we-02-web', 'fe-web') }",
+      "          backendAddressPool: { id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-we-02-web', 'be-web') }",
+      "          protocol: 'Tcp'",
+      '          frontendPort: 8080',
+      '          backendPort: 8080',
+      '        }',
+      '      }',
+      '',
+    ].join('\n');
+    next.set(file, (next.get(file) as string).replace('    loadBalancingRules: [\n', newRule));
+    const again = load(next);
+    assert.match(refused(again, onlyFinding(again)), /the NGINX NVA of this load balancer \(main-nginx-nva\.bicep\) does not mirror rule rule-new/);
+  });
+
   it('a finding without a fix target, or whose file cannot be read', () => {
     const l = loadOne(toPosix(SEED_LAB), fs.readFileSync(SEED_LAB, 'utf8'));
     const f = onlyFinding(l);

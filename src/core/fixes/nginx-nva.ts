@@ -420,6 +420,11 @@ function minimalEdit(file: string, before: string, after: string): TextEdit {
 
 // ------------------------------------------------------------------ shared pieces
 
+/** Why an NVA that exists cannot be reused for a rule it does not mirror. */
+function notMirrored(m: Mirrored, where: string): string {
+  return `the NGINX NVA of this load balancer (${where}) does not mirror rule ${m.rule.name}: add a rule ${m.nvaRule} and an upstream for port ${m.port.port} to it, or remove the NVA and run the fix again`;
+}
+
 function probeOf(m: Mirrored): string {
   return `probe-${m.port.port}`;
 }
@@ -484,12 +489,21 @@ function bicepFix(plan: Plan, lb: SourceSpan, textOf: TextOf): FixResult {
   const marker = `${NVA_MARKER} load balancer '${finding.facts.loadBalancer}', frontend '${finding.facts.frontendName}'`;
 
   // The module file: this frontend's when it exists, else a new one (another NVA's name taken).
+  // The module file: this frontend's when it exists, else a new one. A load balancer has one NVA
+  // (its resources are named after the load balancer).
+  const lbMarker = `${NVA_MARKER} load balancer '${finding.facts.loadBalancer}',`;
   let moduleName = `${base}-nginx-nva.bicep`;
   let existing = textOf(dir + moduleName);
-  if (existing !== undefined && !existing.startsWith(marker)) {
-    moduleName = `${base}-${finding.facts.loadBalancer.replace(/[^A-Za-z0-9_.-]+/g, '-')}-nginx-nva.bicep`;
-    existing = textOf(dir + moduleName);
-    if (existing !== undefined && !existing.startsWith(marker)) return refuse(`${moduleName} exists and is not this frontend's NVA module`);
+  for (const name of [moduleName, `${base}-${finding.facts.loadBalancer.replace(/[^A-Za-z0-9_.-]+/g, '-')}-nginx-nva.bicep`]) {
+    moduleName = name;
+    existing = textOf(dir + name);
+    if (existing === undefined || existing.startsWith(marker)) break;
+    if (existing.startsWith(lbMarker)) return refuse(`${name} is the NGINX NVA of another frontend of ${finding.facts.loadBalancer}: one NVA per load balancer (its resources are named after it)`);
+  }
+  if (existing !== undefined && !existing.startsWith(marker)) return refuse(`${moduleName} exists and is not this frontend's NVA module`);
+  if (existing !== undefined) {
+    const missing = plan.mirrored.find((m) => !existing?.includes(`name: '${m.nvaRule}'`));
+    if (missing) return refuse(notMirrored(missing, moduleName));
   }
   const edits: TextEdit[] = [];
   if (existing === undefined) edits.push({ file: dir + moduleName, offset: 0, length: 0, newText: bicepModule(plan, marker, unit, nl), create: true });
@@ -983,8 +997,12 @@ function armFix(plan: Plan, lb: SourceSpan): FixResult {
 
   // The resources, unless the NVA's load balancer is there already.
   const nvaLbValue = armValue(nvaLb);
-  const present = (resources.children ?? []).some((r) => child(r, 'name')?.value === nvaLbValue && /loadBalancers$/i.test(String(child(r, 'type')?.value)));
-  if (!present) {
+  const present = (resources.children ?? []).find((r) => child(r, 'name')?.value === nvaLbValue && /loadBalancers$/i.test(String(child(r, 'type')?.value)));
+  if (present) {
+    const names = (child(child(present, 'properties'), 'loadBalancingRules')?.children ?? []).map((r) => child(r, 'name')?.value);
+    const missing = plan.mirrored.find((m) => !names.includes(m.nvaRule));
+    if (missing) return refuse(notMirrored(missing, `${finding.facts.loadBalancer}-nva-lb`));
+  } else {
     const items = resources.children ?? [];
     const last = items[items.length - 1];
     if (!last) return refuse('the resources array is empty');
