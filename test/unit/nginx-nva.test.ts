@@ -22,7 +22,7 @@ import type { EvaluatedResource } from '../../src/core/evaluate/resources';
 import { getPath, Unknown } from '../../src/core/evaluate/value';
 import { applyEdits, type Fix, type TextEdit } from '../../src/core/fixes/floating-ip';
 import { computeFix } from '../../src/core/fixes';
-import { cloudInit, isHttpRule, nginxConf, nginxNvaFix, NVA_CONF_PATH, NVA_MARKER, type NvaPort } from '../../src/core/fixes/nginx-nva';
+import { cloudInit, isHttpRule, nginxConf, nginxConfOfCloudInit, nginxNvaFix, NVA_CONF_PATH, NVA_MARKER, type NvaPort } from '../../src/core/fixes/nginx-nva';
 import { parseArm } from '../../src/core/parse/arm';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
@@ -70,13 +70,9 @@ function yamlOf(text: string): { packages: string[]; write_files: { path: string
 function checkCloudInit(text: string): string {
   assert.ok(text.startsWith('#cloud-config\n'), 'starts with #cloud-config');
   const lines = text.split('\n');
-  const at = lines.indexOf('    content: |');
   const end = lines.indexOf('runcmd:');
-  assert.ok(at > 0 && end > at, 'write_files content, then runcmd');
-  const conf = `${lines
-    .slice(at + 1, end)
-    .map((l) => l.replace(/^ {6}/, ''))
-    .join('\n')}\n`;
+  const conf = nginxConfOfCloudInit(text);
+  assert.ok(conf !== undefined && end > 0, 'write_files content, then runcmd');
   const data = yamlOf(text);
   if (data) {
     assert.equal(data.write_files[0]?.path, NVA_CONF_PATH);
@@ -198,6 +194,8 @@ describe('nginx.conf', () => {
     assert.equal(checkCloudInit(http), SEED_CONF);
     assert.ok(!/\n {2}- libnginx-mod-stream\n/.test(http), 'no stream module for HTTP only');
     assert.match(cloudInit(conf), /\n {2}- libnginx-mod-stream\n/);
+    assert.equal(nginxConfOfCloudInit(cloudInit(conf).replace(/\n/g, '\r\n')), conf, 'read back from a CRLF text too');
+    assert.equal(nginxConfOfCloudInit('#cloud-config\npackages: [nginx]\n'), undefined);
   });
 });
 

@@ -178,3 +178,18 @@ export function cloudInitLines(conf: string, comment?: string): string[] {
 export function cloudInit(conf: string, comment?: string): string {
   return `${cloudInitLines(conf, comment).join('\n')}\n`;
 }
+
+/**
+ * The nginx.conf a cloud-init of cloudInit() writes (its `write_files[0].content` block), or
+ * undefined when the text has none. Works on a decoded customData too.
+ */
+export function nginxConfOfCloudInit(text: string): string | undefined {
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  const at = lines.indexOf('    content: |');
+  const end = lines.indexOf('runcmd:');
+  if (at < 0 || end < at) return undefined;
+  return `${lines
+    .slice(at + 1, end)
+    .map((l) => l.replace(/^ {6}/, ''))
+    .join('\n')}\n`;
+}

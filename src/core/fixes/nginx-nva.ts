@@ -30,7 +30,7 @@ import { DIRECTIVE, suppressionEdits } from '../suppress';
 import { ancestorAt, applyEdits, eol, indentAt, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 import { cloudInitLines, isHttpRule, nginxConf, upstreamName, type NvaPort, type NvaProtocol } from './nginx-conf';
 
-export { cloudInit, cloudInitLines, isHttpRule, nginxConf, NVA_CONF_PATH, type NginxConfOptions, type NvaPort } from './nginx-conf';
+export { cloudInit, cloudInitLines, isHttpRule, nginxConf, nginxConfOfCloudInit, NVA_CONF_PATH, type NginxConfOptions, type NvaPort } from './nginx-conf';
 
 /** Why the NVA's own rules are suppressed. */
 export const NVA_RULE_REASON = 'NGINX calls the backends directly; nothing in the NVA pool calls the NVA VIP';
