@@ -861,6 +861,11 @@ describe('nginx-nva fix: refusals say why', () => {
     assert.match(refused(again, onlyFinding(again)), /the NGINX NVA of this load balancer \(main-nginx-nva\.bicep\) does not mirror rule rule-new/);
   });
 
+  it('strict JSON whose load balancer comments is not a plain string (the suppression cannot be added)', () => {
+    const text = fs.readFileSync(SEED_LAB, 'utf8').replace('"sku": { "name": "Standard" },', '"sku": { "name": "Standard" },\n      "comments": ["not", "a", "string"],');
+    assert.match(one(text), /comments is not a plain string/);
+  });
+
   it('a finding without a fix target, or whose file cannot be read', () => {
     const l = loadOne(toPosix(SEED_LAB), fs.readFileSync(SEED_LAB, 'utf8'));
     const f = onlyFinding(l);

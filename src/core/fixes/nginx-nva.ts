@@ -371,7 +371,7 @@ function bicepHasZones(text: string): boolean {
  * line above each (none twice on a line, none where one is already), or one `comments` edit on
  * the load balancer that names them all (strict JSON).
  */
-function suppressMirrored(plan: Plan, reason: string): TextEdit[] {
+function suppressMirrored(plan: Plan, reason: string): TextEdit[] | undefined {
   const { finding, text } = plan;
   const findings = plan.mirrored
     .map((m) => m.rule)
@@ -382,7 +382,11 @@ function suppressMirrored(plan: Plan, reason: string): TextEdit[] {
   const seenLines = new Set<number>();
   for (const f of findings) {
     const edits = suppressionEdits(f, work, reason);
-    if (!edits?.length) continue;
+    // The finding's own rule must be suppressed (a computed `comments` cannot be extended).
+    if (!edits?.length) {
+      if (f.span === finding.span || f.span.start === finding.span.start) return undefined;
+      continue;
+    }
     if (edits.every((e) => e.newText.includes(DIRECTIVE))) {
       // Directive lines are computed on the original text (only a comments edit is applied to `work`).
       const e = edits[0] as TextEdit;
@@ -396,6 +400,8 @@ function suppressMirrored(plan: Plan, reason: string): TextEdit[] {
   if (lines.length) return lines;
   return work === text ? [] : [minimalEdit(finding.span.file, text, work)];
 }
+
+const UNSUPPRESSIBLE = "the load balancer's comments is not a plain string, so the rule's suppression cannot be added to it: make it a string (or empty it) first";
 
 /** Is the line before `lineStart` (blank lines skipped) already a directive for the rule? */
 function directiveAbove(text: string, lineStart: number, ruleId: string): boolean {
@@ -546,7 +552,9 @@ function bicepFix(plan: Plan, lb: SourceSpan, textOf: TextOf): FixResult {
   while (block.length && block[block.length - 1] === '') block.pop();
   if (block.length) edits.push({ file, offset: decl.end, length: 0, newText: `${nl}${nl}${block.join(nl)}` });
 
-  edits.push(...suppressMirrored(plan, `clients call the NGINX NVA VIP (${moduleSym}) instead of this frontend`));
+  const suppressions = suppressMirrored(plan, `clients call the NGINX NVA VIP (${moduleSym}) instead of this frontend`);
+  if (!suppressions) return refuse(UNSUPPRESSIBLE);
+  edits.push(...suppressions);
   return {
     ok: true,
     fix: { strategy: 'nginx-nva', title: title(plan), notes: notes(plan, `${moduleSym}.outputs.frontendIp`, `parameter ${SSH_KEY_PARAM}`), edits },
@@ -1013,7 +1021,9 @@ function armFix(plan: Plan, lb: SourceSpan): FixResult {
   section('outputs', [[outputName, { type: 'string', value: `[reference(${lbId}).frontendIPConfigurations[0].properties.privateIPAddress]` }]]);
   if (rootAdditions.length) edits.push(...addJsonEntries(text, tree, file, rootAdditions, unit, nl));
 
-  edits.push(...suppressMirrored(plan, `clients call the NGINX NVA VIP (${finding.facts.loadBalancer}-nva-lb, output ${outputName}) instead of this frontend`));
+  const suppressions = suppressMirrored(plan, `clients call the NGINX NVA VIP (${finding.facts.loadBalancer}-nva-lb, output ${outputName}) instead of this frontend`);
+  if (!suppressions) return refuse(UNSUPPRESSIBLE);
+  edits.push(...suppressions);
   return {
     ok: true,
     fix: { strategy: 'nginx-nva', title: title(plan), notes: notes(plan, `output ${outputName}`, `parameter ${SSH_KEY_PARAM}`), edits },
