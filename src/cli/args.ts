@@ -117,9 +117,6 @@ function readOptions(
   return undefined;
 }
 
-/** Strategies this version applies; the others come with their guest configuration. */
-export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic'];
-
 function parseFix(rest: readonly string[]): ParsedArgs {
   const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, dryRun: false };
   let strategyGiven = false;
@@ -129,7 +126,6 @@ function parseFix(rest: readonly string[]): ParsedArgs {
     {
       '--strategy': (v) => {
         if (!v || !STRATEGIES.includes(v as Strategy)) return `--strategy takes one of ${STRATEGIES.join(', ')}.`;
-        if (!AVAILABLE_STRATEGIES.includes(v as Strategy)) return `--strategy ${v} is not available in this version (available: ${AVAILABLE_STRATEGIES.join(', ')}).`;
         out.strategy = v as Strategy;
         strategyGiven = true;
         return undefined;

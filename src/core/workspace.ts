@@ -321,8 +321,11 @@ export class Workspace {
       environment,
       graph: buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources)),
     }));
+    const suppressed = (f: Finding): boolean => lineSuppressed(f, this.files.get(f.span.file)?.file);
     const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: RULES.flatMap((rule) => rule.check(graph, {})) })))).filter(
-      (f) => !lineSuppressed(f, this.files.get(f.span.file)?.file),
+      // A copy shown where a module is called (its first related location is the rule in the
+      // module) goes with a suppression written at that rule.
+      (f) => !suppressed(f) && !(f.facts.viaModule !== undefined && f.related[0] && suppressed({ ...f, span: f.related[0].span })),
     );
     const problems = results.flatMap((r) => r.evaluation.problems);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];

@@ -921,7 +921,6 @@ describe('cli: fix usage errors exit 2 and write nothing', () => {
     ['--strategy missing, with --dry-run', ['fix', '.', '--dry-run'], /--strategy is required/],
     ['an unknown strategy', ['fix', '.', '--strategy', 'teleport'], /--strategy takes one of floating-ip, /],
     ['--strategy without a value', ['fix', '.', '--strategy'], /--strategy takes one of/],
-    ['an unavailable strategy (nginx-nva)', ['fix', '.', '--strategy', 'nginx-nva'], /--strategy nginx-nva is not available in this version \(available: floating-ip, floating-ip-loopback, secondary-nic\)/],
     ['--rule without a name', ['fix', '.', '--strategy', 'floating-ip', '--rule'], /--rule takes a load-balancing rule name/],
   ] as const) {
     it(label, () => {

@@ -1057,10 +1057,11 @@ describe('secondary-NIC fix: refusals say why', () => {
     assert.deepEqual(r, { ok: false, reason: 'no backend member is declared in these templates' });
   });
 
-  it('computeFix: nginx-nva is not available; the other strategies dispatch', () => {
+  it('computeFix: every strategy dispatches to its fix', () => {
     const l = loadOne('/ws/dispatch/azuredeploy.json', SEED_ARM);
     const f = onlyFinding(l);
-    assert.deepEqual(computeFix('nginx-nva', f, textOf(l)), { ok: false, reason: 'the nginx-nva strategy is not available yet' });
+    const nva = computeFix('nginx-nva', f, textOf(l));
+    assert.ok(nva.ok && nva.fix.strategy === 'nginx-nva');
     const r = computeFix('floating-ip', f, textOf(l));
     assert.ok(r.ok && r.fix.strategy === 'floating-ip');
     const r2 = computeFix('floating-ip-loopback', f, textOf(l), { os: 'windows' });

@@ -262,6 +262,28 @@ function tempWith(files: Record<string, string>): string {
   return dir;
 }
 
+describe('suppress: a rule in a module', () => {
+  it('a directive above the rule in the module also silences the copy shown where the module is called', () => {
+    const root = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep', 'generic-lb-module');
+    const files = [path.join(root, 'main.bicep'), path.join(root, 'modules', 'loadBalancer.bicep')];
+    const analyzeAll = (texts: string[]): WorkspaceAnalysis => {
+      const ws = new Workspace();
+      files.forEach((f, i) => ws.setFile(f.split(path.sep).join('/'), texts[i] as string));
+      return ws.analyze();
+    };
+    const texts = files.map(read);
+    const before = analyzeAll(texts);
+    assert.deepEqual(before.findings.map((f) => f.facts.viaModule ?? 'in the module').sort(), ['ilb', 'in the module']);
+    const inModule = before.findings.find((f) => f.facts.viaModule === undefined);
+    assert.ok(inModule);
+    const text = texts[1] as string;
+    const lineStart = text.lastIndexOf('\n', inModule.span.start) + 1;
+    const indent = /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? '';
+    const suppressed = `${text.slice(0, lineStart)}${indent}// ilb-hairpin-disable-next-line hairpin-prone-rule every caller passes rules for clients outside the pool\n${text.slice(lineStart)}`;
+    assert.deepEqual(analyzeAll([texts[0] as string, suppressed]).findings, []);
+  });
+});
+
 describe('suppress: the CLI', () => {
   const suppressed = {
     'bicep/main.bicep': insertAbove(read(BICEP_MULTI), "name: 'rule-bicep-multi'", DIRECTIVE, { blank: 1 }),

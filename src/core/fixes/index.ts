@@ -5,6 +5,7 @@
 import type { Finding } from '../rules/types';
 import { floatingIpFix, type FixResult, type FixStrategy, type TextOf } from './floating-ip';
 import { floatingIpLoopbackFix } from './loopback';
+import { nginxNvaFix } from './nginx-nva';
 import { secondaryNicFix } from './secondary-nic';
 
 export interface FixOptions {
@@ -21,6 +22,6 @@ export function computeFix(strategy: FixStrategy, finding: Finding, textOf: Text
     case 'secondary-nic':
       return secondaryNicFix(finding, textOf, options.os);
     case 'nginx-nva':
-      return { ok: false, reason: `the ${strategy} strategy is not available yet` };
+      return nginxNvaFix(finding, textOf);
   }
 }

@@ -11,7 +11,7 @@ import { readInt } from '../graph/build';
 import { idKey, type ModuleCall } from '../evaluate/resources';
 import type { SourceSpan } from '../source';
 import type { EvaluatedResource } from '../evaluate/resources';
-import type { DeclarationTarget, Finding, FloatingIpTarget, GuestTarget, HairpinFacts, MemberTarget, RelatedLocation, Rule, RuleContext } from './types';
+import type { DeclarationTarget, Finding, FloatingIpTarget, GuestTarget, HairpinFacts, MemberTarget, NvaTarget, RelatedLocation, Rule, RuleContext, RuleTarget } from './types';
 
 const ID = 'hairpin-prone-rule';
 /** Related locations listed per finding before the rest are summarised. */
@@ -31,6 +31,7 @@ export const hairpinProneRule: Rule = {
         if (commentsSuppress(comments, ID, display(rule.name))) continue;
         const f = checkRule(rule, context);
         if (!f) continue;
+        if (f.fixTarget) f.fixTarget.nva = nvaTarget(rule, (r) => commentsSuppress(comments, ID, display(r.name)));
         findings.push(f);
         const call = lb.resource.via?.[0];
         if (call) findings.push(atCallSite(f, call));
@@ -108,6 +109,40 @@ function routedThroughSecondaryNic(m: MemberNode, rule: RuleNode, vip: string): 
   return m.guest().texts.some((t) => route.test(t) && (!linux.test(t) || linuxReply.test(t)));
 }
 
+/**
+ * The NGINX NVA fix mirrors every hairpin-prone rule on the rule's frontend (clients move to the
+ * NVA's VIP for all of them), this rule first.
+ */
+function nvaTarget(rule: RuleNode, suppressed: (r: RuleNode) => boolean): NvaTarget {
+  const sameFrontend = rule.lb.rules.filter(
+    (r) => r === rule || (r.frontend === rule.frontend && r.floatingIp === false && !suppressed(r) && ruleMembers(r).members.length > 0),
+  );
+  const ordered = [rule, ...sameFrontend.filter((r) => r !== rule)];
+  const res = rule.lb.resource;
+  const t: NvaTarget = {
+    rules: ordered.map((r): RuleTarget => {
+      const port = (v: Value | undefined): number | null => {
+        const n = readInt(v);
+        return typeof n === 'number' ? n : null;
+      };
+      const probeProtocol = r.probe?.protocol;
+      return {
+        name: display(r.name),
+        protocol: typeof r.protocol === 'string' ? r.protocol : null,
+        frontendPort: port(r.frontendPort),
+        backendPort: port(r.backendPort),
+        probeProtocol: typeof probeProtocol === 'string' ? probeProtocol : null,
+        span: findingSpan(r),
+        members: ruleMembers(r).members.map(memberTarget),
+      };
+    }),
+    lbViaModule: !!res.via?.length,
+    lbInLoop: !!res.copy,
+  };
+  if (res.symbolicName !== undefined) t.lbSymbolicName = res.symbolicName;
+  return t;
+}
+
 function declaration(r: EvaluatedResource): DeclarationTarget {
   const d: DeclarationTarget = { span: r.span, inLoop: !!r.copy, viaModule: !!r.via?.length };
   if (r.symbolicName !== undefined) d.symbolicName = r.symbolicName;
@@ -123,6 +158,8 @@ function memberTarget(m: MemberNode): MemberTarget {
     subnetPrefix: typeof m.subnetPrefix === 'string' ? m.subnetPrefix : null,
     instances: typeof m.instances === 'number' ? m.instances : null,
   };
+  const ipSpan = m.kind === 'ip-address' ? propertySpan(getProp(m.reference, 'properties'), 'ipAddress') : p !== undefined ? propertySpan(p, 'privateIPAddress') : undefined;
+  if (ipSpan) t.ipSpan = ipSpan;
   const subnet = p !== undefined ? propertySpan(p, 'subnet') : undefined;
   if (subnet) t.subnet = subnet;
   const ipConfig = spanOf(m.ipConfig);

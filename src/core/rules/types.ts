@@ -53,6 +53,33 @@ export interface FloatingIpTarget {
   loadBalancer?: SourceSpan;
   /** The rule's backend members, for the secondary-NIC and NVA fixes. */
   members?: MemberTarget[];
+  /** What the NGINX NVA fix needs beyond the members. */
+  nva?: NvaTarget;
+}
+
+/** The load balancer and the rules an NGINX NVA in front of this rule's frontend mirrors. */
+export interface NvaTarget {
+  /** The hairpin-prone rules on the same frontend, this one first (clients move to the NVA for all of them). */
+  rules: RuleTarget[];
+  /** The load balancer is declared through a module or linked template. */
+  lbViaModule: boolean;
+  /** The load balancer is made by a copy or for loop. */
+  lbInLoop: boolean;
+  /** The load balancer's symbolic name (Bicep). */
+  lbSymbolicName?: string;
+}
+
+/** One load-balancing rule as the NVA fix mirrors it. */
+export interface RuleTarget {
+  name: string;
+  protocol: string | null;
+  frontendPort: number | null;
+  backendPort: number | null;
+  /** Its probe's protocol (Tcp, Http, Https) when it has a probe. */
+  probeProtocol: string | null;
+  /** Where a finding on the rule is reported (its suppression goes there). */
+  span: SourceSpan;
+  members: MemberTarget[];
 }
 
 export interface CallSite {
@@ -79,6 +106,8 @@ export interface MemberTarget {
   name: string;
   /** The private IP when the template fixes it. */
   ip: string | null;
+  /** Where that IP is written (the ipConfiguration's privateIPAddress, or the pool entry's ipAddress). */
+  ipSpan?: SourceSpan;
   /** The subnet's address prefix when its virtual network is declared (e.g. 10.2.1.0/24). */
   subnetPrefix: string | null;
   /** The ipConfiguration's `subnet` value as written. */
