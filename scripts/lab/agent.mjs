@@ -9,7 +9,8 @@
 //       Opens k TCP connections (each from a fresh ephemeral source port chosen by the kernel,
 //       source address chosen by routing), waits at most --timeout ms for the answer line, and
 //       prints one JSON object: { attempts, successes, results: [{ ok, member, local, error, ms }] }.
-//       --from ADDR binds the source address (otherwise routing chooses it).
+//       --from ADDR binds the source address (otherwise routing chooses it); --http sends an
+//       HTTP/1.0 request and reads the line from the answer's body (for NGINX's http proxy).
 
 import net from 'node:net';
 
@@ -26,7 +27,21 @@ function serve(args) {
   const port = Number(option(args, 'port', '80'));
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
-    socket.end(`${name} ${socket.localAddress} ${socket.remoteAddress}:${socket.remotePort}\n`);
+    const line = `${name} ${socket.localAddress} ${socket.remoteAddress}:${socket.remotePort}\n`;
+    // An HTTP request (a client, or NGINX's http proxy) gets an HTTP answer with the line as its
+    // body; a connection that sends nothing gets the bare line.
+    let answered = false;
+    const raw = setTimeout(() => {
+      answered = true;
+      socket.end(line);
+    }, 50);
+    socket.once('data', (chunk) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(raw);
+      if (/^[A-Z]+ \S+ HTTP\/1\.[01]\r?\n/.test(chunk.toString('latin1'))) socket.end(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(line)}\r\n\r\n${line}`);
+      else socket.end(line);
+    });
   });
   server.listen({ host: '0.0.0.0', port }, () => console.log('listening'));
   const stop = () => server.close(() => process.exit(0));
@@ -34,7 +49,7 @@ function serve(args) {
   process.on('SIGINT', stop);
 }
 
-function connectOnce(host, port, timeoutMs, localAddress) {
+function connectOnce(host, port, timeoutMs, localAddress, http) {
   return new Promise((resolve) => {
     const started = Date.now();
     let data = '';
@@ -46,19 +61,23 @@ function connectOnce(host, port, timeoutMs, localAddress) {
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      const member = ok ? data.split(' ')[0] : undefined;
-      resolve({ ok, member, answer: ok ? data.trim() : undefined, local, error, ms: Date.now() - started });
+      const member = ok ? body().split(' ')[0] : undefined;
+      resolve({ ok, member, answer: ok ? body().trim() : undefined, local, error, ms: Date.now() - started });
     };
+    // The answer line, bare or as the body of an HTTP 200 answer.
+    const body = () => (data.startsWith('HTTP/') ? (/^HTTP\/1\.[01] 200 /.test(data) ? data.slice(data.indexOf('\r\n\r\n') + 4) : '') : data);
+    const complete = () => body().includes('\n');
     const timer = setTimeout(() => finish(false, 'timeout'), timeoutMs);
     socket.on('connect', () => {
       local = `${socket.localAddress}:${socket.localPort}`;
+      if (http) socket.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
     });
     socket.on('data', (chunk) => {
       data += chunk.toString('utf8');
-      if (data.includes('\n')) finish(true);
+      if (complete()) finish(true);
     });
     socket.on('error', (e) => finish(false, e.code || e.message));
-    socket.on('close', () => finish(data.includes('\n'), data ? undefined : 'closed without an answer'));
+    socket.on('close', () => finish(complete(), data ? (complete() ? undefined : `unexpected answer: ${data.split('\n')[0]}`) : 'closed without an answer'));
   });
 }
 
@@ -69,12 +88,13 @@ async function connect(args) {
   const timeoutMs = Number(option(args, 'timeout', '1000'));
   const concurrency = Math.max(1, Number(option(args, 'concurrency', '20')));
   const from = option(args, 'from', undefined);
+  const http = args.includes('--http');
   const results = new Array(k);
   let next = 0;
   const worker = async () => {
     while (next < k) {
       const i = next++;
-      results[i] = await connectOnce(host, port, timeoutMs, from);
+      results[i] = await connectOnce(host, port, timeoutMs, from, http);
     }
   };
   await Promise.all(Array.from({ length: Math.min(k, concurrency) }, worker));

@@ -183,7 +183,7 @@ function applyGuest(net, member, config) {
  */
 async function measure(net, clients, to, port, opts, from) {
   const runs = await Promise.all(
-    clients.map((c) => net.runAsync(c.ns, [process.execPath, AGENT, 'connect', '--to', to, '--port', String(port), '--k', String(opts.k), '--concurrency', String(opts.k), '--timeout', String(opts.timeout), ...(from ? ['--from', from] : [])])),
+    clients.map((c) => net.runAsync(c.ns, [process.execPath, AGENT, 'connect', '--to', to, '--port', String(port), '--k', String(opts.k), '--concurrency', String(opts.k), '--timeout', String(opts.timeout), '--http', ...(from ? ['--from', from] : [])])),
   );
   const servedBy = {};
   let attempts = 0;
@@ -331,9 +331,6 @@ async function scenario3(opts, log) {
     ablate(guestConfigCached({ fixture: FIXTURE, strategy: 'secondary-nic', candidate: path.join(CANDIDATES, v.candidate), values: values(w), member: w.name, product: v.product === true }), v);
   const naive = configFor({ candidate: 'secondary-nic-route-only.sh' }, WEB[0]);
   const policy = configFor({ candidate: 'secondary-nic-policy-routing.sh', product: true }, WEB[0]);
-  if (policy.source === 'product' && !policy.script.includes(WEB[0].nic2)) {
-    log(`scenario 3: the product's secondary-NIC script for ${WEB[0].name} does not name ${WEB[0].nic2}, the lab's second NIC address: align the lab's addresses (WEB in scripts/lab/lab.mjs) with the fix's`);
-  }
   const info = {
     routeOnly: { source: naive.source, why: naive.why, commands: naive.units.flatMap((u) => u.commands.map((c) => c.line)) },
     policyRouting: { source: policy.source, why: policy.why, commands: policy.units.flatMap((u) => u.commands.map((c) => c.line)) },
@@ -414,6 +411,46 @@ function perInterface(sysctls, member) {
   return out;
 }
 
+/** Template variables that hold a cloud-init as an array of lines. */
+function cloudInitVariables(text) {
+  let template;
+  try {
+    template = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  return Object.entries(template?.variables ?? {})
+    .filter(([, v]) => Array.isArray(v) && v[0] === '#cloud-config')
+    .map(([name, v]) => ({ name, text: v.join('\n') }));
+}
+
+/** A `write_files` entry of a cloud-config whose path matches, with its `content: |` block. */
+function writtenFile(cloudConfig, pathPattern) {
+  const lines = cloudConfig.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const p = /^\s*-\s*path:\s*(\S+)/.exec(lines[i]);
+    if (!p || !pathPattern.test(p[1])) continue;
+    for (let j = i + 1; j < lines.length && !/^\s*-\s/.test(lines[j]); j++) {
+      if (!/^\s*content:\s*\|/.test(lines[j])) continue;
+      const body = [];
+      let indent;
+      for (let k = j + 1; k < lines.length; k++) {
+        const line = lines[k];
+        if (line.trim() === '') {
+          body.push('');
+          continue;
+        }
+        const lead = /^ */.exec(line)[0].length;
+        indent ??= lead;
+        if (lead < indent) break;
+        body.push(line.slice(indent));
+      }
+      return { path: p[1], text: `${body.join('\n').replace(/\n+$/, '')}\n` };
+    }
+  }
+  return undefined;
+}
+
 /** The nginx.conf of the NVA: the product's (fix --strategy nginx-nva) when it exists, else the candidate. */
 function nginxConfig() {
   const fix = runFix(FIXTURE, 'nginx-nva');
@@ -423,6 +460,11 @@ function nginxConfig() {
       for (const f of filesUnder(fix.dir)) {
         if (/nginx[^/]*\.conf$/i.test(f)) found.push({ from: path.relative(fix.dir, f), text: fs.readFileSync(f, 'utf8') });
         if (/\.json$/i.test(f)) {
+          // The ARM scaffold keeps its cloud-init as a variable of lines (…NvaCloudInit).
+          for (const c of cloudInitVariables(fs.readFileSync(f, 'utf8'))) {
+            const conf = writtenFile(c.text, /nginx[^/]*\.conf$/);
+            if (conf && !/@@\w+@@/.test(conf.text)) found.push({ from: `${path.relative(fix.dir, f)}: variables.${c.name} (cloud-init) ${conf.path}`, text: conf.text });
+          }
           for (const s of customScripts(fs.readFileSync(f, 'utf8'))) {
             for (const h of heredocFiles(s.script)) if (/nginx[^/]*\.conf$/.test(h.path)) found.push({ from: `${s.name}: ${h.path}`, text: h.text });
           }
@@ -478,7 +520,7 @@ async function scenario4(opts, log) {
 
 async function waitFor(net, member, to, port) {
   for (let i = 0; i < 50; i++) {
-    const r = await net.runAsync(member.ns, [process.execPath, AGENT, 'connect', '--to', to, '--port', String(port), '--k', '1', '--timeout', '300']);
+    const r = await net.runAsync(member.ns, [process.execPath, AGENT, 'connect', '--to', to, '--port', String(port), '--k', '1', '--timeout', '300', '--http']);
     if (r.status === 0 && JSON.parse(r.stdout).successes === 1) return;
     await new Promise((res) => setTimeout(res, 100));
   }
