@@ -322,7 +322,7 @@ async function scenario2(opts) {
   return { rows, info };
 }
 
-async function scenario3(opts, log) {
+async function scenario3(opts) {
   const rows = [];
   const values = (w) => ({ VIP, GATEWAY, NIC1_IP: w.nic1, NIC2_IP: w.nic2, TABLE: POLICY_TABLE });
   // The proposed configuration comes from the product when its secondary-NIC fix exists; the
