@@ -90,4 +90,34 @@ describe('quick fixes in the real host', () => {
       await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
     });
   }
+
+  it('scaffolds an NGINX NVA module beside the Bicep template, and both squiggles go', async () => {
+    const uri = fixture('seed-lab-bicep', 'main.bicep');
+    const created = vscode.Uri.joinPath(uri, '..', 'main-nginx-nva.bicep');
+    await vscode.workspace.fs.delete(created).then(undefined, () => undefined); // a leftover of an interrupted run
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    try {
+      const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+      const nva = actions.find((a) => a.title.startsWith('Scaffold an NGINX NVA tier in front of the backends of rule rule-http'));
+      assert.ok(nva?.edit, `offered: ${actions.map((a) => a.title).join(' | ')}`);
+      assert.ok(await vscode.workspace.applyEdit(nva.edit));
+      assert.match(doc.getText(), /module \w+NginxNva '\.\/main-nginx-nva\.bicep'/);
+      const module = await vscode.workspace.openTextDocument(created);
+      assert.match(module.getText(), /stream|http/);
+      assert.match(module.getText(), /ilb-hairpin-disable-next-line hairpin-prone-rule/);
+      await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 && ours(created).length === 0 ? true : undefined));
+    } finally {
+      // Both editors back to their disk text, closed, and the new file removed from the fixture.
+      for (const d of vscode.workspace.textDocuments.filter((x) => x.isDirty)) {
+        await vscode.window.showTextDocument(d);
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+      }
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(created).then(undefined, () => undefined);
+      const exists = await vscode.workspace.fs.stat(created).then(() => true, () => false);
+      assert.equal(exists, false, 'the scaffolded module is removed from the fixture');
+    }
+  });
 });

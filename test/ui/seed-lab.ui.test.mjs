@@ -95,7 +95,10 @@ describe('the seed lab in the browser workbench', { timeout: 240_000 }, () => {
     await page.keyboard.press('Control+.');
     const menu = await page.waitForSelector('.action-widget', { state: 'visible', timeout: 15_000 });
     const text = await menu.innerText();
+    // The seed's three workarounds, by name.
     assert.match(text, /Enable floating IP \(DSR\) on rule rule-http/);
+    assert.match(text, /Add a secondary NIC to each backend VM of rule rule-http/);
+    assert.match(text, /Scaffold an NGINX NVA tier in front of the backends of rule rule-http/);
     assert.match(text, /Suppress hairpin-prone-rule for rule rule-http/);
     assert.match(text, /Learn more about hairpin-prone-rule/);
     await page.screenshot({ path: path.join(artifacts, 'ui-seed-lab-quick-fixes.png') });
