@@ -101,6 +101,13 @@ function fix(args: FixArgs, io: CliIo): number {
       io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: ${result.reason}\n`);
       continue;
     }
+    // A new file never replaces one that is there (a person may have written it).
+    const taken = result.fix.edits.find((e) => e.create && fs.existsSync(e.file));
+    if (taken) {
+      failed++;
+      io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: ${relative(taken.file)} already exists (the fix would create it); nothing was changed\n`);
+      continue;
+    }
     // Two findings can share an edit (one rule seen twice): it is applied once. A different edit
     // at the same place belongs to another fix: this one waits for a second run.
     const clash = result.fix.edits.some((e) =>
@@ -121,12 +128,6 @@ function fix(args: FixArgs, io: CliIo): number {
   }
   for (const [file, list] of edits) {
     const created = list.some((e) => e.create);
-    if (created && fs.existsSync(file)) {
-      // Never overwrite a file a person may have written: say so and leave everything unchanged.
-      io.stderr(`ilb-hairpin: ${relative(file)} already exists: not overwritten\n`);
-      failed++;
-      continue;
-    }
     const before = created ? '' : (textOf(file) ?? '');
     const after = applyEdits(before, list);
     if (args.dryRun) io.stdout(createTwoFilesPatch(created ? '/dev/null' : `a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));

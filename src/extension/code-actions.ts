@@ -74,7 +74,10 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     const result = computeFix(strategy, finding, this.textOf(doc));
     const action = new vscode.CodeAction(actionTitle(strategy, finding), vscode.CodeActionKind.QuickFix);
     if (diagnostic) action.diagnostics = [diagnostic];
-    if (result.ok) {
+    const taken = result.ok ? result.fix.edits.find((e) => e.create && this.diagnostics.textOf(e.file) !== undefined) : undefined;
+    if (taken) {
+      action.disabled = { reason: `${taken.file} already exists: the fix would create it` };
+    } else if (result.ok) {
       action.edit = this.workspaceEdit(doc, result.fix.edits);
     } else if (/OS .* cannot be told/.test(result.reason)) {
       action.command = { command: 'ilbHairpin.applyFixWithOs', title: action.title, arguments: [doc.uri, finding, strategy] };
@@ -143,7 +146,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     for (const e of edits) {
       if (e.create) {
         const uri = vscode.Uri.file(e.file);
-        edit.createFile(uri, { ignoreIfExists: true });
+        edit.createFile(uri, { overwrite: false }); // fails the whole edit if the file appeared meanwhile
         edit.insert(uri, new vscode.Position(0, 0), e.newText);
         continue;
       }
