@@ -633,7 +633,8 @@ function mergeFindings(findings: Finding[]): Finding[] {
     const sites = f.facts.viaModule === undefined ? sitesAt.get(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`) : undefined;
     if (!sites || !f.fixTarget) return f;
     const unique = sites.filter((s, i) => sites.findIndex((t) => t.file === s.file && t.offset === s.offset && t.rule === s.rule) === i);
-    return { ...f, fixTarget: { ...f.fixTarget, callSites: unique } };
+    f.fixTarget.callSites = unique; // (the findings are this analysis's own; copying would make the lazy targets)
+    return f;
   });
 }
 

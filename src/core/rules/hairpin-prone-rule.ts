@@ -31,7 +31,7 @@ export const hairpinProneRule: Rule = {
         if (commentsSuppress(comments, ID, display(rule.name))) continue;
         const f = checkRule(rule, context);
         if (!f) continue;
-        if (f.fixTarget) f.fixTarget.nva = nvaTarget(rule, (r) => commentsSuppress(comments, ID, display(r.name)));
+        if (f.fixTarget) lazyProperty(f.fixTarget, 'nva', () => nvaTarget(rule, (r) => commentsSuppress(comments, ID, display(r.name))));
         findings.push(f);
         const call = lb.resource.via?.[0];
         if (call) findings.push(atCallSite(f, call));
@@ -75,8 +75,31 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
     span: findingSpan(rule),
     related: related(rule, members),
     facts,
-    fixTarget: { ...floatingIpTarget(rule, members), guests: guestsOf(members), members: members.map(memberTarget), ...(rule.lb.resource.span ? { loadBalancer: rule.lb.resource.span } : {}) },
+    fixTarget: lazyTargets({ ...floatingIpTarget(rule, members), ...(rule.lb.resource.span ? { loadBalancer: rule.lb.resource.span } : {}) }, members),
   };
+}
+
+/**
+ * The guests and members a fix needs, made when a fix first asks (they read the machines'
+ * guest configuration): a keystroke's re-analysis does not pay for them. Still plain data to
+ * whoever reads them (enumerable, computed once).
+ */
+function lazyTargets(target: FloatingIpTarget, members: MemberNode[]): FloatingIpTarget {
+  lazyProperty(target, 'guests', () => guestsOf(members));
+  lazyProperty(target, 'members', () => members.map(memberTarget));
+  return target;
+}
+
+function lazyProperty<K extends 'guests' | 'members' | 'nva'>(target: FloatingIpTarget, key: K, make: () => NonNullable<FloatingIpTarget[K]>): void {
+  let value: FloatingIpTarget[K] | undefined;
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => (value ??= make()),
+    set: (v: FloatingIpTarget[K]) => {
+      value = v;
+    },
+  });
 }
 
 /**
