@@ -426,16 +426,8 @@ interface Expected {
   positives: { file: string; lbRule: string }[];
 }
 
-/**
- * Positives whose fix passes every guarantee but the second run, by `<file>|<rule>`: the VM names
- * are not known before deployment (uniqueString), so the graph does not see that the extension
- * `<vm>/ilb-hairpin-loopback` is the fix's own and the next run is refused as a CustomScript conflict.
- */
-const OWN_EXTENSION_BUG = "BUG: a VM whose name is computed (uniqueString): the fix's own <vm>/ilb-hairpin-loopback is taken for another CustomScript extension, so the next run is refused";
-const SECOND_RUN_BUGS: Record<string, string> = {
-  'anthony-c-martin/azure-quickstart-templates/101-rds-deployment-full-ha/azuredeploy.json|rds-brokers-tcp-rule': OWN_EXTENSION_BUG,
-  'anthony-c-martin/azure-quickstart-templates/101-rds-deployment-full-ha/azuredeploy.json|rds-brokers-udp-rule': OWN_EXTENSION_BUG,
-};
+/** Positives whose second run is known to misbehave (none now; kept to mark a regression honestly). */
+const SECOND_RUN_BUGS: Record<string, string> = {};
 
 describe('floating-ip-loopback: the guarantees on the corpus positives (os linux and windows)', { skip: !fs.existsSync(CORPUS) && 'shared/corpus is not present' }, () => {
   const expected = fs.existsSync(CORPUS) ? (JSON.parse(read(path.join(CORPUS, 'expected.json'))) as Expected) : { positives: [] };
@@ -554,7 +546,6 @@ describe('floating-ip-loopback: a second rule on the same backend machines', () 
 
   it(
     'a VM named by uniqueString(): the other rule is fixed next as well (its own extension is no CustomScript conflict)',
-    { todo: "BUG: a VM whose name is computed (uniqueString): the fix's own <vm>/ilb-hairpin-loopback is taken for another CustomScript extension, so the next run is refused" },
     () => {
       const text = twoRules({ vmName: "[concat('vm-', uniqueString(resourceGroup().id))]", os: 'windows', frontends: 1 });
       const once = fixRule(file, text, 'http', 'windows');
@@ -568,7 +559,6 @@ describe('floating-ip-loopback: a second rule on the same backend machines', () 
 
   it(
     'CLI, a Windows VM named by uniqueString() and two rules: "run the command again" is followed by a run that fixes the other rule',
-    { todo: "BUG: the second run is refused: 'a backend machine already has the CustomScript extension vm-{uniqueString(…)}/ilb-hairpin-loopback'" },
     () => {
       const dir = tempWith('azuredeploy.json', twoRules({ vmName: "[concat('vm-', uniqueString(resourceGroup().id))]", os: 'windows', frontends: 1 }));
       const first = cli(dir, 'fix', '.', '--strategy', 'floating-ip-loopback');
@@ -583,7 +573,6 @@ describe('floating-ip-loopback: a second rule on the same backend machines', () 
 
   it(
     'two frontends on one pool: once both rules are fixed, both VIPs are on the loopback (or the second fix is refused)',
-    { todo: 'BUG: the fix of the second frontend skips a machine that has ilb-hairpin-loopback for the first VIP: 10.0.0.11 is never put on the loopback, though the title says so' },
     () => {
       const text = twoRules({ vmName: 'vm-a', os: 'linux', frontends: 2 });
       const once = fixRule(file, text, 'http', 'linux');
@@ -603,7 +592,6 @@ describe('floating-ip-loopback: a second rule on the same backend machines', () 
 
   it(
     'CLI, two frontends on one pool: after the runs that fix both rules, the template puts both VIPs on the loopback',
-    { todo: 'BUG: the CLI reports "Fixed 1 of 1." for rule http2 while only 10.0.0.10 is configured on the loopback' },
     () => {
       const dir = tempWith('azuredeploy.json', twoRules({ vmName: 'vm-a', os: 'linux', frontends: 2 }));
       for (let run = 0; run < 3; run++) cli(dir, 'fix', '.', '--strategy', 'floating-ip-loopback');

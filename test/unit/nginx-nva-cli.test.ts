@@ -173,14 +173,13 @@ describe('cli: fix --strategy nginx-nva when main-nginx-nva.bicep already exists
     const dir = seedCopy({ [MODULE]: OWN_MODULE });
     const r = cli(dir, 'fix', 'main.bicep', '--strategy', 'nginx-nva');
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^ilb-hairpin: main-nginx-nva\.bicep already exists: not overwritten$/m);
+    assert.match(r.stderr, /^main\.bicep:\d+: rule rule-http: not fixed: main-nginx-nva\.bicep already exists \(the fix would create it\); nothing was changed$/m);
     assert.equal(read(path.join(dir, MODULE)), OWN_MODULE);
     assert.deepEqual([...snapshot(dir).keys()].sort(), ['main-nginx-nva.bicep', 'main.bicep'], 'no other file created');
   });
 
   it(
     'fix main.bicep: main.bicep is left unchanged too (the fix is refused as a whole), and the rule is still reported',
-    { todo: 'BUG: when the CLI refuses to overwrite the existing main-nginx-nva.bicep it still writes main.bicep (the module declaration pointing at the person\'s file, and the suppression that hides the finding)' },
     () => {
       const dir = seedCopy({ [MODULE]: OWN_MODULE });
       const r = cli(dir, 'fix', 'main.bicep', '--strategy', 'nginx-nva');
@@ -193,15 +192,14 @@ describe('cli: fix --strategy nginx-nva when main-nginx-nva.bicep already exists
 
   it(
     'fix main.bicep --dry-run: exit 1, writes nothing, and shows no diff for a fix it would not apply',
-    { todo: 'BUG: the dry run of a refused nginx-nva fix (module path taken) still prints the diff of main.bicep' },
     () => {
       const dir = seedCopy({ [MODULE]: OWN_MODULE });
       const before = snapshot(dir);
       const r = cli(dir, 'fix', 'main.bicep', '--strategy', 'nginx-nva', '--dry-run');
       assert.equal(r.code, 1, r.stderr);
       assert.deepEqual(snapshot(dir), before, 'nothing written');
-      assert.match(r.stderr, /^ilb-hairpin: main-nginx-nva\.bicep already exists: not overwritten$/m);
-      assert.deepEqual(parsePatch(r.stdout).map((p) => p.newFileName), [], 'no diff');
+      assert.match(r.stderr, /^main\.bicep:\d+: rule rule-http: not fixed: main-nginx-nva\.bicep already exists \(the fix would create it\); nothing was changed$/m);
+      assert.equal(r.stdout, '', 'no diff');
     },
   );
 });

@@ -55,6 +55,26 @@ export function windowsLoopbackScript(vip: string, port: number | null, protocol
   ].join('\r\n');
 }
 
+/**
+ * A loopback script made by this module with one more VIP (the same script when it has it);
+ * undefined for any other text.
+ */
+export function withLoopbackVip(script: string, vip: string, port: number | null, protocol: string | null): string | undefined {
+  if (script.includes('ilb-hairpin-vip.service')) {
+    if (script.includes(`ip addr replace ${vip}/32 dev lo`)) return script;
+    return script
+      .replace(/(ExecStart=\/sbin\/ip addr replace \S+\/32 dev lo\n)(?!ExecStart=\/sbin\/ip addr replace)/, `$1ExecStart=/sbin/ip addr replace ${vip}/32 dev lo\n`)
+      .replace(/(ExecStop=\/sbin\/ip addr del \S+\/32 dev lo\n)(?!ExecStop=)/, `$1ExecStop=/sbin/ip addr del ${vip}/32 dev lo\n`);
+  }
+  if (script.includes('"Loopback Pseudo-Interface 1"') && script.startsWith('# ilb-hairpin: the internal load balancer frontend IP on the loopback')) {
+    if (script.includes(`"Loopback Pseudo-Interface 1" ${vip} 255.255.255.255`)) return script;
+    const lines = windowsLoopbackScript(vip, port, protocol).split('\r\n');
+    const add = lines.filter((l) => l.startsWith('netsh int ipv4 add addr') || l.startsWith('New-NetFirewallRule'));
+    return script.replace(/\r\n$/, '') + '\r\n' + add.join('\r\n') + '\r\n';
+  }
+  return undefined;
+}
+
 /** Base64 of UTF-8 text (CustomScript's `script` setting). */
 export function base64Utf8(text: string): string {
   return base64(new TextEncoder().encode(text));

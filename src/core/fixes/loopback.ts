@@ -5,11 +5,39 @@
  */
 import { findNodeAtOffset, getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import type { Finding, GuestTarget } from '../rules/types';
-import { extensionProperties } from './guest';
+import { base64Utf8, encodedCommand, extensionProperties, withLoopbackVip } from './guest';
 import { child } from '../parse/arm';
 import { parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import { ancestorAt, eol, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+
+/**
+ * Edits that add `vip` to the loopback scripts an earlier fix put in the file (each base64
+ * script, or PowerShell encoded command, re-encoded the same way); undefined when there is none.
+ */
+export function addVipToLoopbackScripts(text: string, file: string, vip: string, port: number | null, protocol: string | null): TextEdit[] | undefined {
+  const edits: TextEdit[] = [];
+  let found = false;
+  for (const m of text.matchAll(/[A-Za-z0-9+/]{100,}={0,2}/g)) {
+    for (const encoding of ['utf-8', 'utf-16le'] as const) {
+      const script = decodeBase64(m[0], encoding);
+      const more = script !== undefined ? withLoopbackVip(script, vip, port, protocol) : undefined;
+      if (more === undefined) continue;
+      found = true;
+      if (more !== script) edits.push({ file, offset: m.index, length: m[0].length, newText: encoding === 'utf-8' ? base64Utf8(more) : encodedCommand(more) });
+      break;
+    }
+  }
+  return found ? edits : undefined;
+}
+
+function decodeBase64(b64: string, encoding: 'utf-8' | 'utf-16le'): string | undefined {
+  try {
+    return new TextDecoder(encoding, { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Azure runs one CustomScript extension per machine: a second one would fail the deployment. */
 export function customScriptConflict(name: string): string {
@@ -35,7 +63,15 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
     if (!guestOs) return { ok: false, reason: 'the OS of a backend VM cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)' };
     const text = textOf(g.span.file);
     if (text === undefined) return { ok: false, reason: `${g.span.file} cannot be read` };
-    if (text.includes(LOOPBACK_EXTENSION)) continue; // already configured by an earlier fix
+    if (g.fixedBy?.includes(LOOPBACK_EXTENSION)) {
+      // The loopback of an earlier fix (another frontend of the same members): this VIP joins it.
+      const more = addVipToLoopbackScripts(text, g.span.file, vip, finding.facts.frontendPort, finding.facts.protocol);
+      if (!more) return { ok: false, reason: `a backend machine has the ${LOOPBACK_EXTENSION} extension of an earlier fix, whose script could not be read: add ${vip} to it` };
+      for (const e of more) if (!edits.some((x) => x.offset === e.offset)) edits.push(e);
+      continue;
+    }
+    const other = g.fixedBy?.find((name) => name !== LOOPBACK_EXTENSION);
+    if (other) return { ok: false, reason: customScriptConflict(other) };
     const props = extensionProperties(guestOs, vip, finding.facts.frontendPort, finding.facts.protocol);
     const bicep = /\.bicep$/i.test(g.span.file);
     const made =

@@ -68,6 +68,8 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
   const guestOs = m.vm.os ?? os;
   if (!guestOs) return `the OS of ${m.name} cannot be told from its image or osProfile: choose it (CLI: --os linux|windows)`;
   if (m.vm.customScript) return customScriptConflict(m.vm.customScript);
+  const other = m.vm.fixedBy?.find((name) => name !== ROUTE_EXTENSION);
+  if (other) return customScriptConflict(other);
   const key = `${m.vm.span.file}:${m.vm.span.start}`;
   if (done.has(key)) return [];
   done.add(key);

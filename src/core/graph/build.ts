@@ -316,7 +316,9 @@ function describeSurroundings(
         g.texts.push(...decodedGuestText(getProp(s, 'commandToExecute'), 'command'), ...decodedGuestText(getProp(s, 'script'), 'base64'));
       }
       const type = getProp(p, 'type');
-      const leaf = displayName(leafName(name ?? null));
+      // The product's own extensions, by the last segment of their name (also when the VM's part
+      // of the name is only partly known: `vm-{uniqueString(...)}/ilb-hairpin-loopback`).
+      const leaf = /(?:^|\/)(ilb-hairpin-[a-z0-9-]+)$/i.exec(displayName(name ?? null))?.[1] ?? displayName(leafName(name ?? null));
       if (/^ilb-hairpin-/i.test(leaf)) g.ours.push(leaf);
       else if (typeof type === 'string' && /^customscript(extension|forlinux)?$/i.test(type)) g.customScripts.push(leaf);
     };

@@ -229,8 +229,9 @@ function guestsOf(members: MemberNode[]): GuestTarget[] {
     seen.add(key);
     const guest: GuestTarget = { kind: m.kind === 'scale-set' ? 'scale-set' : 'vm', span: r.span, os: osOf(r), inLoop: !!r.copy, viaModule: !!r.via?.length };
     if (r.symbolicName !== undefined) guest.symbolicName = r.symbolicName;
-    const existing = m.guest?.().customScripts[0];
-    if (existing !== undefined) guest.customScript = existing;
+    const config = m.guest?.();
+    if (config?.customScripts[0] !== undefined) guest.customScript = config.customScripts[0];
+    if (config?.ours.length) guest.fixedBy = config.ours;
     out.push(guest);
   }
   return out;

@@ -140,6 +140,8 @@ export interface GuestTarget {
   viaModule: boolean;
   /** A CustomScript extension the machine already has (Azure allows one per machine). */
   customScript?: string;
+  /** The product's own extensions the machine already has (from earlier fixes). */
+  fixedBy?: string[];
 }
 
 /** A finding is plain data: adapters turn it into diagnostics, SARIF results or text. */
