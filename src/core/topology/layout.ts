@@ -2,9 +2,10 @@
  * Layout of the view model by elkjs: each connected part of the picture is laid out by ELK's
  * layered algorithm (left to right: frontends, rules, pools, members), with load balancers and
  * subnets as compound nodes; the parts are then packed by ELK's rectpacking. Node sizes come from
- * their text (text.ts). The result is plain data the SVG renderer draws.
+ * their text (text.ts). Parts are laid out one by one and remembered, so that a live update re-lays
+ * only the parts an edit changed. The result is plain data the SVG renderer draws.
  */
-import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
+import type { ElkNode } from 'elkjs/lib/elk-api';
 import { elkLayout } from './elk';
 import type { TopologyEdgeKind, TopologyModel, TopologyNode, TopologyNodeKind } from './model';
 import { fitText, textWidth } from './text';
@@ -145,28 +146,28 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
 
   const texts = new Map<string, ReturnType<typeof nodeText>>();
   const headers = new Map<string, { lines: TextLine[]; top: number }>();
-  /** ELK ids of the boxes drawn for subnet groups (one per part), to their group. */
-  const groupBoxes = new Map<string, string>();
   const components = new Map<string, ElkNode>();
   const componentOf = (id: string): ElkNode => {
     const root = find(id);
     let comp = components.get(root);
     if (!comp) {
-      comp = { id: `component:${components.size}`, children: [], edges: [] };
+      comp = { id: PART, children: [], edges: [] };
       components.set(root, comp);
     }
     return comp;
   };
-  const containers = new Map<string, ElkNode>();
+  /** Containers by ELK id within each part: a load balancer, or a part's box for a subnet. */
+  const containers = new Map<ElkNode, Map<string, ElkNode>>();
   const container = (id: string, comp: ElkNode): ElkNode => {
     const group = groupById.get(id);
-    const key = group ? `${id}\u0000${comp.id}` : id;
-    let c = containers.get(key);
+    const elkId = group ? `${GROUP_BOX}${id}` : id;
+    const inPart = containers.get(comp) ?? containers.set(comp, new Map()).get(comp) as Map<string, ElkNode>;
+    let c = inPart.get(elkId);
     if (c) return c;
     const t = group ? groupText(group.label, group.details) : nodeText(byId.get(id) as TopologyNode, 420);
     const top = 'top' in t ? t.top : t.height + 4;
     c = {
-      id: group ? `${id}\u0000${comp.id}` : id,
+      id: elkId,
       children: [],
       layoutOptions: {
         'elk.padding': `[top=${top},left=14,bottom=14,right=14]`,
@@ -174,9 +175,8 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
         'elk.nodeSize.minimum': `(${t.width + 8}, ${top + 20})`,
       },
     };
-    headers.set(c.id, { lines: t.lines, top });
-    if (group) groupBoxes.set(c.id, id);
-    containers.set(key, c);
+    headers.set(elkId, { lines: t.lines, top });
+    inPart.set(elkId, c);
     comp.children?.push(c);
     return c;
   };
@@ -195,55 +195,87 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
     (parent === undefined ? comp : container(parent, comp)).children?.push(n);
   }
   for (const e of edges) componentOf(e.source).edges?.push({ id: e.id, sources: [e.source], targets: [e.target] });
-  // Thoroughness (crossing minimisation effort) by the size of the whole picture: it is laid out at once.
-  for (const c of components.values()) c.layoutOptions = layeredOptions(model.nodes.length);
 
-  const root: ElkNode = {
-    id: 'root',
-    layoutOptions: {
-      'elk.algorithm': 'rectpacking',
-      'elk.aspectRatio': '1.6',
-      'elk.spacing.nodeNode': '36',
-      'elk.padding': '[top=16,left=16,bottom=16,right=16]',
-      'elk.json.shapeCoords': 'ROOT',
-      'elk.json.edgeCoords': 'ROOT',
-    },
-    children: [...components.values()],
-  };
-  const laid = components.size ? elkLayout(root) : { ...root, width: 0, height: 0 };
+  // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.
+  const options = layeredOptions(model.nodes.length);
+  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: options }));
+  const packed = parts.length
+    ? elkLayout({
+        id: 'root',
+        layoutOptions: { 'elk.algorithm': 'rectpacking', 'elk.aspectRatio': '1.6', 'elk.spacing.nodeNode': '36', 'elk.padding': '[top=16,left=16,bottom=16,right=16]' },
+        children: parts.map((p, i) => ({ id: `part:${i}`, width: p.width, height: p.height })),
+      })
+    : { id: 'root', width: 0, height: 0 };
 
   const nodes: LaidOutNode[] = [];
   const groups: LaidOutGroup[] = [];
-  const box = (n: ElkNode): LaidOutBox => ({ id: n.id, x: n.x ?? 0, y: n.y ?? 0, width: n.width ?? 0, height: n.height ?? 0 });
-  const visit = (n: ElkNode): void => {
-    for (const c of n.children ?? []) {
-      if (c.id.startsWith('component:')) {
-        visit(c);
+  const laidEdges = new Map<string, Point[][]>();
+  parts.forEach((part, i) => {
+    const at = packed.children?.[i];
+    const dx = at?.x ?? 0;
+    const dy = at?.y ?? 0;
+    for (const b of part.boxes) {
+      const moved = { id: b.id, x: b.x + dx, y: b.y + dy, width: b.width, height: b.height };
+      const header = headers.get(b.id);
+      if (b.id.startsWith(GROUP_BOX)) {
+        groups.push({ ...moved, id: b.id.slice(GROUP_BOX.length), lines: header?.lines ?? [] });
         continue;
       }
-      const header = headers.get(c.id);
-      const group = groupBoxes.get(c.id);
-      const model = byId.get(c.id);
-      if (header && group) groups.push({ ...box(c), id: group, lines: header.lines });
-      else if (model) nodes.push({ ...box(c), kind: model.kind, container: !!header, lines: header?.lines ?? texts.get(c.id)?.lines ?? [] });
+      const node = byId.get(b.id);
+      if (node) nodes.push({ ...moved, kind: node.kind, container: !!header, lines: header?.lines ?? texts.get(b.id)?.lines ?? [] });
+    }
+    for (const [id, sections] of part.edges) laidEdges.set(id, sections.map((s) => s.map((p) => ({ x: p.x + dx, y: p.y + dy }))));
+  });
+  const order = new Map(model.nodes.map((n, i) => [n.id, i]));
+  nodes.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  const outEdges: LaidOutEdge[] = edges.map((e) => ({ id: e.id, kind: e.kind, source: e.source, target: e.target, hairpin: !!e.hairpin, sections: laidEdges.get(e.id) ?? [] }));
+
+  return { model, width: Math.ceil(packed.width ?? 0), height: Math.ceil(packed.height ?? 0), nodes, groups, edges: outEdges };
+}
+
+/** The id of a part's root, and the prefix of the ids of subnet boxes in ELK graphs. */
+const PART = 'part';
+const GROUP_BOX = 'subnet-box:';
+
+interface LaidOutPart {
+  width: number;
+  height: number;
+  /** Nodes, containers and subnet boxes by ELK id, relative to the part. */
+  boxes: LaidOutBox[];
+  edges: Map<string, Point[][]>;
+}
+
+/** Parts laid out recently, by their ELK input: live updates re-lay only the parts an edit changed. */
+const partCache = new Map<string, LaidOutPart>();
+const PART_CACHE_SIZE = 500;
+
+function layoutPart(part: ElkNode): LaidOutPart {
+  const key = JSON.stringify(part);
+  const cached = partCache.get(key);
+  if (cached) {
+    // Most recently used last.
+    partCache.delete(key);
+    partCache.set(key, cached);
+    return cached;
+  }
+  const laid = elkLayout({ ...part, layoutOptions: { ...part.layoutOptions, 'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT' } });
+  const boxes: LaidOutBox[] = [];
+  const edges = new Map<string, Point[][]>();
+  const visit = (n: ElkNode): void => {
+    for (const c of n.children ?? []) {
+      boxes.push({ id: c.id, x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 });
       visit(c);
+    }
+    for (const e of n.edges ?? []) {
+      edges.set(
+        e.id,
+        (e.sections ?? []).map((s) => [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p) => ({ x: p.x, y: p.y }))),
+      );
     }
   };
   visit(laid);
-  const order = new Map(model.nodes.map((n, i) => [n.id, i]));
-  nodes.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-
-  const laidEdges = new Map<string, ElkExtendedEdge>();
-  const collectEdges = (n: ElkNode): void => {
-    for (const e of n.edges ?? []) laidEdges.set(e.id, e);
-    for (const c of n.children ?? []) collectEdges(c);
-  };
-  collectEdges(laid);
-  const outEdges: LaidOutEdge[] = edges.map((e) => {
-    const le = laidEdges.get(e.id);
-    const sections = (le?.sections ?? []).map((s) => [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p) => ({ x: p.x, y: p.y })));
-    return { id: e.id, kind: e.kind, source: e.source, target: e.target, hairpin: !!e.hairpin, sections };
-  });
-
-  return { model, width: Math.ceil(laid.width ?? 0), height: Math.ceil(laid.height ?? 0), nodes, groups, edges: outEdges };
+  const result: LaidOutPart = { width: laid.width ?? 0, height: laid.height ?? 0, boxes, edges };
+  partCache.set(key, result);
+  if (partCache.size > PART_CACHE_SIZE) partCache.delete(partCache.keys().next().value as string);
+  return result;
 }

@@ -88,14 +88,9 @@ export function renderTopologySvg(t: LaidOutTopology, o: SvgOptions = {}): strin
   return svgRoot({ body: parts.join(''), width, height: y, minX, minY: graph.minY ?? 0 }, `Topology: ${t.model.title}`, { standalone: true, prefix: 'ilbh-g-' });
 }
 
-/** The packet walk of one path (a sequence diagram) as an SVG document. */
-export function renderWalkSvg(path: PacketPath, o: { standalone?: boolean } = {}): string {
-  return svgRoot(walkFragment(path, 'ilbh-w-'), path.title, { standalone: !!o.standalone, prefix: 'ilbh-w-' });
-}
-
-/** The legend as an SVG document. */
-export function renderLegendSvg(o: { standalone?: boolean } = {}): string {
-  return svgRoot(legendFragment('ilbh-l-'), 'Legend', { standalone: !!o.standalone, prefix: 'ilbh-l-' });
+/** The packet walk of one path (a sequence diagram) as an SVG document, at most `maxWidth` wide when it can be. */
+export function renderWalkSvg(path: PacketPath, o: { standalone?: boolean; maxWidth?: number } = {}): string {
+  return svgRoot(walkFragment(path, 'ilbh-w-', o.maxWidth), path.title, { standalone: !!o.standalone, prefix: 'ilbh-w-' });
 }
 
 // ------------------------------------------------------------------ the graph
@@ -310,12 +305,13 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
 
 // ------------------------------------------------------------------ the packet walk
 
-const LANE = 230;
 const WALK_TEXT = 11.5;
 
-function walkFragment(path: PacketPath, prefix: string): Fragment {
+function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragment {
   const lanes = path.participants.length;
-  const width = Math.max(lanes * LANE, 560);
+  // Lanes share the width there is, within what keeps a participant's name readable.
+  const LANE = Math.max(160, Math.min(230, Math.floor(maxWidth / Math.max(1, lanes))));
+  const width = Math.max(lanes * LANE, Math.min(560, maxWidth));
   const x0 = (width - lanes * LANE) / 2;
   const laneX = new Map(path.participants.map((p, i) => [p.id, x0 + i * LANE + LANE / 2]));
   const out: string[] = [];
@@ -395,47 +391,58 @@ function walkFragment(path: PacketPath, prefix: string): Fragment {
 
 // ------------------------------------------------------------------ the legend
 
+export interface LegendEntry {
+  /** An SVG fragment drawn in a 40 x 18 box (markers named with the given prefix). */
+  swatch: string;
+  text: string;
+}
+
+export const LEGEND_SWATCH = { width: 40, height: 18 } as const;
+
+/** What the shapes, strokes and marks mean: the legend's rows (the webview lays them out in HTML). */
+export function legendEntries(prefix: string): LegendEntry[] {
+  const box = (kind: string, extra = '', inner = ''): string =>
+    `<g class="node k-${kind}${extra}" transform="translate(1,1)"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/><rect class="stripe" x="0" y="0" width="5" height="16" rx="2"/>${inner}</g>`;
+  return [
+    { swatch: box('loadBalancer', ' container'), text: 'Load balancer: the box around its parts' },
+    { swatch: box('frontend'), text: 'Frontend (IP, internal or public, ports)' },
+    { swatch: box('rule'), text: 'Load-balancing rule (protocol, ports, floating IP)' },
+    { swatch: box('natRule'), text: 'Inbound NAT rule' },
+    { swatch: box('probe'), text: 'Health probe' },
+    { swatch: box('pool'), text: 'Backend pool' },
+    { swatch: box('member'), text: 'Member: VM, NIC, scale set, IP entry, module' },
+    { swatch: `<g class="group" transform="translate(1,1)"><rect class="box" x="0" y="0" width="34" height="16" rx="4"/></g>`, text: 'Subnet: the dashed box around its members' },
+    { swatch: box('rule', ' hairpin', warnIcon(12, 2)), text: 'Hairpin-prone rule: thick dashed border, warning sign and text' },
+    { swatch: box('member', ' loop'), text: 'On a hairpin loop (frontend, pool, members)' },
+    {
+      swatch: `<g class="node unknown" transform="translate(1,1)"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/><circle class="unknown-badge" cx="25" cy="8" r="6"/><text class="unknown-mark" x="22.4" y="11.5">?</text></g>`,
+      text: "Some value is unknown: the node's lines say which and why",
+    },
+    { swatch: `<path class="edge" d="M1,9 L36,9" marker-end="url(#${prefix}arrow)"/>`, text: 'Frontend → rule → pool → member' },
+    { swatch: `<path class="edge e-rule-probe" d="M1,9 L36,9" marker-end="url(#${prefix}arrow)"/>`, text: 'Rule ··· its health probe' },
+    { swatch: `<path class="edge hairpin" d="M1,9 L36,9" marker-end="url(#${prefix}arrow-hairpin)"/>`, text: 'Edge of a hairpin loop' },
+    {
+      swatch: `<path class="overlay-line" d="M1,9 L36,9" marker-end="url(#${prefix}arrow-path)"/><circle class="step-badge" cx="18" cy="9" r="7"/><text class="step-number" x="15" y="13">1</text>`,
+      text: 'Selected packet path, numbered steps',
+    },
+    { swatch: `<path class="overlay-line fail" d="M1,9 L36,9" marker-end="url(#${prefix}arrow-fail)"/>`, text: 'Where the path fails (red, dashed)' },
+  ];
+}
+
+/** The marker definitions a legend's swatches refer to. */
+export function legendMarkers(prefix: string): string {
+  return markers(prefix);
+}
+
 function legendFragment(prefix: string): Fragment {
   const out: string[] = [];
   const row = 22;
   let y = 6;
-  const node = (kind: string, text: string, extra = ''): void => {
-    out.push(
-      `<g class="node k-${kind}${extra}" transform="translate(0,${y})"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/><rect class="stripe" x="0" y="0" width="5" height="16" rx="2"/></g>` +
-        `<text class="legend-text" x="44" y="${y + 12}">${escapeXml(text)}</text>`,
-    );
-    y += row;
-  };
   out.push(`<text class="label" x="0" y="${y + 8}">Legend</text>`);
   y += 18;
-  node('loadBalancer', 'Load balancer: the box around its parts', ' container');
-  node('frontend', 'Frontend (IP, internal or public, ports)');
-  node('rule', 'Load-balancing rule (protocol, ports, floating IP)');
-  node('natRule', 'Inbound NAT rule');
-  node('probe', 'Health probe');
-  node('pool', 'Backend pool');
-  node('member', 'Member: VM, NIC, scale set, IP entry, module');
-  out.push(`<g class="group" transform="translate(0,${y})"><rect class="box" x="0" y="0" width="34" height="16" rx="4"/></g><text class="legend-text" x="44" y="${y + 12}">Subnet: the dashed box around its members</text>`);
-  y += row;
-  out.push(
-    `<g class="node k-rule hairpin" transform="translate(0,${y})"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/>${warnIcon(11, 2)}</g>` +
-      `<text class="legend-text" x="44" y="${y + 12}">Hairpin-prone rule: thick dashed border, warning sign and text</text>`,
-  );
-  y += row;
-  node('member', 'On a hairpin loop (frontend, pool, members)', ' loop');
-  out.push(
-    `<g class="node unknown" transform="translate(0,${y})"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/><circle class="unknown-badge" cx="25" cy="8" r="6"/><text class="unknown-mark" x="22.4" y="11.5">?</text></g>` +
-      `<text class="legend-text" x="44" y="${y + 12}">Some value is unknown: the node's lines say which and why</text>`,
-  );
-  y += row;
-  out.push(`<path class="edge" d="M0,${y + 8} L34,${y + 8}" marker-end="url(#${prefix}arrow)"/><text class="legend-text" x="44" y="${y + 12}">Frontend → rule → pool → member; rule ··· probe</text>`);
-  y += row;
-  out.push(`<path class="edge hairpin" d="M0,${y + 8} L34,${y + 8}" marker-end="url(#${prefix}arrow-hairpin)"/><text class="legend-text" x="44" y="${y + 12}">Edge of a hairpin loop</text>`);
-  y += row;
-  out.push(
-    `<path class="overlay-line" d="M0,${y + 8} L34,${y + 8}" marker-end="url(#${prefix}arrow-path)"/><circle class="step-badge" cx="17" cy="${y + 8}" r="7"/><text class="step-number" x="14" y="${y + 12}">1</text>` +
-      `<text class="legend-text" x="44" y="${y + 12}">Selected packet path, numbered steps (red dashed: where it fails)</text>`,
-  );
-  y += row;
+  for (const e of legendEntries(prefix)) {
+    out.push(`<g transform="translate(0,${y - 1})">${e.swatch}</g><text class="legend-text" x="46" y="${y + 12}">${escapeXml(e.text)}</text>`);
+    y += row;
+  }
   return { body: `<g class="legend">${out.join('')}</g>`, width: 400, height: y };
 }
