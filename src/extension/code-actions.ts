@@ -5,6 +5,7 @@ import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { DIRECTIVE } from '../core/suppress';
 import { documentPath, type DiagnosticsController } from './diagnostics';
+import { showTopologyAction } from './topology-panel';
 
 const SELECTOR: vscode.DocumentSelector = [
   { language: 'json' },
@@ -64,6 +65,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     }
     actions.push(...this.loopbackActions(doc, finding, diagnostic));
     actions.push(this.suppression(doc, finding, diagnostic));
+    actions.push(showTopologyAction(finding, diagnostic));
     const rule = ruleById(finding.ruleId);
     if (rule) {
       const learn = new vscode.CodeAction(`Learn more about ${rule.id}`, vscode.CodeActionKind.QuickFix);
