@@ -339,12 +339,12 @@ function activate(id: string): void {
   post({ type: 'reveal', node: id });
 }
 
-function selectRule(rule: string | undefined, path: PathKind | undefined, notify = true): void {
+function selectRule(rule: string | undefined, path: PathKind | undefined): void {
   state = { ...state, selectedRule: rule, path };
   draw();
   showOverlay();
   save();
-  if (notify) post({ type: 'select', rule: rule ?? null, ...(path ? { path } : {}) });
+  post({ type: 'select', rule: rule ?? null, ...(path ? { path } : {}) });
 }
 
 function selectPath(path: PathKind): void {
@@ -466,10 +466,6 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       void show(m.model, m.version, !!m.refit).then(() => {
         if (m.select) focusRule(m.select.rule);
       });
-      break;
-    case 'select':
-      selectRule(m.rule, m.path ?? 'failing', false);
-      focusRule(m.rule);
       break;
     case 'exported':
       status.textContent = m.message;

@@ -31,7 +31,6 @@ export type ToWebview =
       /** Set when the picture is for another file or scope: fit it to the view again. */
       refit?: boolean;
     }
-  | { type: 'select'; rule: string; path?: PathKind }
   | { type: 'exported'; message: string };
 
 export interface RenderedReport {
