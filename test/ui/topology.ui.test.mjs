@@ -41,11 +41,22 @@ async function topologyFrame(page, timeout = 60_000) {
   }
 }
 
+/** F1, the command's title, and a click on the row that is exactly that command. */
 async function runCommand(page, title) {
   await page.keyboard.press('F1');
   await page.waitForSelector('.quick-input-widget', { state: 'visible' });
   await page.keyboard.type(title);
-  await page.waitForFunction((t) => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent?.includes(t)), title.replace(/^.*?: /, ''), { timeout: 15_000 });
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await row.click();
+}
+
+/** Preferences: Color Theme, then the theme by its label. */
+async function pickTheme(page, label) {
+  await runCommand(page, 'Preferences: Color Theme');
+  await page.waitForSelector('.quick-input-widget input[placeholder*="Color Theme"]', { state: 'visible', timeout: 15_000 });
+  await page.keyboard.type(label);
+  await page.waitForFunction((t) => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.getAttribute('aria-label')?.startsWith(t)), label, { timeout: 15_000 });
   await page.keyboard.press('Enter');
 }
 
@@ -230,6 +241,43 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     assert.ok(await frame.evaluate(() => document.getElementById('path-panel')?.hidden), 'the selection went with the mark');
     await page.keyboard.press('Control+Z');
     await frame.waitForFunction(() => document.querySelectorAll('#canvas g.node.hairpin').length === 1, null, { timeout: 20_000 });
+  });
+
+  it('copies the graph as Mermaid to the clipboard from the Export menu', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${server.port}` });
+    const frame = await topologyFrame(page);
+    await frame.selectOption('#export', 'mermaid:clipboard');
+    await frame.waitForFunction(() => /Mermaid copied to the clipboard/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 10_000 });
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /^%% ilb-hairpin topology: azuredeploy\.json\nflowchart LR\n/);
+    assert.match(copied, /<b>rule-http<\/b>/);
+    assert.match(copied, /class n\d+ hairpin/);
+  });
+
+  it('stays readable in the high contrast theme: thick dashed mark, the theme\'s colours', async () => {
+    await pickTheme(page, 'Dark High Contrast');
+    await page.waitForFunction(() => !!document.querySelector('.monaco-workbench.hc-black'), null, { timeout: 15_000 });
+    const frame = await topologyFrame(page);
+    await frame.waitForFunction(() => document.body.classList.contains('vscode-high-contrast'), null, { timeout: 15_000 });
+    const mark = await frame.evaluate(() => {
+      const box = document.querySelector('#canvas g.node.hairpin > rect.box');
+      const style = box ? getComputedStyle(box) : undefined;
+      return { width: style?.strokeWidth, dash: style?.strokeDasharray, stroke: style?.stroke, text: document.querySelector('#canvas .hairpin-text')?.textContent };
+    });
+    assert.equal(mark.width, '3.5px');
+    assert.notEqual(mark.dash, 'none');
+    assert.equal(mark.text, 'hairpin-prone: every call fails');
+    await page.screenshot({ path: path.join(artifacts, 'ui-topology-high-contrast.png') });
+    await pickTheme(page, 'Dark Modern');
+    await frame.waitForFunction(() => !document.body.classList.contains('vscode-high-contrast'), null, { timeout: 15_000 });
+  });
+
+  it('comes back after a reload (the panel serializer)', async () => {
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const frame = await topologyFrame(page, 90_000);
+    await frame.waitForFunction(() => /rule-http/.test(document.querySelector('#canvas svg.ilbh')?.textContent ?? ''), null, { timeout: 30_000 });
+    assert.ok(await page.$('.tab[aria-label*="Topology: azuredeploy.json"]'));
   });
 
   it('a 500-node workspace lays out and draws (the webview measures it)', async () => {
