@@ -178,6 +178,8 @@ export class TopologyPanel implements vscode.Disposable {
       }
     }
     this.state = { ...this.state, environment: model.environment };
+    // Before the first analysis there is nothing to show yet; say so rather than "nothing declared".
+    if (!this.diagnostics.analysis) model = { ...model, notes: ['The templates are being analyzed; the picture follows.'] };
     return model;
   }
 
