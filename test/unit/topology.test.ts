@@ -190,7 +190,10 @@ describe('topology: the general case', () => {
     assert.deepEqual(byLabel(m, 'be').details, ['1 member of unknown count']);
     assert.equal(m.marks[0]?.members, null);
     assert.ok(byLabel(m, 'rule-http').details.includes('⚠ hairpin-prone: 1 in N calls fail (N unknown)'));
-    assert.equal(m.marks[0]?.paths[0]?.participants[0]?.label, 'vmss-scale (one instance) (client)');
+    assert.deepEqual(
+      [m.marks[0]?.paths[0]?.participants[0]?.label, m.marks[0]?.paths[0]?.participants[0]?.detail],
+      ['vmss-scale (one instance)', "client · the instance's IP"],
+    );
   });
 
   it('an IP-based pool entry, matched to the NIC that has the address', () => {

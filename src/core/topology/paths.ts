@@ -47,14 +47,13 @@ export function packetPaths(f: LoopFacts): PacketPath[] {
   return [failing(f), floatingIp(f), secondaryNic(f), nginxNva(f)];
 }
 
-function memberParticipants(f: LoopFacts): { client: string; server: string } {
-  const one = f.memberIsGroup ? `${f.memberLabel} (one instance)` : f.memberLabel;
-  return { client: `${one} (client)`, server: `${one} (server)` };
+/** The member as a party of a walk: one instance of a scale set or module. */
+function one(f: LoopFacts): string {
+  return f.memberIsGroup ? `${f.memberLabel} (one instance)` : f.memberLabel;
 }
 
 function failing(f: LoopFacts): PacketPath {
   const vip = withPort(f.vip, f.frontendPort);
-  const names = memberParticipants(f);
   const hashed =
     f.members === 1
       ? `${f.ruleName} sends it to pool ${f.poolName}, whose only member is the caller`
@@ -67,10 +66,10 @@ function failing(f: LoopFacts): PacketPath {
       `never answers, and the call times out (${chanceText(f.members)}).`,
     outcome: 'fails',
     participants: [
-      { id: 'client', label: names.client, detail: f.memberIp, ...(f.member ? { node: f.member } : {}) },
+      { id: 'client', label: one(f), detail: `client · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
       { id: 'vip', label: `frontend ${f.vip}`, detail: `${f.loadBalancer}`, ...(f.frontend ? { node: f.frontend } : {}) },
       { id: 'rule', label: `rule ${f.ruleName}`, detail: `${f.protocol} ${f.frontendPort} → ${f.backendPort}, DNAT`, node: f.rule },
-      { id: 'server', label: names.server, detail: `${f.memberIp} (the same machine)`, ...(f.member ? { node: f.member } : {}) },
+      { id: 'server', label: one(f), detail: `server · ${f.memberIp}, the same machine`, ...(f.member ? { node: f.member } : {}) },
     ],
     steps: [
       { from: 'client', to: 'vip', label: 'the member calls its own load balancer', packet: { what: 'SYN', src: f.memberIp, dst: vip } },
@@ -102,9 +101,9 @@ function floatingIp(f: LoopFacts): PacketPath {
     summary: `The member holds ${f.vip} on its loopback: its call to the VIP is on-link and served by itself, never leaving the machine.`,
     outcome: 'works',
     participants: [
-      { id: 'client', label: `${f.memberLabel} (client)`, detail: f.memberIp, ...(f.member ? { node: f.member } : {}) },
+      { id: 'client', label: one(f), detail: `client · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
       { id: 'loopback', label: `loopback ${f.vip}`, detail: 'the VIP on the member (added)', ...(f.member ? { anchor: f.member } : {}), proposed: true },
-      { id: 'app', label: `${f.memberLabel}: the application`, detail: `listens on ${f.vip} and ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
+      { id: 'app', label: one(f), detail: `the application, on ${f.vip} and ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
     ],
     steps: [
       { from: 'client', to: 'loopback', label: `the route to ${f.vip} is on-link: the VIP is a local address`, packet: { what: 'SYN', src: f.memberIp, dst: withPort(f.vip, f.frontendPort) } },
@@ -129,10 +128,10 @@ function secondaryNic(f: LoopFacts): PacketPath {
     summary: `The member calls ${f.vip} from a second NIC that is not in the pool, so the SYN it may get back comes from another address and is answered.`,
     outcome: 'works',
     participants: [
-      { id: 'nic2', label: `${f.memberLabel} NIC2`, detail: "NIC2's IP (added, not in the pool)", ...(f.member ? { anchor: f.member } : {}), proposed: true },
+      { id: 'nic2', label: 'NIC2 (added)', detail: `of ${one(f)}, not in the pool`, ...(f.member ? { anchor: f.member } : {}), proposed: true },
       { id: 'vip', label: `frontend ${f.vip}`, detail: f.loadBalancer, ...(f.frontend ? { node: f.frontend } : {}) },
       { id: 'rule', label: `rule ${f.ruleName}`, detail: 'DNAT', node: f.rule },
-      { id: 'nic1', label: `${f.memberLabel} NIC1`, detail: `${f.memberIp} (in the pool)`, ...(f.member ? { node: f.member } : {}) },
+      { id: 'nic1', label: `${one(f)} NIC1`, detail: `${f.memberIp}, in the pool`, ...(f.member ? { node: f.member } : {}) },
     ],
     steps: [
       { from: 'nic2', to: 'vip', label: `a static route in the guest sends traffic for ${f.vip} out of NIC2`, packet: { what: 'SYN', src: "NIC2's IP", dst: vip } },
@@ -161,10 +160,10 @@ function nginxNva(f: LoopFacts): PacketPath {
     summary: `Clients (the members too) call an NGINX tier, which proxies to the members' own addresses: no member is ever handed its own SYN.`,
     outcome: 'works',
     participants: [
-      { id: 'client', label: `${f.memberLabel} (client)`, detail: f.memberIp, ...(f.member ? { node: f.member } : {}) },
+      { id: 'client', label: one(f), detail: `client · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
       { id: 'nva', label: 'NVA frontend', detail: 'an internal load balancer in front of NGINX (added)', proposed: true, ...(f.frontend ? { anchor: f.frontend } : {}) },
       { id: 'nginx', label: 'NGINX', detail: 'two instances (added)', proposed: true, ...(f.frontend ? { anchor: f.frontend } : {}) },
-      { id: 'server', label: `${f.memberLabel} (server)`, detail: `${f.memberIp} (upstream)`, ...(f.member ? { node: f.member } : {}) },
+      { id: 'server', label: one(f), detail: `upstream server · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
     ],
     steps: [
       { from: 'client', to: 'nva', label: 'the member calls the NVA frontend', packet: { what: 'SYN', src: f.memberIp, dst: withPort('NVA VIP', f.frontendPort) } },
