@@ -18,6 +18,16 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+  // The topology webview: browser code and its page CSS, the only files the panel lets the webview load.
+  {
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: true,
+    entryPoints: ['src/webview/topology.ts', 'src/webview/topology.css'],
+    outdir: 'dist/webview',
+  },
 ];
 
 if (watch) {
@@ -26,5 +36,5 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync('dist/cli.js', 0o755);
-  console.log('esbuild: dist/extension.js, dist/cli.js');
+  console.log('esbuild: dist/extension.js, dist/cli.js, dist/webview/topology.{js,css}');
 }

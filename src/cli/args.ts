@@ -21,11 +21,24 @@ export interface FixArgs {
   dryRun: boolean;
 }
 
-export type ParsedArgs = ScanArgs | FixArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
+export const TOPOLOGY_FORMATS = ['json', 'mermaid', 'dot', 'svg'] as const;
+export type TopologyFormat = (typeof TOPOLOGY_FORMATS)[number];
+
+export interface TopologyArgs {
+  command: 'topology';
+  paths: string[];
+  format: TopologyFormat;
+  output: string | undefined;
+  environment: string | undefined;
+  rule: string | undefined;
+}
+
+export type ParsedArgs = ScanArgs | FixArgs | TopologyArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
        ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva
                        [--os linux|windows] [--rule NAME] [--dry-run]
+       ilb-hairpin topology [paths...] [--format json|mermaid|dot|svg] [--output FILE] [--environment ENV] [--rule NAME]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
 load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
@@ -39,11 +52,18 @@ Commands:
                          extension that puts the frontend IP on its loopback (--os when the
                          template does not tell the OS).
                          secondary-nic gives each backend VM a second NIC in no pool
-                         and a guest route of the VIP/32 through it (Windows).
+                         and a guest route of the VIP/32 through it (--os linux|windows).
                          nginx-nva scaffolds two NGINX VMs behind their own internal
                          load balancer that proxy to the backends (Bicep: a new module).
                          --rule NAME only that load-balancing rule; --dry-run prints a
                          unified diff instead of writing.
+  topology [paths...]    The graph of the load balancers, rules, pools and members, with the
+                         hairpin-prone rules marked: --format json (default, the preview's view
+                         model), mermaid, dot (Graphviz) or svg (laid out by elkjs).
+                         --output FILE writes it there instead of to stdout; --environment ENV
+                         shows one parameter file's environment (default: all, merged);
+                         --rule NAME selects a hairpin-prone rule: the SVG draws its failing
+                         path and adds its packet walks.
 
 Options:
   --format <f>           text (default), json, or sarif (SARIF 2.1.0).
@@ -53,7 +73,8 @@ Options:
   -v, --version          Show the version.
 
 Exit codes: scan: 0 no finding reaches --fail-on; 1 some finding does; 2 usage or read error.
-            fix: 0 every selected finding was fixed; 1 some were not (it says why); 2 usage.`;
+            fix: 0 every selected finding was fixed; 1 some were not (it says why); 2 usage.
+            topology: 0 written; 2 usage or read error (unknown --environment or --rule).`;
 
 const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
 const LEVELS: readonly (Severity | 'none')[] = ['error', 'warning', 'info', 'none'];
@@ -64,6 +85,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (command === '-h' || command === '--help' || command === 'help') return { command: 'help' };
   if (command === '-v' || command === '--version') return { command: 'version' };
   if (command === 'fix') return parseFix(rest);
+  if (command === 'topology') return parseTopology(rest);
   if (command !== 'scan') return { command: 'error', message: `Unknown command '${command}'.` };
   const out: ScanArgs = { command: 'scan', paths: [], format: 'text', failOn: 'warning' };
   const error = readOptions(rest, out.paths, {
@@ -145,6 +167,28 @@ function parseFix(rest: readonly string[]): ParsedArgs {
   );
   if (error !== undefined) return error === HELP ? { command: 'help' } : { command: 'error', message: error };
   if (!strategyGiven) return { command: 'error', message: '--strategy is required.' };
+  if (out.paths.length === 0) out.paths.push('.');
+  return out;
+}
+
+function parseTopology(rest: readonly string[]): ParsedArgs {
+  const out: TopologyArgs = { command: 'topology', paths: [], format: 'json', output: undefined, environment: undefined, rule: undefined };
+  const value = (name: string, set: (v: string) => void) => (v: string | undefined) => {
+    if (!v) return `${name} takes a value.`;
+    set(v);
+    return undefined;
+  };
+  const error = readOptions(rest, out.paths, {
+    '--format': (v) => {
+      if (!v || !TOPOLOGY_FORMATS.includes(v as TopologyFormat)) return `--format takes one of ${TOPOLOGY_FORMATS.join(', ')}.`;
+      out.format = v as TopologyFormat;
+      return undefined;
+    },
+    '--output': value('--output', (v) => (out.output = v)),
+    '--environment': value('--environment', (v) => (out.environment = v)),
+    '--rule': value('--rule', (v) => (out.rule = v)),
+  });
+  if (error !== undefined) return error === HELP ? { command: 'help' } : { command: 'error', message: error };
   if (out.paths.length === 0) out.paths.push('.');
   return out;
 }

@@ -14,6 +14,7 @@ import { collectFiles } from './files';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
+import { topology } from './topology';
 
 export interface CliIo {
   cwd: string;
@@ -38,10 +39,12 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       return scan(args, io);
     case 'fix':
       return fix(args, io);
+    case 'topology':
+      return topology(args, io, loadWorkspace);
   }
 }
 
-interface LoadedWorkspace {
+export interface LoadedWorkspace {
   workspace: Workspace;
   relative: (p: string) => string;
   filesScanned: number;

@@ -5,6 +5,7 @@ import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';
 import { documentPath, type DiagnosticsController } from './diagnostics';
+import { showTopologyAction } from './topology-panel';
 
 const SELECTOR: vscode.DocumentSelector = [
   { language: 'json' },
@@ -52,6 +53,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     const actions: vscode.CodeAction[] = [];
     for (const strategy of STRATEGIES) actions.push(this.strategyAction(doc, finding, diagnostic, strategy));
     actions.push(this.suppression(doc, finding, diagnostic));
+    actions.push(showTopologyAction(finding, diagnostic));
     const rule = ruleById(finding.ruleId);
     if (rule) {
       const learn = new vscode.CodeAction(`Learn more about ${rule.id}`, vscode.CodeActionKind.QuickFix);

@@ -22,7 +22,7 @@ export function documentPath(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? normalizePath(uri.fsPath) : uri.toString();
 }
 
-function uriOf(path: string): vscode.Uri {
+export function uriOf(path: string): vscode.Uri {
   return /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
 }
 

@@ -3,6 +3,7 @@ import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
 import { registerStatusBar } from './status';
+import { registerTopology } from './topology-panel';
 
 /** Wires the features; each lives in its own module. */
 export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   registerRuleDocs(context);
   registerCodeActions(context, diagnostics);
   registerStatusBar(context, diagnostics);
+  registerTopology(context, diagnostics);
   void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
   return { diagnostics };
 }

@@ -73,8 +73,11 @@ describe('the seed lab in the browser workbench', { timeout: 240_000 }, () => {
     await page.keyboard.press('Enter');
     const squiggle = await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 60_000 });
     assert.ok(squiggle, 'a warning squiggle is rendered');
+    // The Show topology CodeLens above the load balancer re-renders the lines below it when it
+    // appears: hover the squiggle as drawn after that (a locator finds it again).
+    await page.waitForSelector('.monaco-editor .codelens-decoration', { state: 'attached', timeout: 15_000 });
 
-    await squiggle.hover({ force: true });
+    await page.locator('.monaco-editor .squiggly-warning').first().hover({ force: true });
     const hover = await page.waitForSelector('.monaco-hover:not(.hidden)', { state: 'visible', timeout: 15_000 });
     const text = await hover.innerText();
     assert.match(text, /Hairpin-prone/);

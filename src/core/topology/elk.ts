@@ -1,0 +1,42 @@
+/**
+ * elkjs, called synchronously. elkjs's public API wraps its layout engine (GWT-compiled ELK) in a
+ * worker and hands results back through a Promise; without a real worker it uses an in-process
+ * "fake worker" whose dispatcher does the work synchronously. Calling that dispatcher directly
+ * gives the same layout without the Promise, so the CLI's synchronous commands and the webview
+ * share one code path. If a future elkjs changes this, the check below says so clearly.
+ */
+import { Worker } from 'elkjs/lib/elk-worker.min.js';
+import type { ElkNode } from 'elkjs/lib/elk-api';
+
+let engine: { layout(graph: ElkNode): ElkNode } | undefined;
+
+function createEngine(): { layout(graph: ElkNode): ElkNode } {
+  const worker = new Worker();
+  if (!worker.dispatcher || typeof worker.dispatcher.saveDispatch !== 'function') {
+    throw new Error('this elkjs version has no synchronous dispatcher (elk-worker FakeWorker.dispatcher); pin elkjs 0.12');
+  }
+  let answer: { id: number; data?: unknown; error?: unknown } | undefined;
+  worker.onmessage = (m) => {
+    answer = m.data;
+  };
+  let id = 0;
+  const call = (data: Record<string, unknown>): unknown => {
+    answer = undefined;
+    worker.dispatcher.saveDispatch({ data: { ...data, id: ++id } });
+    if (!answer) throw new Error('elkjs answered asynchronously');
+    const a = answer as { error?: unknown; data?: unknown };
+    if (a.error !== undefined) {
+      const e = a.error as { message?: string; g?: string };
+      throw new Error(`elkjs: ${e.message ?? e.g ?? String(a.error)}`);
+    }
+    return a.data;
+  };
+  call({ cmd: 'register', algorithms: ['layered', 'rectpacking'] });
+  return { layout: (graph) => call({ cmd: 'layout', graph, layoutOptions: {}, options: {} }) as ElkNode };
+}
+
+/** Lays out an ELK JSON graph in place and returns it. */
+export function elkLayout(graph: ElkNode): ElkNode {
+  engine ??= createEngine();
+  return engine.layout(graph);
+}

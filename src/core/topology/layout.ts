@@ -1,0 +1,281 @@
+/**
+ * Layout of the view model by elkjs: each connected part of the picture is laid out by ELK's
+ * layered algorithm (left to right: frontends, rules, pools, members), with load balancers and
+ * subnets as compound nodes; the parts are then packed by ELK's rectpacking. Node sizes come from
+ * their text (text.ts). Parts are laid out one by one and remembered, so that a live update re-lays
+ * only the parts an edit changed. The result is plain data the SVG renderer draws.
+ */
+import type { ElkNode } from 'elkjs/lib/elk-api';
+import { elkLayout } from './elk';
+import type { TopologyEdgeKind, TopologyModel, TopologyNode, TopologyNodeKind } from './model';
+import { fitText, textWidth } from './text';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface TextLine {
+  text: string;
+  /** tag, label, detail, or hairpin (the mark's line). */
+  role: 'tag' | 'label' | 'detail' | 'hairpin';
+  /** Baseline, relative to the box's top. */
+  y: number;
+}
+
+export interface LaidOutBox {
+  id: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface LaidOutNode extends LaidOutBox {
+  kind: TopologyNodeKind;
+  /** A load balancer with parts: drawn as a box around them. */
+  container: boolean;
+  lines: TextLine[];
+}
+
+export interface LaidOutGroup extends LaidOutBox {
+  lines: TextLine[];
+}
+
+export interface LaidOutEdge {
+  id: string;
+  kind: TopologyEdgeKind;
+  source: string;
+  target: string;
+  hairpin: boolean;
+  /** One polyline per ELK edge section. */
+  sections: Point[][];
+}
+
+export interface LaidOutTopology {
+  model: TopologyModel;
+  width: number;
+  height: number;
+  nodes: LaidOutNode[];
+  groups: LaidOutGroup[];
+  edges: LaidOutEdge[];
+}
+
+export const FONT = { tag: 10, label: 13, detail: 11 } as const;
+const PAD = 10;
+const LINE = 15;
+const MIN_WIDTH = 150;
+const MAX_WIDTH = 290;
+
+/** The lines of a node's box and its size. */
+export function nodeText(node: Pick<TopologyNode, 'tag' | 'label' | 'details'>, maxWidth = MAX_WIDTH): { lines: TextLine[]; width: number; height: number } {
+  const inner = maxWidth - 2 * PAD;
+  const tag = fitText(node.tag, FONT.tag, inner);
+  const label = fitText(node.label, FONT.label, inner, true);
+  const details = node.details.map((d) => (d.startsWith('⚠') ? fitText(d, FONT.detail, inner - 8, true) : fitText(d, FONT.detail, inner)));
+  let width = Math.max(textWidth(tag, FONT.tag) + 20, textWidth(label, FONT.label, true), ...details.map((d) => (d.startsWith('⚠') ? textWidth(d, FONT.detail, true) + 8 : textWidth(d, FONT.detail))));
+  width = Math.min(maxWidth, Math.max(MIN_WIDTH, Math.ceil(width + 2 * PAD)));
+  const lines: TextLine[] = [
+    { text: tag, role: 'tag', y: PAD + 10 },
+    { text: label, role: 'label', y: PAD + 10 + 18 },
+  ];
+  details.forEach((d, i) => lines.push({ text: d, role: d.startsWith('⚠') ? 'hairpin' : 'detail', y: PAD + 28 + LINE * (i + 1) }));
+  return { lines, width, height: PAD + 28 + LINE * details.length + PAD + 2 };
+}
+
+function groupText(label: string, details: string[]): { lines: TextLine[]; width: number; top: number } {
+  const lines: TextLine[] = [{ text: fitText(label, 12, 400, true), role: 'label', y: 18 }];
+  details.forEach((d, i) => lines.push({ text: fitText(d, FONT.detail, 400), role: 'detail', y: 18 + LINE * (i + 1) }));
+  const width = Math.max(textWidth(lines[0]?.text ?? '', 12, true), ...lines.slice(1).map((l) => textWidth(l.text, FONT.detail))) + 2 * PAD;
+  return { lines, width: Math.ceil(width), top: 18 + LINE * details.length + 12 };
+}
+
+/** Layered left to right; stable for edits (model order kept), thorough for small pictures, quicker for large ones. */
+function layeredOptions(nodes: number): Record<string, string> {
+  return {
+    'elk.algorithm': 'layered',
+    'elk.direction': 'RIGHT',
+    'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+    'elk.edgeRouting': 'ORTHOGONAL',
+    'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+    'elk.layered.thoroughness': nodes > 150 ? '2' : '7',
+    'elk.layered.spacing.nodeNodeBetweenLayers': '56',
+    'elk.layered.spacing.edgeNodeBetweenLayers': '20',
+    'elk.spacing.nodeNode': '18',
+    'elk.spacing.edgeNode': '14',
+    'elk.spacing.edgeEdge': '8',
+    'elk.padding': '[top=4,left=4,bottom=4,right=4]',
+  };
+}
+
+/** Lays out the model with elkjs. Synchronous; throws only if elkjs itself fails. */
+export function layoutTopology(model: TopologyModel): LaidOutTopology {
+  const byId = new Map(model.nodes.map((n) => [n.id, n]));
+  const groupById = new Map(model.groups.map((g) => [g.id, g]));
+  const parentOf = (id: string): string | undefined => {
+    const p = byId.get(id)?.parent;
+    return p !== undefined && (byId.has(p) || groupById.has(p)) ? p : undefined;
+  };
+  const edges = model.edges.filter((e) => byId.has(e.source) && byId.has(e.target));
+
+  // Connected parts: nodes joined by edges, and a load balancer's parts with it. A subnet does not
+  // join parts (many load balancers have members in one subnet): each part draws its own box for
+  // the subnet, so that parts stay small for the layered algorithm.
+  const up = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (up.has(r) && up.get(r) !== r) r = up.get(r) as string;
+    let c = x;
+    while (c !== r) {
+      const next = up.get(c) as string;
+      up.set(c, r);
+      c = next;
+    }
+    return r;
+  };
+  const union = (a: string, b: string): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) up.set(rb, ra);
+  };
+  for (const n of model.nodes) {
+    const p = parentOf(n.id);
+    if (p !== undefined && byId.has(p)) union(p, n.id);
+  }
+  for (const e of edges) union(e.source, e.target);
+
+  const texts = new Map<string, ReturnType<typeof nodeText>>();
+  const headers = new Map<string, { lines: TextLine[]; top: number }>();
+  const components = new Map<string, ElkNode>();
+  const componentOf = (id: string): ElkNode => {
+    const root = find(id);
+    let comp = components.get(root);
+    if (!comp) {
+      comp = { id: PART, children: [], edges: [] };
+      components.set(root, comp);
+    }
+    return comp;
+  };
+  /** Containers by ELK id within each part: a load balancer, or a part's box for a subnet. */
+  const containers = new Map<ElkNode, Map<string, ElkNode>>();
+  const container = (id: string, comp: ElkNode): ElkNode => {
+    const group = groupById.get(id);
+    const elkId = group ? `${GROUP_BOX}${id}` : id;
+    const inPart = containers.get(comp) ?? containers.set(comp, new Map()).get(comp) as Map<string, ElkNode>;
+    let c = inPart.get(elkId);
+    if (c) return c;
+    const t = group ? groupText(group.label, group.details) : nodeText(byId.get(id) as TopologyNode, 420);
+    const top = 'top' in t ? t.top : t.height + 4;
+    c = {
+      id: elkId,
+      children: [],
+      layoutOptions: {
+        'elk.padding': `[top=${top},left=14,bottom=14,right=14]`,
+        'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+        'elk.nodeSize.minimum': `(${t.width + 8}, ${top + 20})`,
+      },
+    };
+    headers.set(elkId, { lines: t.lines, top });
+    inPart.set(elkId, c);
+    comp.children?.push(c);
+    return c;
+  };
+  const hasChildren = new Set(model.nodes.map((n) => parentOf(n.id)).filter((p): p is string => p !== undefined));
+
+  for (const node of model.nodes) {
+    const comp = componentOf(node.id);
+    if (hasChildren.has(node.id) && byId.has(node.id)) {
+      container(node.id, comp);
+      continue;
+    }
+    const parent = parentOf(node.id);
+    const t = nodeText(node);
+    texts.set(node.id, t);
+    const n: ElkNode = { id: node.id, width: t.width, height: t.height };
+    (parent === undefined ? comp : container(parent, comp)).children?.push(n);
+  }
+  for (const e of edges) componentOf(e.source).edges?.push({ id: e.id, sources: [e.source], targets: [e.target] });
+
+  // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.
+  const options = layeredOptions(model.nodes.length);
+  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: options }));
+  const packed = parts.length
+    ? elkLayout({
+        id: 'root',
+        layoutOptions: { 'elk.algorithm': 'rectpacking', 'elk.aspectRatio': '1.6', 'elk.spacing.nodeNode': '36', 'elk.padding': '[top=16,left=16,bottom=16,right=16]' },
+        children: parts.map((p, i) => ({ id: `part:${i}`, width: p.width, height: p.height })),
+      })
+    : { id: 'root', width: 0, height: 0 };
+
+  const nodes: LaidOutNode[] = [];
+  const groups: LaidOutGroup[] = [];
+  const laidEdges = new Map<string, Point[][]>();
+  parts.forEach((part, i) => {
+    const at = packed.children?.[i];
+    const dx = at?.x ?? 0;
+    const dy = at?.y ?? 0;
+    for (const b of part.boxes) {
+      const moved = { id: b.id, x: b.x + dx, y: b.y + dy, width: b.width, height: b.height };
+      const header = headers.get(b.id);
+      if (b.id.startsWith(GROUP_BOX)) {
+        groups.push({ ...moved, id: b.id.slice(GROUP_BOX.length), lines: header?.lines ?? [] });
+        continue;
+      }
+      const node = byId.get(b.id);
+      if (node) nodes.push({ ...moved, kind: node.kind, container: !!header, lines: header?.lines ?? texts.get(b.id)?.lines ?? [] });
+    }
+    for (const [id, sections] of part.edges) laidEdges.set(id, sections.map((s) => s.map((p) => ({ x: p.x + dx, y: p.y + dy }))));
+  });
+  const order = new Map(model.nodes.map((n, i) => [n.id, i]));
+  nodes.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  const outEdges: LaidOutEdge[] = edges.map((e) => ({ id: e.id, kind: e.kind, source: e.source, target: e.target, hairpin: !!e.hairpin, sections: laidEdges.get(e.id) ?? [] }));
+
+  return { model, width: Math.ceil(packed.width ?? 0), height: Math.ceil(packed.height ?? 0), nodes, groups, edges: outEdges };
+}
+
+/** The id of a part's root, and the prefix of the ids of subnet boxes in ELK graphs. */
+const PART = 'part';
+const GROUP_BOX = 'subnet-box:';
+
+interface LaidOutPart {
+  width: number;
+  height: number;
+  /** Nodes, containers and subnet boxes by ELK id, relative to the part. */
+  boxes: LaidOutBox[];
+  edges: Map<string, Point[][]>;
+}
+
+/** Parts laid out recently, by their ELK input: live updates re-lay only the parts an edit changed. */
+const partCache = new Map<string, LaidOutPart>();
+const PART_CACHE_SIZE = 500;
+
+function layoutPart(part: ElkNode): LaidOutPart {
+  const key = JSON.stringify(part);
+  const cached = partCache.get(key);
+  if (cached) {
+    // Most recently used last.
+    partCache.delete(key);
+    partCache.set(key, cached);
+    return cached;
+  }
+  const laid = elkLayout({ ...part, layoutOptions: { ...part.layoutOptions, 'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT' } });
+  const boxes: LaidOutBox[] = [];
+  const edges = new Map<string, Point[][]>();
+  const visit = (n: ElkNode): void => {
+    for (const c of n.children ?? []) {
+      boxes.push({ id: c.id, x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 });
+      visit(c);
+    }
+    for (const e of n.edges ?? []) {
+      edges.set(
+        e.id,
+        (e.sections ?? []).map((s) => [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p) => ({ x: p.x, y: p.y }))),
+      );
+    }
+  };
+  visit(laid);
+  const result: LaidOutPart = { width: laid.width ?? 0, height: laid.height ?? 0, boxes, edges };
+  partCache.set(key, result);
+  if (partCache.size > PART_CACHE_SIZE) partCache.delete(partCache.keys().next().value as string);
+  return result;
+}

@@ -1,0 +1,448 @@
+/**
+ * SVG of a laid-out topology: pure functions from data to a string, shared by the webview (which
+ * adds pan, zoom and focus on top) and the CLI / exports (standalone files with the CSS embedded).
+ * Everything is styled through classes (style.ts), never inline styles.
+ */
+import type { LaidOutBox, LaidOutTopology, Point, TextLine } from './layout';
+import { FONT } from './layout';
+import type { HairpinMark, PacketPath, PathKind, PathParticipant, TopologyNode } from './model';
+import { TOPOLOGY_CSS } from './style';
+import { fitText, textWidth, wrapText } from './text';
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+const n = (v: number): string => String(Math.round(v * 10) / 10);
+
+export interface SvgOptions {
+  /** A file that stands on its own: the CSS embedded and an opaque background. */
+  standalone?: boolean;
+  /** The selected hairpin-prone rule (its node id). */
+  selectedRule?: string;
+  /** Which of the selected rule's paths is drawn over the graph (default: the failing one). */
+  path?: PathKind;
+  /** Append a legend (standalone pictures). */
+  legend?: boolean;
+  /** Append the selected path's packet walk below the graph (standalone pictures). */
+  walk?: boolean;
+}
+
+interface Fragment {
+  body: string;
+  width: number;
+  height: number;
+  /** Leftmost and topmost coordinates drawn (an overlay may reach beyond the layout). */
+  minX?: number;
+  minY?: number;
+}
+
+function markers(prefix: string): string {
+  const m = (id: string, cls: string): string =>
+    `<marker id="${prefix}${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="${cls}" d="M0,0 L10,5 L0,10 z"/></marker>`;
+  return `<defs>${m('arrow', 'arrow')}${m('arrow-hairpin', 'arrow-hairpin')}${m('arrow-path', 'arrow-path')}${m('arrow-fail', 'arrow-fail')}${m('arrow-ok', 'arrow-ok')}</defs>`;
+}
+
+function svgRoot(f: Fragment, title: string, o: { standalone?: boolean; extraClass?: string; prefix: string }): string {
+  const minX = Math.min(0, f.minX ?? 0);
+  const minY = Math.min(0, f.minY ?? 0);
+  const w = Math.max(1, Math.ceil(f.width - minX));
+  const h = Math.max(1, Math.ceil(f.height - minY));
+  const cls = `ilbh${o.extraClass ? ` ${o.extraClass}` : ''}`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="${cls}" width="${w}" height="${h}" viewBox="${n(minX)} ${n(minY)} ${w} ${h}" role="img" aria-label="${escapeXml(title)}">` +
+    `<title>${escapeXml(title)}</title>` +
+    (o.standalone ? `<style>${TOPOLOGY_CSS}</style><rect class="canvas" x="${n(minX)}" y="${n(minY)}" width="${w}" height="${h}"/>` : '') +
+    markers(o.prefix) +
+    f.body +
+    `</svg>`
+  );
+}
+
+/** The topology as an SVG document. */
+export function renderTopologySvg(t: LaidOutTopology, o: SvgOptions = {}): string {
+  const graph = graphFragment(t, o, 'ilbh-g-');
+  if (!o.standalone || (!o.legend && !o.walk)) {
+    return svgRoot(graph, `Topology: ${t.model.title}`, { standalone: !!o.standalone, prefix: 'ilbh-g-', ...(graph.dim ? { extraClass: 'dim' } : {}) });
+  }
+  // A standalone picture: the graph, then the legend and the selected walk below it.
+  const parts: string[] = [];
+  const minX = Math.min(0, graph.minX ?? 0);
+  let y = graph.height;
+  let width = graph.width;
+  parts.push(`<g class="${graph.dim ? 'dim' : ''}">${graph.body}</g>`);
+  const mark = o.selectedRule ? t.model.marks.find((m) => m.rule === o.selectedRule) : undefined;
+  const path = mark?.paths.find((p) => p.kind === (o.path ?? 'failing'));
+  if (o.walk && path) {
+    const walk = walkFragment(path, 'ilbh-g-');
+    parts.push(`<g transform="translate(${n(minX + 16)},${n(y + 16)})">${walk.body}</g>`);
+    y += walk.height + 32;
+    width = Math.max(width, walk.width + 32);
+  }
+  if (o.legend) {
+    const legend = legendFragment('ilbh-g-');
+    parts.push(`<g transform="translate(${n(minX + 16)},${n(y + 8)})">${legend.body}</g>`);
+    y += legend.height + 24;
+    width = Math.max(width, legend.width + 32);
+  }
+  return svgRoot({ body: parts.join(''), width, height: y, minX, minY: graph.minY ?? 0 }, `Topology: ${t.model.title}`, { standalone: true, prefix: 'ilbh-g-' });
+}
+
+/** The packet walk of one path (a sequence diagram) as an SVG document, at most `maxWidth` wide when it can be. */
+export function renderWalkSvg(path: PacketPath, o: { standalone?: boolean; maxWidth?: number } = {}): string {
+  return svgRoot(walkFragment(path, 'ilbh-w-', o.maxWidth), path.title, { standalone: !!o.standalone, prefix: 'ilbh-w-' });
+}
+
+// ------------------------------------------------------------------ the graph
+
+function nodeAccessibleName(node: TopologyNode, mark: HairpinMark | undefined): string {
+  const parts = [`${node.tag.toLowerCase()} ${node.label}`, ...node.details.map((d) => d.replace(/^⚠\s*/, ''))];
+  if (mark) parts.push('press Enter to show the failing path');
+  return parts.join('; ');
+}
+
+function textLines(lines: TextLine[], x0: number, y0 = 0): string {
+  return lines
+    .map((l) => {
+      if (l.role === 'hairpin') {
+        const text = l.text.replace(/^⚠\s*/, '');
+        return `${warnIcon(x0, y0 + l.y - 10)}<text class="hairpin-text" x="${n(x0 + 17)}" y="${n(y0 + l.y)}">${escapeXml(text)}</text>`;
+      }
+      return `<text class="${l.role}" x="${n(x0)}" y="${n(y0 + l.y)}">${escapeXml(l.text)}</text>`;
+    })
+    .join('');
+}
+
+function warnIcon(x: number, y: number): string {
+  return `<path class="warn-icon" d="M${n(x + 6.5)},${n(y)} L${n(x + 13)},${n(y + 12)} L${n(x)},${n(y + 12)} z"/><text class="warn-icon-mark" x="${n(x + 4.7)}" y="${n(y + 11)}">!</text>`;
+}
+
+interface Overlay {
+  body: string;
+  onPath: Set<string>;
+  bounds: LaidOutBox[];
+}
+
+function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragment & { dim: boolean } {
+  const byId = new Map(t.model.nodes.map((x) => [x.id, x]));
+  const marks = new Map(t.model.marks.map((m) => [m.rule, m]));
+  const mark = o.selectedRule ? marks.get(o.selectedRule) : undefined;
+  const path = mark?.paths.find((p) => p.kind === (o.path ?? 'failing'));
+  const overlay = path ? overlayFragment(t, path, prefix) : undefined;
+  const onPath = overlay?.onPath ?? new Set<string>();
+  if (mark) {
+    onPath.add(mark.rule);
+    onPath.add(mark.loadBalancer);
+  }
+
+  const out: string[] = [];
+  // Subnets and load balancers first (backgrounds), then edges, then the nodes on top.
+  for (const g of t.groups) {
+    out.push(
+      `<g class="group" data-group="${escapeXml(g.id)}"><rect class="box" x="${n(g.x)}" y="${n(g.y)}" width="${n(g.width)}" height="${n(g.height)}" rx="10"/>` +
+        textLines(g.lines, g.x + 10, g.y) +
+        `</g>`,
+    );
+  }
+  const nodeMarkup = (laid: (typeof t.nodes)[number]): string => {
+    const node = byId.get(laid.id) as TopologyNode;
+    const classes = ['node', `k-${node.kind}`];
+    if (laid.container) classes.push('container');
+    if (node.kind === 'rule' && marks.has(node.id)) classes.push('hairpin');
+    else if (node.hairpin) classes.push('loop');
+    if (node.unknown) classes.push('unknown');
+    if (o.selectedRule === node.id) classes.push('selected');
+    if (onPath.has(node.id)) classes.push('on-path');
+    const full = [`${node.tag}: ${node.label}`, ...node.details].join('\n');
+    const stripe = laid.container ? `<rect class="stripe" x="0" y="0" width="${n(laid.width)}" height="4" rx="2"/>` : `<rect class="stripe" x="0" y="0" width="5" height="${n(laid.height)}" rx="2"/>`;
+    const unknownBadge = node.unknown
+      ? `<circle class="unknown-badge" cx="${n(laid.width - 11)}" cy="11" r="7"/><text class="unknown-mark" x="${n(laid.width - 13.8)}" y="14.5">?</text>`
+      : '';
+    const hairpinIcon = node.kind === 'rule' && marks.has(node.id) ? warnIcon(laid.width - (node.unknown ? 38 : 22), 4) : '';
+    return (
+      `<g class="${classes.join(' ')}" data-id="${escapeXml(node.id)}" transform="translate(${n(laid.x)},${n(laid.y)})" tabindex="0" role="button" aria-label="${escapeXml(nodeAccessibleName(node, marks.get(node.id)))}">` +
+      `<title>${escapeXml(full)}</title>` +
+      `<rect class="box" x="0" y="0" width="${n(laid.width)}" height="${n(laid.height)}" rx="${laid.container ? 8 : 5}"/>` +
+      stripe +
+      textLines(laid.lines, 12) +
+      hairpinIcon +
+      unknownBadge +
+      `</g>`
+    );
+  };
+  for (const laid of t.nodes) if (laid.container) out.push(nodeMarkup(laid));
+  for (const e of t.edges) {
+    const cls = `edge e-${e.kind}${e.hairpin ? ' hairpin' : ''}`;
+    const marker = `url(#${prefix}${e.hairpin ? 'arrow-hairpin' : 'arrow'})`;
+    for (const s of e.sections) {
+      if (s.length < 2) continue;
+      out.push(`<path class="${cls}" data-edge="${escapeXml(e.id)}" d="M${s.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}" marker-end="${marker}"/>`);
+    }
+  }
+  for (const laid of t.nodes) if (!laid.container) out.push(nodeMarkup(laid));
+  if (overlay) out.push(overlay.body);
+
+  let minX = 0;
+  let minY = 0;
+  let width = t.width;
+  let height = t.height;
+  for (const b of overlay?.bounds ?? []) {
+    minX = Math.min(minX, b.x - 8);
+    minY = Math.min(minY, b.y - 8);
+    width = Math.max(width, b.x + b.width + 8);
+    height = Math.max(height, b.y + b.height + 8);
+  }
+  return { body: out.join(''), width, height, minX, minY, dim: !!overlay };
+}
+
+/** The selected path drawn over the graph: numbered arrows between the boxes it goes through. */
+function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): Overlay {
+  const boxes = new Map(t.nodes.map((b) => [b.id, b as LaidOutBox]));
+  const kinds = new Map(t.model.nodes.map((x) => [x.id, x.kind]));
+  const out: string[] = [];
+  const bounds: LaidOutBox[] = [];
+  const onPath = new Set<string>();
+  // Parties the fix adds: a chip beside the node they belong to.
+  const chipBox = new Map<string, LaidOutBox>();
+  const perAnchor = new Map<string, number>();
+  for (const p of path.participants) {
+    if (p.node) onPath.add(p.node);
+    if (p.node || !p.anchor) continue;
+    const a = boxes.get(p.anchor);
+    if (!a) continue;
+    const k = perAnchor.get(p.anchor) ?? 0;
+    perAnchor.set(p.anchor, k + 1);
+    const label = fitText(`+ ${p.label}`, FONT.detail, 220, true);
+    const w = Math.ceil(textWidth(label, FONT.detail, true) + 20);
+    const h = 24;
+    const right = kinds.get(p.anchor) === 'member';
+    const x = right ? a.x + a.width + 14 : a.x - w - 14;
+    const y = a.y + k * (h + 6);
+    const box = { id: p.id, x, y, width: w, height: h };
+    chipBox.set(p.id, box);
+    bounds.push(box);
+    out.push(
+      `<g class="chip" data-participant="${escapeXml(p.id)}"><title>${escapeXml(`${p.label}${p.detail ? ` — ${p.detail}` : ''}`)}</title><rect class="box" x="${n(x)}" y="${n(y)}" width="${w}" height="${h}" rx="12"/>` +
+        `<text class="detail" x="${n(x + 10)}" y="${n(y + 16)}" font-weight="700">${escapeXml(label)}</text></g>`,
+    );
+  }
+  const boxOf = (p: PathParticipant | undefined): LaidOutBox | undefined => (p ? (p.node ? boxes.get(p.node) : chipBox.get(p.id)) : undefined);
+  const parts = new Map(path.participants.map((p) => [p.id, p]));
+  // Steps along the graph's own edges (frontend -> rule -> pool -> member) are drawn over those edges.
+  const edgesFrom = new Map<string, LaidOutTopology['edges']>();
+  for (const e of t.edges) edgesFrom.set(e.source, [...(edgesFrom.get(e.source) ?? []), e]);
+  const route = (from: string, to: string): LaidOutTopology['edges'] | undefined => {
+    const queue: { at: string; via: LaidOutTopology['edges'] }[] = [{ at: from, via: [] }];
+    while (queue.length) {
+      const { at, via } = queue.shift() as { at: string; via: LaidOutTopology['edges'] };
+      if (at === to && via.length) return via;
+      if (via.length >= 3) continue;
+      for (const e of edgesFrom.get(at) ?? []) if (e.sections.length && !via.includes(e)) queue.push({ at: e.target, via: [...via, e] });
+    }
+    return undefined;
+  };
+  // The top of a box's container (its load balancer or subnet), so that arcs pass above it.
+  const containerTop = (id: string | undefined): number => {
+    const node = id ? t.model.nodes.find((x) => x.id === id) : undefined;
+    const own = id ? boxes.get(id) : undefined;
+    const parent = node?.parent;
+    // A subnet may have a box in several parts of the picture: the one around this node.
+    const box = parent ? (boxes.get(parent) ?? t.groups.find((g) => g.id === parent && own && own.x >= g.x && own.y >= g.y && own.x <= g.x + g.width && own.y <= g.y + g.height)) : undefined;
+    return box ? box.y : Infinity;
+  };
+  let arcs = 0;
+  path.steps.forEach((step, i) => {
+    const pa = parts.get(step.from);
+    const pb = parts.get(step.to);
+    const a = boxOf(pa);
+    const b = boxOf(pb);
+    if (!a || !b) return;
+    const cls = step.outcome === 'fail' ? 'fail' : step.outcome === 'ok' ? 'ok' : '';
+    const marker = `url(#${prefix}${step.outcome === 'fail' ? 'arrow-fail' : step.outcome === 'ok' ? 'arrow-ok' : 'arrow-path'})`;
+    const lines: string[] = [];
+    let badge: Point;
+    const along = pa?.node && pb?.node && a !== b ? route(pa.node, pb.node) : undefined;
+    if (along) {
+      along.forEach((e, k) => {
+        for (const sec of e.sections) {
+          const last = k === along.length - 1 && sec === e.sections[e.sections.length - 1];
+          lines.push(`<path class="overlay-line ${cls}" d="M${sec.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}"${last ? ` marker-end="${marker}"` : ''}/>`);
+        }
+      });
+      const sec = along[along.length - 1]?.sections.at(-1) ?? [];
+      const p0 = sec[0] as Point;
+      const p1 = sec[sec.length - 1] as Point;
+      badge = { x: (p0.x + p1.x) / 2, y: (p0.y + p1.y) / 2 - 12 };
+    } else if (a === b) {
+      // Back to the same box: a loop on its right side.
+      const x = a.x + a.width;
+      const y0 = a.y + a.height * 0.3;
+      const y1 = a.y + a.height * 0.75;
+      lines.push(`<path class="overlay-line ${cls}" d="M${n(x)},${n(y0)} C${n(x + 46)},${n(y0 - 14)} ${n(x + 46)},${n(y1 + 14)} ${n(x + 2)},${n(y1)}" marker-end="${marker}"/>`);
+      badge = { x: x + 35, y: (y0 + y1) / 2 };
+      bounds.push({ id: '', x, y: y0 - 20, width: 60, height: y1 - y0 + 40 });
+    } else {
+      // Any other call: an arc above both boxes and their containers.
+      const top = Math.min(a.y, b.y, containerTop(pa?.node ?? pa?.anchor), containerTop(pb?.node ?? pb?.anchor)) - 26 - 16 * arcs++;
+      const s = { x: a.x + a.width / 2, y: a.y };
+      const e = { x: b.x + b.width / 2, y: b.y };
+      // Control points such that the curve's apex is at `top`.
+      const ctrl = (top - 0.125 * (s.y + e.y)) / 0.75;
+      lines.push(`<path class="overlay-line ${cls}" d="M${n(s.x)},${n(s.y)} C${n(s.x)},${n(ctrl)} ${n(e.x)},${n(ctrl)} ${n(e.x)},${n(e.y - 2)}" marker-end="${marker}"/>`);
+      badge = { x: (s.x + e.x) / 2, y: top };
+      bounds.push({ id: '', x: Math.min(s.x, e.x), y: top - 12, width: Math.abs(e.x - s.x), height: 12 });
+    }
+    bounds.push({ id: '', x: badge.x - 10, y: badge.y - 10, width: 20, height: 20 });
+    out.push(
+      `<g class="overlay-step" data-step="${i + 1}"><title>${escapeXml(`${i + 1}. ${step.label}${step.packet ? ` (${step.packet.what} ${step.packet.src} → ${step.packet.dst})` : ''}`)}</title>` +
+        lines.join('') +
+        `<circle class="step-badge ${cls}" cx="${n(badge.x)}" cy="${n(badge.y)}" r="9"/>` +
+        `<text class="step-number" x="${n(badge.x - (i + 1 >= 10 ? 6.5 : 3.3))}" y="${n(badge.y + 4)}">${i + 1}</text></g>`,
+    );
+  });
+  return { body: `<g class="overlay" data-path="${path.kind}">${out.join('')}</g>`, onPath, bounds };
+}
+
+// ------------------------------------------------------------------ the packet walk
+
+const WALK_TEXT = 11.5;
+
+function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragment {
+  const lanes = path.participants.length;
+  // Lanes share the width there is, within what keeps a participant's name readable.
+  const LANE = Math.max(160, Math.min(230, Math.floor(maxWidth / Math.max(1, lanes))));
+  const width = Math.max(lanes * LANE, Math.min(560, maxWidth));
+  const x0 = (width - lanes * LANE) / 2;
+  const laneX = new Map(path.participants.map((p, i) => [p.id, x0 + i * LANE + LANE / 2]));
+  const out: string[] = [];
+  let y = 18;
+  out.push(`<text class="walk-title" x="0" y="${y}">${escapeXml(path.title)}</text>`);
+  for (const line of wrapText(path.summary, 12, width)) {
+    y += 17;
+    out.push(`<text class="walk-summary" x="0" y="${y}">${escapeXml(line)}</text>`);
+  }
+  if (path.unavailable) {
+    for (const line of wrapText(`Not available as a quick fix here: ${path.unavailable}`, 12, width, true)) {
+      y += 17;
+      out.push(`<text class="walk-unavailable" x="0" y="${y}">${escapeXml(line)}</text>`);
+    }
+  }
+  y += 16;
+  const headTop = y;
+  const headH = 42;
+  for (const p of path.participants) {
+    const cx = laneX.get(p.id) as number;
+    const w = LANE - 18;
+    out.push(
+      `<g class="lane${p.proposed ? ' proposed' : ''}"${p.node ? ` data-id="${escapeXml(p.node)}"` : ''}><title>${escapeXml(`${p.label}${p.detail ? ` — ${p.detail}` : ''}`)}</title>` +
+        `<rect class="box" x="${n(cx - w / 2)}" y="${n(headTop)}" width="${n(w)}" height="${headH}" rx="6"/>` +
+        `<text class="label" x="${n(cx - w / 2 + 8)}" y="${n(headTop + 17)}" font-size="12">${escapeXml(fitText(p.label, 12, w - 16, true))}</text>` +
+        (p.detail ? `<text class="detail" x="${n(cx - w / 2 + 8)}" y="${n(headTop + 33)}">${escapeXml(fitText(p.detail, FONT.detail, w - 16))}</text>` : '') +
+        `</g>`,
+    );
+  }
+  y = headTop + headH + 14;
+  const lifelineTop = y - 14;
+  path.steps.forEach((step, i) => {
+    const xa = laneX.get(step.from) ?? 0;
+    const xb = laneX.get(step.to) ?? 0;
+    const span = Math.abs(xb - xa);
+    const budget = Math.max(span - 28, LANE - 28);
+    const mid = (xa + xb) / 2;
+    const labelLines = wrapText(`${i + 1}. ${step.label}`, WALK_TEXT, budget);
+    for (const line of labelLines) {
+      y += 14;
+      out.push(`<text class="msg-label" x="${n(mid)}" y="${n(y)}" text-anchor="middle">${escapeXml(line)}</text>`);
+    }
+    if (step.packet) {
+      y += 14;
+      out.push(`<text class="packet" x="${n(mid)}" y="${n(y)}" text-anchor="middle">${escapeXml(fitText(`${step.packet.what}  ${step.packet.src} → ${step.packet.dst}`, 11, budget + 40))}</text>`);
+    }
+    y += 10;
+    const cls = step.outcome === 'fail' ? ' fail' : step.outcome === 'ok' ? ' ok' : '';
+    const marker = `url(#${prefix}${step.outcome === 'fail' ? 'arrow-fail' : step.outcome === 'ok' ? 'arrow-ok' : 'arrow-path'})`;
+    const dir = xb >= xa ? 1 : -1;
+    out.push(`<path class="msg${cls}" d="M${n(xa + dir * 4)},${n(y)} L${n(xb - dir * 6)},${n(y)}" marker-end="${marker}"/>`);
+    if (step.outcome === 'fail') {
+      const x = xb - dir * 18;
+      out.push(`<path class="msg fail" d="M${n(x - 6)},${n(y - 6)} L${n(x + 6)},${n(y + 6)} M${n(x + 6)},${n(y - 6)} L${n(x - 6)},${n(y + 6)}"/>`);
+    }
+    y += 12;
+  });
+  const lifelineBottom = y;
+  const lifelines = path.participants.map((p) => {
+    const x = laneX.get(p.id) as number;
+    return `<path class="lifeline" d="M${n(x)},${n(lifelineTop)} L${n(x)},${n(lifelineBottom)}"/>`;
+  });
+  y += 18;
+  const verdict = path.outcome === 'fails' ? 'FAILS: the call times out (no SYN-ACK).' : 'WORKS: the handshake completes.';
+  out.push(`<text class="verdict ${path.outcome === 'fails' ? 'fail' : 'ok'}" x="0" y="${n(y)}">${escapeXml(verdict)}</text>`);
+  for (const note of path.notes) {
+    const lines = wrapText(note, 12, width - 14);
+    lines.forEach((line, k) => {
+      y += 16;
+      out.push(`<text class="walk-note" x="${k === 0 ? 0 : 12}" y="${n(y)}">${escapeXml(k === 0 ? `• ${line}` : line)}</text>`);
+    });
+  }
+  y += 10;
+  // Lifelines go under the arrows.
+  return { body: `<g class="walk" data-path="${path.kind}">${lifelines.join('')}${out.join('')}</g>`, width, height: y };
+}
+
+// ------------------------------------------------------------------ the legend
+
+export interface LegendEntry {
+  /** An SVG fragment drawn in a 40 x 18 box (markers named with the given prefix). */
+  swatch: string;
+  text: string;
+}
+
+export const LEGEND_SWATCH = { width: 40, height: 18 } as const;
+
+/** What the shapes, strokes and marks mean: the legend's rows (the webview lays them out in HTML). */
+export function legendEntries(prefix: string): LegendEntry[] {
+  const box = (kind: string, extra = '', inner = ''): string =>
+    `<g class="node k-${kind}${extra}" transform="translate(1,1)"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/><rect class="stripe" x="0" y="0" width="5" height="16" rx="2"/>${inner}</g>`;
+  return [
+    { swatch: box('loadBalancer', ' container'), text: 'Load balancer: the box around its parts' },
+    { swatch: box('frontend'), text: 'Frontend (IP, internal or public, ports)' },
+    { swatch: box('rule'), text: 'Load-balancing rule (protocol, ports, floating IP)' },
+    { swatch: box('natRule'), text: 'Inbound NAT rule' },
+    { swatch: box('probe'), text: 'Health probe' },
+    { swatch: box('pool'), text: 'Backend pool' },
+    { swatch: box('member'), text: 'Member: VM, NIC, scale set, IP entry, module' },
+    { swatch: `<g class="group" transform="translate(1,1)"><rect class="box" x="0" y="0" width="34" height="16" rx="4"/></g>`, text: 'Subnet: the dashed box around its members' },
+    { swatch: box('rule', ' hairpin', warnIcon(12, 2)), text: 'Hairpin-prone rule: thick dashed border, warning sign and text' },
+    { swatch: box('member', ' loop'), text: 'On a hairpin loop (frontend, pool, members)' },
+    {
+      swatch: `<g class="node unknown" transform="translate(1,1)"><rect class="box" x="0" y="0" width="34" height="16" rx="3"/><circle class="unknown-badge" cx="25" cy="8" r="6"/><text class="unknown-mark" x="22.4" y="11.5">?</text></g>`,
+      text: "Some value is unknown: the node's lines say which and why",
+    },
+    { swatch: `<path class="edge" d="M1,9 L36,9" marker-end="url(#${prefix}arrow)"/>`, text: 'Frontend → rule → pool → member' },
+    { swatch: `<path class="edge e-rule-probe" d="M1,9 L36,9" marker-end="url(#${prefix}arrow)"/>`, text: 'Rule ··· its health probe' },
+    { swatch: `<path class="edge hairpin" d="M1,9 L36,9" marker-end="url(#${prefix}arrow-hairpin)"/>`, text: 'Edge of a hairpin loop' },
+    {
+      swatch: `<path class="overlay-line" d="M1,9 L36,9" marker-end="url(#${prefix}arrow-path)"/><circle class="step-badge" cx="18" cy="9" r="7"/><text class="step-number" x="15" y="13">1</text>`,
+      text: 'Selected packet path, numbered steps',
+    },
+    { swatch: `<path class="overlay-line fail" d="M1,9 L36,9" marker-end="url(#${prefix}arrow-fail)"/>`, text: 'Where the path fails (red, dashed)' },
+  ];
+}
+
+/** The marker definitions a legend's swatches refer to. */
+export function legendMarkers(prefix: string): string {
+  return markers(prefix);
+}
+
+function legendFragment(prefix: string): Fragment {
+  const out: string[] = [];
+  const row = 22;
+  let y = 6;
+  out.push(`<text class="label" x="0" y="${y + 8}">Legend</text>`);
+  y += 18;
+  for (const e of legendEntries(prefix)) {
+    out.push(`<g transform="translate(0,${y - 1})">${e.swatch}</g><text class="legend-text" x="46" y="${y + 12}">${escapeXml(e.text)}</text>`);
+    y += row;
+  }
+  return { body: `<g class="legend">${out.join('')}</g>`, width: 400, height: y };
+}

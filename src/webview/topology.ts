@@ -1,0 +1,484 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The topology webview: lays out the view model the panel sends (elkjs), draws it with the shared
+ * SVG renderer, and adds what a person needs on top: pan and zoom (pointer, wheel, keyboard),
+ * keyboard-reachable nodes, selection of a hairpin-prone rule with its packet walks, a legend,
+ * export, and the scope and environment switches. Talks to the panel only through protocol.ts.
+ */
+import { layoutTopology, type LaidOutTopology } from '../core/topology/layout';
+import type { PathKind, TopologyModel } from '../core/topology/model';
+import type { FromWebview, RenderedReport, ToWebview, TopologyState } from '../core/topology/protocol';
+import { TOPOLOGY_CSS } from '../core/topology/style';
+import { escapeXml, LEGEND_SWATCH, legendEntries, legendMarkers, renderTopologySvg, renderWalkSvg } from '../core/topology/svg';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): TopologyState | undefined;
+  setState(state: TopologyState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post = (m: FromWebview): void => vscode.postMessage(m);
+
+// The graph's CSS is shared with the standalone SVG (style.ts); a constructed stylesheet needs no inline <style>.
+const sheet = new CSSStyleSheet();
+sheet.replaceSync(TOPOLOGY_CSS);
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+
+// ------------------------------------------------------------------ the page
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+const button = (id: string, text: string, title: string): HTMLButtonElement => h('button', { id, type: 'button', title }, [text]);
+
+const scopeFile = button('scope-file', 'This file', "Show the graph of the current file's deployment");
+const scopeWorkspace = button('scope-workspace', 'Whole workspace', 'Show every load balancer in the workspace');
+const envSelect = h('select', { id: 'environment', 'aria-label': 'Environment' });
+const envLabel = h('label', { id: 'environment-label', class: 'env' }, ['Environment ', envSelect]);
+const legendToggle = button('legend-toggle', 'Legend', 'Show or hide the legend');
+const exportSelect = h('select', { id: 'export', 'aria-label': 'Export', title: 'Save or copy the picture as SVG, or the graph as a Mermaid flowchart' }, [
+  h('option', { value: '', selected: '' }, ['Export…']),
+  h('option', { value: 'svg:file' }, ['Save as SVG…']),
+  h('option', { value: 'mermaid:file' }, ['Save as Mermaid…']),
+  h('option', { value: 'svg:clipboard' }, ['Copy SVG']),
+  h('option', { value: 'mermaid:clipboard' }, ['Copy Mermaid']),
+]);
+const toolbar = h('header', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Topology' }, [
+  h('div', { class: 'segmented', role: 'group', 'aria-label': 'Scope' }, [scopeFile, scopeWorkspace]),
+  envLabel,
+  h('span', { class: 'spacer' }),
+  button('zoom-out', '−', 'Zoom out (-)'),
+  button('zoom-in', '+', 'Zoom in (+)'),
+  button('fit', 'Fit', 'Fit the picture to the view (0)'),
+  exportSelect,
+  legendToggle,
+]);
+const canvas = h('div', {
+  id: 'canvas',
+  tabindex: '0',
+  role: 'application',
+  'aria-roledescription': 'topology graph',
+  'aria-label': 'Topology graph. Drag or arrow keys to pan, wheel or plus and minus to zoom, 0 to fit; Tab to the nodes, arrow keys between them, Enter to open a node in the editor and to show the packet path of a hairpin-prone rule, Escape to clear it.',
+});
+const notes = h('div', { id: 'notes', role: 'note' });
+const legend = h('aside', { id: 'legend', 'aria-label': 'Legend' });
+const pathTitle = h('h2', { id: 'path-title' });
+const pathTabs = h('div', { id: 'path-tabs', role: 'tablist', 'aria-label': 'Packet paths' });
+const pathClose = button('path-close', 'Close', 'Clear the selection (Escape)');
+const walk = h('div', { id: 'walk', role: 'tabpanel' });
+const pathPanel = h('section', { id: 'path-panel', 'aria-labelledby': 'path-title' }, [h('div', { class: 'path-head' }, [pathTitle, pathTabs, pathClose]), walk]);
+const status = h('footer', { id: 'status', role: 'status', 'aria-live': 'polite' });
+document.body.append(toolbar, notes, h('main', {}, [canvas]), legend, pathPanel, status);
+// The legend's rows wrap to the panel's width; the swatches are the graph's own shapes (svg.ts).
+legend.innerHTML =
+  `<svg class="ilbh" width="0" height="0" aria-hidden="true">${legendMarkers('ilbh-l-')}</svg><ul class="legend-list">` +
+  legendEntries('ilbh-l-')
+    .map(
+      (e) =>
+        `<li><svg class="ilbh swatch" width="${LEGEND_SWATCH.width}" height="${LEGEND_SWATCH.height}" viewBox="0 0 ${LEGEND_SWATCH.width} ${LEGEND_SWATCH.height}" aria-hidden="true">${e.swatch}</svg><span>${escapeXml(e.text)}</span></li>`,
+    )
+    .join('') +
+  '</ul>';
+pathPanel.hidden = true;
+
+// ------------------------------------------------------------------ state
+
+let state: TopologyState = vscode.getState() ?? { scope: 'file' };
+let model: TopologyModel | undefined;
+let laid: LaidOutTopology | undefined;
+/** The drawn picture's bounds (its viewBox as rendered), for fitting. */
+let bounds = { x: 0, y: 0, w: 1, h: 1 };
+let view = state.view;
+/** The view is as Fit left it (the person has not panned or zoomed since): selections refit it. */
+let fitted = false;
+legend.hidden = false;
+
+function save(): void {
+  state = { ...state, ...(view ? { view } : {}) };
+  vscode.setState(state);
+}
+
+// ------------------------------------------------------------------ drawing
+
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+function svgElement(): SVGSVGElement | null {
+  return canvas.querySelector('svg.ilbh');
+}
+
+/** Draws the current layout with the current selection; keeps focus and the view. */
+function draw(): void {
+  if (!laid) return;
+  const focused = (document.activeElement as Element | null)?.getAttribute?.('data-id');
+  const mark = state.selectedRule ? laid.model.marks.find((m) => m.rule === state.selectedRule) : undefined;
+  canvas.innerHTML = renderTopologySvg(laid, mark ? { selectedRule: mark.rule, path: state.path ?? 'failing' } : {});
+  const svg = svgElement();
+  if (!svg) return;
+  const [x, y, w, hh] = (svg.getAttribute('viewBox') ?? '0 0 1 1').split(' ').map(Number) as [number, number, number, number];
+  bounds = { x, y, w, h: hh };
+  svg.removeAttribute('width');
+  svg.removeAttribute('height');
+  svg.setAttribute('preserveAspectRatio', 'xMinYMin meet');
+  applyView();
+  if (focused) (svg.querySelector(`[data-id="${CSS.escape(focused)}"]`) as SVGGElement | null)?.focus({ preventScroll: true });
+  drawPathPanel();
+}
+
+function drawPathPanel(): void {
+  const mark = state.selectedRule && model ? model.marks.find((m) => m.rule === state.selectedRule) : undefined;
+  if (!mark) {
+    pathPanel.hidden = true;
+    return;
+  }
+  pathPanel.hidden = false;
+  const rule = model?.nodes.find((n) => n.id === mark.rule);
+  pathTitle.textContent = `Rule ${rule?.label ?? ''}: ${mark.members === null ? '1 in N' : mark.members <= 1 ? 'every' : `1 in ${mark.members}`} call${mark.members === 1 ? '' : 's'} from a member to its frontend ${mark.members === 1 ? 'fails' : 'fail'}`;
+  const current = state.path ?? 'failing';
+  pathTabs.replaceChildren(
+    ...mark.paths.map((p) => {
+      const tab = h('button', { type: 'button', role: 'tab', 'aria-selected': String(p.kind === current), 'data-path': p.kind, tabindex: p.kind === current ? '0' : '-1' }, [p.kind === 'failing' ? 'Failing path' : p.title.replace(/^Fix: /, 'Fix: ')]);
+      tab.addEventListener('click', () => selectPath(p.kind));
+      return tab;
+    }),
+  );
+  const path = mark.paths.find((p) => p.kind === current) ?? mark.paths[0];
+  walk.innerHTML = path ? renderWalkSvg(path, { maxWidth: Math.max(320, walk.clientWidth - 4) }) : '';
+}
+
+/** After a selection: the whole picture again if it was fitted, else as little panning (or zooming out) as brings the drawn path into view. */
+function showOverlay(): void {
+  if (fitted) {
+    fit();
+    return;
+  }
+  const overlay = svgElement()?.querySelector<SVGGElement>('g.overlay');
+  if (!overlay || !view) return;
+  const b = overlay.getBBox();
+  const margin = 24;
+  const w = canvas.clientWidth;
+  const hh = canvas.clientHeight;
+  let k = view.k;
+  if ((b.width + 2 * margin) * k > w || (b.height + 2 * margin) * k > hh) k = Math.min(w / (b.width + 2 * margin), hh / (b.height + 2 * margin));
+  const vw = w / k;
+  const vh = hh / k;
+  // As little movement as brings the path in: centred only when the zoom had to change.
+  const into = (start: number, size: number, from: number, length: number): number =>
+    k !== view?.k ? from + length / 2 - size / 2 : from - margin < start ? from - margin : from + length + margin > start + size ? from + length + margin - size : start;
+  const x = into(view.x, vw, b.x, b.width);
+  const y = into(view.y, vh, b.y, b.height);
+  view = { k, x, y };
+  applyView();
+  save();
+}
+
+/** Lays out and draws a new model; reports what it drew and how long it took. */
+async function show(m: TopologyModel, v: number, refit: boolean): Promise<void> {
+  model = m;
+  if (state.selectedRule && !m.marks.some((x) => x.rule === state.selectedRule)) state = { ...state, selectedRule: undefined, path: undefined };
+  state = { ...state, scope: m.scope, ...(m.file !== undefined ? { file: m.file } : {}), environment: m.environment };
+  updateToolbar(m);
+  const t0 = performance.now();
+  let report: RenderedReport;
+  try {
+    laid = layoutTopology(m);
+    const t1 = performance.now();
+    draw();
+    if (refit || !view || fitted) fit();
+    // Until the browser has drawn it: style, layout and paint of the new SVG count as rendering.
+    await nextFrame();
+    const t2 = performance.now();
+    report = { version: v, nodes: m.nodes.length, edges: m.edges.length, groups: m.groups.length, marks: m.marks.length, layoutMs: Math.round(t1 - t0), renderMs: Math.round(t2 - t1) };
+  } catch (e) {
+    post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    status.textContent = `Could not draw the topology: ${e instanceof Error ? e.message : String(e)}`;
+    return;
+  }
+  status.textContent = `${report.nodes} nodes · ${report.edges} edges · ${report.marks} hairpin-prone rule${report.marks === 1 ? '' : 's'} · layout ${report.layoutMs} ms · drawing ${report.renderMs} ms`;
+  status.dataset.nodes = String(report.nodes);
+  status.dataset.layoutMs = String(report.layoutMs);
+  status.dataset.renderMs = String(report.renderMs);
+  status.dataset.version = String(v);
+  save();
+  post({ type: 'rendered', ...report });
+}
+
+function updateToolbar(m: TopologyModel): void {
+  scopeFile.setAttribute('aria-pressed', String(m.scope === 'file'));
+  scopeWorkspace.setAttribute('aria-pressed', String(m.scope === 'workspace'));
+  envSelect.replaceChildren(...m.environments.map((e) => h('option', { value: e, ...(e === m.environment ? { selected: '' } : {}) }, [e === 'all' ? 'all (merged)' : e])));
+  envLabel.hidden = m.environments.length < 2;
+  notes.replaceChildren(...m.notes.map((t) => h('p', {}, [t])));
+  notes.hidden = m.notes.length === 0;
+  document.title = `Topology: ${m.title}`;
+}
+
+// ------------------------------------------------------------------ pan and zoom
+
+function applyView(): void {
+  const svg = svgElement();
+  if (!svg || !view) return;
+  const w = Math.max(1, canvas.clientWidth);
+  const hh = Math.max(1, canvas.clientHeight);
+  svg.setAttribute('viewBox', `${view.x} ${view.y} ${w / view.k} ${hh / view.k}`);
+}
+
+function fit(): void {
+  const w = Math.max(1, canvas.clientWidth);
+  const hh = Math.max(1, canvas.clientHeight);
+  const k = Math.min(1.25, (w - 24) / bounds.w, (hh - 24) / bounds.h);
+  // Centred across, at the top: the picture starts where the eye does.
+  view = { k, x: bounds.x - (w / k - bounds.w) / 2, y: bounds.y - 12 / k };
+  fitted = true;
+  applyView();
+  save();
+}
+
+function zoomAt(factor: number, cx = canvas.clientWidth / 2, cy = canvas.clientHeight / 2): void {
+  if (!view) return;
+  const k = Math.min(4, Math.max(0.05, view.k * factor));
+  fitted = false;
+  // Keep the point under the cursor where it is.
+  view = { k, x: view.x + cx / view.k - cx / k, y: view.y + cy / view.k - cy / k };
+  applyView();
+  save();
+}
+
+function panBy(dx: number, dy: number): void {
+  if (!view) return;
+  fitted = false;
+  view = { ...view, x: view.x - dx / view.k, y: view.y - dy / view.k };
+  applyView();
+  save();
+}
+
+/** Pans so that a node is in view (for keyboard focus). */
+function ensureVisible(el: SVGGraphicsElement): void {
+  if (!view) return;
+  const box = el.getBBox();
+  const m = el.transform.baseVal.consolidate()?.matrix;
+  const x = box.x + (m?.e ?? 0);
+  const y = box.y + (m?.f ?? 0);
+  const w = canvas.clientWidth / view.k;
+  const hh = canvas.clientHeight / view.k;
+  let nx = view.x;
+  let ny = view.y;
+  if (x < view.x) nx = x - 20;
+  else if (x + box.width > view.x + w) nx = x + box.width - w + 20;
+  if (y < view.y) ny = y - 20;
+  else if (y + box.height > view.y + hh) ny = y + box.height - hh + 20;
+  if (nx !== view.x || ny !== view.y) {
+    view = { ...view, x: nx, y: ny };
+    applyView();
+    save();
+  }
+}
+
+let drag: { x: number; y: number; moved: boolean; id: number } | undefined;
+canvas.addEventListener('pointerdown', (e) => {
+  if (e.button !== 0) return;
+  drag = { x: e.clientX, y: e.clientY, moved: false, id: e.pointerId };
+});
+canvas.addEventListener('pointermove', (e) => {
+  if (!drag || drag.id !== e.pointerId) return;
+  const dx = e.clientX - drag.x;
+  const dy = e.clientY - drag.y;
+  if (!drag.moved && Math.hypot(dx, dy) < 4) return;
+  if (!drag.moved) canvas.setPointerCapture(e.pointerId);
+  drag.moved = true;
+  drag.x = e.clientX;
+  drag.y = e.clientY;
+  canvas.classList.add('panning');
+  panBy(dx, dy);
+});
+const endDrag = (e: PointerEvent): void => {
+  if (!drag || drag.id !== e.pointerId) return;
+  if (drag.moved) canvas.releasePointerCapture(e.pointerId);
+  canvas.classList.remove('panning');
+  setTimeout(() => (drag = undefined), 0);
+};
+canvas.addEventListener('pointerup', endDrag);
+canvas.addEventListener('pointercancel', endDrag);
+canvas.addEventListener(
+  'wheel',
+  (e) => {
+    e.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    if (e.ctrlKey || Math.abs(e.deltaY) >= Math.abs(e.deltaX)) zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX - r.left, e.clientY - r.top);
+    else panBy(-e.deltaX, 0);
+  },
+  { passive: false },
+);
+new ResizeObserver(() => applyView()).observe(canvas);
+let walkWidth = 0;
+new ResizeObserver(() => {
+  // The walk's lanes follow the panel's width.
+  if (!pathPanel.hidden && Math.abs(walk.clientWidth - walkWidth) > 40) {
+    walkWidth = walk.clientWidth;
+    drawPathPanel();
+  }
+}).observe(walk);
+
+// ------------------------------------------------------------------ nodes: click, keyboard, selection
+
+function nodeOf(target: EventTarget | null): SVGGElement | null {
+  return target instanceof Element ? (target.closest('[data-id]') as SVGGElement | null) : null;
+}
+
+function activate(id: string): void {
+  const isMark = model?.marks.some((m) => m.rule === id);
+  if (isMark) selectRule(state.selectedRule === id ? undefined : id, state.selectedRule === id ? undefined : 'failing');
+  post({ type: 'reveal', node: id });
+}
+
+function selectRule(rule: string | undefined, path: PathKind | undefined): void {
+  state = { ...state, selectedRule: rule, path };
+  draw();
+  showOverlay();
+  save();
+  post({ type: 'select', rule: rule ?? null, ...(path ? { path } : {}) });
+}
+
+function selectPath(path: PathKind): void {
+  state = { ...state, path };
+  draw();
+  showOverlay();
+  save();
+  (pathTabs.querySelector(`[data-path="${path}"]`) as HTMLElement | null)?.focus();
+  post({ type: 'select', rule: state.selectedRule ?? null, path });
+}
+
+canvas.addEventListener('click', (e) => {
+  if (drag?.moved) return;
+  const node = nodeOf(e.target);
+  if (node?.dataset.id && svgElement()?.contains(node)) activate(node.dataset.id);
+});
+
+/** The nearest node in a direction from `from`, for arrow-key navigation between nodes. */
+function neighbour(from: SVGGElement, dx: number, dy: number): SVGGElement | undefined {
+  const c = (el: SVGGElement): { x: number; y: number } => {
+    const b = el.getBBox();
+    const m = el.transform.baseVal.consolidate()?.matrix;
+    return { x: b.x + (m?.e ?? 0) + b.width / 2, y: b.y + (m?.f ?? 0) + b.height / 2 };
+  };
+  const here = c(from);
+  let best: SVGGElement | undefined;
+  let bestScore = Infinity;
+  for (const el of svgElement()?.querySelectorAll<SVGGElement>('g.node:not(.container)') ?? []) {
+    if (el === from) continue;
+    const p = c(el);
+    const along = (p.x - here.x) * dx + (p.y - here.y) * dy;
+    if (along <= 1) continue;
+    const across = Math.abs((p.x - here.x) * dy) + Math.abs((p.y - here.y) * dx);
+    const score = along + 2 * across;
+    if (score < bestScore) {
+      bestScore = score;
+      best = el;
+    }
+  }
+  return best;
+}
+
+const ARROWS: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+canvas.addEventListener('keydown', (e) => {
+  const node = nodeOf(e.target);
+  const arrow = ARROWS[e.key];
+  if (arrow) {
+    e.preventDefault();
+    if (node && !node.classList.contains('container')) {
+      const next = neighbour(node, arrow[0], arrow[1]);
+      if (next) next.focus();
+    } else {
+      panBy(-arrow[0] * 60, -arrow[1] * 60);
+    }
+    return;
+  }
+  if ((e.key === 'Enter' || e.key === ' ') && node?.dataset.id) {
+    e.preventDefault();
+    activate(node.dataset.id);
+  } else if (e.key === '+' || e.key === '=') zoomAt(1.2);
+  else if (e.key === '-' || e.key === '_') zoomAt(1 / 1.2);
+  else if (e.key === '0') fit();
+  else if (e.key === 'Escape' && state.selectedRule) selectRule(undefined, undefined);
+});
+canvas.addEventListener('focusin', (e) => {
+  const node = nodeOf(e.target);
+  if (node) ensureVisible(node);
+});
+
+pathTabs.addEventListener('keydown', (e) => {
+  const tabs = [...pathTabs.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+  const i = tabs.findIndex((t) => t === document.activeElement);
+  if (i < 0 || (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft')) return;
+  e.preventDefault();
+  const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+  if (next?.dataset.path) selectPath(next.dataset.path as PathKind);
+});
+pathClose.addEventListener('click', () => selectRule(undefined, undefined));
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && state.selectedRule && !canvas.contains(e.target as Node)) selectRule(undefined, undefined);
+});
+
+// ------------------------------------------------------------------ toolbar
+
+document.getElementById('zoom-in')?.addEventListener('click', () => zoomAt(1.2));
+document.getElementById('zoom-out')?.addEventListener('click', () => zoomAt(1 / 1.2));
+document.getElementById('fit')?.addEventListener('click', () => fit());
+scopeFile.addEventListener('click', () => post({ type: 'scope', scope: 'file' }));
+scopeWorkspace.addEventListener('click', () => post({ type: 'scope', scope: 'workspace' }));
+envSelect.addEventListener('change', () => post({ type: 'scope', scope: state.scope, environment: envSelect.value }));
+legendToggle.setAttribute('aria-expanded', 'true');
+legendToggle.addEventListener('click', () => {
+  legend.hidden = !legend.hidden;
+  legendToggle.setAttribute('aria-expanded', String(!legend.hidden));
+});
+
+/** The picture as a file: the graph with the legend, and the selected packet walk. */
+function standaloneSvg(): string | undefined {
+  if (!laid) return undefined;
+  const mark = state.selectedRule ? laid.model.marks.find((m) => m.rule === state.selectedRule) : undefined;
+  return renderTopologySvg(laid, { standalone: true, legend: true, walk: !!mark, ...(mark ? { selectedRule: mark.rule, path: state.path ?? 'failing' } : {}) });
+}
+exportSelect.addEventListener('change', () => {
+  const [format, target] = exportSelect.value.split(':') as ['svg' | 'mermaid', 'file' | 'clipboard'];
+  exportSelect.value = '';
+  if (!format || !target) return;
+  const svg = format === 'svg' ? standaloneSvg() : undefined;
+  post({ type: 'export', format, target, ...(svg !== undefined ? { svg } : {}) });
+});
+
+// ------------------------------------------------------------------ messages from the panel
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'update':
+      if (m.select) state = { ...state, selectedRule: m.select.rule, path: m.select.path ?? 'failing' };
+      void show(m.model, m.version, !!m.refit).then(() => {
+        if (m.select) focusRule(m.select.rule);
+      });
+      break;
+    case 'exported':
+      status.textContent = m.message;
+      break;
+  }
+});
+
+function focusRule(rule: string): void {
+  const el = svgElement()?.querySelector<SVGGElement>(`[data-id="${CSS.escape(rule)}"]`);
+  if (el) {
+    el.focus();
+    ensureVisible(el);
+  }
+}
+
+post({ type: 'ready', state });

@@ -1,0 +1,590 @@
+/**
+ * The topology view model (nodes, edges, subnet groups, hairpin marks and packet paths) on the
+ * fixtures, its layout by elkjs, the SVG / Mermaid / DOT writers and the webview protocol.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { buildTopology, type TopologyOptions } from '../../src/core/topology/build';
+import { layoutTopology, type LaidOutTopology } from '../../src/core/topology/layout';
+import { countBy, type TopologyModel, type TopologyNode } from '../../src/core/topology/model';
+import { isFromWebview } from '../../src/core/topology/protocol';
+import { escapeXml, legendEntries, renderTopologySvg, renderWalkSvg } from '../../src/core/topology/svg';
+import { escapeDot, escapeMermaid, toDot, toMermaid } from '../../src/core/topology/text-formats';
+import { fitText, textWidth, wrapText } from '../../src/core/topology/text';
+import { Workspace } from '../../src/core/workspace';
+import { FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, scaleSet, template, vm } from './helpers';
+
+const SEED_BICEP = path.join(REPO_ROOT, 'examples', 'seed-lab-bicep', 'main.bicep');
+const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
+const CLI_PARAMS = path.join(REPO_ROOT, 'test', 'fixtures', 'workspace', 'cli-params');
+
+function workspaceOf(files: Record<string, string>): Workspace {
+  const ws = new Workspace();
+  for (const [p, text] of Object.entries(files)) ws.setFile(p, text);
+  return ws;
+}
+
+function fromDisk(...paths: string[]): Workspace {
+  const files: Record<string, string> = {};
+  const add = (p: string): void => {
+    if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) add(path.join(p, e));
+    else files[p] = fs.readFileSync(p, 'utf8');
+  };
+  for (const p of paths) add(p);
+  return workspaceOf(files);
+}
+
+function model(ws: Workspace, options: TopologyOptions = { scope: 'workspace' }): TopologyModel {
+  return buildTopology(ws.analyze(), options);
+}
+
+const kinds = (m: TopologyModel): Record<string, number> => countBy(m.nodes, (n) => n.kind);
+const edgeKinds = (m: TopologyModel): Record<string, number> => countBy(m.edges, (e) => e.kind);
+const byLabel = (m: TopologyModel, label: string): TopologyNode => {
+  const found = m.nodes.filter((n) => n.label === label);
+  assert.equal(found.length, 1, `one node labelled ${label}: ${m.nodes.map((n) => n.label).join(', ')}`);
+  return found[0] as TopologyNode;
+};
+
+describe('topology: the seed lab', () => {
+  for (const [name, file] of [
+    ['ARM', SEED_LAB],
+    ['Bicep', SEED_BICEP],
+  ] as const) {
+    describe(name, () => {
+      const m = model(fromDisk(file), { scope: 'file', file });
+
+      it('has the load balancer, its frontend, rule, probe and pool, and the web server in its subnet', () => {
+        assert.deepEqual(kinds(m), { loadBalancer: 1, frontend: 1, rule: 1, probe: 1, pool: 1, member: 1 });
+        assert.deepEqual(edgeKinds(m), { 'frontend-rule': 1, 'rule-pool': 1, 'rule-probe': 1, 'pool-member': 1 });
+        assert.deepEqual(
+          m.groups.map((g) => [g.label, g.details]),
+          [['subnet snet-web', ['virtual network vnet-we-02-spoke']]],
+        );
+        const lb = byLabel(m, 'ilb-we-02-web');
+        assert.equal(lb.kind, 'loadBalancer');
+        assert.equal(lb.internal, true);
+        for (const part of ['fe-web', 'rule-http', 'probe-http', 'be-web']) assert.equal(byLabel(m, part).parent, lb.id, part);
+        const member = byLabel(m, 'VM-WE-02-Web01');
+        assert.equal(member.memberType, 'vm');
+        assert.equal(member.ip, '10.2.1.4');
+        assert.equal(member.instances, 1);
+        assert.equal(member.parent, m.groups[0]?.id);
+        assert.deepEqual(byLabel(m, 'fe-web').details, ['10.2.1.100 · internal', 'ports: 80/TCP', 'subnet snet-web']);
+        assert.deepEqual(byLabel(m, 'rule-http').details, ['TCP 80 → 80', 'floating IP off', '⚠ hairpin-prone: every call fails']);
+        assert.deepEqual(byLabel(m, 'probe-http').details, ['TCP :80']);
+        assert.equal(m.title, name === 'ARM' ? 'azuredeploy.json' : 'main.bicep');
+        assert.deepEqual(m.environments, ['default']);
+      });
+
+      it('marks the rule and closes the loop member -> frontend -> rule -> pool -> member', () => {
+        assert.equal(m.marks.length, 1);
+        const mark = m.marks[0]!;
+        const [member, fe, rule, pool] = ['VM-WE-02-Web01', 'fe-web', 'rule-http', 'be-web'].map((l) => byLabel(m, l).id);
+        assert.equal(mark.rule, rule);
+        assert.deepEqual(mark.loop, [member, fe, rule, pool, member]);
+        assert.equal(mark.members, 1);
+        assert.equal(mark.failureChance, 1);
+        assert.match(mark.message, /^Hairpin-prone: internal load balancer ilb-we-02-web, rule rule-http/);
+        assert.equal(byLabel(m, 'rule-http').hairpin, true);
+        for (const l of ['fe-web', 'be-web', 'VM-WE-02-Web01']) assert.equal(byLabel(m, l).hairpin, true, l);
+        assert.equal(byLabel(m, 'probe-http').hairpin, undefined);
+        assert.deepEqual(
+          m.edges.filter((e) => e.hairpin).map((e) => e.kind).sort(),
+          ['frontend-rule', 'pool-member', 'rule-pool'],
+        );
+      });
+
+      it('walks the failing packet as the seed does, then each fix', () => {
+        const paths = m.marks[0]!.paths;
+        assert.deepEqual(
+          paths.map((p) => [p.kind, p.outcome]),
+          [
+            ['failing', 'fails'],
+            ['floating-ip', 'works'],
+            ['secondary-nic', 'works'],
+            ['nginx-nva', 'works'],
+          ],
+        );
+        const failing = paths[0]!;
+        assert.deepEqual(
+          failing.steps.map((s) => [s.from, s.to]),
+          [
+            ['client', 'vip'],
+            ['vip', 'rule'],
+            ['rule', 'server'],
+            ['server', 'client'],
+          ],
+        );
+        assert.deepEqual(failing.steps[0]!.packet, { what: 'SYN', src: '10.2.1.4', dst: '10.2.1.100:80' });
+        assert.deepEqual(failing.steps[2]!.packet, { what: 'SYN', src: '10.2.1.4', dst: '10.2.1.4:80' });
+        assert.match(failing.steps[2]!.label, /DNAT/);
+        assert.equal(failing.steps[3]!.outcome, 'fail');
+        assert.match(failing.steps[3]!.label, /^no SYN-ACK/);
+        // The same machine on both ends.
+        const parts = new Map(failing.participants.map((p) => [p.id, p]));
+        assert.equal(parts.get('client')?.node, parts.get('server')?.node);
+        assert.equal(parts.get('client')?.node, byLabel(m, 'VM-WE-02-Web01').id);
+
+        const floating = paths[1]!;
+        assert.ok(floating.participants.some((p) => p.proposed && p.anchor === byLabel(m, 'VM-WE-02-Web01').id && /loopback 10\.2\.1\.100/.test(p.label)));
+        assert.ok(floating.notes.some((n) => /Health probes/.test(n)));
+        assert.equal(floating.unavailable, undefined);
+
+        const nic2 = paths[2]!;
+        assert.deepEqual(nic2.steps.map((s) => s.to), ['vip', 'rule', 'nic1', 'nic2']);
+        assert.match(nic2.steps[3]!.label, /un-NATs/);
+        assert.deepEqual(nic2.steps[3]!.packet, { what: 'SYN-ACK', src: '10.2.1.100:80', dst: "NIC2's IP" });
+
+        const nva = paths[3]!;
+        assert.ok(nva.steps.some((s) => s.packet?.dst === '10.2.1.4:80' && s.packet.src === 'NGINX IP'), 'NGINX proxies to the member IP directly');
+      });
+
+      it('gives each node a location in the file', () => {
+        const text = fs.readFileSync(file, 'utf8');
+        const withLocations = buildTopology(fromDisk(file).analyze(), {
+          scope: 'file',
+          file,
+          locate: (span) => ({ file: span.file, range: { start: { line: text.slice(0, span.start).split('\n').length - 1, character: 0 }, end: { line: 0, character: 0 } } }),
+        });
+        for (const n of withLocations.nodes) {
+          assert.equal(n.location?.file, file, n.label);
+          assert.ok((n.location?.range.start.line ?? 0) > 0, n.label);
+        }
+        const lines = text.split('\n');
+        const ruleLine = withLocations.nodes.find((n) => n.kind === 'rule')?.location?.range.start.line ?? -1;
+        assert.match(lines.slice(ruleLine, ruleLine + 2).join('\n'), /rule-http/);
+      });
+    });
+  }
+});
+
+describe('topology: the general case', () => {
+  it('two NICs of a copy loop, each with its VM: two members, 1 in 2', () => {
+    const m = model(fromDisk(path.join(FIXTURES_DIR, 'nic-copy-loop-two-vms.json')));
+    assert.deepEqual(kinds(m), { loadBalancer: 1, frontend: 1, rule: 1, pool: 1, member: 2 });
+    assert.deepEqual(
+      m.nodes.filter((n) => n.kind === 'member').map((n) => [n.label, n.memberType, n.details[0]]),
+      [
+        ['vm-app-0', 'vm', 'NIC nic-app-0 · ipconfig1'],
+        ['vm-app-1', 'vm', 'NIC nic-app-1 · ipconfig1'],
+      ],
+    );
+    assert.equal(m.marks[0]?.members, 2);
+    assert.ok(byLabel(m, 'rule-https').details.includes('⚠ hairpin-prone: 1 in 2 calls fail'));
+    // The member's IP is not written: the walk says what it is instead of guessing one.
+    assert.equal(m.marks[0]?.paths[0]?.steps[0]?.packet?.src, "the member's IP");
+    assert.deepEqual(byLabel(m, 'vm-app-0').details.slice(1), ['IP: dynamic (assigned at deployment)']);
+  });
+
+  it('a scale set whose capacity is a parameter without a value: members of unknown count, said so', () => {
+    const m = model(fromDisk(path.join(FIXTURES_DIR, 'vmss-capacity-param-no-default.json')));
+    const ss = byLabel(m, 'vmss-scale');
+    assert.equal(ss.memberType, 'scale-set');
+    assert.equal(ss.instances, null);
+    assert.equal(ss.unknown, true);
+    assert.equal(ss.details[0], "capacity: unknown (parameter 'instanceCount' has no value)");
+    assert.deepEqual(byLabel(m, 'be').details, ['1 member of unknown count']);
+    assert.equal(m.marks[0]?.members, null);
+    assert.ok(byLabel(m, 'rule-http').details.includes('⚠ hairpin-prone: 1 in N calls fail (N unknown)'));
+    assert.deepEqual(
+      [m.marks[0]?.paths[0]?.participants[0]?.label, m.marks[0]?.paths[0]?.participants[0]?.detail],
+      ['vmss-scale (one instance)', "client · the instance's IP"],
+    );
+  });
+
+  it('an IP-based pool entry, matched to the NIC that has the address', () => {
+    const m = model(fromDisk(path.join(FIXTURES_DIR, 'ip-based-pool.json')));
+    const entry = m.nodes.find((n) => n.kind === 'member');
+    assert.equal(entry?.memberType, 'ip-address');
+    assert.equal(entry?.tag, 'IP ENTRY');
+    assert.deepEqual(entry?.details, ['IP 10.12.1.4', 'NIC nic-app01 · ipconfig1']);
+    assert.ok(byLabel(m, 'be-ip').details.includes('IP-based'));
+    assert.equal(m.marks.length, 1);
+  });
+
+  it('a registry module whose template is not read: a module member of unknown count', () => {
+    const m = model(fromDisk(path.join(BICEP_FIXTURES, 'registry-module', 'main.bicep')));
+    const mod = m.nodes.find((n) => n.kind === 'member');
+    assert.equal(mod?.memberType, 'module');
+    assert.equal(mod?.instances, null);
+    assert.equal(mod?.unknown, true);
+    assert.match(mod?.details[0] ?? '', /^template not read: registry module 'br:/);
+    assert.equal(m.marks[0]?.members, null);
+  });
+
+  it('an unknown frontend IP and load balancer name are explicit unknowns', () => {
+    const t = template({
+      parameters: { feIp: { type: 'string' }, lbName: { type: 'string' } },
+      resources: [loadBalancer({ name: "[parameters('lbName')]", frontendIp: "[parameters('feIp')]" }), nic('nic1', [poolId("[parameters('lbName')]", 'be')], { ip: '10.0.0.4' })],
+    });
+    const m = model(workspaceOf({ '/w/main.json': t }));
+    const fe = byLabel(m, 'fe');
+    assert.equal(fe.details[0], "IP: unknown (parameter 'feIp' has no value) · internal");
+    assert.equal(fe.unknown, true);
+    const lb = m.nodes.find((n) => n.kind === 'loadBalancer');
+    assert.equal(lb?.label, "parameters('lbName')");
+    assert.equal(lb?.unknown, true);
+    // The finding needs a known frontend IP? No: it says the VIP is not known, and the walk names it.
+    const walk = m.marks[0]?.paths[0];
+    assert.equal(walk?.steps[0]?.packet?.dst, 'the VIP of fe:80');
+  });
+
+  it('public frontends, NAT rules and floating IP on: nothing marked', () => {
+    const pub = model(fromDisk(path.join(FIXTURES_DIR, 'public-lb.json')));
+    assert.equal(pub.marks.length, 0);
+    assert.deepEqual(byLabel(pub, 'fe-public').details, ['public IP pip-web · public', 'ports: 80/TCP']);
+    assert.equal(pub.nodes.find((n) => n.kind === 'loadBalancer')?.internal, false);
+
+    const nat = model(fromDisk(path.join(FIXTURES_DIR, 'nat-only-ilb.json')));
+    assert.deepEqual(kinds(nat), { loadBalancer: 1, frontend: 1, natRule: 1, pool: 1, member: 1 });
+    assert.deepEqual(edgeKinds(nat), { 'frontend-nat': 1, 'pool-member': 1 });
+    assert.deepEqual(byLabel(nat, 'nat-ssh-vm1').details, ['TCP 50001 → 22', 'floating IP off']);
+    assert.equal(nat.marks.length, 0);
+
+    const on = model(fromDisk(path.join(FIXTURES_DIR, 'floating-ip-on.json')));
+    assert.equal(on.marks.length, 0);
+    assert.ok(on.nodes.some((n) => n.kind === 'rule' && n.details.includes('floating IP on')));
+  });
+
+  it('several load balancers, a scale set and VMs in two subnets; ids unique', () => {
+    const subnet2 = "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'other')]";
+    const nic2 = nic('nic-b', [poolId('lb-b', 'be')], { ip: '10.0.1.4' });
+    ((nic2['properties'] as { ipConfigurations: { properties: Record<string, unknown> }[] }).ipConfigurations[0]!.properties)['subnet'] = { id: subnet2 };
+    const t = template({
+      resources: [
+        loadBalancer({ name: 'lb-a', frontendIp: '10.0.0.10', rules: [{ name: 'r1' }, { name: 'r2', port: 443, floatingIp: true }] }),
+        loadBalancer({ name: 'lb-b', frontendIp: '10.0.1.10' }),
+        nic('nic-a', [poolId('lb-a', 'be')], { ip: '10.0.0.4' }),
+        vm('vm-a', ["[resourceId('Microsoft.Network/networkInterfaces', 'nic-a')]"]),
+        nic2,
+        scaleSet('ss', [poolId('lb-a', 'be'), poolId('lb-b', 'be')], 3),
+      ],
+    });
+    const m = model(workspaceOf({ '/w/main.json': t }));
+    assert.deepEqual(kinds(m), { loadBalancer: 2, frontend: 2, rule: 3, pool: 2, member: 3 });
+    assert.equal(new Set(m.nodes.map((n) => n.id)).size, m.nodes.length);
+    assert.equal(new Set(m.edges.map((e) => e.id)).size, m.edges.length);
+    // The scale set is one node in both pools.
+    const ss = byLabel(m, 'ss');
+    assert.equal(ss.details[0], 'capacity 3');
+    assert.equal(m.edges.filter((e) => e.target === ss.id).length, 2);
+    assert.deepEqual(m.groups.map((g) => g.label).sort(), ['subnet default', 'subnet other']);
+    // r1 and lb-b's rule are prone (4 and 4 instances); r2 has floating IP on.
+    assert.deepEqual(m.marks.map((x) => m.nodes.find((n) => n.id === x.rule)?.label).sort(), ['r1', 'rule']);
+    assert.equal(m.marks.find((x) => x.rule === byLabel(m, 'r1').id)?.members, 4);
+  });
+
+  it('a suppressed finding is not marked', () => {
+    const text = fs.readFileSync(SEED_LAB, 'utf8').replace('"enableFloatingIP": false,', '// ilb-hairpin-disable-next-line hairpin-prone-rule only external clients call it\n              "enableFloatingIP": false,');
+    const m = model(workspaceOf({ '/w/azuredeploy.json': text }));
+    assert.equal(m.marks.length, 0);
+    assert.equal(m.nodes.filter((n) => n.hairpin).length, 0);
+  });
+
+  it('ids stay the same after an edit above the resources (selection and view survive live updates)', () => {
+    const ws = fromDisk(SEED_LAB);
+    const before = model(ws);
+    const text = fs.readFileSync(SEED_LAB, 'utf8').replace('"parameters": {', '"parameters": {\n    "extra": { "type": "string", "defaultValue": "x" },');
+    ws.setFile(SEED_LAB, text);
+    const after = model(ws);
+    assert.deepEqual(
+      after.nodes.map((n) => n.id),
+      before.nodes.map((n) => n.id),
+    );
+    assert.deepEqual(
+      after.marks.map((x) => x.rule),
+      before.marks.map((x) => x.rule),
+    );
+  });
+});
+
+describe('topology: scopes and environments', () => {
+  const ws = fromDisk(CLI_PARAMS);
+  const app = path.join(CLI_PARAMS, 'app', 'azuredeploy.json');
+
+  it("a file's deployment: its load balancers and members only, in one environment at a time", () => {
+    const dev = model(ws, { scope: 'file', file: app });
+    assert.deepEqual(dev.environments, ['dev', 'prod']);
+    assert.equal(dev.environment, 'dev');
+    assert.equal(dev.title, 'azuredeploy.json (dev)');
+    assert.deepEqual(dev.nodes.filter((n) => n.kind === 'loadBalancer').map((n) => n.label), ['ilb-app']);
+    assert.equal(dev.nodes.filter((n) => n.kind === 'member').length, 2);
+    assert.equal(dev.marks.length, 1);
+
+    const prod = model(ws, { scope: 'file', file: app, environment: 'prod' });
+    assert.equal(prod.environment, 'prod');
+    assert.equal(prod.nodes.filter((n) => n.kind === 'member').length, 4);
+    assert.equal(prod.marks.length, 0, 'prod turns floating IP on');
+    assert.ok(byLabel(prod, 'rule-http').details.includes('floating IP on'));
+  });
+
+  it('a file with members only shows the load balancer of their pool, declared elsewhere', () => {
+    const members = path.join(CLI_PARAMS, 'vms', 'members.json');
+    const m = model(ws, { scope: 'file', file: members });
+    assert.deepEqual(m.nodes.filter((n) => n.kind === 'loadBalancer').map((n) => [n.label, n.details[1]]), [['lbShared', 'in ilb.json']]);
+    assert.ok(m.nodes.some((n) => n.kind === 'member' && n.label === 'vm-sql-0'));
+  });
+
+  it('the whole workspace merges the environments and says where they differ', () => {
+    const all = model(ws);
+    assert.equal(all.environment, 'all');
+    assert.deepEqual(all.environments, ['all', 'dev', 'prod']);
+    assert.deepEqual(all.nodes.filter((n) => n.kind === 'loadBalancer').map((n) => n.label).sort(), ['ilb-app', 'ilb-solo', 'lbShared']);
+    const rule = all.nodes.find((n) => n.kind === 'rule' && n.parent === all.nodes.find((x) => x.label === 'ilb-app')?.id);
+    assert.deepEqual(rule?.details, ['TCP 80 → 80', '[dev] floating IP off', '[prod] floating IP on', '⚠ [dev] hairpin-prone: 1 in 2 calls fail']);
+    assert.deepEqual(byLabel(all, 'vm-app-3').environments, ['prod']);
+    assert.equal(byLabel(all, 'vm-app-0').environments, undefined, 'in every environment');
+  });
+
+  it('nothing in the file: an empty picture that says so', () => {
+    const m = model(workspaceOf({ '/w/empty.json': template({ resources: [] }) }), { scope: 'file', file: '/w/empty.json' });
+    assert.equal(m.nodes.length, 0);
+    assert.match(m.notes[0] ?? '', /No load balancer or backend pool member is declared in empty\.json's deployment/);
+    assert.deepEqual(layoutTopology(m).nodes, []);
+  });
+});
+
+describe('topology: layout by elkjs', () => {
+  const seed = model(fromDisk(SEED_LAB));
+  const laid = layoutTopology(seed);
+
+  const inside = (a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): boolean =>
+    a.x >= b.x && a.y >= b.y && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
+
+  it('places every node, puts the parts inside their load balancer and the member inside its subnet', () => {
+    assert.equal(laid.nodes.length, seed.nodes.length);
+    for (const n of laid.nodes) assert.ok(n.width > 0 && n.height > 0, n.id);
+    const lb = laid.nodes.find((n) => n.kind === 'loadBalancer');
+    assert.equal(lb?.container, true);
+    for (const n of laid.nodes.filter((x) => x.kind !== 'loadBalancer' && x.kind !== 'member')) assert.ok(lb && inside(n, lb), n.id);
+    const member = laid.nodes.find((n) => n.kind === 'member');
+    assert.ok(member && laid.groups[0] && inside(member, laid.groups[0]));
+    assert.ok(laid.width >= Math.max(...laid.nodes.map((n) => n.x + n.width)));
+  });
+
+  it('nodes do not overlap, and flow left to right: frontend, rule, pool, member', () => {
+    const leaves = laid.nodes.filter((n) => !n.container);
+    for (const a of leaves)
+      for (const b of leaves) {
+        if (a === b) continue;
+        const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+        assert.ok(apart, `${a.id} overlaps ${b.id}`);
+      }
+    const x = (kind: string): number => laid.nodes.find((n) => n.kind === kind)?.x ?? NaN;
+    assert.ok(x('frontend') < x('rule') && x('rule') < x('pool') && x('pool') < x('member'));
+  });
+
+  it('routes every edge, and lays out the same model the same way', () => {
+    for (const e of laid.edges) assert.ok(e.sections.length > 0 && (e.sections[0]?.length ?? 0) >= 2, e.id);
+    assert.deepEqual(layoutTopology(seed), laid);
+  });
+
+  it('packs several unconnected load balancers and a 500-node workspace (time reported, not asserted)', (t) => {
+    const big = largeWorkspace(20, 20);
+    const m = model(big);
+    assert.ok(m.nodes.length >= 500, `${m.nodes.length} nodes`);
+    const started = process.hrtime.bigint();
+    const l = layoutTopology(m);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const svgStart = process.hrtime.bigint();
+    const svg = renderTopologySvg(l);
+    const svgMs = Number(process.hrtime.bigint() - svgStart) / 1e6;
+    t.diagnostic(`${m.nodes.length} nodes, ${m.edges.length} edges: layout ${ms.toFixed(0)} ms, SVG ${svgMs.toFixed(0)} ms (Node, this machine)`);
+    assert.equal(l.nodes.length, m.nodes.length);
+    assert.equal((svg.match(/ data-id="/g) ?? []).length, m.nodes.length);
+    assert.equal(m.marks.length, 40, 'http and https of each load balancer');
+  });
+});
+
+/** `lbs` load balancers with `members` NICs+VMs each, in one template per load balancer. */
+function largeWorkspace(lbs: number, members: number): Workspace {
+  const ws = new Workspace();
+  for (let i = 0; i < lbs; i++) {
+    const lb = `ilb-${i}`;
+    const resources: unknown[] = [loadBalancer({ name: lb, frontendIp: `10.${i}.0.100`, rules: [{ name: 'http' }, { name: 'https', port: 443 }] })];
+    for (let k = 0; k < members; k++) {
+      resources.push(nic(`nic-${i}-${k}`, [poolId(lb, 'be')], { ip: `10.${i}.0.${k + 4}` }));
+      resources.push(vm(`vm-${i}-${k}`, [`[resourceId('Microsoft.Network/networkInterfaces', 'nic-${i}-${k}')]`]));
+    }
+    ws.setFile(`/big/lb-${i}.json`, template({ resources }));
+  }
+  return ws;
+}
+
+describe('topology: SVG', () => {
+  const seed = model(fromDisk(SEED_LAB));
+  const laid: LaidOutTopology = layoutTopology(seed);
+  const rule = seed.marks[0]!.rule;
+
+  it('draws every node with its labels, focusable, the hairpin-prone rule marked in text and shape', () => {
+    const svg = renderTopologySvg(laid);
+    for (const label of ['ilb-we-02-web', 'fe-web', 'rule-http', 'be-web', 'probe-http', 'VM-WE-02-Web01', '10.2.1.100 · internal', 'IP 10.2.1.4', 'subnet snet-web']) {
+      assert.ok(svg.includes(`>${escapeXml(label)}<`), label);
+    }
+    assert.equal((svg.match(/ tabindex="0"/g) ?? []).length, seed.nodes.length);
+    assert.match(svg, new RegExp(`class="node k-rule hairpin" data-id="${escapeXml(rule).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+    assert.match(svg, /class="hairpin-text"[^>]*>hairpin-prone: every call fails</);
+    assert.match(svg, /class="warn-icon"/);
+    assert.match(svg, /aria-label="rule rule-http; TCP 80 → 80; floating IP off; hairpin-prone: every call fails; press Enter to show the failing path"/);
+    // Classes only: the webview's CSP allows no inline style.
+    assert.doesNotMatch(svg, / style="/);
+    assert.doesNotMatch(svg, /<style>/);
+  });
+
+  it('the selected rule: its failing path numbered over the graph, the rest dimmed', () => {
+    const svg = renderTopologySvg(laid, { selectedRule: rule });
+    assert.match(svg, /class="ilbh dim"/);
+    assert.equal((svg.match(/class="overlay-step"/g) ?? []).length, 4);
+    assert.match(svg, /class="overlay-line fail"/);
+    assert.match(svg, /<title>4\. no SYN-ACK/);
+    const fix = renderTopologySvg(laid, { selectedRule: rule, path: 'floating-ip' });
+    assert.match(fix, /data-path="floating-ip"/);
+    assert.match(fix, /class="chip" data-participant="loopback"/);
+    assert.match(fix, /\+ loopback 10\.2\.1\.100/);
+  });
+
+  it('standalone: CSS with fallbacks embedded, a background, the legend and the walk', () => {
+    const svg = renderTopologySvg(laid, { standalone: true, legend: true, walk: true, selectedRule: rule });
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg, /<style>[^<]*var\(--vscode-editor-background, #ffffff\)/);
+    assert.match(svg, /class="canvas"/);
+    assert.match(svg, />Legend</);
+    assert.match(svg, />Failing path: the hairpin</);
+    assert.match(svg, />SYN  10\.2\.1\.4 → 10\.2\.1\.100:80</);
+    assert.match(svg, /FAILS: the call times out/);
+  });
+
+  it('the packet walk of each path, and the legend rows', () => {
+    for (const p of seed.marks[0]!.paths) {
+      const svg = renderWalkSvg(p);
+      assert.equal((svg.match(/class="lane/g) ?? []).length, p.participants.length, p.kind);
+      assert.equal((svg.match(/class="msg[ "]/g) ?? []).length, p.steps.length + (p.steps.some((s) => s.outcome === 'fail') ? 1 : 0), p.kind);
+      assert.match(svg, p.outcome === 'fails' ? /FAILS/ : /WORKS/);
+    }
+    assert.match(renderWalkSvg(seed.marks[0]!.paths[2]!), /class="lane proposed"/);
+    const legend = legendEntries('p-');
+    for (const t of ['Hairpin-prone rule', 'Subnet', 'Some value is unknown', 'Selected packet path', 'Where the path fails']) assert.ok(legend.some((e) => e.text.includes(t)), t);
+    const hairpin = legend.find((e) => e.text.startsWith('Hairpin-prone rule'));
+    assert.match(hairpin?.swatch ?? '', /class="node k-rule hairpin"/);
+    assert.match(hairpin?.swatch ?? '', /class="warn-icon"/);
+    for (const e of legend.filter((x) => x.swatch.includes('marker-end'))) assert.match(e.swatch, /url\(#p-arrow/);
+  });
+
+  it('escapes labels', () => {
+    const weird: TopologyModel = {
+      ...seed,
+      nodes: seed.nodes.map((n) => (n.kind === 'member' ? { ...n, label: `<b>"x" & 'y'</b>` } : n)),
+    };
+    const svg = renderTopologySvg(layoutTopology(weird));
+    assert.ok(svg.includes('&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;'));
+    assert.ok(!svg.includes('<b>'));
+  });
+});
+
+describe('topology: Mermaid and DOT', () => {
+  const seed = model(fromDisk(SEED_LAB));
+
+  it('Mermaid: a flowchart with the load balancer and the subnet as subgraphs, the rule styled, the loop closed', () => {
+    const mmd = toMermaid(seed);
+    assert.match(mmd, /^%% ilb-hairpin topology: Whole workspace\nflowchart LR\n/);
+    assert.match(mmd, /subgraph n0\["LOAD BALANCER<br\/><b>ilb-we-02-web<\/b>/);
+    assert.match(mmd, /subgraph g0\["SUBNET<br\/><b>snet-web<\/b>/);
+    assert.match(mmd, /n2\["RULE<br\/><b>rule-http<\/b><br\/>TCP 80 → 80<br\/>floating IP off<br\/>⚠ hairpin-prone: every call fails"\]/);
+    assert.match(mmd, /n4 -\. "hairpin: the member calls the VIP" \.-> n1/);
+    assert.match(mmd, /class n2 hairpin/);
+    assert.match(mmd, /n2 -\.->\|probe\| n5/);
+    assert.equal((mmd.match(/-->|\.->/g) ?? []).length, seed.edges.length + 1);
+  });
+
+  it('DOT: clusters, the rule bold and dashed, the loop edge unconstrained', () => {
+    const dot = toDot(seed);
+    assert.match(dot, /^digraph "ilb-hairpin topology: Whole workspace" \{/);
+    assert.match(dot, /subgraph cluster_0 \{\n {4}label="LOAD BALANCER\\nilb-we-02-web/);
+    assert.match(dot, /n2 \[label="RULE\\nrule-http\\nTCP 80 → 80\\nfloating IP off\\n⚠ hairpin-prone: every call fails", color="#d01c00", penwidth=3/);
+    assert.match(dot, /n4 -> n1 \[style=dashed, color="#d01c00", penwidth=2, constraint=false/);
+    assert.match(dot, /\}\n$/);
+  });
+
+  it('escapes labels for each language', () => {
+    assert.equal(escapeMermaid('a "b" #1 <c> & `d`'), 'a #34;b#34; #35;1 #60;c#62; #38; #96;d#96;');
+    assert.equal(escapeDot('a "b" \\n c\nd'), 'a \\"b\\" \\\\n c\\nd');
+    const weird: TopologyModel = { ...seed, title: 'x"y', nodes: seed.nodes.map((n) => (n.kind === 'member' ? { ...n, label: 'vm "one" # <two>' } : n)) };
+    assert.match(toMermaid(weird), /<b>vm #34;one#34; #35; #60;two#62;<\/b>/);
+    assert.match(toDot(weird), /digraph "ilb-hairpin topology: x\\"y"/);
+    assert.match(toDot(weird), /label="VM\\nvm \\"one\\" # <two>\\n/);
+  });
+});
+
+describe('topology: text metrics', () => {
+  it('widths grow with the text, cut lines fit, wrapped lines fit', () => {
+    assert.ok(textWidth('WWW', 12) > textWidth('iii', 12));
+    assert.ok(textWidth('abc', 12, true) > textWidth('abc', 12));
+    const cut = fitText('a'.repeat(200), 11, 100);
+    assert.ok(cut.endsWith('…') && textWidth(cut, 11) <= 100);
+    assert.equal(fitText('short', 11, 100), 'short');
+    const lines = wrapText('the load balancer rewrites the destination but not the source', 12, 120);
+    assert.ok(lines.length > 2);
+    for (const l of lines) assert.ok(textWidth(l, 12) <= 120, l);
+  });
+});
+
+describe('topology: the webview protocol', () => {
+  it('accepts the messages the webview sends and nothing else', () => {
+    const valid = [
+      { type: 'ready', state: { scope: 'file' } },
+      { type: 'ready', state: undefined },
+      { type: 'rendered', version: 1, nodes: 6, edges: 4, groups: 1, marks: 1, layoutMs: 20, renderMs: 5 },
+      { type: 'reveal', node: 'rule:x' },
+      { type: 'select', rule: null },
+      { type: 'select', rule: 'rule:x', path: 'secondary-nic' },
+      { type: 'scope', scope: 'workspace', environment: 'prod' },
+      { type: 'export', format: 'svg', target: 'clipboard', svg: '<svg/>' },
+      { type: 'export', format: 'mermaid', target: 'file' },
+      { type: 'error', message: 'x' },
+    ];
+    for (const m of valid) assert.ok(isFromWebview(m), JSON.stringify(m));
+    const invalid = [
+      null,
+      'ready',
+      { type: 'rendered', version: 1, nodes: '6' },
+      { type: 'reveal' },
+      { type: 'select', rule: 'x', path: 'teleport' },
+      { type: 'scope', scope: 'universe' },
+      { type: 'export', format: 'png', target: 'file' },
+      { type: 'run', command: 'rm -rf /' },
+    ];
+    for (const m of invalid) assert.ok(!isFromWebview(m), JSON.stringify(m));
+  });
+});
+
+describe('topology: the manifest and the webview assets', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+
+  it('contributes the command, activates on the restored panel, and ships the built webview', () => {
+    const cmd = pkg.contributes.commands.find((c: { command: string }) => c.command === 'ilbHairpin.showTopology');
+    assert.deepEqual([cmd?.title, cmd?.category], ['Show Topology', 'ILB Hairpin']);
+    assert.ok(pkg.activationEvents.includes('onWebviewPanel:ilbHairpin.topology'));
+    assert.ok(pkg.dependencies.elkjs, 'elkjs is a runtime dependency');
+    const ignore = fs.readFileSync(path.join(REPO_ROOT, '.vscodeignore'), 'utf8');
+    for (const f of ['dist/webview/topology.js', 'dist/webview/topology.css']) {
+      assert.ok(fs.existsSync(path.join(REPO_ROOT, f)), `${f} exists (npm run build)`);
+      assert.ok(ignore.includes(`!${f}`), `.vscodeignore keeps ${f}`);
+    }
+  });
+
+  it('the panel limits the webview to the built assets, with a nonce script and no inline style', () => {
+    const panel = fs.readFileSync(path.join(REPO_ROOT, 'src', 'extension', 'topology-panel.ts'), 'utf8');
+    assert.match(panel, /localResourceRoots: \[vscode\.Uri\.joinPath\(context\.extensionUri, 'dist', 'webview'\)\]/);
+    assert.match(panel, /"default-src 'none'"/);
+    assert.match(panel, /`script-src 'nonce-\$\{nonce\}'`/);
+    assert.match(panel, /`style-src \$\{webview\.cspSource\}`/);
+    assert.doesNotMatch(panel, /unsafe-inline|unsafe-eval/);
+    // The extension bundle does not carry the layout engine; the webview's does.
+    assert.ok(!fs.readFileSync(path.join(REPO_ROOT, 'dist', 'extension.js'), 'utf8').includes('rectpacking'));
+    assert.ok(fs.readFileSync(path.join(REPO_ROOT, 'dist', 'webview', 'topology.js'), 'utf8').includes('rectpacking'));
+  });
+});
