@@ -288,33 +288,46 @@ function makeNonce(): string {
 class TopologyCodeLens implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
+  /** What the lenses of the last analysis said: they are asked for again only when it changes. */
+  private said = '';
 
   constructor(private readonly diagnostics: DiagnosticsController) {}
 
+  /** After an analysis: a refresh re-renders the lines under each lens, so only when a lens changed. */
   refresh(): void {
+    const now = JSON.stringify([...this.lenses().entries()].map(([file, list]) => [file, list.map((l) => [l.start, l.title])]));
+    if (now === this.said) return;
+    this.said = now;
     this.changed.fire();
   }
 
-  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+  /** The lenses of every file: one per load balancer declaration, with its rules and hairpin-prone rules. */
+  private lenses(): Map<string, { start: number; title: string; name: string }[]> {
+    const out = new Map<string, { start: number; title: string; name: string }[]>();
     const analysis = this.diagnostics.analysis;
-    if (!analysis) return [];
-    const path = documentPath(doc.uri);
-    const lenses = new Map<number, vscode.CodeLens>();
+    if (!analysis) return out;
     for (const { graph } of analysis.graphs) {
       for (const lb of graph.loadBalancers) {
-        if (lb.resource.file !== path || lenses.has(lb.resource.span.start)) continue;
+        const file = lb.resource.file;
+        const list = out.get(file) ?? [];
+        if (list.some((l) => l.start === lb.resource.span.start)) continue;
         const name = display(lb.name);
-        const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && f.span.file === path && f.facts.viaModule === undefined).map((f) => f.facts.lbRule)).size;
+        const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && f.span.file === file && f.facts.viaModule === undefined).map((f) => f.facts.lbRule)).size;
         const rules = lb.rules.length;
-        const title = `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}`;
-        const line = doc.positionAt(lb.resource.span.start).line;
-        lenses.set(
-          lb.resource.span.start,
-          new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title, tooltip: `Show load balancer ${name} and its members as a graph`, command: SHOW_TOPOLOGY, arguments: [{ file: path, scope: 'file' } satisfies TopologyTarget] }),
-        );
+        list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
+        out.set(file, list);
       }
     }
-    return [...lenses.values()];
+    return out;
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const path = documentPath(doc.uri);
+    return (this.lenses().get(path) ?? []).map(({ start, title, name }) => {
+      const line = doc.positionAt(start).line;
+      const command = { title, tooltip: `Show load balancer ${name} and its members as a graph`, command: SHOW_TOPOLOGY, arguments: [{ file: path, scope: 'file' } satisfies TopologyTarget] };
+      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), command);
+    });
   }
 }
 

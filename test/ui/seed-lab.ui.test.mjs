@@ -73,9 +73,16 @@ describe('the seed lab in the browser workbench', { timeout: 240_000 }, () => {
     await page.keyboard.press('Enter');
     const squiggle = await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 60_000 });
     assert.ok(squiggle, 'a warning squiggle is rendered');
-    // The Show topology CodeLens above the load balancer re-renders the lines below it when it
-    // appears: hover the squiggle as drawn after that (a locator finds it again).
+    // The Show topology CodeLens above the load balancer moves and re-renders the lines below it
+    // when it appears: hover the squiggle once it stays put for two frames (a locator finds it again).
     await page.waitForSelector('.monaco-editor .codelens-decoration', { state: 'attached', timeout: 15_000 });
+    await page.waitForFunction(async () => {
+      const at = () => document.querySelector('.monaco-editor .squiggly-warning')?.getBoundingClientRect();
+      const before = at();
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const after = at();
+      return !!before && !!after && before.top === after.top && before.left === after.left;
+    });
 
     await page.locator('.monaco-editor .squiggly-warning').first().hover({ force: true });
     const hover = await page.waitForSelector('.monaco-hover:not(.hidden)', { state: 'visible', timeout: 15_000 });
