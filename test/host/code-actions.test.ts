@@ -6,6 +6,11 @@ describe('quick fixes in the real host', () => {
   afterEach(async () => {
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // The two seed labs declare the same VM (one resource group, one name): the next test starts
+    // once the analysis has the reverted text of both again (both flagged).
+    await waitFor('both seed labs flagged again', () =>
+      ours(fixture('seed-lab', 'azuredeploy.json')).length && ours(fixture('seed-lab-bicep', 'main.bicep')).length ? true : undefined,
+    );
   });
 
   for (const file of [['seed-lab', 'azuredeploy.json'], ['seed-lab-bicep', 'main.bicep']]) {
