@@ -641,14 +641,16 @@ describe('floating-IP fix: refusals say why', () => {
     }
   });
 
-  it('an IPv6 frontend (privateIPAddressVersion IPv6)', () => {
+  it('an IPv6 frontend (privateIPAddressVersion IPv6): refused, and the finding says why', () => {
     const l = load(readTexts(path.join(FIXES, 'arm', 'ipv6-frontend.json')));
     assert.match(refused(l, onlyFinding(l)), /IPv6/);
+    assert.ok(onlyFinding(l).message.endsWith('Floating IP is no option here (Azure does not support floating IP on an IPv6 internal frontend): add a secondary NIC, or put a proxy tier in front.'), onlyFinding(l).message);
   });
 
-  it('a member through a NIC ipConfiguration with primary: false', () => {
+  it('a member through a NIC ipConfiguration with primary: false: refused, and the finding says why', () => {
     const l = load(readTexts(path.join(FIXES, 'arm', 'secondary-ipconfig.json')));
     assert.match(refused(l, onlyFinding(l)), /secondary IP configuration/);
+    assert.match(onlyFinding(l).message, /Floating IP is no option here \(a member joins the pool through a NIC's secondary IP configuration, where Azure does not support floating IP\): add a secondary NIC, or put a proxy tier in front\.$/);
   });
 
   it('a property-copy loop that makes several rules (ARM), and a Bicep for-loop of rules', () => {

@@ -267,10 +267,8 @@ function floatingIpTarget(rule: RuleNode, members: MemberNode[]): FloatingIpTarg
     if (written && written.file === rule.lb.resource.file) return { value: written, module, ...callSite };
     return { refused: moduleRefusal(module), module, ...callSite };
   }
-  if (rule.frontend?.ipVersion === 'ipv6') return { refused: 'Azure does not support floating IP on an IPv6 internal frontend' };
-  if (members.some((m) => m.ipConfigPrimary === false)) {
-    return { refused: "a member joins the pool through a NIC's secondary IP configuration, where Azure does not support floating IP" };
-  }
+  const unsupported = floatingIpUnsupported(rule, members);
+  if (unsupported) return { refused: unsupported };
   const shared = rule.lb.rules.some((r) => r !== rule && r.properties && rule.properties && spanKey(spanOf(r.properties)) === spanKey(spanOf(rule.properties)));
   if (shared) return { refused: 'the rule is made by a loop together with other rules: set enableFloatingIP in the loop once for all of them' };
   const value = rule.properties ? propertySpan(rule.properties, 'enableFloatingIP') : undefined;
@@ -422,8 +420,22 @@ function message(f: HairpinFacts, members: MemberNode[], allocation: string | un
     `sends to pool ${pools} with ${count} (${summarise(members)}). ` +
     `A member that calls this frontend is mapped back to itself and times out: ${chance(f, unknownCount)}. ` +
     `The load balancer rewrites the destination but not the source. ` +
-    `Enable floating IP with the VIP on the members' loopback, add a secondary NIC, or put a proxy tier in front.${source}`
+    `${advice(rule, members)}${source}`
   );
+}
+
+/** Why Azure does not support floating IP for this rule, if it does not. */
+function floatingIpUnsupported(rule: RuleNode, members: MemberNode[]): string | undefined {
+  if (rule.frontend?.ipVersion === 'ipv6') return 'Azure does not support floating IP on an IPv6 internal frontend';
+  if (members.some((m) => m.ipConfigPrimary === false)) return "a member joins the pool through a NIC's secondary IP configuration, where Azure does not support floating IP";
+  return undefined;
+}
+
+/** What to do; without floating IP where Azure does not support it for this rule, saying why. */
+function advice(rule: RuleNode, members: MemberNode[]): string {
+  const unsupported = floatingIpUnsupported(rule, members);
+  if (unsupported) return `Floating IP is no option here (${unsupported}): add a secondary NIC, or put a proxy tier in front.`;
+  return `Enable floating IP with the VIP on the members' loopback, add a secondary NIC, or put a proxy tier in front.`;
 }
 
 function related(rule: RuleNode, members: MemberNode[]): RelatedLocation[] {
