@@ -98,7 +98,7 @@ function layeredOptions(nodes: number): Record<string, string> {
     'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
     'elk.edgeRouting': 'ORTHOGONAL',
     // A pool's edges to its members leave from one port and split (a bus): fewer ports and dummy
-    // nodes for ELK to place, about 15 % less layout time for wide pools.
+    // nodes for ELK to place, about 6-10 % less layout time on the 500-node benchmark (cold, median).
     'elk.layered.mergeEdges': 'true',
     'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
     'elk.layered.thoroughness': nodes > 150 ? '2' : '7',
