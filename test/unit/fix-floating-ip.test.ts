@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findNodeAtOffset, parseTree, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { findNodeAtOffset, parseTree, type Node as JsonNode } from 'jsonc-parser';
 import { applyPatch, parsePatch } from 'diff';
 
 import { applyEdits, floatingIpFix, type Fix, type FixResult, type TextEdit } from '../../src/core/fixes/floating-ip';
@@ -22,49 +22,15 @@ import { parseBicep, walk } from '../../src/core/parse/bicep';
 import type * as B from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { SourceSpan } from '../../src/core/source';
-import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
+import { type Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
 import { cli, FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, template, vm } from './helpers';
+import { CORPUS, describeFinding, dirsIn, EXAMPLES, isStrictJson, jsonErrors, jsonFilesIn, load, type Loaded, onlyFinding, readTexts, ruleKey, toPosix } from './fix-helpers';
 
 const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
 const FIXES = path.join(REPO_ROOT, 'test', 'fixtures', 'fixes');
-const EXAMPLES = path.join(REPO_ROOT, 'examples');
 const SEED_LAB_BICEP = path.join(EXAMPLES, 'seed-lab-bicep', 'main.bicep');
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 
 // ------------------------------------------------------------------ workspaces in memory
-
-const toPosix = (p: string): string => p.split(path.sep).join('/');
-const TEMPLATE_FILE = /\.(bicep|bicepparam|jsonc?)$/i;
-
-/** Template and parameter files under a file or folder: absolute `/` path -> text. */
-function readTexts(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (p: string): void => {
-    const stat = fs.statSync(p);
-    if (stat.isFile()) {
-      if (TEMPLATE_FILE.test(p)) out.set(toPosix(p), fs.readFileSync(p, 'utf8'));
-      return;
-    }
-    for (const e of fs.readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory() && (e.name === 'node_modules' || e.name === '.git')) continue;
-      if (e.isDirectory() || e.isFile()) visit(path.join(p, e.name));
-    }
-  };
-  visit(root);
-  return out;
-}
-
-interface Loaded {
-  texts: Map<string, string>;
-  ws: Workspace;
-  analysis: WorkspaceAnalysis;
-}
-
-function load(texts: Map<string, string>): Loaded {
-  const ws = new Workspace();
-  for (const [p, t] of texts) ws.setFile(p, t);
-  return { texts, ws, analysis: ws.analyze() };
-}
 
 /** The text the fix reads, as the CLI and the editor give it (the workspace's). */
 function textOfWorkspace(ws: Workspace): (file: string) => string | undefined {
@@ -76,14 +42,7 @@ function loadOne(file: string, text: string): Loaded {
   return load(new Map([[file, text]]));
 }
 
-const ruleKey = (f: Finding): string => `${f.ruleId}|${f.span.file}|${f.facts.loadBalancer}|${f.facts.lbRule}|${f.facts.viaModule ?? ''}`;
 const findingKey = (f: Finding): string => `${ruleKey(f)}|${f.facts.parameterSource ?? ''}`;
-const describeFinding = (f: Finding): string => `${f.span.file} rule ${f.facts.loadBalancer}/${f.facts.lbRule}${f.facts.viaModule ? ` via ${f.facts.viaModule}` : ''}`;
-
-function onlyFinding(l: Loaded): Finding {
-  assert.equal(l.analysis.findings.length, 1, l.analysis.findings.map(describeFinding).join('\n'));
-  return l.analysis.findings[0] as Finding;
-}
 
 function offered(l: Loaded, f: Finding): Fix {
   const r = floatingIpFix(f, textOfWorkspace(l.ws));
@@ -107,21 +66,6 @@ function applied(l: Loaded, fix: Fix): { file: string; before: string; after: st
 }
 
 // ------------------------------------------------------------------ the guarantees
-
-function jsonErrors(text: string): ParseError[] {
-  const errors: ParseError[] = [];
-  parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
-  return errors;
-}
-
-function isStrictJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function bicepDiagnostics(file: string, text: string): number {
   return parseBicep(text, { fileKind: /\.bicepparam$/i.test(file) ? 'bicepparam' : 'bicep' }).diagnostics.length;
@@ -318,17 +262,6 @@ function checkWorkspace(l: Loaded): { fixed: number; refused: number } {
   }
   return { fixed, refused: refusedCount };
 }
-
-const listDir = (dir: string, pick: (e: fs.Dirent) => boolean): string[] =>
-  fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir, { withFileTypes: true })
-        .filter(pick)
-        .map((e) => path.join(dir, e.name))
-        .sort()
-    : [];
-const dirsIn = (dir: string): string[] => listDir(dir, (e) => e.isDirectory());
-const jsonFilesIn = (dir: string): string[] => listDir(dir, (e) => e.isFile() && /\.jsonc?$/i.test(e.name));
 
 describe('floating-IP fix: the guarantees, for every offered fix', () => {
   const workspaces: { label: string; root: string }[] = [
@@ -699,7 +632,6 @@ describe('floating-IP fix: refusals say why', () => {
 });
 
 // ------------------------------------------------------------------ the CLI
-
 
 /** Every file under a folder: relative `/` path -> content. */
 function snapshot(dir: string): Map<string, string> {

@@ -27,7 +27,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTree, type ParseError } from 'jsonc-parser';
 
 import { computeFix } from '../../src/core/fixes';
 import { applyEdits, floatingIpFix, type Fix, type TextEdit } from '../../src/core/fixes/floating-ip';
@@ -35,72 +34,17 @@ import { linuxLoopbackScript, windowsLoopbackScript } from '../../src/core/fixes
 import { LOOPBACK_EXTENSION } from '../../src/core/fixes/loopback';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
-import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
+import type { WorkspaceAnalysis } from '../../src/core/workspace';
 import { cli, frontendId, loadBalancer, nic, poolId, REPO_ROOT, SUBNET, template, vm } from './helpers';
+import { applyAll, bicepDiagnostics, CORPUS, describeFinding, dirsIn, EXAMPLES, indentChar, isStrictJson, jsonErrors, jsonFilesIn, load, type Loaded, read, readTexts, ruleKey, textOf, toPosix } from './fix-helpers';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
-const EXAMPLES = path.join(REPO_ROOT, 'examples');
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 const OSES = ['linux', 'windows'] as const;
 type Os = (typeof OSES)[number];
 
-const read = (p: string): string => fs.readFileSync(p, 'utf8');
-const toPosix = (p: string): string => p.split(path.sep).join('/');
-
 // ------------------------------------------------------------------ workspaces in memory
 
-interface Loaded {
-  texts: Map<string, string>;
-  ws: Workspace;
-  analysis: WorkspaceAnalysis;
-}
-
-function load(texts: Map<string, string>): Loaded {
-  const ws = new Workspace();
-  for (const [p, t] of texts) ws.setFile(p, t);
-  return { texts, ws, analysis: ws.analyze() };
-}
-
-const textOf = (l: Loaded) => (file: string): string | undefined => l.ws.source(file)?.text;
-
-/** Template and parameter files under a folder (or the one file): absolute `/` path -> text. */
-function readTexts(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (p: string): void => {
-    if (fs.statSync(p).isFile()) {
-      if (/\.(bicep|bicepparam|jsonc?)$/i.test(p)) out.set(toPosix(p), read(p));
-      return;
-    }
-    for (const e of fs.readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory() && (e.name === 'node_modules' || e.name === '.git')) continue;
-      if (e.isDirectory() || e.isFile()) visit(path.join(p, e.name));
-    }
-  };
-  visit(root);
-  return out;
-}
-
-const ruleKey = (f: Finding): string => `${f.ruleId}|${f.span.file}|${f.facts.loadBalancer}|${f.facts.lbRule}|${f.facts.viaModule ?? ''}`;
-const describeFinding = (f: Finding): string => `${f.span.file} rule ${f.facts.loadBalancer}/${f.facts.lbRule}${f.facts.viaModule ? ` via ${f.facts.viaModule}` : ''}`;
-
 // ------------------------------------------------------------------ the guarantees
-
-function jsonErrors(text: string): ParseError[] {
-  const errors: ParseError[] = [];
-  parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
-  return errors;
-}
-
-function isStrictJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const bicepDiagnostics = (text: string): number => parseBicep(text, { fileKind: 'bicep' }).diagnostics.length;
 
 /** Nothing outside the edit spans differs: the text between edits (in offset order) appears unchanged in `after`. */
 function assertOutsideUnchanged(before: string, after: string, edits: readonly TextEdit[], what: string): void {
@@ -127,13 +71,6 @@ function assertOutsideUnchanged(before: string, after: string, edits: readonly T
   assert.equal(after.slice(at), before.slice(from), `${what}: the text after the last edit is unchanged`);
 }
 
-/** The indentation character a text uses (the one most lines start with). */
-function indentChar(text: string): '\t' | ' ' {
-  const tabs = (text.match(/^\t/gm) ?? []).length;
-  const spaces = (text.match(/^ /gm) ?? []).length;
-  return tabs > spaces ? '\t' : ' ';
-}
-
 /** Line breaks and indentation of the inserted text follow the file's. */
 function assertStyleKept(before: string, edits: readonly TextEdit[], what: string): void {
   const crlf = before.includes('\r\n');
@@ -148,15 +85,6 @@ function assertStyleKept(before: string, edits: readonly TextEdit[], what: strin
       assert.ok(!foreign, `${what}: the inserted line ${JSON.stringify(line.slice(0, 60))} is indented with ${char === '\t' ? 'spaces in a tab' : 'tabs in a space'}-indented file`);
     }
   }
-}
-
-/** The texts after the edits. */
-function applyAll(texts: Map<string, string>, edits: readonly TextEdit[]): Map<string, string> {
-  const next = new Map(texts);
-  const byFile = new Map<string, TextEdit[]>();
-  for (const e of edits) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
-  for (const [file, list] of byFile) next.set(file, applyEdits(next.get(file) ?? '', list));
-  return next;
 }
 
 interface GuestScript {
@@ -320,17 +248,6 @@ function tryBoth(l: Loaded, f: Finding, tally: Tally, opts: { secondRun?: boolea
 }
 
 // ================================================================== the fixtures and examples
-
-const listDir = (dir: string, pick: (e: fs.Dirent) => boolean): string[] =>
-  fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir, { withFileTypes: true })
-        .filter(pick)
-        .map((e) => path.join(dir, e.name))
-        .sort()
-    : [];
-const dirsIn = (dir: string): string[] => listDir(dir, (e) => e.isDirectory());
-const jsonFilesIn = (dir: string): string[] => listDir(dir, (e) => e.isFile() && /\.jsonc?$/i.test(e.name));
 
 /** Each workspace of test/fixtures and examples, as the other fix tests analyse them (a JSON file or a folder on its own). */
 function fixtureWorkspaces(): { label: string; root: string }[] {

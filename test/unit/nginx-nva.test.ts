@@ -15,26 +15,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { parse as parseJsonc, parseTree, type ParseError } from 'jsonc-parser';
+import { parse as parseJsonc } from 'jsonc-parser';
 import type Parser from 'web-tree-sitter';
 
 import type { EvaluatedResource } from '../../src/core/evaluate/resources';
 import { getPath, Unknown } from '../../src/core/evaluate/value';
-import { applyEdits, type Fix, type TextEdit } from '../../src/core/fixes/floating-ip';
+import type { Fix, TextEdit } from '../../src/core/fixes/floating-ip';
 import { computeFix } from '../../src/core/fixes';
 import { cloudInit, isHttpRule, nginxConf, nginxConfOfCloudInit, nginxNvaFix, NVA_CONF_PATH, NVA_MARKER, type NvaPort } from '../../src/core/fixes/nginx-nva';
 import { parseArm } from '../../src/core/parse/arm';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import { SourceFile } from '../../src/core/source';
-import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
+import type { WorkspaceAnalysis } from '../../src/core/workspace';
 import { FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, scaleSet, template, vm } from './helpers';
+import { applyAll, CORPUS, describeFinding, dirsIn, EXAMPLES, jsonErrors, jsonFilesIn, load, type Loaded, loadOne, onlyFinding, readTexts, textOf, toPosix } from './fix-helpers';
 
-const EXAMPLES = path.join(REPO_ROOT, 'examples');
 const SEED_LAB_BICEP = path.join(EXAMPLES, 'seed-lab-bicep', 'main.bicep');
 const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
 const FIXES = path.join(REPO_ROOT, 'test', 'fixtures', 'fixes');
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 
 // ------------------------------------------------------------------ tools of the machine
 
@@ -201,47 +200,7 @@ describe('nginx.conf', () => {
 
 // ------------------------------------------------------------------ workspaces
 
-const toPosix = (p: string): string => p.split(path.sep).join('/');
-const TEMPLATE_FILE = /\.(bicep|bicepparam|jsonc?)$/i;
-
-function readTexts(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (p: string): void => {
-    if (fs.statSync(p).isFile()) {
-      if (TEMPLATE_FILE.test(p)) out.set(toPosix(p), fs.readFileSync(p, 'utf8'));
-      return;
-    }
-    for (const e of fs.readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory() && (e.name === 'node_modules' || e.name === '.git')) continue;
-      if (e.isDirectory() || e.isFile()) visit(path.join(p, e.name));
-    }
-  };
-  visit(root);
-  return out;
-}
-
-interface Loaded {
-  texts: Map<string, string>;
-  ws: Workspace;
-  analysis: WorkspaceAnalysis;
-}
-
-function load(texts: Map<string, string>): Loaded {
-  const ws = new Workspace();
-  for (const [p, t] of texts) ws.setFile(p, t);
-  return { texts, ws, analysis: ws.analyze() };
-}
-
-const loadOne = (file: string, text: string): Loaded => load(new Map([[file, text]]));
-const textOf = (l: Loaded) => (file: string): string | undefined => l.ws.source(file)?.text;
-
 const ruleKey = (f: Finding): string => `${f.span.file}|${f.facts.loadBalancer}|${f.facts.lbRule}|${f.facts.viaModule ?? ''}`;
-const describeFinding = (f: Finding): string => `${f.span.file} rule ${f.facts.loadBalancer}/${f.facts.lbRule}${f.facts.viaModule ? ` via ${f.facts.viaModule}` : ''}`;
-
-function onlyFinding(l: Loaded): Finding {
-  assert.equal(l.analysis.findings.length, 1, l.analysis.findings.map(describeFinding).join('\n'));
-  return l.analysis.findings[0] as Finding;
-}
 
 function offered(l: Loaded, f: Finding): Fix {
   const r = nginxNvaFix(f, textOf(l));
@@ -253,21 +212,6 @@ function refused(l: Loaded, f: Finding): string {
   const r = nginxNvaFix(f, textOf(l));
   assert.ok(!r.ok, `no fix offered for ${describeFinding(f)}`);
   return r.reason;
-}
-
-/** The texts after the edits (created files added). */
-function applyAll(texts: Map<string, string>, edits: readonly TextEdit[]): Map<string, string> {
-  const next = new Map(texts);
-  const byFile = new Map<string, TextEdit[]>();
-  for (const e of edits) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
-  for (const [file, list] of byFile) next.set(file, applyEdits(next.get(file) ?? '', list));
-  return next;
-}
-
-function jsonErrors(text: string): ParseError[] {
-  const errors: ParseError[] = [];
-  parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
-  return errors;
 }
 
 const isStrictJson = (text: string): boolean => {
@@ -526,17 +470,6 @@ describe('nginx-nva fix: the seed lab', () => {
 });
 
 // ------------------------------------------------------------------ the guarantees, everywhere
-
-const listDir = (dir: string, pick: (e: fs.Dirent) => boolean): string[] =>
-  fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir, { withFileTypes: true })
-        .filter(pick)
-        .map((e) => path.join(dir, e.name))
-        .sort()
-    : [];
-const dirsIn = (dir: string): string[] => listDir(dir, (e) => e.isDirectory());
-const jsonFilesIn = (dir: string): string[] => listDir(dir, (e) => e.isFile() && /\.jsonc?$/i.test(e.name));
 
 describe('nginx-nva fix: the guarantees, for every offered fix of the fixtures and examples', () => {
   const workspaces = [

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { getNodeValue, parseTree, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { getNodeValue, parseTree, type Node as JsonNode } from 'jsonc-parser';
 import { applyPatch, parsePatch } from 'diff';
 
 import { computeFix } from '../../src/core/fixes';
@@ -29,42 +29,18 @@ import { getPath, getProp, Unknown, type Value } from '../../src/core/evaluate/v
 import type { MemberNode } from '../../src/core/graph/model';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
-import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
+import type { WorkspaceAnalysis } from '../../src/core/workspace';
 import { analyze, cli, loadBalancer, nic, poolId, REPO_ROOT, scaleSet, SEED_LAB, SUBNET, template, vm } from './helpers';
+import { bicepDiagnostics, CORPUS, describeFinding, indentChar, isStrictJson, jsonErrors, load, type Loaded, loadOne, onlyFinding, read, readTexts, ruleKey, textOf } from './fix-helpers';
 
 const SEED_LAB_BICEP = path.join(REPO_ROOT, 'examples', 'seed-lab-bicep', 'main.bicep');
 const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
 const ARM_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'arm');
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 
-const read = (p: string): string => fs.readFileSync(p, 'utf8');
 const SEED_ARM = read(SEED_LAB);
 const SEED_BICEP = read(SEED_LAB_BICEP);
 
 // ------------------------------------------------------------------ workspaces in memory
-
-interface Loaded {
-  texts: Map<string, string>;
-  ws: Workspace;
-  analysis: WorkspaceAnalysis;
-}
-
-function load(texts: Map<string, string>): Loaded {
-  const ws = new Workspace();
-  for (const [p, t] of texts) ws.setFile(p, t);
-  return { texts, ws, analysis: ws.analyze() };
-}
-
-const loadOne = (file: string, text: string): Loaded => load(new Map([[file, text]]));
-const textOf = (l: Loaded) => (file: string): string | undefined => l.ws.source(file)?.text;
-
-const ruleKey = (f: Finding): string => `${f.ruleId}|${f.span.file}|${f.facts.loadBalancer}|${f.facts.lbRule}|${f.facts.viaModule ?? ''}`;
-const describeFinding = (f: Finding): string => `${f.span.file} rule ${f.facts.loadBalancer}/${f.facts.lbRule}${f.facts.viaModule ? ` via ${f.facts.viaModule}` : ''}`;
-
-function onlyFinding(l: Loaded): Finding {
-  assert.equal(l.analysis.findings.length, 1, l.analysis.findings.map(describeFinding).join('\n'));
-  return l.analysis.findings[0] as Finding;
-}
 
 function offered(l: Loaded, f: Finding, chosenOs?: 'linux' | 'windows'): Fix {
   const r = computeFix('secondary-nic', f, textOf(l), chosenOs ? { os: chosenOs } : {});
@@ -79,23 +55,6 @@ function refused(l: Loaded, f: Finding, chosenOs?: 'linux' | 'windows'): string 
 }
 
 // ------------------------------------------------------------------ the guarantees
-
-function jsonErrors(text: string): ParseError[] {
-  const errors: ParseError[] = [];
-  parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
-  return errors;
-}
-
-function isStrictJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const bicepDiagnostics = (text: string): number => parseBicep(text, { fileKind: 'bicep' }).diagnostics.length;
 
 /**
  * Nothing outside the edit spans differs: the text between edits (in offset order) appears
@@ -120,13 +79,6 @@ function assertOutsideUnchanged(before: string, after: string, edits: readonly T
     from = offset + Math.max(...group.map((e) => e.length));
   }
   assert.equal(after.slice(at), before.slice(from), `${what}: the text after the last edit is unchanged`);
-}
-
-/** The indentation character a text uses (the one most lines start with). */
-function indentChar(text: string): '\t' | ' ' {
-  const tabs = (text.match(/^\t/gm) ?? []).length;
-  const spaces = (text.match(/^ /gm) ?? []).length;
-  return tabs > spaces ? '\t' : ' ';
 }
 
 /** Line breaks and indentation of the inserted text follow the file's. */
@@ -1114,7 +1066,7 @@ describe('graph: what the fix and the mitigation check read around a member', ()
   it('the seed lab: subnet prefix, fix target fields, no other NIC, no guest text', () => {
     const a = analyze(SEED_ARM, {}, '/ws/graph/azuredeploy.json');
     const m = a.graph?.pools.values().flatMap((p) => p.members)[0] as MemberNode;
-    assert.equal(m.subnetPrefix, '10.2.1.0/24');
+    assert.equal(m.subnetPrefix?.(), '10.2.1.0/24');
     assert.deepEqual(m.otherNics, []);
     assert.deepEqual(m.guest?.().texts, []);
     const t = a.findings[0]?.fixTarget?.members?.[0];
@@ -1163,7 +1115,7 @@ describe('graph: what the fix and the mitigation check read around a member', ()
     });
     const a = analyze(text, {}, '/ws/graph2/azuredeploy.json');
     const m = a.graph?.pools.values().flatMap((p) => p.members).find((x) => x.displayName === 'nic-a') as MemberNode;
-    assert.equal(m.subnetPrefix, undefined, 'no VNet declared');
+    assert.equal(m.subnetPrefix?.(), undefined, 'no VNet declared');
     // nic-b in another pool, nic-c in none, nic-undeclared unknown (null).
     assert.deepEqual(m.otherNics?.map((n) => n.inPools.map((id) => (id === null ? null : leaf(id)))), [['other'], [], [null]]);
     const texts = m.guest?.().texts ?? [];
@@ -1262,23 +1214,6 @@ describe('hairpin-prone-rule: a secondary NIC with a route to the VIP is a mitig
 
 interface Expected {
   positives: { file: string; lbRule: string }[];
-}
-
-/** Template and parameter files under a folder: absolute `/` path -> text. */
-function readTexts(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (p: string): void => {
-    if (fs.statSync(p).isFile()) {
-      if (/\.(bicep|bicepparam|jsonc?)$/i.test(p)) out.set(p.split(path.sep).join('/'), read(p));
-      return;
-    }
-    for (const e of fs.readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory() && (e.name === 'node_modules' || e.name === '.git')) continue;
-      if (e.isDirectory() || e.isFile()) visit(path.join(p, e.name));
-    }
-  };
-  visit(root);
-  return out;
 }
 
 /** Positives whose fix is offered but leaves the finding, by `<file>|<rule>`. */

@@ -14,6 +14,7 @@
  * TextEncoder/TextDecoder globals are used.
  */
 import type { FunctionSpec } from './functions-api';
+import { fromBase64, toBase64 } from '../base64';
 import {
   Unknown,
   type Value,
@@ -357,38 +358,6 @@ function format(a: Args): Value {
 const UTF8_ENCODER = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF in the text, as .NET's Encoding.UTF8.GetString does.
 const UTF8_DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
-const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const rest = bytes.length - i;
-    const n = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += BASE64_ALPHABET.charAt((n >> 18) & 63) + BASE64_ALPHABET.charAt((n >> 12) & 63);
-    out += rest > 1 ? BASE64_ALPHABET.charAt((n >> 6) & 63) : '=';
-    out += rest > 2 ? BASE64_ALPHABET.charAt(n & 63) : '=';
-  }
-  return out;
-}
-
-/** Decodes base64 (white space ignored, as .NET does); undefined when the text isn't base64. */
-function fromBase64(text: string): Uint8Array | undefined {
-  const s = text.replace(/\s+/g, '');
-  if (s.length % 4 !== 0) return undefined;
-  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i += 4) {
-    let n = 0;
-    for (let j = i; j < i + 4; j++) {
-      const digit = j >= s.length - padding ? 0 : BASE64_ALPHABET.indexOf(s.charAt(j));
-      if (digit < 0) return undefined;
-      n = n * 64 + digit;
-    }
-    bytes.push((n >> 16) & 255, (n >> 8) & 255, n & 255);
-  }
-  return Uint8Array.from(bytes.slice(0, bytes.length - padding));
-}
-
 function base64ToText(a: Args, text: string): string {
   const bytes = fromBase64(text);
   return bytes ? UTF8_DECODER.decode(bytes) : a.fail(`expects base64 text, got '${clip(text)}'`);

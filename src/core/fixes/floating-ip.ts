@@ -5,9 +5,8 @@
  * apply the same edits.
  */
 import { findNodeAtOffset, parseTree, type Node } from 'jsonc-parser';
-import { parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
-import { walk } from '../parse/bicep';
+import { findProperty, parseBicep, propertyName, walk } from '../parse/bicep';
 import { moduleRefusal } from '../rules/hairpin-prone-rule';
 import type { CallSite, Finding } from '../rules/types';
 import { child } from '../parse/arm';
@@ -98,15 +97,14 @@ function callSiteEdits(site: CallSite, textOf: TextOf): TextEdit[] | string {
     const found: A.ObjectExpression[] = [];
     walk(decl.value, (n) => {
       if (n.kind !== 'Object') return true;
-      const props = n.properties.filter((p): p is A.ObjectProperty => p.kind === 'ObjectProperty' && p.key.kind === 'Identifier');
-      const name = props.find((p) => p.key.kind === 'Identifier' && p.key.name === 'name');
+      const name = findProperty(n, 'name');
       const named = name && name.value.kind === 'String' && text.slice(name.value.start, name.value.end) === `'${site.rule}'`;
-      if (named && props.some((p) => p.key.kind === 'Identifier' && RULE_KEYS.test(p.key.name))) found.push(n);
+      if (named && n.properties.some((p) => p.kind === 'ObjectProperty' && RULE_KEYS.test(propertyName(p) ?? ''))) found.push(n);
       return true;
     });
     if (found.length !== 1) return found.length ? `${found.length} objects in the call are named ${site.rule}` : `the call does not write rule ${site.rule} as an object`;
     const object = found[0] as A.ObjectExpression;
-    const existing = object.properties.find((p): p is A.ObjectProperty => p.kind === 'ObjectProperty' && p.key.kind === 'Identifier' && p.key.name === 'enableFloatingIP');
+    const existing = findProperty(object, 'enableFloatingIP');
     if (existing) {
       const v = text.slice(existing.value.start, existing.value.end).trim();
       return v === 'false' ? [{ file: site.file, offset: existing.value.start, length: existing.value.end - existing.value.start, newText: 'true' }] : `the call's enableFloatingIP is computed (${v})`;
@@ -198,9 +196,13 @@ function bicepInsertion(text: string, objectStart: number, file: string): TextEd
   return object ? insertBicepProperty(text, object, file, 'enableFloatingIP', 'true') : undefined;
 }
 
-/** The Bicep object literal that starts at `offset` in the text. */
-export function bicepObjectAt(text: string, offset: number): A.ObjectExpression | undefined {
-  const { program } = parseBicep(text, { fileKind: 'bicep' });
+/** The resource declaration of a Bicep program that starts at `start`. */
+export function resourceDeclarationAt(program: A.Program, start: number): A.ResourceDeclaration | undefined {
+  return program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === start);
+}
+
+/** The Bicep object literal that starts at `offset` in the text (or in its program, when parsed already). */
+export function bicepObjectAt(text: string, offset: number, program = parseBicep(text, { fileKind: 'bicep' }).program): A.ObjectExpression | undefined {
   let object: A.ObjectExpression | undefined;
   walk(program, (n) => {
     if (object) return false;

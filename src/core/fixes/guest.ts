@@ -4,6 +4,8 @@
  * member calling the VIP is served by itself. Scripts are plain text, made here, checked by tests
  * (`bash -n`), and carried into templates by the loopback fix.
  */
+import { decodeBase64Text, toBase64 } from '../base64';
+import type { TextEdit } from './floating-ip';
 
 /** Linux: a systemd unit that puts the VIP/32 on `lo` at every boot (idempotent: `ip addr replace`). */
 export function linuxLoopbackScript(vip: string): string {
@@ -77,7 +79,7 @@ export function withLoopbackVip(script: string, vip: string, port: number | null
 
 /** Base64 of UTF-8 text (CustomScript's `script` setting). */
 export function base64Utf8(text: string): string {
-  return base64(new TextEncoder().encode(text));
+  return toBase64(new TextEncoder().encode(text));
 }
 
 /** PowerShell's `-EncodedCommand`: base64 of the UTF-16LE text. */
@@ -88,21 +90,29 @@ export function encodedCommand(script: string): string {
     bytes[2 * i] = c & 0xff;
     bytes[2 * i + 1] = c >> 8;
   }
-  return base64(bytes);
+  return toBase64(bytes);
 }
 
-function base64(bytes: Uint8Array): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const [a, b, c] = [bytes[i] as number, bytes[i + 1], bytes[i + 2]];
-    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
-    out += alphabet[(n >> 18) & 63] as string;
-    out += alphabet[(n >> 12) & 63] as string;
-    out += b === undefined ? '=' : (alphabet[(n >> 6) & 63] as string);
-    out += c === undefined ? '=' : (alphabet[n & 63] as string);
+/**
+ * Edits that re-make the guest scripts an earlier fix embedded in a file (a CustomScript `script`
+ * in base64, or a PowerShell encoded command): `remake` gives the new script, the same one when
+ * nothing changes, or undefined for a text that is not its kind. Undefined when no script of that
+ * kind is in the file.
+ */
+export function rewriteEmbeddedScripts(text: string, file: string, remake: (script: string) => string | undefined): TextEdit[] | undefined {
+  const edits: TextEdit[] = [];
+  let found = false;
+  for (const m of text.matchAll(/[A-Za-z0-9+/]{100,}={0,2}/g)) {
+    for (const encoding of ['utf-8', 'utf-16le'] as const) {
+      const script = decodeBase64Text(m[0], encoding);
+      const again = script !== undefined ? remake(script) : undefined;
+      if (again === undefined) continue;
+      found = true;
+      if (again !== script) edits.push({ file, offset: m.index, length: m[0].length, newText: encoding === 'utf-8' ? base64Utf8(again) : encodedCommand(again) });
+      break;
+    }
   }
-  return out;
+  return found ? edits : undefined;
 }
 
 /** The extension's `properties` for one OS (CustomScript on Linux, CustomScriptExtension on Windows). */

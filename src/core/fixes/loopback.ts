@@ -5,38 +5,18 @@
  */
 import { findNodeAtOffset, getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import type { Finding, GuestTarget } from '../rules/types';
-import { base64Utf8, encodedCommand, extensionProperties, withLoopbackVip } from './guest';
+import { extensionProperties, rewriteEmbeddedScripts, withLoopbackVip } from './guest';
 import { child } from '../parse/arm';
-import { parseBicep } from '../parse/bicep';
+import { findProperty, parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
-import { ancestorAt, eol, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { ancestorAt, eol, resourceDeclarationAt, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 
 /**
  * Edits that add `vip` to the loopback scripts an earlier fix put in the file (each base64
  * script, or PowerShell encoded command, re-encoded the same way); undefined when there is none.
  */
 export function addVipToLoopbackScripts(text: string, file: string, vip: string, port: number | null, protocol: string | null): TextEdit[] | undefined {
-  const edits: TextEdit[] = [];
-  let found = false;
-  for (const m of text.matchAll(/[A-Za-z0-9+/]{100,}={0,2}/g)) {
-    for (const encoding of ['utf-8', 'utf-16le'] as const) {
-      const script = decodeBase64(m[0], encoding);
-      const more = script !== undefined ? withLoopbackVip(script, vip, port, protocol) : undefined;
-      if (more === undefined) continue;
-      found = true;
-      if (more !== script) edits.push({ file, offset: m.index, length: m[0].length, newText: encoding === 'utf-8' ? base64Utf8(more) : encodedCommand(more) });
-      break;
-    }
-  }
-  return found ? edits : undefined;
-}
-
-function decodeBase64(b64: string, encoding: 'utf-8' | 'utf-16le'): string | undefined {
-  try {
-    return new TextDecoder(encoding, { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
+  return rewriteEmbeddedScripts(text, file, (script) => withLoopbackVip(script, vip, port, protocol));
 }
 
 /** Azure runs one CustomScript extension per machine: a second one would fail the deployment. */
@@ -183,10 +163,10 @@ export function armScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'>,
 /** Bicep scale set: the same entry, in the declaration's object literals. */
 export function bicepScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'>, props: Record<string, unknown>, extension = LOOPBACK_EXTENSION): TextEdit[] | undefined {
   const { program } = parseBicep(text, { fileKind: 'bicep' });
-  const decl = program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === g.span.start);
+  const decl = resourceDeclarationAt(program, g.span.start);
   const body = decl ? bodyOf(decl.value) : undefined;
   const objectProp = (o: A.ObjectExpression | undefined, key: string): A.ObjectExpression | A.ArrayExpression | undefined => {
-    const p = o?.properties.find((x): x is A.ObjectProperty => x.kind === 'ObjectProperty' && x.key.kind === 'Identifier' && x.key.name.toLowerCase() === key.toLowerCase());
+    const p = o ? findProperty(o, key, true) : undefined;
     return p?.value.kind === 'Object' || p?.value.kind === 'Array' ? p.value : undefined;
   };
   const properties = objectProp(body, 'properties');
@@ -211,7 +191,7 @@ export function bicepExtension(text: string, g: Pick<GuestTarget, 'span' | 'symb
   if (!g.symbolicName) return undefined;
   const nl = eol(text);
   const { program } = parseBicep(text, { fileKind: 'bicep' });
-  const decl = program.statements.find((st): st is A.ResourceDeclaration => st.kind === 'ResourceDeclaration' && st.start === g.span.start);
+  const decl = resourceDeclarationAt(program, g.span.start);
   if (!decl) return undefined;
   const head = companionHead(text, decl.value, g.symbolicName);
   if (!head) return undefined;

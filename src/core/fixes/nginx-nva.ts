@@ -27,7 +27,7 @@ import { findProperty } from '../parse/bicep/walk';
 import type { Finding, MemberTarget, RuleTarget } from '../rules/types';
 import type { SourceSpan } from '../source';
 import { DIRECTIVE, suppressionEdits } from '../suppress';
-import { ancestorAt, applyEdits, eol, indentAt, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { ancestorAt, applyEdits, resourceDeclarationAt, eol, indentAt, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 import { cloudInitLines, isHttpRule, nginxConf, upstreamName, type NvaPort, type NvaProtocol } from './nginx-conf';
 
 export { cloudInit, cloudInitLines, isHttpRule, nginxConf, nginxConfOfCloudInit, NVA_CONF_PATH, type NginxConfOptions, type NvaPort } from './nginx-conf';
@@ -303,7 +303,7 @@ function bicepSubnet(mirrored: Mirrored[], lb: SourceSpan, text: string, fronten
     const id = idOf(m.subnet.start, m.subnet.end);
     if (id) return id;
   }
-  const decl = program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === lb.start);
+  const decl = resourceDeclarationAt(program, lb.start);
   const body = decl && bodyOf(decl);
   const props = body && objectValue(findProperty(body, 'properties', true)?.value);
   const fes = props && findProperty(props, 'frontendIPConfigurations', true)?.value;
@@ -483,7 +483,7 @@ function bicepFix(plan: Plan, lb: SourceSpan, textOf: TextOf): FixResult {
   const { text, finding } = plan;
   const file = lb.file;
   const { program } = parseBicep(text, { fileKind: 'bicep' });
-  const decl = program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === lb.start);
+  const decl = resourceDeclarationAt(program, lb.start);
   const body = decl && bodyOf(decl);
   if (!decl || !body) return refuse('the load balancer declaration could not be located in the current text');
   const lbSym = decl.name.name;

@@ -8,11 +8,11 @@
  */
 import { findNodeAtOffset, getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import { child } from '../parse/arm';
-import { parseBicep, walk } from '../parse/bicep';
+import { findProperty, parseBicep, walk } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import type { Finding, MemberTarget } from '../rules/types';
-import { ancestorAt, bicepObjectAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
-import { base64Utf8, customScriptProperties, encodedCommand, linuxSecondaryNicScript, secondaryNicScriptRoutes, subnetGateway, windowsSecondaryNicScript } from './guest';
+import { ancestorAt, bicepObjectAt, resourceDeclarationAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { customScriptProperties, linuxSecondaryNicScript, rewriteEmbeddedScripts, secondaryNicScriptRoutes, subnetGateway, windowsSecondaryNicScript } from './guest';
 import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 
 /** The guest configuration's extension name (also how a second run knows a VM is done). */
@@ -116,32 +116,12 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
  * re-made with its VIPs and this one, encoded as before); undefined when there is none.
  */
 function routeAlsoThrough(text: string, file: string, vip: string): TextEdit[] | undefined {
-  const edits: TextEdit[] = [];
-  let found = false;
-  for (const m of text.matchAll(/[A-Za-z0-9+/]{100,}={0,2}/g)) {
-    const encoded = m[0];
-    for (const encoding of ['utf-8', 'utf-16le'] as const) {
-      const script = decode(encoded, encoding);
-      const routes = script ? secondaryNicScriptRoutes(script) : undefined;
-      if (!routes) continue;
-      found = true;
-      if (routes.vips.includes(vip)) break;
-      const vips = [...routes.vips, vip];
-      const again = routes.os === 'windows' ? windowsSecondaryNicScript(vips, routes.gateway) : linuxSecondaryNicScript(vips, routes.gateway);
-      const newText = encoding === 'utf-8' ? base64Utf8(again) : encodedCommand(again);
-      edits.push({ file, offset: m.index, length: encoded.length, newText });
-      break;
-    }
-  }
-  return found ? edits : undefined;
-}
-
-function decode(b64: string, encoding: 'utf-8' | 'utf-16le'): string | undefined {
-  try {
-    return new TextDecoder(encoding, { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
+  return rewriteEmbeddedScripts(text, file, (script) => {
+    const routes = secondaryNicScriptRoutes(script);
+    if (!routes || routes.vips.includes(vip)) return routes ? script : undefined;
+    const vips = [...routes.vips, vip];
+    return routes.os === 'windows' ? windowsSecondaryNicScript(vips, routes.gateway) : linuxSecondaryNicScript(vips, routes.gateway);
+  });
 }
 
 // ---- ARM ----
@@ -273,12 +253,8 @@ function armNicConfig(text: string, m: MemberTarget): TextEdit[] | string {
 
 // ---- Bicep ----
 
-function bicepDeclaration(program: A.Program, start: number): A.ResourceDeclaration | undefined {
-  return program.statements.find((s): s is A.ResourceDeclaration => s.kind === 'ResourceDeclaration' && s.start === start);
-}
-
 function bicepProp(o: A.ObjectExpression | undefined, key: string): A.ObjectProperty | undefined {
-  return o?.properties.find((p): p is A.ObjectProperty => p.kind === 'ObjectProperty' && p.key.kind === 'Identifier' && p.key.name.toLowerCase() === key.toLowerCase());
+  return o ? findProperty(o, key, true) : undefined;
 }
 
 /** Re-indents a multi-line piece of text taken from `from` to sit at `indent`. */
@@ -327,7 +303,7 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
   if (!m.resource?.symbolicName || !m.vm || !m.vmNicReference || !m.subnet) return 'the NIC or its attachment to the VM is not written in the template';
   const file = m.vm.span.file;
   const { program } = parseBicep(text, { fileKind: 'bicep' });
-  const nic = bicepDeclaration(program, m.resource.span.start);
+  const nic = resourceDeclarationAt(program, m.resource.span.start);
   if (!nic || nic.type.kind !== 'String') return 'the NIC could not be located in the current text';
   const sym = m.resource.symbolicName;
   const newSym = `${sym}IlbhNic2`;
@@ -337,7 +313,8 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
   const nl = eol(text);
   const unit = indentUnit(text, body.start, body.properties[0]?.start);
   const ref = head.ref;
-  const nsg = bicepProp(bicepProp(body, 'properties')?.value.kind === 'Object' ? (bicepProp(body, 'properties')?.value as A.ObjectExpression) : undefined, 'networkSecurityGroup');
+  const nicProps = bicepProp(body, 'properties')?.value;
+  const nsg = bicepProp(nicProps?.kind === 'Object' ? nicProps : undefined, 'networkSecurityGroup');
   const i1 = unit;
   const i2 = unit.repeat(2);
   const i3 = unit.repeat(3);
@@ -362,7 +339,7 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
     head.close,
   ];
   const edits: TextEdit[] = [{ file, offset: nic.end, length: 0, newText: `${nl}${nl}${lines.join(nl)}` }];
-  const entry = bicepObjectAt(text, m.vmNicReference.start);
+  const entry = bicepObjectAt(text, m.vmNicReference.start, program);
   if (!entry) return 'its entry in the VM could not be located in the current text';
   const idProp = bicepProp(entry, 'id');
   const idText = idProp ? text.slice(idProp.value.start, idProp.value.end).trim() : '';

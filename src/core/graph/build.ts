@@ -6,6 +6,7 @@
 import type { FrontendIPConfiguration, LoadBalancer, LoadBalancingRule, NetworkInterfaceIPConfiguration } from '@azure/arm-network';
 import type { EvaluatedResource } from '../evaluate/resources';
 import { idKey, joinParts } from '../evaluate/resources';
+import { decodeBase64Text } from '../base64';
 import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import { DeploymentIndex } from './model';
 import type {
@@ -275,20 +276,26 @@ function describeSurroundings(
   graph: NetworkGraph,
   byType: Map<string, EvaluatedResource[]>,
 ): void {
-  const prefixes = new DeploymentIndex<{ deployment: string; prefix: Value }>();
-  const prefixOf = (subnet: Value | undefined): Value | undefined => getProp(props(subnet), 'addressPrefix') ?? arrayOf(getProp(props(subnet), 'addressPrefixes'))[0];
-  for (const vnet of byType.get(T_VNET) ?? []) {
-    for (const subnet of objectsOf(getPath(vnet.body(), 'properties', 'subnets'))) {
-      const key = childKey(vnet.id, 'subnets', getProp(subnet, 'name'));
-      const prefix = prefixOf(subnet);
-      if (key && prefix !== undefined) prefixes.add(key, { deployment: vnet.deployment, prefix });
+  // Subnet prefixes are read only when a fix asks for one (not on every keystroke's analysis).
+  let prefixes: DeploymentIndex<{ deployment: string; prefix: Value }> | undefined;
+  const prefixIndex = (): DeploymentIndex<{ deployment: string; prefix: Value }> => {
+    if (prefixes) return prefixes;
+    const index = new DeploymentIndex<{ deployment: string; prefix: Value }>();
+    const prefixOf = (subnet: Value | undefined): Value | undefined => getProp(props(subnet), 'addressPrefix') ?? arrayOf(getProp(props(subnet), 'addressPrefixes'))[0];
+    for (const vnet of byType.get(T_VNET) ?? []) {
+      for (const subnet of objectsOf(getPath(vnet.body(), 'properties', 'subnets'))) {
+        const key = childKey(vnet.id, 'subnets', getProp(subnet, 'name'));
+        const prefix = prefixOf(subnet);
+        if (key && prefix !== undefined) index.add(key, { deployment: vnet.deployment, prefix });
+      }
     }
-  }
-  for (const subnet of byType.get(T_SUBNET) ?? []) {
-    const key = idKey(subnet.id);
-    const prefix = prefixOf(subnet.body());
-    if (key && prefix !== undefined) prefixes.add(key, { deployment: subnet.deployment, prefix });
-  }
+    for (const subnet of byType.get(T_SUBNET) ?? []) {
+      const key = idKey(subnet.id);
+      const prefix = prefixOf(subnet.body());
+      if (key && prefix !== undefined) index.add(key, { deployment: subnet.deployment, prefix });
+    }
+    return (prefixes = index);
+  };
   const nicsById = new DeploymentIndex<{ deployment: string; nic: EvaluatedResource }>();
   for (const nic of byType.get(T_NIC) ?? []) {
     const key = idKey(nic.id);
@@ -335,8 +342,7 @@ function describeSurroundings(
     seen.add(m);
     const subnetKey = idKey(m.subnetId);
     const deployment = m.resource?.deployment ?? '';
-    const prefix = subnetKey ? prefixes.find(subnetKey, deployment)[0]?.prefix : undefined;
-    if (prefix !== undefined) m.subnetPrefix = prefix;
+    if (subnetKey) m.subnetPrefix = () => prefixIndex().find(subnetKey, deployment)[0]?.prefix;
     const machine = m.kind === 'scale-set' ? m.resource : m.vm;
     if (!machine) continue;
     m.guest = () => guestOf(machine);
@@ -372,22 +378,13 @@ function decodedGuestText(v: Value | undefined, how: 'base64' | 'command'): stri
         break;
       }
     }
-    const decoded = encoded ? decodeBase64(encoded, 'utf-16le') : undefined;
+    const decoded = encoded ? decodeBase64Text(encoded, 'utf-16le') : undefined;
     return decoded ? [v, decoded] : [v];
   }
-  const decoded = /^[A-Za-z0-9+/=\s]+$/.test(v) ? decodeBase64(v.replace(/\s+/g, ''), 'utf-8') : undefined;
+  const decoded = /^[A-Za-z0-9+/=\s]+$/.test(v) ? decodeBase64Text(v, 'utf-8') : undefined;
   return [decoded ?? v];
 }
 
-function decodeBase64(b64: string, encoding: 'utf-8' | 'utf-16le'): string | undefined {
-  try {
-    const binary = atob(b64);
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    return new TextDecoder(encoding, { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 /** `loadBalancerBackendAddressPools` entries anywhere in a value (the parameters of a module). */
 function poolReferencesIn(v: Value, depth: number): { poolRef: ValueObject; ipConfig: ValueObject }[] {

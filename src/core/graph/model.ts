@@ -106,8 +106,8 @@ export interface MemberNode {
   reference: ValueObject;
   /** The member's ipConfiguration object, when there is one. */
   ipConfig: ValueObject | undefined;
-  /** The address prefix of the member's subnet, when its virtual network is declared. */
-  subnetPrefix?: Value;
+  /** The address prefix of the member's subnet, when its virtual network is declared (read when first asked). */
+  subnetPrefix?: () => Value | undefined;
   /** The VM's or scale set's other network interfaces (not this member's), for the secondary-NIC check. */
   otherNics?: { inPools: Value[] }[];
   /** The guest configuration the templates give the VM or scale set (read when first asked). */

@@ -174,11 +174,12 @@ function declaration(r: EvaluatedResource): DeclarationTarget {
 
 function memberTarget(m: MemberNode): MemberTarget {
   const p = getProp(m.ipConfig, 'properties');
+  const subnetPrefix = m.subnetPrefix?.();
   const t: MemberTarget = {
     kind: m.kind,
     name: m.displayName,
     ip: typeof m.privateIp === 'string' && m.privateIp !== '' ? m.privateIp : null,
-    subnetPrefix: typeof m.subnetPrefix === 'string' ? m.subnetPrefix : null,
+    subnetPrefix: typeof subnetPrefix === 'string' ? subnetPrefix : null,
     instances: typeof m.instances === 'number' ? m.instances : null,
   };
   const ipSpan = m.kind === 'ip-address' ? propertySpan(getProp(m.reference, 'properties'), 'ipAddress') : p !== undefined ? propertySpan(p, 'privateIPAddress') : undefined;
