@@ -6,7 +6,7 @@
  * keyboard-reachable nodes, selection of a hairpin-prone rule with its packet walks, a legend,
  * export, and the scope and environment switches. Talks to the panel only through protocol.ts.
  */
-import { layoutTopology, type LaidOutTopology } from '../core/topology/layout';
+import { FONT, layoutTopology, type LaidOutTopology } from '../core/topology/layout';
 import type { PathKind, TopologyModel } from '../core/topology/model';
 import type { FromWebview, RenderedReport, ToWebview, TopologyState } from '../core/topology/protocol';
 import { TOPOLOGY_CSS } from '../core/topology/style';
@@ -96,6 +96,12 @@ let laid: LaidOutTopology | undefined;
 /** The drawn picture's bounds (its viewBox as rendered), for fitting. */
 let bounds = { x: 0, y: 0, w: 1, h: 1 };
 let view = state.view;
+/**
+ * The canvas's size, kept by a ResizeObserver: pan, zoom and fitting never read the layout, so a new
+ * picture is laid out by the browser once, in its next frame (a read after each change of the
+ * viewBox would lay out every text of the picture again).
+ */
+let canvasSize = { w: Math.max(1, canvas.clientWidth), h: Math.max(1, canvas.clientHeight) };
 /** The view is as Fit left it (the person has not panned or zoomed since): selections refit it. */
 let fitted = false;
 legend.hidden = false;
@@ -151,7 +157,8 @@ function drawPathPanel(): void {
     }),
   );
   const path = mark.paths.find((p) => p.kind === current) ?? mark.paths[0];
-  walk.innerHTML = path ? renderWalkSvg(path, { maxWidth: Math.max(320, walk.clientWidth - 4) }) : '';
+  // The walk spans the panel as the canvas does; its size is not read here, which would lay out the new picture at once.
+  walk.innerHTML = path ? renderWalkSvg(path, { maxWidth: Math.max(320, canvasSize.w - 24) }) : '';
 }
 
 /** After a selection: the whole picture again if it was fitted, else as little panning (or zooming out) as brings the drawn path into view. */
@@ -164,8 +171,7 @@ function showOverlay(): void {
   if (!overlay || !view) return;
   const b = overlay.getBBox();
   const margin = 24;
-  const w = canvas.clientWidth;
-  const hh = canvas.clientHeight;
+  const { w, h: hh } = canvasSize;
   let k = view.k;
   if ((b.width + 2 * margin) * k > w || (b.height + 2 * margin) * k > hh) k = Math.min(w / (b.width + 2 * margin), hh / (b.height + 2 * margin));
   const vw = w / k;
@@ -226,14 +232,17 @@ function updateToolbar(m: TopologyModel): void {
 function applyView(): void {
   const svg = svgElement();
   if (!svg || !view) return;
-  const w = Math.max(1, canvas.clientWidth);
-  const hh = Math.max(1, canvas.clientHeight);
+  const { w, h: hh } = canvasSize;
   svg.setAttribute('viewBox', `${view.x} ${view.y} ${w / view.k} ${hh / view.k}`);
+  // Far out, text smaller than about 4.5 pixels is not drawn (topology.css); zooming in or a
+  // node's tooltip shows it. Fewer texts for the browser to lay out: a large picture draws, pans
+  // and zooms about twice as fast.
+  svg.classList.toggle('lod-far', view.k * FONT.detail < 4.5);
+  svg.classList.toggle('lod-farther', view.k * FONT.label < 4);
 }
 
 function fit(): void {
-  const w = Math.max(1, canvas.clientWidth);
-  const hh = Math.max(1, canvas.clientHeight);
+  const { w, h: hh } = canvasSize;
   const k = Math.min(1.25, (w - 24) / bounds.w, (hh - 24) / bounds.h);
   // Centred across, at the top: the picture starts where the eye does.
   view = { k, x: bounds.x - (w / k - bounds.w) / 2, y: bounds.y - 12 / k };
@@ -242,7 +251,7 @@ function fit(): void {
   save();
 }
 
-function zoomAt(factor: number, cx = canvas.clientWidth / 2, cy = canvas.clientHeight / 2): void {
+function zoomAt(factor: number, cx = canvasSize.w / 2, cy = canvasSize.h / 2): void {
   if (!view) return;
   const k = Math.min(4, Math.max(0.05, view.k * factor));
   fitted = false;
@@ -267,8 +276,8 @@ function ensureVisible(el: SVGGraphicsElement): void {
   const m = el.transform.baseVal.consolidate()?.matrix;
   const x = box.x + (m?.e ?? 0);
   const y = box.y + (m?.f ?? 0);
-  const w = canvas.clientWidth / view.k;
-  const hh = canvas.clientHeight / view.k;
+  const w = canvasSize.w / view.k;
+  const hh = canvasSize.h / view.k;
   let nx = view.x;
   let ny = view.y;
   if (x < view.x) nx = x - 20;
@@ -317,7 +326,12 @@ canvas.addEventListener(
   },
   { passive: false },
 );
-new ResizeObserver(() => applyView()).observe(canvas);
+new ResizeObserver((entries) => {
+  const r = entries[entries.length - 1]?.contentRect;
+  if (!r || (Math.max(1, r.width) === canvasSize.w && Math.max(1, r.height) === canvasSize.h)) return;
+  canvasSize = { w: Math.max(1, r.width), h: Math.max(1, r.height) };
+  applyView();
+}).observe(canvas);
 let walkWidth = 0;
 new ResizeObserver(() => {
   // The walk's lanes follow the panel's width.

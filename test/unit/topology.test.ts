@@ -383,6 +383,56 @@ describe('topology: layout by elkjs', () => {
     assert.deepEqual(layoutTopology(seed), laid);
   });
 
+  it("a subnet's members stand in one column in the model's order; each pool enters the subnet at one port and branches to its members", () => {
+    const subnet2 = "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'other')]";
+    const nic2 = nic('nic-b', [poolId('lb-b', 'be')], { ip: '10.0.1.4' });
+    ((nic2['properties'] as { ipConfigurations: { properties: Record<string, unknown> }[] }).ipConfigurations[0]!.properties)['subnet'] = { id: subnet2 };
+    const resources: unknown[] = [loadBalancer({ name: 'lb-a', frontendIp: '10.0.0.10' }), loadBalancer({ name: 'lb-b', frontendIp: '10.0.1.10' }), nic2];
+    for (let k = 0; k < 5; k++) {
+      resources.push(nic(`nic-a${k}`, [poolId('lb-a', 'be')], { ip: `10.0.0.${k + 4}` }));
+      resources.push(vm(`vm-a${k}`, [`[resourceId('Microsoft.Network/networkInterfaces', 'nic-a${k}')]`]));
+    }
+    resources.push(scaleSet('ss', [poolId('lb-a', 'be'), poolId('lb-b', 'be')], 3));
+    const m = model(workspaceOf({ '/w/main.json': template({ resources }) }));
+    const l = layoutTopology(m);
+    const node = new Map(l.nodes.map((n) => [n.id, n]));
+    const order = new Map(m.nodes.map((n, i) => [n.id, i]));
+    assert.equal(l.groups.length, 2);
+    for (const g of l.groups) {
+      const members = l.nodes.filter((n) => m.nodes.find((x) => x.id === n.id)?.parent === g.id).sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+      assert.ok(members.length > 0, g.id);
+      for (const [i, n] of members.entries()) {
+        assert.ok(inside(n, g), n.id);
+        assert.ok(n.y >= g.y + (g.lines.length * 15), `${n.id} below the subnet's header`);
+        assert.equal(n.x, members[0]?.x, 'one column');
+        if (i > 0) assert.ok(n.y >= (members[i - 1]?.y ?? 0) + (members[i - 1]?.height ?? 0), "the model's order, top to bottom, not overlapping");
+      }
+    }
+    const busX = new Map<string, Set<number>>();
+    for (const e of l.edges.filter((x) => x.kind === 'pool-member')) {
+      const points = e.sections.flat();
+      const pool = node.get(e.source);
+      const member = node.get(e.target);
+      assert.ok(pool && member && points.length >= 2, e.id);
+      for (let i = 1; i < points.length; i++) {
+        const [a, b] = [points[i - 1]!, points[i]!];
+        assert.ok(Math.abs(a.x - b.x) < 0.01 || Math.abs(a.y - b.y) < 0.01, `${e.id}: segment ${i} is orthogonal`);
+      }
+      assert.ok(Math.abs((points[0]?.x ?? 0) - (pool.x + pool.width)) < 1, `${e.id} leaves the pool's right side`);
+      assert.deepEqual(points.at(-1), { x: member.x, y: member.y + member.height / 2 }, `${e.id} ends at the member's left side`);
+      const bus = points.at(-2);
+      assert.ok(bus && bus.y === member.y + member.height / 2 && bus.x < member.x, `${e.id} branches from its bus to the member`);
+      const group = m.nodes.find((x) => x.id === e.target)?.parent ?? '';
+      const key = `${group} ${e.source}`;
+      busX.set(key, (busX.get(key) ?? new Set()).add(bus.x));
+    }
+    // One bus per pool and subnet; two pools into one subnet: two buses side by side.
+    for (const [key, xs] of busX) assert.equal(xs.size, 1, key);
+    const intoDefault = [...busX].filter(([k]) => k.startsWith(m.groups.find((g) => g.label === 'subnet default')?.id ?? '?'));
+    assert.equal(intoDefault.length, 2);
+    assert.notEqual([...intoDefault[0]![1]][0], [...intoDefault[1]![1]][0]);
+  });
+
   it('packs several unconnected load balancers and a 500-node workspace (time reported, not asserted)', (t) => {
     const big = largeWorkspace(20, 20);
     const m = model(big);

@@ -1,7 +1,8 @@
 /**
  * Layout of the view model by elkjs: each connected part of the picture is laid out by ELK's
  * layered algorithm (left to right: frontends, rules, pools, members), with load balancers and
- * subnets as compound nodes; the parts are then packed by ELK's rectpacking. Node sizes come from
+ * subnets as compound nodes; a subnet's members stand in a column placed by ELK's box algorithm,
+ * entered at one port per pool; the parts are then packed by ELK's rectpacking. Node sizes come from
  * their text (text.ts). Parts are laid out one by one and remembered, so that a live update re-lays
  * only the parts an edit changed. The result is plain data the SVG renderer draws.
  */
@@ -176,7 +177,9 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
         'elk.padding': `[top=${top},left=14,bottom=14,right=14]`,
         'elk.nodeSize.constraints': 'MINIMUM_SIZE',
         'elk.nodeSize.minimum': `(${t.width + 8}, ${top + 20})`,
+        ...(group ? SUBNET_OPTIONS : {}),
       },
+      ...(group ? { ports: [] } : {}),
     };
     headers.set(elkId, { lines: t.lines, top });
     inPart.set(elkId, c);
@@ -197,11 +200,43 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
     const n: ElkNode = { id: node.id, width: t.width, height: t.height };
     (parent === undefined ? comp : container(parent, comp)).children?.push(n);
   }
-  for (const e of edges) componentOf(e.source).edges?.push({ id: e.id, sources: [e.source], targets: [e.target] });
+  // A subnet's box holds members only, and only pools' edges reach them. ELK's box algorithm stands
+  // the members in one column in model order (a far smaller problem than placing each of them in
+  // the layered graph), and ELK routes each pool's edge to the box's port for that pool; from the
+  // port, a bus down the box's left margin branches to the pool's members.
+  const buses = new Map<ElkNode, Bus[]>();
+  for (const e of edges) {
+    const comp = componentOf(e.source);
+    const inside = parentOf(e.target);
+    const box = inside !== undefined && groupById.has(inside) && parentOf(e.source) !== inside ? containers.get(comp)?.get(`${GROUP_BOX}${inside}`) : undefined;
+    if (!box) {
+      comp.edges?.push({ id: e.id, sources: [e.source], targets: [e.target] });
+      continue;
+    }
+    const port = `${box.id}${PORT}${e.source}`;
+    const outer = `${port}${TO_PORT}`;
+    const ports = box.ports ?? [];
+    let index = ports.findIndex((p) => p.id === port);
+    if (index < 0) {
+      index = ports.push({ id: port, width: 1, height: 1, layoutOptions: { 'elk.port.side': 'WEST' } }) - 1;
+      comp.edges?.push({ id: outer, sources: [e.source], targets: [port] });
+    }
+    const list = buses.get(comp) ?? buses.set(comp, []).get(comp) as Bus[];
+    list.push({ edge: e.id, outer, port, bus: index, box: box.id, member: e.target });
+  }
+  for (const inPart of containers.values()) {
+    for (const box of inPart.values()) {
+      if (!box.ports) continue;
+      const options = box.layoutOptions ?? {};
+      options['elk.padding'] = (options['elk.padding'] ?? '').replace(/left=\d+/, `left=${BUS_LEFT + BUS_STEP * Math.max(0, box.ports.length - 1) + BUS_TICK}`);
+      // The box algorithm orders by priority: the model's order, top to bottom.
+      box.children?.forEach((c, i, all) => (c.layoutOptions = { ...c.layoutOptions, 'elk.priority': String(all.length - i) }));
+    }
+  }
 
   // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.
   const options = layeredOptions(model.nodes.length);
-  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: options }));
+  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: options }, buses.get(c) ?? []));
   const packed = parts.length
     ? elkLayout({
         id: 'root',
@@ -239,6 +274,33 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
 /** The id of a part's root, and the prefix of the ids of subnet boxes in ELK graphs. */
 const PART = 'part';
 const GROUP_BOX = 'subnet-box:';
+/** A subnet box's entry port for one source, and the edge ELK routes to it. */
+const PORT = '|port:';
+const TO_PORT = '|to-port';
+/** The buses in a subnet box's left margin: the first one's offset, the step between them, and the branch to a member. */
+const BUS_LEFT = 8;
+const BUS_STEP = 7;
+const BUS_TICK = 16;
+
+/** A subnet's box: its members in one column (a narrow aspect ratio), placed by ELK's box algorithm. */
+const SUBNET_OPTIONS: Record<string, string> = {
+  'elk.algorithm': 'org.eclipse.elk.box',
+  'elk.hierarchyHandling': 'SEPARATE_CHILDREN',
+  'elk.portConstraints': 'FIXED_SIDE',
+  'elk.aspectRatio': '0.01',
+  'elk.spacing.nodeNode': '18',
+};
+
+/** An edge from a pool to a member in a subnet's box: ELK's way to the box's port, then the bus. */
+interface Bus {
+  edge: string;
+  outer: string;
+  port: string;
+  /** Which of the box's buses, from the left. */
+  bus: number;
+  box: string;
+  member: string;
+}
 
 interface LaidOutPart {
   width: number;
@@ -248,12 +310,25 @@ interface LaidOutPart {
   edges: Map<string, Point[][]>;
 }
 
+/** A polyline without repeated or collinear middle points. */
+function withoutRepeats(points: Point[]): Point[] {
+  const out: Point[] = [];
+  for (const p of points) {
+    const last = out[out.length - 1];
+    if (last && Math.abs(last.x - p.x) < 0.01 && Math.abs(last.y - p.y) < 0.01) continue;
+    const before = out[out.length - 2];
+    if (before && last && ((before.x === last.x && last.x === p.x) || (before.y === last.y && last.y === p.y))) out.pop();
+    out.push(p);
+  }
+  return out;
+}
+
 /** Parts laid out recently, by their ELK input: live updates re-lay only the parts an edit changed. */
 const partCache = new Map<string, LaidOutPart>();
 const PART_CACHE_SIZE = 500;
 
-function layoutPart(part: ElkNode): LaidOutPart {
-  const key = JSON.stringify(part);
+function layoutPart(part: ElkNode, buses: Bus[]): LaidOutPart {
+  const key = JSON.stringify([part, buses]);
   const cached = partCache.get(key);
   if (cached) {
     // Most recently used last.
@@ -264,9 +339,11 @@ function layoutPart(part: ElkNode): LaidOutPart {
   const laid = elkLayout({ ...part, layoutOptions: { ...part.layoutOptions, 'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT' } });
   const boxes: LaidOutBox[] = [];
   const edges = new Map<string, Point[][]>();
+  const ports = new Map<string, Point>();
   const visit = (n: ElkNode): void => {
     for (const c of n.children ?? []) {
       boxes.push({ id: c.id, x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 });
+      for (const p of c.ports ?? []) ports.set(p.id, { x: (p.x ?? 0) + (p.width ?? 0), y: (p.y ?? 0) + (p.height ?? 0) / 2 });
       visit(c);
     }
     for (const e of n.edges ?? []) {
@@ -277,6 +354,17 @@ function layoutPart(part: ElkNode): LaidOutPart {
     }
   };
   visit(laid);
+  const boxById = new Map(boxes.map((b) => [b.id, b]));
+  for (const b of buses) {
+    const to = edges.get(b.outer)?.flat() ?? [];
+    const port = ports.get(b.port) ?? to[to.length - 1];
+    const box = boxById.get(b.box);
+    const member = boxById.get(b.member);
+    if (!port || !box || !member) continue;
+    const x = box.x + BUS_LEFT + BUS_STEP * b.bus;
+    const y = member.y + member.height / 2;
+    edges.set(b.edge, [withoutRepeats([...to, port, { x, y: port.y }, { x, y }, { x: member.x, y }])]);
+  }
   const result: LaidOutPart = { width: laid.width ?? 0, height: laid.height ?? 0, boxes, edges };
   partCache.set(key, result);
   if (partCache.size > PART_CACHE_SIZE) partCache.delete(partCache.keys().next().value as string);
