@@ -330,7 +330,9 @@ new ResizeObserver((entries) => {
   const r = entries[entries.length - 1]?.contentRect;
   if (!r || (Math.max(1, r.width) === canvasSize.w && Math.max(1, r.height) === canvasSize.h)) return;
   canvasSize = { w: Math.max(1, r.width), h: Math.max(1, r.height) };
-  applyView();
+  // A fitted picture stays fitted when the panel changes size; a panned or zoomed one keeps its scale.
+  if (fitted) fit();
+  else applyView();
 }).observe(canvas);
 let walkWidth = 0;
 new ResizeObserver(() => {
