@@ -6,6 +6,7 @@
  * keyboard-reachable nodes, selection of a hairpin-prone rule with its packet walks, a legend,
  * export, and the scope and environment switches. Talks to the panel only through protocol.ts.
  */
+import { startElk } from '../core/topology/elk';
 import { FONT, layoutTopology, type LaidOutTopology } from '../core/topology/layout';
 import type { PathKind, TopologyModel } from '../core/topology/model';
 import type { FromWebview, RenderedReport, ToWebview, TopologyState } from '../core/topology/protocol';
@@ -498,3 +499,5 @@ function focusRule(rule: string): void {
 }
 
 post({ type: 'ready', state });
+// The layout engine starts while the panel builds the first model, not after it arrives.
+setTimeout(startElk, 0);

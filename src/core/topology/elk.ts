@@ -35,6 +35,11 @@ function createEngine(): { layout(graph: ElkNode): ElkNode } {
   return { layout: (graph) => call({ cmd: 'layout', graph, layoutOptions: {}, options: {} }) as ElkNode };
 }
 
+/** Starts the layout engine ahead of the first layout (the webview does so while it waits for its first model). */
+export function startElk(): void {
+  engine ??= createEngine();
+}
+
 /** Lays out an ELK JSON graph in place and returns it. */
 export function elkLayout(graph: ElkNode): ElkNode {
   engine ??= createEngine();
