@@ -9,27 +9,34 @@ import type { TextEdit } from './floating-ip';
 
 /** Linux: a systemd unit that puts the VIP/32 on `lo` at every boot (idempotent: `ip addr replace`). */
 export function linuxLoopbackScript(vip: string): string {
+  return systemdOneshotScript('ilb-hairpin-vip.service', ['# ilb-hairpin: the internal load balancer frontend IP on the loopback (floating IP / DSR).'], `ILB frontend ${vip} on the loopback (floating IP)`, [
+    `ExecStart=/sbin/ip addr replace ${vip}/32 dev lo`,
+    `ExecStop=/sbin/ip addr del ${vip}/32 dev lo`,
+  ]);
+}
+
+/** A shell script that writes a oneshot systemd unit with these [Service] lines, and starts and enables it (so it runs now and at every boot). */
+function systemdOneshotScript(unit: string, comments: readonly string[], description: string, service: readonly string[]): string {
   return [
     '#!/bin/sh',
-    '# ilb-hairpin: the internal load balancer frontend IP on the loopback (floating IP / DSR).',
+    ...comments,
     'set -eu',
-    "cat > /etc/systemd/system/ilb-hairpin-vip.service <<'UNIT'",
+    `cat > /etc/systemd/system/${unit} <<'UNIT'`,
     '[Unit]',
-    `Description=ILB frontend ${vip} on the loopback (floating IP)`,
+    `Description=${description}`,
     'After=network-online.target',
     'Wants=network-online.target',
     '',
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
-    `ExecStart=/sbin/ip addr replace ${vip}/32 dev lo`,
-    `ExecStop=/sbin/ip addr del ${vip}/32 dev lo`,
+    ...service,
     '',
     '[Install]',
     'WantedBy=multi-user.target',
     'UNIT',
     'systemctl daemon-reload',
-    'systemctl enable --now ilb-hairpin-vip.service',
+    `systemctl enable --now ${unit}`,
     '',
   ].join('\n');
 }
@@ -187,48 +194,28 @@ export function linuxSecondaryNicScript(vipOrVips: string | readonly string[], g
     'ip2=$${4%%/*}',
   ].join('; ');
   const sh = (command: string): string => `ExecStart=/bin/sh -c '${find}; ${command}'`;
-  return [
-    '#!/bin/sh',
-    `# ilb-hairpin: calls to the internal load balancer frontend ${vip} leave through the secondary NIC (in no backend pool),`,
-    '# and replies to the secondary address leave through the primary NIC (proven in the hairpin lab, docs/lab.md).',
-    'set -eu',
-    "cat > /etc/systemd/system/ilb-hairpin-secondary-nic.service <<'UNIT'",
-    '[Unit]',
-    `Description=ILB frontend ${vip} through the secondary NIC, replies to it through the primary NIC`,
-    'After=network-online.target',
-    'Wants=network-online.target',
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'RemainAfterExit=yes',
-    '# The local table after rule 50 ("-": already done on a restart).',
-    'ExecStart=-/sbin/ip rule add pref 100 lookup local',
-    'ExecStart=-/sbin/ip rule del pref 0 lookup local',
-    '# Primary IP -> secondary IP leaves through the primary NIC via the gateway (the platform un-NATs it).',
-    sh(`ip route replace $$ip2/32 via $$gw dev $$n1 table ${table}`),
-    sh(`ip rule del pref 50 2>/dev/null || true; ip rule add pref 50 from $$ip1 to $$ip2 iif lo lookup ${table}`),
-    "# Packets with the VM's own source address are accepted on the secondary NIC.",
-    sh('echo 1 > /proc/sys/net/ipv4/conf/$$n2/accept_local; echo 2 > /proc/sys/net/ipv4/conf/$$n2/rp_filter'),
-    '# Calls to the VIP leave through the secondary NIC.',
-    ...vips.map((v) => sh(`ip route replace ${v}/32 via $$gw dev $$n2`)),
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    'UNIT',
-    'systemctl daemon-reload',
-    'systemctl enable --now ilb-hairpin-secondary-nic.service',
-    '',
-  ].join('\n');
+  return systemdOneshotScript(
+    'ilb-hairpin-secondary-nic.service',
+    [
+      `# ilb-hairpin: calls to the internal load balancer frontend ${vip} leave through the secondary NIC (in no backend pool),`,
+      '# and replies to the secondary address leave through the primary NIC (proven in the hairpin lab, docs/lab.md).',
+    ],
+    `ILB frontend ${vip} through the secondary NIC, replies to it through the primary NIC`,
+    [
+      '# The local table after rule 50 ("-": already done on a restart).',
+      'ExecStart=-/sbin/ip rule add pref 100 lookup local',
+      'ExecStart=-/sbin/ip rule del pref 0 lookup local',
+      '# Primary IP -> secondary IP leaves through the primary NIC via the gateway (the platform un-NATs it).',
+      sh(`ip route replace $$ip2/32 via $$gw dev $$n1 table ${table}`),
+      sh(`ip rule del pref 50 2>/dev/null || true; ip rule add pref 50 from $$ip1 to $$ip2 iif lo lookup ${table}`),
+      "# Packets with the VM's own source address are accepted on the secondary NIC.",
+      sh('echo 1 > /proc/sys/net/ipv4/conf/$$n2/accept_local; echo 2 > /proc/sys/net/ipv4/conf/$$n2/rp_filter'),
+      '# Calls to the VIP leave through the secondary NIC.',
+      ...vips.map((v) => sh(`ip route replace ${v}/32 via $$gw dev $$n2`)),
+    ],
+  );
 }
 
-/**
- * Windows, secondary NIC: the VIP/32 routed through the subnet gateway out of the secondary NIC
- * (`route -p add`), so the member's own calls to the frontend leave with the secondary NIC's
- * address, which the load balancer never hashes back to the member. The interface is found at
- * every boot (a scheduled task): Azure gives the default route only to the primary NIC, so the
- * secondary NIC is the other adapter holding a DHCP address. With no gateway given, it is the
- * first host of that adapter's subnet.
- */
 /** The VIPs a secondary-NIC script made by this module routes, and its gateway (undefined: found at boot). */
 export function secondaryNicScriptRoutes(script: string): { os: 'linux' | 'windows'; vips: string[]; gateway: string | undefined } | undefined {
   if (!script.includes('# ilb-hairpin: calls to the internal load balancer frontend')) return undefined;
@@ -242,6 +229,14 @@ export function secondaryNicScriptRoutes(script: string): { os: 'linux' | 'windo
   return undefined;
 }
 
+/**
+ * Windows, secondary NIC: the VIP/32 routed through the subnet gateway out of the secondary NIC
+ * (`route -p add`), so the member's own calls to the frontend leave with the secondary NIC's
+ * address, which the load balancer never hashes back to the member. The interface is found at
+ * every boot (a scheduled task): Azure gives the default route only to the primary NIC, so the
+ * secondary NIC is the other adapter holding a DHCP address. With no gateway given, it is the
+ * first host of that adapter's subnet.
+ */
 export function windowsSecondaryNicScript(vipOrVips: string | readonly string[], gateway: string | undefined): string {
   const vips = typeof vipOrVips === 'string' ? [vipOrVips] : vipOrVips;
   const vip = vips.join(', ');
