@@ -12,7 +12,7 @@ import { scanPaths } from '../../src/cli/main';
 import { REPO_ROOT } from './helpers';
 
 const CORPUS = path.resolve(REPO_ROOT, '../shared/corpus');
-const SNAPSHOT = path.join(REPO_ROOT, 'test', 'fixtures', 'hairpin-findings.snapshot.json');
+const SNAPSHOT = path.join(REPO_ROOT, 'test', 'snapshots', 'hairpin-findings.json');
 
 interface Row {
   file: string;
