@@ -8,7 +8,7 @@ import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
 import { applyEdits, type TextEdit } from '../core/edit';
-import { computeFix } from '../core/fixes';
+import { computeFix, fixesFor } from '../core/fixes';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
 import { formatJson } from './format/json';
@@ -79,7 +79,7 @@ function fix(args: FixArgs, io: CliIo): number {
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
   const selected = workspace
     .analyze()
-    .findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule));
+    .findings.filter((f) => fixesFor(f.ruleId).includes(args.strategy) && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule));
   const textOf = (file: string): string | undefined => workspace.source(file)?.text;
   const edits = new Map<string, TextEdit[]>();
   const notes = new Set<string>();

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { computeFix } from '../core/fixes';
+import { computeFix, fixesFor } from '../core/fixes';
 import { floatingIpFix } from '../core/fixes/floating-ip';
 import type { FixStrategy } from '../core/fixes/types';
 import type { TextEdit } from '../core/edit';
@@ -53,7 +53,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
 
   private actionsFor(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
-    for (const strategy of STRATEGIES) actions.push(this.strategyAction(doc, finding, diagnostic, strategy));
+    for (const strategy of fixesFor(finding.ruleId)) actions.push(this.strategyAction(doc, finding, diagnostic, strategy));
     actions.push(this.suppression(doc, finding, diagnostic));
     actions.push(showTopologyAction(finding, diagnostic));
     const rule = ruleById(finding.ruleId);
@@ -173,8 +173,6 @@ function positionIn(text: string, offset: number): vscode.Position {
   const line = before.split('\n').length - 1;
   return new vscode.Position(line, offset - (before.lastIndexOf('\n') + 1));
 }
-
-const STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
 
 /** The action's name: what it does, with what the person must know before choosing it. */
 function actionTitle(strategy: FixStrategy, f: Finding): string {

@@ -14,6 +14,18 @@ export interface FixOptions {
   os?: 'linux' | 'windows';
 }
 
+/** Every strategy, in the order the editor offers them. */
+export const FIX_STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
+
+/** The strategies that fix a rule's findings (by rule id; none for a rule without fixes). */
+const FIXES_BY_RULE: Record<string, readonly FixStrategy[]> = {
+  'hairpin-prone-rule': FIX_STRATEGIES,
+};
+
+export function fixesFor(ruleId: string): readonly FixStrategy[] {
+  return FIXES_BY_RULE[ruleId] ?? [];
+}
+
 export function computeFix(strategy: FixStrategy, finding: Finding, textOf: TextOf, options: FixOptions = {}): FixResult {
   switch (strategy) {
     case 'floating-ip':
