@@ -5,11 +5,11 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 /**
  * The engine's layers, lowest first: a folder of src/core may import the ones before it, never
  * the ones after it (`rules/types` is the contract every layer from `edit` up may read).
- * `engine`, `findings`, `workspace` and `report` sit on top; the adapters (cli, extension,
+ * `engine`, `findings`, `workspace`, `fix-run` and `report` sit on top; the adapters (cli, extension,
  * webview) use the engine, which never uses them.
  */
 const ADAPTERS = ['**/extension/**', '**/cli/**', '**/webview/**'];
-const TOP = '^(\\.\\./)+(engine|findings|workspace|report)$';
+const TOP = '^(\\.\\./)+(engine|findings|workspace|report|fix-run)$';
 const LAYERS = [
   { folder: 'parse', above: ['evaluate', 'edit', 'graph', 'suppress', 'rules', 'fixes', 'topology'] },
   { folder: 'evaluate', above: ['edit', 'graph', 'suppress', 'rules', 'fixes', 'topology'] },
