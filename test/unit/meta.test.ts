@@ -41,6 +41,18 @@ describe('rules, docs and fixtures stay in step', () => {
     }
   });
 
+  it('every rule can be set in ilbHairpin.rules and in the .ilb-hairpin.json schema, and the rule pages link to pages that exist', () => {
+    const ids = RULES.map((r) => r.id).sort();
+    const pkg = JSON.parse(read('package.json'));
+    assert.deepEqual(Object.keys(pkg.contributes.configuration.properties['ilbHairpin.rules'].properties).sort(), ids);
+    const schema = JSON.parse(read('schemas/ilb-hairpin.schema.json'));
+    assert.deepEqual(Object.keys(schema.properties.rules.properties).sort(), ids);
+    assert.ok(pkg.contributes.jsonValidation.some((v: { fileMatch: string; url: string }) => v.fileMatch === '.ilb-hairpin.json' && v.url === './schemas/ilb-hairpin.schema.json'));
+    for (const rule of RULES) {
+      for (const m of read(rule.docsPath).matchAll(/\]\(([a-z0-9-]+\.md)(#[^)]*)?\)/g)) assert.ok(fs.existsSync(path.join(ROOT, 'docs/rules', m[1] as string)), `${rule.docsPath} links to ${m[1]}`);
+    }
+  });
+
   it('every docs page belongs to a rule', () => {
     const ids = new Set(RULES.map((r) => r.id));
     for (const f of filesUnder('docs/rules')) {

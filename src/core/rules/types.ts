@@ -1,7 +1,7 @@
 import type { NetworkGraph, RuleNode } from '../graph/model';
 import type { SourceSpan } from '../source';
 
-export type Severity = 'error' | 'warning' | 'info';
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
 export interface RelatedLocation {
   span: SourceSpan;
