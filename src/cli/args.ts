@@ -7,6 +7,8 @@ export interface ScanArgs {
   paths: string[];
   format: Format;
   failOn: Severity | 'none';
+  /** `--config FILE`: the rule settings (else `.ilb-hairpin.json` in the working folder, when there). */
+  config?: string;
 }
 
 export const STRATEGIES = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'] as const;
@@ -36,6 +38,7 @@ export interface TopologyArgs {
 export type ParsedArgs = ScanArgs | FixArgs | TopologyArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
+                        [--config FILE]
        ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva
                        [--os linux|windows] [--rule NAME] [--dry-run]
        ilb-hairpin topology [paths...] [--format json|mermaid|dot|svg] [--output FILE] [--environment ENV] [--rule NAME]
@@ -69,6 +72,9 @@ Options:
   --format <f>           text (default), json, or sarif (SARIF 2.1.0).
   --fail-on <level>      Exit 1 when a finding reaches this severity: error, warning
                          (default), info, or none.
+  --config FILE          Rule settings: { "rules": { "<rule-id>": "error|warning|information|hint|off" },
+                         "exclude": ["**/generated/**"] } (default: .ilb-hairpin.json in the
+                         current folder, when there).
   -h, --help             Show this help.
   -v, --version          Show the version.
 
@@ -97,6 +103,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     '--fail-on': (v) => {
       if (!v || !LEVELS.includes(v as Severity)) return `--fail-on takes one of ${LEVELS.join(', ')}.`;
       out.failOn = v as Severity | 'none';
+      return undefined;
+    },
+    '--config': (v) => {
+      if (!v) return '--config takes a file.';
+      out.config = v;
       return undefined;
     },
   });

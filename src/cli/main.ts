@@ -9,6 +9,7 @@ import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
 import { findingKey, runFixes } from '../core/fix-run';
 import { fixesFor } from '../core/fixes';
+import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings, type RuleSettings } from '../core/settings';
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
@@ -40,7 +41,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
   }
 }
 
-function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
+function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSettings = NO_SETTINGS): LoadedWorkspace {
   const relative = (p: string): string => {
     const r = path.relative(cwd, p);
     return normalizePath(r === '' ? '.' : r);
@@ -50,6 +51,7 @@ function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
   const workspace = new Workspace();
   let filesScanned = 0;
   for (const file of walk.files) {
+    if (settings.exclude.length && isExcluded(relative(file), settings)) continue;
     try {
       const size = fs.statSync(file).size;
       if (size > MAX_FILE_BYTES) {
@@ -65,9 +67,24 @@ function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
   return { workspace, relative, filesScanned, readErrors };
 }
 
-export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
-  const { workspace, relative, filesScanned, readErrors } = loadWorkspace(paths, cwd);
-  return buildReport(workspace, workspace.analyze(), { relative, filesScanned, readErrors });
+export function scanPaths(paths: readonly string[], cwd: string, settings: RuleSettings = NO_SETTINGS): ScanReport {
+  const { workspace, relative, filesScanned, readErrors } = loadWorkspace(paths, cwd, settings);
+  const report = buildReport(workspace, workspace.analyze(), { relative, filesScanned, readErrors });
+  return { ...report, findings: applyRuleSettings(report.findings, settings) };
+}
+
+/** The rule settings: `--config FILE`, else `.ilb-hairpin.json` in the working folder when there; a string says what is wrong. */
+function loadSettings(config: string | undefined, cwd: string): RuleSettings | string {
+  const file = path.resolve(cwd, config ?? CONFIG_FILE);
+  if (config === undefined && !fs.existsSync(file)) return NO_SETTINGS;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return `${config ?? CONFIG_FILE}: ${(e as Error).message}`;
+  }
+  const { settings, problems } = parseSettings(text);
+  return problems.length ? problems.map((p) => `${config ?? CONFIG_FILE}: ${p}`).join('\n') : settings;
 }
 
 /** `ilb-hairpin fix`: the quick fixes of the editor, applied to files (or shown as a diff). */
@@ -103,7 +120,12 @@ function fix(args: FixArgs, io: CliIo): number {
 
 
 function scan(args: ScanArgs, io: CliIo): number {
-  const report = scanPaths(args.paths, io.cwd);
+  const settings = loadSettings(args.config, io.cwd);
+  if (typeof settings === 'string') {
+    io.stderr(settings.split('\n').map((l) => `ilb-hairpin: ${l}\n`).join(''));
+    return 2;
+  }
+  const report = scanPaths(args.paths, io.cwd, settings);
   const out = args.format === 'json' ? formatJson(report) : args.format === 'sarif' ? formatSarif(report) : formatText(report);
   io.stdout(out);
   if (report.readErrors.length) {

@@ -116,7 +116,7 @@ function ruleSummary(r: RuleNode, hairpinProne: boolean): ReportLoadBalancer['ru
   };
 }
 
-const ORDER: Record<Severity | 'none', number> = { info: 1, warning: 2, error: 3, none: 99 };
+const ORDER: Record<Severity | 'none', number> = { hint: 0, info: 1, warning: 2, error: 3, none: 99 };
 
 /** Does a finding of `severity` reach the `--fail-on` threshold? */
 export function reaches(severity: Severity, failOn: Severity | 'none'): boolean {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { ruleById } from '../core/rules';
+import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
 import { docsUrl, type Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
@@ -16,6 +17,7 @@ const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
   warning: vscode.DiagnosticSeverity.Warning,
   info: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
 };
 
 /** The path the core knows a document by. */
@@ -192,7 +194,10 @@ export class DiagnosticsController implements vscode.Disposable {
       list.push(d);
       byFile.set(file, list);
     };
-    for (const f of analysis.findings) {
+    // ilbHairpin.rules: a severity per rule, or off (entries that are wrong are left out; the schema flags them).
+    const settings: RuleSettings = { rules: {}, exclude: [] };
+    readRules(this.config().get<unknown>('rules'), settings);
+    for (const f of applyRuleSettings(analysis.findings, settings)) {
       const d = new vscode.Diagnostic(this.range(f.span), f.message, SEVERITY[f.severity]);
       d.source = SOURCE;
       const rule = ruleById(f.ruleId);

@@ -13,9 +13,21 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, ms = 
   }
 }
 
-/** The extension's diagnostics on a file. */
+/** The rule id of one of the extension's diagnostics (a plain string, or `{ value, target }` with a rule page). */
+export function ruleOf(d: vscode.Diagnostic): string | undefined {
+  const c = d.code;
+  if (c === undefined) return undefined;
+  return typeof c === 'object' ? String(c.value) : String(c);
+}
+
+/** The extension's hairpin-prone-rule diagnostics on a file (the rule most host tests are about). */
 export function ours(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE && d.code !== 'template-evaluation');
+  return ofRule(uri, 'hairpin-prone-rule');
+}
+
+/** The extension's diagnostics of one rule on a file. */
+export function ofRule(uri: vscode.Uri, rule: string): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE && ruleOf(d) === rule);
 }
 
 export function fixture(...segments: string[]): vscode.Uri {

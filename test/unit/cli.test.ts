@@ -1,3 +1,4 @@
+import { RULES } from '../../src/core/rules';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -144,7 +145,7 @@ describe('cli: --format sarif', () => {
     const rules = sarif.runs[0].tool.driver.rules;
     assert.deepEqual(
       rules.map((r: { id: string }) => r.id),
-      ['hairpin-prone-rule'],
+      RULES.map((r) => r.id),
     );
     assert.match(rules[0].helpUri, /^https:\/\/.+hairpin-prone-rule/);
     assert.equal(sarif.runs[0].tool.driver.name, 'ilb-hairpin');

@@ -728,9 +728,11 @@ describe('cli: ilb-hairpin fix --strategy floating-ip', () => {
       assert.equal(now.get(file), expected, `${file} is what the diff showed`);
     }
     for (const [file, text] of now) assert.notEqual(text, original.get(file), `${file} was fixed`);
+    // No hairpin-prone rule is left; floating IP alone leaves the members without the VIP on
+    // their loopback, which floating-ip-without-loopback reports (exit 1).
     const scan = cli(dir, 'scan', '.');
-    assert.equal(scan.code, 0, scan.stdout);
-    assert.match(scan.stdout, /^0 hairpin-prone rules; 7 templates in 7 files scanned\.$/m);
+    assert.equal(scan.code, 1, scan.stdout);
+    assert.match(scan.stdout, /^0 hairpin-prone rules, \d+ floating-ip-without-loopback; 7 templates in 7 files scanned\.$/m);
     assert.deepEqual(findingsOnDisk(dir), []);
   });
 
@@ -812,8 +814,9 @@ describe('cli: fix when some finding is refused', () => {
     const left = findingsOnDisk(dir);
     assert.deepEqual(left.filter((f) => f.fixable), []);
     assert.deepEqual(left.map((f) => f.rule).sort(), before.filter((f) => !f.fixable).map((f) => f.rule).sort());
-    const scan = JSON.parse(cli(dir, 'scan', '.', '--format', 'json').stdout) as { findings: { lbRule: string }[] };
-    assert.deepEqual(scan.findings.map((f) => f.lbRule).sort(), left.map((f) => f.rule).sort(), 'the CLI scan reports the same');
+    const scan = JSON.parse(cli(dir, 'scan', '.', '--format', 'json').stdout) as { findings: { lbRule: string; ruleId: string }[] };
+    const hairpin = scan.findings.filter((f) => f.ruleId === 'hairpin-prone-rule');
+    assert.deepEqual(hairpin.map((f) => f.lbRule).sort(), left.map((f) => f.rule).sort(), 'the CLI scan reports the same');
   });
 
   it('a module-built rule: fixed once, in the caller\'s data for that rule (the call-site copy is not fixed twice)', () => {

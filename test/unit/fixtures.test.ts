@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 
 import { analyzeArmText, type TemplateAnalysis } from '../../src/core/engine';
 import { display } from '../../src/core/evaluate/value';
+import { ruleById } from '../../src/core/rules';
 import type { Finding } from '../../src/core/rules/types';
 import { FIXTURES_DIR, SEED_LAB, expectedFindings, lineOf, sortExpected, textAt, type ExpectedFinding } from './helpers';
 
@@ -25,7 +26,12 @@ function load(file: string): { text: string; analysis: TemplateAnalysis } {
 }
 
 function actualFindings(text: string, findings: Finding[]): ExpectedFinding[] {
-  return sortExpected(findings.map((f) => ({ line: lineOf(text, f.span.start), ruleId: f.ruleId, members: f.facts.members })));
+  return sortExpected(findings.map((f) => ({ line: lineOf(text, f.span.start), ruleId: f.ruleId, members: f.facts.members, severity: f.severity })));
+}
+
+/** A marker without `severity=` expects the rule's default severity. */
+function withSeverity(expected: ExpectedFinding[]): ExpectedFinding[] {
+  return expected.map((e) => ({ ...e, severity: e.severity ?? ruleById(e.ruleId)?.defaultSeverity ?? 'unknown rule' }));
 }
 
 function findingsOf(name: string): { text: string; analysis: TemplateAnalysis } {
@@ -43,7 +49,7 @@ describe('fixture templates: findings equal the inline markers', () => {
       const { text, analysis } = load(file);
       assert.equal(analysis.isTemplate, true, 'every fixture is a deployment template');
       assert.deepEqual(analysis.parseErrors, [], 'fixtures are valid JSONC');
-      const expected = sortExpected(expectedFindings(text));
+      const expected = withSeverity(sortExpected(expectedFindings(text)));
       assert.deepEqual(actualFindings(text, analysis.findings), expected);
     });
   }
@@ -56,7 +62,7 @@ describe('fixture templates: findings equal the inline markers', () => {
     const fip = text.indexOf('"enableFloatingIP": false');
     assert.ok(fip > 0);
     assert.equal(text.indexOf('"enableFloatingIP"', fip + 1), -1, 'the seed lab has one rule');
-    const expected: ExpectedFinding[] = [{ line: lineOf(text, fip), ruleId: 'hairpin-prone-rule', members: 1 }];
+    const expected: ExpectedFinding[] = [{ line: lineOf(text, fip), ruleId: 'hairpin-prone-rule', members: 1, severity: 'warning' }];
     assert.deepEqual(actualFindings(text, analysis.findings), expected);
     assert.equal(textAt(text, analysis.findings[0]!.span), 'false');
   });

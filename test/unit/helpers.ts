@@ -206,11 +206,13 @@ export interface ExpectedFinding {
   ruleId: string;
   /** Member count, or null for `members=?`. */
   members: number | null;
+  /** `severity=<s>` when the marker says it (else the rule's default severity is expected). */
+  severity?: string;
 }
 
 /**
- * The findings a fixture expects: `// expect <ruleId> members=<n|?>` in a comment at the end of
- * the line where each finding starts. Several on one line are separated by `;`.
+ * The findings a fixture expects: `// expect <ruleId> members=<n|?> [severity=<s>]` in a comment
+ * at the end of the line where each finding starts. Several on one line are separated by `;`.
  */
 export function expectedFindings(text: string): ExpectedFinding[] {
   const out: ExpectedFinding[] = [];
@@ -219,9 +221,11 @@ export function expectedFindings(text: string): ExpectedFinding[] {
     const comment = l.indexOf('//');
     if (comment < 0) return;
     const tail = l.slice(comment);
-    const re = /\bexpect\s+([a-z0-9-]+)\s+members=(\d+|\?)/g;
+    const re = /\bexpect\s+([a-z0-9-]+)\s+members=(\d+|\?)(?:\s+severity=([a-z]+))?/g;
     for (let m = re.exec(tail); m; m = re.exec(tail)) {
-      out.push({ line: i + 1, ruleId: m[1] as string, members: m[2] === '?' ? null : Number(m[2]) });
+      const e: ExpectedFinding = { line: i + 1, ruleId: m[1] as string, members: m[2] === '?' ? null : Number(m[2]) };
+      if (m[3]) e.severity = m[3];
+      out.push(e);
     }
   });
   return out;

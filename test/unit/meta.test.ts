@@ -35,7 +35,22 @@ describe('rules, docs and fixtures stay in step', () => {
   it('every rule page is bundled into the extension for offline reading (npm run build)', () => {
     const bundle = read('dist/extension.js');
     // The page by its rule id, from its first line (esbuild escapes what is not ASCII).
-    for (const rule of RULES) assert.ok(bundle.includes(`"${rule.id}": ${JSON.stringify(read(rule.docsPath).split('\n')[0] + '\n')}`.slice(0, -1)), `${rule.docsPath} is in dist/extension.js`);
+    for (const rule of RULES) {
+      assert.equal(read(rule.docsPath).split('\n')[0], `# ${rule.id}`);
+      assert.ok(new RegExp(`"${rule.id}": ["'\`]# ${rule.id}\\\\n`).test(bundle), `${rule.docsPath} is in dist/extension.js`);
+    }
+  });
+
+  it('every rule can be set in ilbHairpin.rules and in the .ilb-hairpin.json schema, and the rule pages link to pages that exist', () => {
+    const ids = RULES.map((r) => r.id).sort();
+    const pkg = JSON.parse(read('package.json'));
+    assert.deepEqual(Object.keys(pkg.contributes.configuration.properties['ilbHairpin.rules'].properties).sort(), ids);
+    const schema = JSON.parse(read('schemas/ilb-hairpin.schema.json'));
+    assert.deepEqual(Object.keys(schema.properties.rules.properties).sort(), ids);
+    assert.ok(pkg.contributes.jsonValidation.some((v: { fileMatch: string; url: string }) => v.fileMatch === '.ilb-hairpin.json' && v.url === './schemas/ilb-hairpin.schema.json'));
+    for (const rule of RULES) {
+      for (const m of read(rule.docsPath).matchAll(/\]\(([a-z0-9-]+\.md)(#[^)]*)?\)/g)) assert.ok(fs.existsSync(path.join(ROOT, 'docs/rules', m[1] as string)), `${rule.docsPath} links to ${m[1]}`);
+    }
   });
 
   it('every docs page belongs to a rule', () => {

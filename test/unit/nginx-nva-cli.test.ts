@@ -16,7 +16,7 @@ import { applyPatch, parsePatch } from 'diff';
 
 import { computeFix } from '../../src/core/fixes';
 import { applyEdits, type TextEdit } from '../../src/core/edit';
-import { NVA_MARKER } from '../../src/core/fixes/nginx-nva';
+import { NVA_MARKER } from '../../src/core/fixes/nginx-nva-plan';
 import { parseBicep } from '../../src/core/parse/bicep';
 import { Workspace } from '../../src/core/workspace';
 import { cli, REPO_ROOT } from './helpers';

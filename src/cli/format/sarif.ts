@@ -5,7 +5,7 @@ import { PROJECT_HOME, docsUrl, type Severity } from '../../core/rules/types';
 type SarifLevel = 'error' | 'warning' | 'note';
 
 function level(s: Severity): SarifLevel {
-  return s === 'info' ? 'note' : s;
+  return s === 'info' || s === 'hint' ? 'note' : s;
 }
 
 function physical(l: ReportLocation): object {

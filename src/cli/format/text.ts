@@ -15,11 +15,16 @@ export function formatText(report: ScanReport): string {
   for (const n of report.notes) lines.push(`${at(n)} ${n.severity} note: ${n.message}`);
   for (const e of report.readErrors) lines.push(`${e.file} error read: ${e.message}`);
   if (lines.length) lines.push('');
-  const n = report.findings.length;
-  const templatesWith = new Set(report.findings.map((f) => f.file)).size;
+  // The headline counts the hairpin-prone rules; the other rules' findings are counted by rule.
+  const hairpin = report.findings.filter((f) => f.ruleId === 'hairpin-prone-rule');
+  const n = hairpin.length;
+  const templatesWith = new Set(hairpin.map((f) => f.file)).size;
+  const others = new Map<string, number>();
+  for (const f of report.findings) if (f.ruleId !== 'hairpin-prone-rule') others.set(f.ruleId, (others.get(f.ruleId) ?? 0) + 1);
   lines.push(
     `${n} hairpin-prone rule${n === 1 ? '' : 's'}` +
       (n ? ` in ${templatesWith} file${templatesWith === 1 ? '' : 's'}` : '') +
+      [...others].map(([id, k]) => `, ${k} ${id}`).join('') +
       `; ${report.scanned.templates} template${report.scanned.templates === 1 ? '' : 's'} in ${report.scanned.files} file${report.scanned.files === 1 ? '' : 's'} scanned` +
       (report.parseErrors.length ? `; ${report.parseErrors.length} parse error${report.parseErrors.length === 1 ? '' : 's'}` : '') +
       '.',

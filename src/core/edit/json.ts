@@ -29,8 +29,7 @@ export function ancestorAt(node: Node | undefined, offset: number): Node | undef
   return undefined;
 }
 
-/** The JSON object that starts at `offset` in the text. */
-export function jsonObjectAt(text: string, offset: number): Node | undefined {
-  const tree = parseTree(text, [], { allowTrailingComma: true });
+/** The JSON object that starts at `offset` (in `tree` when given, else in the parsed text). */
+export function jsonObjectAt(text: string, offset: number, tree: Node | undefined = parseTree(text, [], { allowTrailingComma: true })): Node | undefined {
   return ancestorAt(tree ? findNodeAtOffset(tree, offset) : undefined, offset);
 }

@@ -46,6 +46,14 @@ export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
   return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits } };
 }
 
+/** Is `enableFloatingIP` already written as true for the finding's rule (only the loopback is missing)? */
+export function floatingIpAlreadyOn(finding: Finding, textOf: TextOf): boolean {
+  const value = finding.fixTarget?.value;
+  if (!value) return false;
+  const written = textOf(value.file)?.slice(value.start, value.end).trim();
+  return written !== undefined && /^"?true"?$/i.test(written);
+}
+
 const RULE_KEYS = /^(frontendPort|backendPort|protocol|probe\w*|frontendIPConfiguration\w*|backendAddressPool\w*|loadDistribution|idleTimeoutInMinutes|enableTcpReset|disableOutboundSnat)$/i;
 
 /**

@@ -20,6 +20,7 @@ export const FIX_STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-
 /** The strategies that fix a rule's findings (by rule id; none for a rule without fixes). */
 const FIXES_BY_RULE: Record<string, readonly FixStrategy[]> = {
   'hairpin-prone-rule': FIX_STRATEGIES,
+  'floating-ip-without-loopback': ['floating-ip-loopback'],
 };
 
 export function fixesFor(ruleId: string): readonly FixStrategy[] {

@@ -10,7 +10,7 @@ import { child } from '../parse/arm';
 import { findProperty, parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import { ancestorAt, eol, indentAt, insertBicepProperty, insertJsonProperty, resourceDeclarationAt, type TextEdit } from '../edit';
-import { floatingIpFix } from './floating-ip';
+import { floatingIpAlreadyOn, floatingIpFix } from './floating-ip';
 import type { FixResult, TextOf } from './types';
 
 /**
@@ -30,7 +30,10 @@ export function customScriptConflict(name: string): string {
 export const LOOPBACK_EXTENSION = 'ilb-hairpin-loopback';
 
 export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'linux' | 'windows'): FixResult {
-  const base = floatingIpFix(finding, textOf);
+  // Floating IP already on (floating-ip-without-loopback): only the loopback is added.
+  const base: FixResult = floatingIpAlreadyOn(finding, textOf)
+    ? { ok: true, fix: { strategy: 'floating-ip-loopback', title: '', notes: [], edits: [] } }
+    : floatingIpFix(finding, textOf);
   if (!base.ok) return base;
   const vip = finding.facts.frontendIp;
   if (!vip) return { ok: false, reason: 'the frontend IP is dynamic: give the frontend a static privateIPAddress, so the members can hold it on their loopback' };
@@ -82,7 +85,9 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
     ok: true,
     fix: {
       strategy: 'floating-ip-loopback',
-      title: `Enable floating IP on rule ${finding.facts.lbRule} and configure ${vip} on the backend VMs' loopback`,
+      title: base.fix.edits.length
+        ? `Enable floating IP on rule ${finding.facts.lbRule} and configure ${vip} on the backend VMs' loopback`
+        : `Configure ${vip} on the loopback of the backend VMs of rule ${finding.facts.lbRule} (floating IP is on)`,
       notes: [
         "Health probes still reach each NIC's own IP: the application must listen on the NIC's IP and on the VIP.",
         ...(scaleSets ? ['A scale set with a Manual upgrade policy applies the new extension to existing instances only when they are upgraded.'] : []),

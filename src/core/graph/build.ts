@@ -242,6 +242,8 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     }
   }
   describeSurroundings(graph, byType);
+  let dns: Map<string, string[]> | undefined;
+  graph.dnsNames = () => (dns ??= privateDnsNames(byType));
   return graph;
 }
 
@@ -304,6 +306,7 @@ function describeSurroundings(
       for (const which of ['settings', 'protectedSettings']) {
         const s = getProp(p, which);
         g.texts.push(...decodedGuestText(getProp(s, 'commandToExecute'), 'command'), ...decodedGuestText(getProp(s, 'script'), 'base64'));
+        g.texts.push(...arrayOf(getProp(s, 'fileUris')).filter((u): u is string => typeof u === 'string'));
       }
       const type = getProp(p, 'type');
       // The product's own extensions, by the last segment of their name (also when the VM's part
@@ -346,6 +349,22 @@ function describeSurroundings(
         .map((ipConfigs) => ({ inPools: poolsOfConfigs(ipConfigs) }));
     }
   }
+}
+
+/** The A records of the private DNS zones declared: IP address -> the names that resolve to it. */
+function privateDnsNames(byType: Map<string, EvaluatedResource[]>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of byType.get('microsoft.network/privatednszones/a') ?? []) {
+    if (typeof r.name !== 'string') continue;
+    const [zone, record] = r.name.split('/');
+    if (!zone || !record) continue;
+    const fqdn = record === '@' ? zone : `${record}.${zone}`;
+    for (const a of objectsOf(getPath(r.body(), 'properties', 'aRecords'))) {
+      const ip = getProp(a, 'ipv4Address');
+      if (typeof ip === 'string') out.set(ip, [...(out.get(ip) ?? []), fqdn.toLowerCase()]);
+    }
+  }
+  return out;
 }
 
 /** Guest configuration as text: base64 decoded, a PowerShell `-EncodedCommand` decoded too. */

@@ -115,7 +115,7 @@ export interface MemberNode {
 }
 
 export interface GuestConfiguration {
-  /** CustomScript commands and scripts, customData and userData, decoded. */
+  /** CustomScript commands, scripts and fileUris, customData and userData, decoded. */
   texts: string[];
   /** Names of CustomScript extensions the machine already has (Azure allows one per machine). */
   customScripts: string[];
@@ -129,6 +129,8 @@ export interface NetworkGraph {
   pools: DeploymentIndex<PoolNode>;
   /** Pool references from members that match no known pool (kept for cross-file resolution). */
   unresolved: { member: MemberNode; poolRef: Value }[];
+  /** The private DNS zones' A records: IP address -> the names that resolve to it (read when first asked). */
+  dnsNames?: () => Map<string, string[]>;
 }
 
 /**

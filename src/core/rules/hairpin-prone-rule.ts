@@ -2,19 +2,21 @@
  * hairpin-prone-rule: a load-balancing rule on an internal frontend, with floating IP off, whose
  * pool has at least one member. A member that calls the frontend is hashed back to itself with
  * probability 1/N; the ILB rewrites the destination but not the source, so that flow fails.
+ *
+ * Severity from evidence: error when a member's own configuration names the frontend (it calls
+ * it); information when every member is a network virtual appliance (they rarely call their own
+ * load balancer); warning otherwise.
  */
-import { display, getProp, Unknown, type Value } from '../evaluate/value';
+import { display, getProp, type Unknown } from '../evaluate/value';
 import { commentsSuppress } from '../suppress';
-import { propertySpan, spanOf } from '../evaluate/origin';
 import type { MemberNode, NetworkGraph, RuleNode } from '../graph/model';
-import { floatingIpUnsupported, readInt, ruleMembers, ruleSpan } from '../graph/query';
-import { idKey, type ModuleCall } from '../evaluate/resources';
-import type { SourceSpan } from '../source';
-import { withSubject, type Finding, type HairpinFacts, type RelatedLocation, type Rule, type RuleContext } from './types';
+import { floatingIpUnsupported, ruleSpan } from '../graph/query';
+import { callsFrontend, nvaVendor } from '../graph/evidence';
+import { idKey } from '../evaluate/resources';
+import { atCallSite, describeFrontend, lbRuleFacts, related, summarise } from './facts';
+import { withSubject, type Finding, type HairpinFacts, type Rule, type RuleContext, type Severity } from './types';
 
 const ID = 'hairpin-prone-rule';
-/** Related locations listed per finding before the rest are summarised. */
-const MAX_RELATED_MEMBERS = 25;
 
 export const hairpinProneRule: Rule = {
   id: ID,
@@ -29,7 +31,7 @@ export const hairpinProneRule: Rule = {
       const comments = getProp(lb.resource.body(), 'comments');
       for (const rule of lb.rules) {
         if (commentsSuppress(comments, ID, display(rule.name))) continue;
-        const f = checkRule(rule, context);
+        const f = checkRule(graph, rule, context);
         if (!f) continue;
         findings.push(withSubject(f, { kind: 'lb-rule', rule }));
         const call = lb.resource.via?.[0];
@@ -40,41 +42,43 @@ export const hairpinProneRule: Rule = {
   },
 };
 
-function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
+function checkRule(graph: NetworkGraph, rule: RuleNode, context: RuleContext): Finding | undefined {
   const fe = rule.frontend;
   if (!fe || fe.internal !== true) return undefined;
   if (rule.floatingIp !== false) return undefined;
-  const { members, known, total, unknownCount } = ruleMembers(rule);
-  if (members.length === 0) return undefined;
-  const protocol = typeof rule.protocol === 'string' ? rule.protocol : null;
-  const fePort = readInt(rule.frontendPort);
-  const frontendPort = typeof fePort === 'number' ? fePort : null;
-  const haPorts = protocol?.toLowerCase() === 'all' && frontendPort === 0;
-  const frontendIp = typeof fe.privateIp === 'string' && fe.privateIp !== '' ? fe.privateIp : null;
+  const made = lbRuleFacts(rule, context);
+  if (!made || made.members.length === 0) return undefined;
+  const { facts, members, unknownCount } = made;
+  const frontendIp = facts.frontendIp;
   if (frontendIp && members.every((m) => routedThroughSecondaryNic(m, rule, frontendIp))) return undefined;
-  const facts: HairpinFacts = {
-    loadBalancer: display(rule.lb.name),
-    lbRule: display(rule.name),
-    frontendIp,
-    frontendName: display(fe.name),
-    frontendPort,
-    protocol,
-    haPorts,
-    members: total,
-    membersKnown: known,
-    failureChance: total && total > 0 ? 1 / total : null,
-  };
-  const parameterSource = rule.lb.resource.parameterSource ?? context.parameterSource;
-  if (parameterSource !== undefined) facts.parameterSource = parameterSource;
-
+  const { severity, why } = judge(graph, members, facts);
   return {
     ruleId: ID,
-    severity: hairpinProneRule.defaultSeverity,
-    message: message(facts, members, fe.allocation, unknownCount, rule),
+    severity,
+    message: message(facts, members, fe.allocation, unknownCount, rule, why),
     span: ruleSpan(rule),
     related: related(rule, members),
     facts,
   };
+}
+
+/**
+ * The severity the evidence gives, and the sentence that states it. The evidence goes into the
+ * facts too (`evidence`, `appliances`).
+ */
+function judge(graph: NetworkGraph, members: MemberNode[], facts: HairpinFacts): { severity: Severity; why: string } {
+  const evidence = callsFrontend(graph, members, facts.frontendIp);
+  if (evidence.length) {
+    facts.evidence = evidence;
+    return { severity: 'error', why: ` Error: a member calls this frontend (${evidence.slice(0, 3).join('; ')}${evidence.length > 3 ? `; and ${evidence.length - 3} more` : ''}).` };
+  }
+  const vendors = members.map(nvaVendor);
+  if (vendors.every((v) => v !== undefined)) {
+    const names = [...new Set(vendors)];
+    facts.appliances = names as string[];
+    return { severity: 'info', why: ` Information only: every member is a network virtual appliance (${names.join(', ')}), which owns its VIPs and rarely calls its own load balancer.` };
+  }
+  return { severity: hairpinProneRule.defaultSeverity, why: '' };
 }
 
 /**
@@ -107,48 +111,6 @@ function routedThroughSecondaryNic(m: MemberNode, rule: RuleNode, vip: string): 
   return m.guest().texts.some((t) => route.test(t) && (!linux.test(t) || linuxReply.test(t)));
 }
 
-/**
- * A rule written in a module whose values come from a caller is also shown where the outermost
- * caller declares the module, so the person who wrote the parameters sees it.
- */
-function atCallSite(f: Finding, call: ModuleCall): Finding {
-  const target = call.target.slice(call.target.lastIndexOf('/') + 1);
-  return {
-    ...f,
-    span: call.span,
-    message: `Through module ${call.name} (${target}): ${f.message}`,
-    facts: { ...f.facts, viaModule: call.name },
-    related: [{ span: f.span, message: `the rule in ${target}` }, ...f.related],
-  };
-}
-
-function describeFrontend(f: HairpinFacts, allocation: string | undefined): string {
-  const proto = f.protocol ? ` (${f.protocol.toUpperCase()})` : '';
-  const where = f.frontendIp ?? `${f.frontendName} (${allocation === 'static' ? 'private IP not evaluated' : 'dynamic private IP'})`;
-  if (f.haPorts) return `${where}, all ports (HA ports)`;
-  const port = f.frontendPort === null ? 'port unknown' : String(f.frontendPort);
-  return f.frontendIp ? `${where}:${port}${proto}` : `${where}, port ${port}${proto}`;
-}
-
-function describeMember(m: MemberNode): string {
-  switch (m.kind) {
-    case 'nic':
-      return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it in these templates)`;
-    case 'vm-nic-config':
-      return `VM ${m.displayName}`;
-    case 'scale-set':
-      return `scale set ${m.displayName} (${m.instances instanceof Unknown ? 'capacity unknown' : `capacity ${m.instances}`})`;
-    case 'ip-address':
-      return m.vm ? `VM ${m.displayName} by IP ${display(m.privateIp)}` : `IP ${display(m.privateIp)}`;
-    case 'module':
-      return `module ${m.displayName}, whose template is not read`;
-  }
-}
-
-function leaf(v: Value): Value {
-  return typeof v === 'string' ? (v.split('/').pop() as string) : v;
-}
-
 function chance(f: HairpinFacts, unknownCount: Unknown | undefined): string {
   if (f.members === null) {
     return `with N members, 1 in N connections fail (the count is not known: ${unknownCount?.reason ?? 'unknown'})`;
@@ -162,17 +124,7 @@ function chance(f: HairpinFacts, unknownCount: Unknown | undefined): string {
   return `1 in ${f.members} connections fail (${pct}%)`;
 }
 
-function summarise(members: MemberNode[]): string {
-  const names = members.map(describeMember);
-  // Copy loops produce many alike members: group the ones that read the same.
-  const counts = new Map<string, number>();
-  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
-  const parts = [...counts].map(([n, c]) => (c > 1 ? `${n} x${c}` : n));
-  if (parts.length > 6) return `${parts.slice(0, 5).join(', ')} and ${parts.length - 5} more`;
-  return parts.join(', ');
-}
-
-function message(f: HairpinFacts, members: MemberNode[], allocation: string | undefined, unknownCount: Unknown | undefined, rule: RuleNode): string {
+function message(f: HairpinFacts, members: MemberNode[], allocation: string | undefined, unknownCount: Unknown | undefined, rule: RuleNode, why: string): string {
   const count =
     f.members !== null
       ? `${f.members} member${f.members === 1 ? '' : 's'}`
@@ -186,7 +138,7 @@ function message(f: HairpinFacts, members: MemberNode[], allocation: string | un
     `sends to pool ${pools} with ${count} (${summarise(members)}). ` +
     `A member that calls this frontend is mapped back to itself and times out: ${chance(f, unknownCount)}. ` +
     `The load balancer rewrites the destination but not the source. ` +
-    `${advice(rule, members)}${source}`
+    `${advice(rule, members)}${why}${source}`
   );
 }
 
@@ -195,35 +147,4 @@ function advice(rule: RuleNode, members: MemberNode[]): string {
   const unsupported = floatingIpUnsupported(rule, members);
   if (unsupported) return `Floating IP is no option here (${unsupported}): add a secondary NIC, or put a proxy tier in front.`;
   return `Enable floating IP with the VIP on the members' loopback, add a secondary NIC, or put a proxy tier in front.`;
-}
-
-function related(rule: RuleNode, members: MemberNode[]): RelatedLocation[] {
-  const out: RelatedLocation[] = [];
-  const fe = rule.frontend;
-  const feSpan = fe && spanOf(fe.value);
-  if (fe && feSpan) out.push({ span: feSpan, message: `frontend ${display(fe.name)}${typeof fe.privateIp === 'string' ? ` (${fe.privateIp})` : ''}` });
-  for (const pool of rule.pools) {
-    const s = spanOf(pool.value);
-    if (s) out.push({ span: s, message: `backend pool ${display(pool.name)}` });
-  }
-  // Members written once in a copy loop share one place: list it once, with every name.
-  const bySpan = new Map<string, { span: SourceSpan; names: string[] }>();
-  for (const m of members) {
-    const s = propertySpan(m.reference, 'id') ?? spanOf(m.reference);
-    if (!s) continue;
-    const key = `${s.file}#${s.start}`;
-    let entry = bySpan.get(key);
-    if (!entry) bySpan.set(key, (entry = { span: s, names: [] }));
-    entry.names.push(describeMember(m));
-  }
-  let listed = 0;
-  for (const { span, names } of bySpan.values()) {
-    if (listed++ >= MAX_RELATED_MEMBERS) {
-      out.push({ span, message: `and ${bySpan.size - MAX_RELATED_MEMBERS} more member places` });
-      break;
-    }
-    const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
-    out.push({ span, message: `member: ${shown}` });
-  }
-  return out;
 }

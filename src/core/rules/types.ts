@@ -1,7 +1,7 @@
 import type { NetworkGraph, RuleNode } from '../graph/model';
 import type { SourceSpan } from '../source';
 
-export type Severity = 'error' | 'warning' | 'info';
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
 export interface RelatedLocation {
   span: SourceSpan;
@@ -25,6 +25,10 @@ export interface HairpinFacts {
   membersKnown: number;
   /** Chance that one connection from a member to the frontend fails (1/N); null when N is unknown. */
   failureChance: number | null;
+  /** What in the members' own configuration names the frontend (the finding is then an error). */
+  evidence?: string[];
+  /** The NVA vendors of the members, when every member is a network virtual appliance. */
+  appliances?: string[];
   /** Set on the copy of a module's finding shown where the module is called. */
   viaModule?: string;
   /** Where parameter values came from (a parameter file), when not the defaults. */
