@@ -14,6 +14,7 @@ import { REPO_ROOT } from './helpers';
 
 export const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 export const EXAMPLES = path.join(REPO_ROOT, 'examples');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 export const TEMPLATE_FILE = /\.(bicep|bicepparam|jsonc?)$/i;
 
 export const read = (p: string): string => fs.readFileSync(p, 'utf8');
@@ -103,4 +104,45 @@ export function indentChar(text: string): '\t' | ' ' {
   const tabs = (text.match(/^\t/gm) ?? []).length;
   const spaces = (text.match(/^ /gm) ?? []).length;
   return tabs > spaces ? '\t' : ' ';
+}
+
+/** Each workspace of test/fixtures and examples, as the other fix tests analyse them (a JSON file or a folder on its own). */
+export function fixtureWorkspaces(): { label: string; root: string }[] {
+  const rel = (p: string): string => toPosix(path.relative(REPO_ROOT, p));
+  const roots = [
+    ...jsonFilesIn(path.join(FIXTURES, 'arm')),
+    ...dirsIn(path.join(FIXTURES, 'bicep')),
+    ...jsonFilesIn(path.join(FIXTURES, 'fixes', 'arm')),
+    ...dirsIn(path.join(FIXTURES, 'fixes', 'bicep')),
+    ...dirsIn(path.join(FIXTURES, 'host-workspace')),
+    ...dirsIn(path.join(FIXTURES, 'lab')),
+    path.join(FIXTURES, 'deployments', 'linked'),
+    path.join(FIXTURES, 'workspace', 'cli-params'),
+    ...dirsIn(EXAMPLES),
+  ];
+  // Every template folder of test/fixtures is covered by one of the roots above.
+  return roots.map((root) => ({ label: rel(root), root }));
+}
+
+/** A hairpin-prone rule a careful human found in the shared corpus (`corpus/expected.json`). */
+export interface CorpusPositive {
+  /** The first two path segments: the workspace the file is analysed in. */
+  repo: string;
+  file: string;
+  /** The rule's name; `*suffix` matches names that end so. */
+  lbRule: string;
+}
+
+export function corpusPositives(): CorpusPositive[] {
+  if (!fs.existsSync(CORPUS)) return [];
+  const expected = JSON.parse(read(path.join(CORPUS, 'expected.json'))) as { positives: { file: string; lbRule: string }[] };
+  return expected.positives.map((p) => ({ ...p, repo: p.file.split('/').slice(0, 2).join('/') }));
+}
+
+/** The positive's finding in its repository's workspace: the rule itself when it is in the file, else its copy at the module call site. */
+export function corpusFinding(l: Loaded, p: CorpusPositive): Finding | undefined {
+  const file = toPosix(path.join(CORPUS, p.file));
+  const matches = (actual: string): boolean => (p.lbRule.startsWith('*') ? actual.endsWith(p.lbRule.slice(1)) : p.lbRule === actual);
+  const candidates = l.analysis.findings.filter((f) => f.span.file === file && matches(f.facts.lbRule));
+  return candidates.find((x) => !x.facts.viaModule) ?? candidates[0];
 }

@@ -35,10 +35,9 @@ import { LOOPBACK_EXTENSION } from '../../src/core/fixes/loopback';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { WorkspaceAnalysis } from '../../src/core/workspace';
-import { cli, frontendId, loadBalancer, nic, poolId, REPO_ROOT, SUBNET, template, vm } from './helpers';
-import { applyAll, bicepDiagnostics, CORPUS, describeFinding, dirsIn, EXAMPLES, indentChar, isStrictJson, jsonErrors, jsonFilesIn, load, type Loaded, read, readTexts, ruleKey, textOf, toPosix } from './fix-helpers';
+import { cli, frontendId, loadBalancer, nic, poolId, SUBNET, template, vm } from './helpers';
+import { applyAll, bicepDiagnostics, CORPUS, corpusFinding, describeFinding, EXAMPLES, FIXTURES, fixtureWorkspaces, indentChar, isStrictJson, jsonErrors, load, type Loaded, read, readTexts, ruleKey, textOf } from './fix-helpers';
 
-const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const OSES = ['linux', 'windows'] as const;
 type Os = (typeof OSES)[number];
 
@@ -249,24 +248,6 @@ function tryBoth(l: Loaded, f: Finding, tally: Tally, opts: { secondRun?: boolea
 
 // ================================================================== the fixtures and examples
 
-/** Each workspace of test/fixtures and examples, as the other fix tests analyse them (a JSON file or a folder on its own). */
-function fixtureWorkspaces(): { label: string; root: string }[] {
-  const rel = (p: string): string => toPosix(path.relative(REPO_ROOT, p));
-  const roots = [
-    ...jsonFilesIn(path.join(FIXTURES, 'arm')),
-    ...dirsIn(path.join(FIXTURES, 'bicep')),
-    ...jsonFilesIn(path.join(FIXTURES, 'fixes', 'arm')),
-    ...dirsIn(path.join(FIXTURES, 'fixes', 'bicep')),
-    ...dirsIn(path.join(FIXTURES, 'host-workspace')),
-    ...dirsIn(path.join(FIXTURES, 'lab')),
-    path.join(FIXTURES, 'deployments', 'linked'),
-    path.join(FIXTURES, 'workspace', 'cli-params'),
-    ...dirsIn(EXAMPLES),
-  ];
-  // Every template folder of test/fixtures is covered by one of the roots above.
-  return roots.map((root) => ({ label: rel(root), root }));
-}
-
 describe('floating-ip-loopback: the guarantees on every hairpin finding of the fixtures and examples (os linux and windows)', () => {
   const tally = new Tally();
   const workspaces = fixtureWorkspaces();
@@ -355,16 +336,12 @@ describe('floating-ip-loopback: the guarantees on the corpus positives (os linux
     if (!l) loaded.set(repo, (l = load(readTexts(path.join(CORPUS, repo)))));
     return l;
   };
-  const ruleMatches = (label: string, actual: string): boolean => (label.startsWith('*') ? actual.endsWith(label.slice(1)) : label === actual);
   const tally = new Tally();
   let tried = 0;
 
   const findingOf = (repo: string, p: { file: string; lbRule: string }): { l: Loaded; f: Finding } => {
     const l = workspace(repo);
-    const file = toPosix(path.join(CORPUS, p.file));
-    const candidates = l.analysis.findings.filter((f) => f.span.file === file && ruleMatches(p.lbRule, f.facts.lbRule));
-    // The rule itself when it is in this file, else its copy at the module call site.
-    const f = candidates.find((x) => !x.facts.viaModule) ?? candidates[0];
+    const f = corpusFinding(l, { ...p, repo });
     assert.ok(f, `${p.file}|${p.lbRule} is found`);
     return { l, f };
   };

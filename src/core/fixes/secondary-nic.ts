@@ -21,6 +21,8 @@ export const ROUTE_EXTENSION = 'ilb-hairpin-secondary-nic';
 export const NIC_SUFFIX = '-ilbh-nic2';
 /** The name of the new entry in a VM's or scale set's `networkInterfaceConfigurations`. */
 export const NIC_CONFIG_NAME = 'ilb-hairpin-nic2';
+/** The new NIC's apiVersion: the one whose API definition the tests validate it against (not the first NIC's, which may predate properties it has). */
+export const NIC_API_VERSION = '2023-09-01';
 
 const NOTES = [
   'The VM size must allow two NICs (most sizes with 2 or more vCPUs do); a running VM must be stopped (deallocated) to attach a NIC.',
@@ -195,7 +197,6 @@ function armNic(text: string, m: MemberTarget): TextEdit[] | string {
   const nicProps = child(nic, 'properties');
   const nsg = child(nicProps, 'networkSecurityGroup');
   const copy = child(nic, 'copy');
-  const apiVersion = child(nic, 'apiVersion');
   const location = child(nic, 'location');
   const dependsOn = child(nic, 'dependsOn');
   const condition = child(nic, 'condition');
@@ -203,7 +204,7 @@ function armNic(text: string, m: MemberTarget): TextEdit[] | string {
     ...(condition ? { condition: getNodeValue(condition) as unknown } : {}),
     ...(copy ? { copy: renamedCopy(getNodeValue(copy), 'ilbh-nic2') } : {}),
     type: 'Microsoft.Network/networkInterfaces',
-    apiVersion: apiVersion ? getNodeValue(apiVersion) : '2023-09-01',
+    apiVersion: NIC_API_VERSION,
     name: `[concat(${expressionOf(String(name.value))}, '${NIC_SUFFIX}')]`,
     location: location ? getNodeValue(location) : '[resourceGroup().location]',
     ...(dependsOn ? { dependsOn: getNodeValue(dependsOn) } : {}),
@@ -321,7 +322,7 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
   const i4 = unit.repeat(4);
   const i5 = unit.repeat(5);
   const lines = [
-    `resource ${newSym} ${text.slice(nic.type.start, nic.type.end)} = ${head.open}`,
+    `resource ${newSym} 'Microsoft.Network/networkInterfaces@${NIC_API_VERSION}' = ${head.open}`,
     `${i1}name: '\${${ref}.name}${NIC_SUFFIX}'`,
     `${i1}location: ${ref}.location`,
     `${i1}properties: {`,
