@@ -138,7 +138,8 @@ function fix(args: FixArgs, io: CliIo): number {
     else fs.writeFileSync(file, (fs.readFileSync(file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + after);
   }
   if (selected.length === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
-  else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}.\n${[...notes].map((n) => `Note: ${n}\n`).join('')}`);
+  // A dry run says what the real run would, notes included (the health probe, the loopback, the upgrade policy).
+  else if (edits.size) io.stderr(`${args.dryRun ? 'Would fix' : 'Fixed'} ${selected.length - failed} of ${selected.length}.\n${[...notes].map((n) => `Note: ${n}\n`).join('')}`);
   return failed ? 1 : args.rule && selected.length === 0 ? 1 : 0;
 }
 

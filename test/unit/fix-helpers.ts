@@ -146,3 +146,43 @@ export function corpusFinding(l: Loaded, p: CorpusPositive): Finding | undefined
   const candidates = l.analysis.findings.filter((f) => f.span.file === file && matches(f.facts.lbRule));
   return candidates.find((x) => !x.facts.viaModule) ?? candidates[0];
 }
+
+// ------------------------------------------------------------------ readable copies of guest scripts
+
+const normal = (script: string): string => script.replace(/\r\n/g, '\n').replace(/\n$/, '');
+
+/** The scripts embedded encoded in a text: CustomScript `script` (base64 UTF-8) and PowerShell `-EncodedCommand` (base64 UTF-16LE). */
+export function encodedScripts(text: string): string[] {
+  return [
+    ...[...text.matchAll(/"?\bscript"?: *["']([A-Za-z0-9+/=]{40,})["']/g)].map((m) => Buffer.from(m[1] as string, 'base64').toString('utf8')),
+    ...[...text.matchAll(/-EncodedCommand ([A-Za-z0-9+/=]{40,})/g)].map((m) => Buffer.from(m[1] as string, 'base64').toString('utf16le')),
+  ].map(normal);
+}
+
+/** The readable copies in a text: `//` comment blocks under the head line, and ARM `comments` that start with it. */
+export function readableCopies(text: string, head: string): string[] {
+  const out: string[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    if (line.trim() !== `// ${head}`) return;
+    const body: string[] = [];
+    for (let j = i + 1; j < lines.length && /^\s*\/\/(?: {3}.*)?$/.test(lines[j] as string); j++) body.push((lines[j] as string).trim().replace(/^\/\/(?: {3})?/, ''));
+    out.push(body.join('\n'));
+  });
+  for (const m of text.matchAll(/"comments"\s*:\s*("(?:[^"\\]|\\.)*")/g)) {
+    const value = JSON.parse(m[1] as string) as string;
+    if (value.startsWith(`${head}\n`)) out.push(value.slice(head.length + 1));
+  }
+  return out;
+}
+
+/**
+ * Every script a fix embeds encoded is also there to read: as a comment next to it, or (ARM scale
+ * sets, which have no place for one) in the fix's notes; every readable copy is one of the scripts.
+ */
+export function assertReadableCopies(after: string, notes: readonly string[], head: string, what: string): void {
+  const scripts = encodedScripts(after);
+  const copies = readableCopies(after, head);
+  for (const c of copies) assert.ok(scripts.includes(c), `${what}: a readable copy that no embedded script matches:\n${c}`);
+  for (const s of scripts) assert.ok(copies.includes(s) || notes.some((n) => normal(n).endsWith(`\n${s}`)), `${what}: an embedded script without a readable copy:\n${s}`);
+}

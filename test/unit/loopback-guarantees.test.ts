@@ -30,13 +30,13 @@ import { after, describe, it } from 'node:test';
 
 import { computeFix } from '../../src/core/fixes';
 import { applyEdits, floatingIpFix, type Fix, type TextEdit } from '../../src/core/fixes/floating-ip';
-import { linuxLoopbackScript, windowsLoopbackScript } from '../../src/core/fixes/guest';
+import { linuxLoopbackScript, SCRIPT_COMMENT_HEAD, windowsLoopbackScript } from '../../src/core/fixes/guest';
 import { LOOPBACK_EXTENSION } from '../../src/core/fixes/loopback';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { WorkspaceAnalysis } from '../../src/core/workspace';
 import { cli, frontendId, loadBalancer, nic, poolId, SUBNET, template, vm } from './helpers';
-import { applyAll, bicepDiagnostics, CORPUS, corpusFinding, describeFinding, EXAMPLES, FIXTURES, fixtureWorkspaces, indentChar, isStrictJson, jsonErrors, load, type Loaded, read, readTexts, ruleKey, textOf } from './fix-helpers';
+import { applyAll, assertReadableCopies, readableCopies, bicepDiagnostics, CORPUS, corpusFinding, describeFinding, EXAMPLES, FIXTURES, fixtureWorkspaces, indentChar, isStrictJson, jsonErrors, load, type Loaded, read, readTexts, ruleKey, textOf } from './fix-helpers';
 
 const OSES = ['linux', 'windows'] as const;
 type Os = (typeof OSES)[number];
@@ -150,6 +150,7 @@ function applyChecked(l: Loaded, f: Finding, fix: Fix, chosenOs: Os, opts: { sec
       assert.equal(before.slice(e.offset, e.offset + e.length).replace(/\s+/g, ''), '[]', `${what}: an extension edit replaces only an empty array`);
     }
     const after = applyEdits(before, edits);
+    assertReadableCopies(after, fix.notes, SCRIPT_COMMENT_HEAD, `${what} (${file})`);
     assertOutsideUnchanged(before, after, edits, `${what} (${file})`);
     assertStyleKept(before, edits, `${what} (${file})`);
     if (/\.bicep$/i.test(file)) {
@@ -481,6 +482,9 @@ describe('floating-ip-loopback: a second rule on the same backend machines', () 
       const scripts = scriptsOfText(twice).map((s) => s.script).join('\n');
       assert.ok(scripts.includes('ExecStart=/sbin/ip addr replace 10.0.0.10/32 dev lo'));
       assert.ok(scripts.includes('ExecStart=/sbin/ip addr replace 10.0.0.11/32 dev lo'), 'the second VIP is on the loopback too');
+      // The readable copy (the extension's ARM comments) follows the script it shows.
+      assert.equal(readableCopies(twice, SCRIPT_COMMENT_HEAD).length, 1);
+      assertReadableCopies(twice, r.fix.notes, SCRIPT_COMMENT_HEAD, 'the second VIP');
     },
   );
 

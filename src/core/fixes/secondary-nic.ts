@@ -13,7 +13,7 @@ import type * as A from '../parse/bicep/ast';
 import type { Finding, MemberTarget } from '../rules/types';
 import { ancestorAt, bicepObjectAt, resourceDeclarationAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
 import { customScriptProperties, linuxSecondaryNicScript, rewriteEmbeddedScripts, secondaryNicScriptRoutes, subnetGateway, windowsSecondaryNicScript } from './guest';
-import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
+import { armExtension, armScaleSetExtension, armScaleSetScriptNote, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 
 /** The guest configuration's extension name (also how a second run knows a VM is done). */
 export const ROUTE_EXTENSION = 'ilb-hairpin-secondary-nic';
@@ -40,8 +40,9 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
   if (members.length === 0) return { ok: false, reason: 'no backend member is declared in these templates' };
   const edits: TextEdit[] = [];
   const done = new Set<string>();
+  const scriptNotes = new Set<string>();
   for (const m of members) {
-    const made = memberEdits(m, vip, textOf, os, done);
+    const made = memberEdits(m, vip, textOf, os, done, scriptNotes);
     if (typeof made === 'string') return { ok: false, reason: made };
     edits.push(...made);
   }
@@ -56,6 +57,7 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
         ...(members.some((m) => m.kind === 'scale-set')
           ? ['A scale set with a Manual upgrade policy applies the new NIC configuration and extension to existing instances only when they are upgraded (reimaged).']
           : []),
+        ...scriptNotes,
       ],
       edits,
     },
@@ -63,7 +65,7 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
 }
 
 /** The edits for one member, or why it cannot be fixed. */
-function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' | 'windows' | undefined, done: Set<string>): TextEdit[] | string {
+function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' | 'windows' | undefined, done: Set<string>, notes: Set<string>): TextEdit[] | string {
   if (m.kind === 'module') return `member ${m.name} is declared in a module that is not read: add its second NIC there`;
   if (!m.vm) return `${m.name} is a NIC with no VM in these templates: there is no machine to give a second NIC`;
   if (m.vm.viaModule || m.resource?.viaModule) return `${m.name} is declared in a module or linked template: add its second NIC there`;
@@ -110,6 +112,8 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
         ? bicepScaleSetExtension(text, m.vm, props, ROUTE_EXTENSION)
         : bicepExtension(text, m.vm, props, ROUTE_EXTENSION);
   if (!extension) return `${m.name}: the ${isScaleSet ? 'scale set' : 'VM'} could not be located in the current text (or its loop is filtered)`;
+  const note = isScaleSet && kind === 'arm' ? armScaleSetScriptNote(props) : undefined;
+  if (note) notes.add(note);
   return [...network, ...(Array.isArray(extension) ? extension : [extension])];
 }
 
