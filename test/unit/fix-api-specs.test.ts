@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { computeFix, type FixOptions } from '../../src/core/fixes';
-import type { FixStrategy } from '../../src/core/fixes/floating-ip';
+import type { FixStrategy } from '../../src/core/fixes/types';
 import type { Finding } from '../../src/core/rules/types';
 import { AzureSpecs, changedPaths, checkWritten, MISSING_SPECS, UNKNOWN_MARKER } from './azure-spec';
 import { applyAll, CORPUS, corpusFinding, corpusPositives, describeFinding, fixtureWorkspaces, load, type Loaded, readTexts, textOf } from './fix-helpers';

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { computeFix } from '../../src/core/fixes';
-import { applyEdits } from '../../src/core/fixes/floating-ip';
+import { applyEdits } from '../../src/core/edit';
 import { linuxLoopbackScript, scriptCommentLines, scriptComments, SCRIPT_COMMENT_HEAD, windowsLoopbackScript } from '../../src/core/fixes/guest';
 import { cli } from './helpers';
 import { assertReadableCopies, EXAMPLES, FIXTURES, load, onlyFinding, read, readableCopies, readTexts, textOf } from './fix-helpers';
