@@ -83,7 +83,7 @@ function fix(args: FixArgs, io: CliIo): number {
       .map((f) => [findingKey(f), `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`]),
   );
   // Each fix is computed against the text the fixes before it left, so a second run finds nothing to do.
-  const run = runFixes(workspace, args.strategy, { select: selected, exists: (file) => fs.existsSync(file), display: relative, ...(args.os ? { os: args.os } : {}) });
+  const run = runFixes(workspace, args.strategy, { select: selected, exists: (file) => fs.existsSync(file), display: relative, ...(args.os ? { os: args.os } : {}), ...(args.sku ? { sku: args.sku } : {}) });
   for (const o of run.outcomes) {
     const at = where.get(findingKey(o.finding)) ?? relative(o.finding.span.file);
     io.stderr(o.ok ? `${at}: rule ${o.finding.facts.lbRule}: ${o.title}\n` : `${at}: rule ${o.finding.facts.lbRule}: not fixed: ${o.reason}\n`);

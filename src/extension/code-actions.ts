@@ -187,7 +187,7 @@ function positionIn(text: string, offset: number): vscode.Position {
   return new vscode.Position(line, offset - (before.lastIndexOf('\n') + 1));
 }
 
-const STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
+const STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva', 'app-gateway'];
 /** Complete fixes, safest first: each keeps every client served once applied. */
 const PREFERENCE: readonly FixStrategy[] = ['floating-ip-loopback', 'secondary-nic'];
 
@@ -202,6 +202,8 @@ function actionTitle(strategy: FixStrategy, f: Finding): string {
       return `Add a secondary NIC to each backend VM of rule ${f.facts.lbRule}, with the route of the VIP through it (the VM size must allow two NICs)`;
     case 'nginx-nva':
       return `Scaffold an NGINX NVA tier in front of the backends of rule ${f.facts.lbRule} (clients then call the NVA's VIP)`;
+    case 'app-gateway':
+      return `Put an Application Gateway in front (HTTP/S) of rule ${f.facts.lbRule} (clients then call the gateway's private IP)`;
   }
 }
 

@@ -22,6 +22,8 @@ const RUNS: { strategy: FixStrategy; options: FixOptions }[] = [
   { strategy: 'secondary-nic', options: { os: 'linux' } },
   { strategy: 'secondary-nic', options: { os: 'windows' } },
   { strategy: 'nginx-nva', options: {} },
+  { strategy: 'app-gateway', options: {} },
+  { strategy: 'app-gateway', options: { sku: 'WAF_v2' } },
 ];
 
 class Tally {
@@ -40,7 +42,7 @@ function checkAll(l: Loaded, f: Finding, specs: AzureSpecs, tally: Tally): void 
     const result = checkWritten(specs, l.ws, after.ws);
     tally.fixes++;
     tally.resources += result.checked;
-    const label = `${strategy}${options.os ? ` --os ${options.os}` : ''}`;
+    const label = `${strategy}${options.os ? ` --os ${options.os}` : ''}${options.sku ? ` --sku ${options.sku}` : ''}`;
     tally.byStrategy.set(label, (tally.byStrategy.get(label) ?? 0) + result.checked);
     for (const u of result.unchecked) tally.unchecked.set(u, (tally.unchecked.get(u) ?? 0) + 1);
     tally.problems.push(...result.problems.map((p) => `${label} on ${describeFinding(f)}: ${p}`));
@@ -149,7 +151,7 @@ describe('API specs: what every fix writes, on the fixtures and examples', { ski
     report(t, tally);
     assert.deepEqual(tally.problems, []);
     assert.ok(tally.fixes >= 50 && tally.resources >= tally.fixes, `${tally.fixes} fixes, ${tally.resources} resources`);
-    for (const s of ['floating-ip', 'floating-ip-loopback --os linux', 'floating-ip-loopback --os windows', 'secondary-nic --os linux', 'secondary-nic --os windows', 'nginx-nva']) {
+    for (const s of ['floating-ip', 'floating-ip-loopback --os linux', 'floating-ip-loopback --os windows', 'secondary-nic --os linux', 'secondary-nic --os windows', 'nginx-nva', 'app-gateway', 'app-gateway --sku WAF_v2']) {
       assert.ok((tally.byStrategy.get(s) ?? 0) > 0, `${s} wrote resources that were checked`);
     }
   });

@@ -186,3 +186,28 @@ export function assertReadableCopies(after: string, notes: readonly string[], he
   for (const c of copies) assert.ok(scripts.includes(c), `${what}: a readable copy that no embedded script matches:\n${c}`);
   for (const s of scripts) assert.ok(copies.includes(s) || notes.some((n) => normal(n).endsWith(`\n${s}`)), `${what}: an embedded script without a readable copy:\n${s}`);
 }
+
+/** Nothing outside the edit spans differs: the text between edits (in offset order) appears unchanged in `after`. */
+export function assertOutsideUnchanged(before: string, after: string, edits: readonly TextEdit[], what: string): void {
+  const sorted = [...edits].sort((a, b) => a.offset - b.offset);
+  let from = 0;
+  let at = 0;
+  for (let i = 0; i < sorted.length; ) {
+    const offset = (sorted[i] as TextEdit).offset;
+    const group = sorted.filter((e) => e.offset === offset);
+    i += group.length;
+    assert.ok(offset >= from, `${what}: edits do not overlap`);
+    const between = before.slice(from, offset);
+    assert.equal(after.slice(at, at + between.length), between, `${what}: the text before offset ${offset} is unchanged`);
+    at += between.length;
+    // Edits at one offset are applied last-sorted-first by applyEdits; their texts follow each other.
+    const inserted = group.map((e) => e.newText);
+    const joined = inserted.join('');
+    const reversed = [...inserted].reverse().join('');
+    const here = after.slice(at, at + joined.length);
+    assert.ok(here === joined || here === reversed, `${what}: the inserted text at ${offset} is in place`);
+    at += joined.length;
+    from = offset + Math.max(...group.map((e) => e.length));
+  }
+  assert.equal(after.slice(at), before.slice(from), `${what}: the text after the last edit is unchanged`);
+}

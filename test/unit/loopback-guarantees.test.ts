@@ -38,7 +38,7 @@ import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { WorkspaceAnalysis } from '../../src/core/workspace';
 import { cli, frontendId, loadBalancer, nic, poolId, SUBNET, template, vm } from './helpers';
-import { applyAll, assertReadableCopies, readableCopies, bicepDiagnostics, CORPUS, corpusFinding, describeFinding, EXAMPLES, FIXTURES, fixtureWorkspaces, indentChar, isStrictJson, jsonErrors, load, type Loaded, read, readTexts, ruleKey, textOf } from './fix-helpers';
+import { applyAll, assertOutsideUnchanged, assertReadableCopies, readableCopies, bicepDiagnostics, CORPUS, corpusFinding, describeFinding, EXAMPLES, FIXTURES, fixtureWorkspaces, indentChar, isStrictJson, jsonErrors, load, type Loaded, read, readTexts, ruleKey, textOf } from './fix-helpers';
 
 const OSES = ['linux', 'windows'] as const;
 type Os = (typeof OSES)[number];
@@ -46,31 +46,6 @@ type Os = (typeof OSES)[number];
 // ------------------------------------------------------------------ workspaces in memory
 
 // ------------------------------------------------------------------ the guarantees
-
-/** Nothing outside the edit spans differs: the text between edits (in offset order) appears unchanged in `after`. */
-function assertOutsideUnchanged(before: string, after: string, edits: readonly TextEdit[], what: string): void {
-  const sorted = [...edits].sort((a, b) => a.offset - b.offset);
-  let from = 0;
-  let at = 0;
-  for (let i = 0; i < sorted.length; ) {
-    const offset = (sorted[i] as TextEdit).offset;
-    const group = sorted.filter((e) => e.offset === offset);
-    i += group.length;
-    assert.ok(offset >= from, `${what}: edits do not overlap`);
-    const between = before.slice(from, offset);
-    assert.equal(after.slice(at, at + between.length), between, `${what}: the text before offset ${offset} is unchanged`);
-    at += between.length;
-    // Edits at one offset are applied last-sorted-first by applyEdits; their texts follow each other.
-    const inserted = group.map((e) => e.newText);
-    const joined = inserted.join('');
-    const reversed = [...inserted].reverse().join('');
-    const here = after.slice(at, at + joined.length);
-    assert.ok(here === joined || here === reversed, `${what}: the inserted text at ${offset} is in place`);
-    at += joined.length;
-    from = offset + Math.max(...group.map((e) => e.length));
-  }
-  assert.equal(after.slice(at), before.slice(from), `${what}: the text after the last edit is unchanged`);
-}
 
 /** Line breaks and indentation of the inserted text follow the file's. */
 function assertStyleKept(before: string, edits: readonly TextEdit[], what: string): void {

@@ -3,6 +3,7 @@
  * same edits.
  */
 import type { Finding } from '../rules/types';
+import { appGatewayFix, type AppGatewaySku } from './app-gateway';
 import { floatingIpFix } from './floating-ip';
 import { floatingIpLoopbackFix } from './loopback';
 import { nginxNvaFix } from './nginx-nva';
@@ -12,6 +13,8 @@ import type { FixResult, FixStrategy, TextOf } from './types';
 export interface FixOptions {
   /** The backend VMs' OS when their declarations do not tell it. */
   os?: 'linux' | 'windows';
+  /** The Application Gateway's SKU (default Standard_v2). */
+  sku?: AppGatewaySku;
 }
 
 export function computeFix(strategy: FixStrategy, finding: Finding, textOf: TextOf, options: FixOptions = {}): FixResult {
@@ -24,5 +27,7 @@ export function computeFix(strategy: FixStrategy, finding: Finding, textOf: Text
       return secondaryNicFix(finding, textOf, options.os);
     case 'nginx-nva':
       return nginxNvaFix(finding, textOf);
+    case 'app-gateway':
+      return appGatewayFix(finding, textOf, options.sku);
   }
 }

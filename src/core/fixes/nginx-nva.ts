@@ -58,7 +58,7 @@ const SERVERS = /@@servers(\d+)@@/;
  * A backend's address: a literal IP; an expression (Bicep or ARM, without brackets) read at
  * deployment; or (Bicep) a for-expression that lists a looped NIC declaration's addresses.
  */
-type Address = { literal: string } | { expr: string; dependsOn?: string } | Loop;
+export type Address = { literal: string } | { expr: string; dependsOn?: string } | Loop;
 
 /**
  * The addresses of the NICs a loop makes. Bicep: `loop` is a for-expression. ARM: `loop` is the
@@ -176,7 +176,7 @@ function cloudInitOf(plan: Plan, backendsOf: (m: Mirrored, k: number) => string[
 }
 
 /** The values (body, condition or loop) of the text's resource declarations, by declaration start. */
-function bicepDeclarations(text: string): Map<number, A.ResourceValue> {
+export function bicepDeclarations(text: string): Map<number, A.ResourceValue> {
   const out = new Map<number, A.ResourceValue>();
   for (const s of parseBicep(text, { fileKind: 'bicep' }).program.statements) {
     if (s.kind === 'ResourceDeclaration') out.set(s.start, s.value);
@@ -187,16 +187,16 @@ function bicepDeclarations(text: string): Map<number, A.ResourceValue> {
 // ------------------------------------------------------------------ backends and placement
 
 /** A member's address (see Address), or why it cannot be given. */
-function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boolean, declarations: Map<number, A.ResourceValue>): Address | string {
+export function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boolean, declarations: Map<number, A.ResourceValue>, consumer = 'NGINX'): Address | string {
   const who = m.kind === 'scale-set' ? `scale set ${m.name}` : m.kind === 'ip-address' ? `pool address ${m.name}` : m.kind === 'module' ? `member ${m.name}` : m.kind === 'vm-nic-config' ? `VM ${m.name}` : `NIC ${m.name}`;
-  if (m.kind === 'scale-set') return `${who}: its instances get their addresses as they are created, and NGINX needs a fixed list of backends (use floating IP, or an NVA that discovers the instances)`;
+  if (m.kind === 'scale-set') return `${who}: its instances get their addresses as they are created, and ${consumer} needs a fixed list of backends (use floating IP, or an NVA that discovers the instances)`;
   if (m.kind === 'module') return `${who} comes from a module or linked template that is not read: its address is not known`;
   // An address written as a literal is the address.
   const written = m.ipSpan ? textOf(m.ipSpan.file)?.slice(m.ipSpan.start, m.ipSpan.end).trim() : undefined;
   const literal = written !== undefined ? /^(['"])([0-9A-Fa-f.:]+)\1$/.exec(written)?.[2] : undefined;
   if (literal && m.ip === literal) return { literal };
   if (m.kind === 'ip-address') {
-    return m.ip ? `${who}: its address is computed (${written ?? 'not written'}); write it as a literal in the pool, so NGINX can be given it` : `${who} has no address the template gives: NGINX needs every backend's address`;
+    return m.ip ? `${who}: its address is computed (${written ?? 'not written'}); write it as a literal in the pool, so ${consumer} can be given it` : `${who} has no address the template gives: ${consumer} needs every backend's address`;
   }
   if (m.kind === 'vm-nic-config') return `${who} creates its NIC itself (networkInterfaceConfigurations): its private IP cannot be referenced from the template; give the ipConfiguration a static privateIPAddress`;
   const r = m.resource;
@@ -213,7 +213,7 @@ function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boole
     if (!r.inLoop) return { expr: `${r.symbolicName}.properties.${at}` };
     // Every NIC of the loop, by index: a for-expression over the same items.
     if (value?.kind !== 'For' || value.body.kind === 'If') {
-      return `${who} is made by a filtered loop: which NICs exist is decided at deployment, so NGINX's list cannot be written for it; give the NICs static addresses`;
+      return `${who} is made by a filtered loop: which NICs exist is decided at deployment, so ${consumer}'s list cannot be written for it; give the NICs static addresses`;
     }
     const iterable = textOf(r.span.file)?.slice(value.iterable.start, value.iterable.end);
     return { loop: `[for (nvaItem, nvaIndex) in ${iterable}: ${r.symbolicName}[nvaIndex].properties.${at}]` };
@@ -234,20 +234,20 @@ function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boole
   const count = child(copy, 'count');
   const loopName = child(copy, 'name')?.value;
   const byValue = name.replace(/copyIndex\s*\(\s*(?:'[^']*'\s*(?:,\s*)?)?([^()]*?)\s*\)/gi, (_, offset: string) => `copyIndex('value'${offset ? `, ${offset}` : ''})`);
-  if (nic?.parent !== child(tree, 'resources')) return `${who} is made by a copy loop inside another resource or deployment: NGINX's list cannot be written for it where the load balancer is; give the NICs static addresses`;
+  if (nic?.parent !== child(tree, 'resources')) return `${who} is made by a copy loop inside another resource or deployment: ${consumer}'s list cannot be written for it where the load balancer is; give the NICs static addresses`;
   if (!count || typeof loopName !== 'string' || /copyIndex\s*\((?!'value')/i.test(byValue)) {
-    return `${who} is made by a copy loop whose count or names cannot be repeated for NGINX's list; give the NICs static addresses`;
+    return `${who} is made by a copy loop whose count or names cannot be repeated for ${consumer}'s list; give the NICs static addresses`;
   }
   return { loop: `reference(resourceId('Microsoft.Network/networkInterfaces', ${byValue})).${at}`, count: getNodeValue(count) as unknown, dependsOn: loopName };
 }
 
 /** The JSON object that starts at `offset` (in `tree` when given, else in the parsed text). */
-function jsonObjectAt(text: string, offset: number, tree: Node | undefined = parseTree(text, [], { allowTrailingComma: true })): Node | undefined {
+export function jsonObjectAt(text: string, offset: number, tree: Node | undefined = parseTree(text, [], { allowTrailingComma: true })): Node | undefined {
   return ancestorAt(tree ? findNodeAtOffset(tree, offset) : undefined, offset);
 }
 
 /** An ARM name value as an expression argument: `[expr]` gives expr, a literal is quoted. */
-function armArg(node: Node | undefined): string | undefined {
+export function armArg(node: Node | undefined): string | undefined {
   if (node?.type !== 'string') return undefined;
   const s = String(node.value);
   if (s.startsWith('[') && s.endsWith(']') && !s.startsWith('[[')) return s.slice(1, -1).trim();
@@ -326,7 +326,7 @@ function objectValue(e: A.Expression | undefined): A.ObjectExpression | undefine
   return e?.kind === 'Object' ? e : undefined;
 }
 
-function bodyOf(decl: A.ResourceDeclaration | A.ModuleDeclaration): A.ObjectExpression | undefined {
+export function bodyOf(decl: A.ResourceDeclaration | A.ModuleDeclaration): A.ObjectExpression | undefined {
   const v = decl.value;
   if (v.kind === 'Object') return v;
   if (v.kind === 'If') return v.body.kind === 'Object' ? v.body : undefined;
@@ -372,7 +372,7 @@ function bicepHasZones(text: string): boolean {
  * line above each (none twice on a line, none where one is already), or one `comments` edit on
  * the load balancer that names them all (strict JSON).
  */
-function suppressMirrored(plan: Plan, reason: string): TextEdit[] | undefined {
+export function suppressMirrored(plan: Pick<Plan, 'finding' | 'text'> & { mirrored: { rule: RuleTarget }[] }, reason: string): TextEdit[] | undefined {
   const { finding, text } = plan;
   const findings = plan.mirrored
     .map((m) => m.rule)
@@ -402,7 +402,7 @@ function suppressMirrored(plan: Plan, reason: string): TextEdit[] | undefined {
   return work === text ? [] : [minimalEdit(finding.span.file, text, work)];
 }
 
-const UNSUPPRESSIBLE = "the load balancer's comments is not a plain string, so the rule's suppression cannot be added to it: make it a string (or empty it) first";
+export const UNSUPPRESSIBLE = "the load balancer's comments is not a plain string, so the rule's suppression cannot be added to it: make it a string (or empty it) first";
 
 /** Is the line before `lineStart` (blank lines skipped) already a directive for the rule? */
 function directiveAbove(text: string, lineStart: number, ruleId: string): boolean {
@@ -467,14 +467,14 @@ function notes(plan: Plan, vip: string, sshKey: string): string[] {
 }
 
 /** A camel-case key from the load balancer's name, for variable, output and symbol names. */
-function keyOf(name: string): string {
+export function keyOf(name: string): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
   const key = words.map((w, i) => (i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1))).join('');
   return /^[A-Za-z]/.test(key) ? key : `lb${key}`;
 }
 
 /** The indentation one level adds in a text: from its first indented line; two spaces if none. */
-function indentUnitOf(text: string): string {
+export function indentUnitOf(text: string): string {
   return /^([ \t]+)\S/m.exec(text)?.[1] ?? '  ';
 }
 
@@ -1032,7 +1032,7 @@ function armFix(plan: Plan, lb: SourceSpan): FixResult {
 }
 
 /** Edits that add entries as the last properties of a JSON object, in the text's style. */
-function addJsonEntries(text: string, object: Node, file: string, entries: [string, unknown][], unit: string, nl: string): TextEdit[] {
+export function addJsonEntries(text: string, object: Node, file: string, entries: [string, unknown][], unit: string, nl: string): TextEdit[] {
   const props = object.children ?? [];
   const last = props[props.length - 1];
   if (!last) {
