@@ -11,7 +11,8 @@ export interface ScanArgs {
   config?: string;
 }
 
-export const STRATEGIES = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'] as const;
+export const STRATEGIES = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva', 'app-gateway'] as const;
+export const SKUS = ['Standard_v2', 'WAF_v2'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 export interface FixArgs {
@@ -20,6 +21,7 @@ export interface FixArgs {
   strategy: Strategy;
   rule: string | undefined;
   os: 'linux' | 'windows' | undefined;
+  sku: (typeof SKUS)[number] | undefined;
   dryRun: boolean;
 }
 
@@ -39,8 +41,8 @@ export type ParsedArgs = ScanArgs | FixArgs | TopologyArgs | { command: 'help' }
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
                         [--config FILE]
-       ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva
-                       [--os linux|windows] [--rule NAME] [--dry-run]
+       ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva|app-gateway
+                       [--os linux|windows] [--sku Standard_v2|WAF_v2] [--rule NAME] [--dry-run]
        ilb-hairpin topology [paths...] [--format json|mermaid|dot|svg] [--output FILE] [--environment ENV] [--rule NAME]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
@@ -58,6 +60,9 @@ Commands:
                          and a guest route of the VIP/32 through it (--os linux|windows).
                          nginx-nva scaffolds two NGINX VMs behind their own internal
                          load balancer that proxy to the backends (Bicep: a new module).
+                         app-gateway puts an Application Gateway v2 (--sku Standard_v2,
+                         the default, or WAF_v2) in front of HTTP/HTTPS rules, in a new
+                         subnet of the members' virtual network (Bicep: a new module).
                          --rule NAME only that load-balancing rule; --dry-run prints a
                          unified diff instead of writing.
   topology [paths...]    The graph of the load balancers, rules, pools and members, with the
@@ -151,7 +156,7 @@ function readOptions(
 }
 
 function parseFix(rest: readonly string[]): ParsedArgs {
-  const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, dryRun: false };
+  const out: FixArgs = { command: 'fix', paths: [], strategy: 'floating-ip', rule: undefined, os: undefined, sku: undefined, dryRun: false };
   let strategyGiven = false;
   const error = readOptions(
     rest,
@@ -171,6 +176,11 @@ function parseFix(rest: readonly string[]): ParsedArgs {
       '--os': (v) => {
         if (v !== 'linux' && v !== 'windows') return '--os takes linux or windows.';
         out.os = v;
+        return undefined;
+      },
+      '--sku': (v) => {
+        if (!v || !SKUS.includes(v as (typeof SKUS)[number])) return `--sku takes one of ${SKUS.join(', ')}.`;
+        out.sku = v as (typeof SKUS)[number];
         return undefined;
       },
     },

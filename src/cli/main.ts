@@ -101,7 +101,7 @@ function fix(args: FixArgs, io: CliIo): number {
       .map((f) => [findingKey(f), `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`]),
   );
   // Each fix is computed against the text the fixes before it left, so a second run finds nothing to do.
-  const run = runFixes(workspace, args.strategy, { select: selected, exists: (file) => fs.existsSync(file), display: relative, ...(args.os ? { os: args.os } : {}) });
+  const run = runFixes(workspace, args.strategy, { select: selected, exists: (file) => fs.existsSync(file), display: relative, ...(args.os ? { os: args.os } : {}), ...(args.sku ? { sku: args.sku } : {}) });
   for (const o of run.outcomes) {
     const at = where.get(findingKey(o.finding)) ?? relative(o.finding.span.file);
     io.stderr(o.ok ? `${at}: rule ${o.finding.facts.lbRule}: ${o.title}\n` : `${at}: rule ${o.finding.facts.lbRule}: not fixed: ${o.reason}\n`);
@@ -114,7 +114,8 @@ function fix(args: FixArgs, io: CliIo): number {
   // A finding another fix of the run removed (one rule seen from two templates) counts as fixed.
   const failed = run.outcomes.filter((o) => !o.ok).length;
   if (where.size === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
-  else if (run.changes.length && !args.dryRun) io.stderr(`Fixed ${where.size - failed} of ${where.size}.\n${run.notes.map((n) => `Note: ${n}\n`).join('')}`);
+  // A dry run says what the real run would, notes included (the health probe, the loopback, the upgrade policy).
+  else if (run.changes.length) io.stderr(`${args.dryRun ? 'Would fix' : 'Fixed'} ${where.size - failed} of ${where.size}.\n${run.notes.map((n) => `Note: ${n}\n`).join('')}`);
   return failed ? 1 : args.rule && where.size === 0 ? 1 : 0;
 }
 

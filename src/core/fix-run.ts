@@ -65,7 +65,7 @@ export function runFixes(workspace: Workspace, strategy: FixStrategy, options: F
   const done = new Set<string>();
   const textOf = (file: string): string | undefined => workspace.source(file)?.text;
   const name = options.display ?? ((file: string) => file);
-  const fixOptions: FixOptions = options.os ? { os: options.os } : {};
+  const fixOptions: FixOptions = { ...(options.os ? { os: options.os } : {}), ...(options.sku ? { sku: options.sku } : {}) };
   try {
     // Every round settles at least one finding (the first one computed never meets an edit of its
     // own round), so the rounds end.

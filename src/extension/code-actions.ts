@@ -199,6 +199,8 @@ function actionTitle(strategy: FixStrategy, f: Finding): string {
       return `Add a secondary NIC to each backend VM of rule ${f.facts.lbRule}, with the route of the VIP through it (the VM size must allow two NICs)`;
     case 'nginx-nva':
       return `Scaffold an NGINX NVA tier in front of the backends of rule ${f.facts.lbRule} (clients then call the NVA's VIP)`;
+    case 'app-gateway':
+      return `Put an Application Gateway in front (HTTP/S) of rule ${f.facts.lbRule} (clients then call the gateway's private IP)`;
   }
 }
 

@@ -146,6 +146,35 @@ describe('quick fixes in the real host', () => {
     });
   }
 
+  it('puts an Application Gateway in front (HTTP/S) of the Bicep seed lab: a module beside it, a subnet in the VNet, and the squiggle goes', async () => {
+    const uri = fixture('seed-lab-bicep', 'main.bicep');
+    const created = vscode.Uri.joinPath(uri, '..', 'main-app-gateway.bicep');
+    await vscode.workspace.fs.delete(created).then(undefined, () => undefined); // a leftover of an interrupted run
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    try {
+      const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+      const gateway = actions.find((a) => a.title.startsWith('Put an Application Gateway in front (HTTP/S) of rule rule-http'));
+      assert.ok(gateway?.edit, `offered: ${actions.map((a) => a.title).join(' | ')}`);
+      assert.ok(await vscode.workspace.applyEdit(gateway.edit));
+      assert.match(doc.getText(), /module \w+AppGateway '\.\/main-app-gateway\.bicep'/);
+      assert.match(doc.getText(), /name: 'ilbh-appgw-subnet'/);
+      const module = await vscode.workspace.openTextDocument(created);
+      assert.match(module.getText(), /Microsoft\.Network\/applicationGateways@2023-09-01/);
+      await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 && ours(created).length === 0 ? true : undefined));
+    } finally {
+      for (const d of vscode.workspace.textDocuments.filter((x) => x.isDirty)) {
+        await vscode.window.showTextDocument(d);
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+      }
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(created).then(undefined, () => undefined);
+      const exists = await vscode.workspace.fs.stat(created).then(() => true, () => false);
+      assert.equal(exists, false, 'the scaffolded module is removed from the fixture');
+    }
+  });
+
   it('scaffolds an NGINX NVA module beside the Bicep template, and both squiggles go', async () => {
     const uri = fixture('seed-lab-bicep', 'main.bicep');
     const created = vscode.Uri.joinPath(uri, '..', 'main-nginx-nva.bicep');

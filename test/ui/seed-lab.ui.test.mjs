@@ -110,6 +110,7 @@ describe('the seed lab in the browser workbench', { timeout: 240_000 }, () => {
     assert.match(text, /Enable floating IP only on rule rule-http \(incomplete/);
     assert.match(text, /Add a secondary NIC to each backend VM of rule rule-http/);
     assert.match(text, /Scaffold an NGINX NVA tier in front of the backends of rule rule-http/);
+    assert.match(text, /Put an Application Gateway in front \(HTTP\/S\) of rule rule-http/);
     assert.match(text, /Suppress hairpin-prone-rule for rule rule-http/);
     assert.match(text, /Learn more about hairpin-prone-rule/);
     await page.screenshot({ path: path.join(artifacts, 'ui-seed-lab-quick-fixes.png') });

@@ -32,46 +32,20 @@ import { computeFix } from '../../src/core/fixes';
 import { floatingIpFix } from '../../src/core/fixes/floating-ip';
 import type { Fix } from '../../src/core/fixes/types';
 import { applyEdits, type TextEdit } from '../../src/core/edit';
-import { linuxLoopbackScript, windowsLoopbackScript } from '../../src/core/fixes/guest';
+import { linuxLoopbackScript, SCRIPT_COMMENT_HEAD, windowsLoopbackScript } from '../../src/core/fixes/guest';
 import { LOOPBACK_EXTENSION } from '../../src/core/fixes/loopback';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { WorkspaceAnalysis } from '../../src/core/workspace';
-import { cli, frontendId, loadBalancer, nic, poolId, REPO_ROOT, SUBNET, template, vm } from './helpers';
-import { applyAll, bicepDiagnostics, CORPUS, describeFinding, dirsIn, EXAMPLES, indentChar, isStrictJson, jsonErrors, jsonFilesIn, load, type Loaded, read, readTexts, ruleKey, textOf, toPosix } from './fix-helpers';
+import { cli, frontendId, loadBalancer, nic, poolId, SUBNET, template, vm } from './helpers';
+import { applyAll, assertOutsideUnchanged, assertReadableCopies, readableCopies, bicepDiagnostics, CORPUS, corpusFinding, describeFinding, EXAMPLES, FIXTURES, fixtureWorkspaces, indentChar, isStrictJson, jsonErrors, load, type Loaded, read, readTexts, ruleKey, textOf } from './fix-helpers';
 
-const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const OSES = ['linux', 'windows'] as const;
 type Os = (typeof OSES)[number];
 
 // ------------------------------------------------------------------ workspaces in memory
 
 // ------------------------------------------------------------------ the guarantees
-
-/** Nothing outside the edit spans differs: the text between edits (in offset order) appears unchanged in `after`. */
-function assertOutsideUnchanged(before: string, after: string, edits: readonly TextEdit[], what: string): void {
-  const sorted = [...edits].sort((a, b) => a.offset - b.offset);
-  let from = 0;
-  let at = 0;
-  for (let i = 0; i < sorted.length; ) {
-    const offset = (sorted[i] as TextEdit).offset;
-    const group = sorted.filter((e) => e.offset === offset);
-    i += group.length;
-    assert.ok(offset >= from, `${what}: edits do not overlap`);
-    const between = before.slice(from, offset);
-    assert.equal(after.slice(at, at + between.length), between, `${what}: the text before offset ${offset} is unchanged`);
-    at += between.length;
-    // Edits at one offset are applied last-sorted-first by applyEdits; their texts follow each other.
-    const inserted = group.map((e) => e.newText);
-    const joined = inserted.join('');
-    const reversed = [...inserted].reverse().join('');
-    const here = after.slice(at, at + joined.length);
-    assert.ok(here === joined || here === reversed, `${what}: the inserted text at ${offset} is in place`);
-    at += joined.length;
-    from = offset + Math.max(...group.map((e) => e.length));
-  }
-  assert.equal(after.slice(at), before.slice(from), `${what}: the text after the last edit is unchanged`);
-}
 
 /** Line breaks and indentation of the inserted text follow the file's. */
 function assertStyleKept(before: string, edits: readonly TextEdit[], what: string): void {
@@ -153,6 +127,7 @@ function applyChecked(l: Loaded, f: Finding, fix: Fix, chosenOs: Os, opts: { sec
       assert.equal(before.slice(e.offset, e.offset + e.length).replace(/\s+/g, ''), '[]', `${what}: an extension edit replaces only an empty array`);
     }
     const after = applyEdits(before, edits);
+    assertReadableCopies(after, fix.notes, SCRIPT_COMMENT_HEAD, `${what} (${file})`);
     assertOutsideUnchanged(before, after, edits, `${what} (${file})`);
     assertStyleKept(before, edits, `${what} (${file})`);
     if (/\.bicep$/i.test(file)) {
@@ -251,24 +226,6 @@ function tryBoth(l: Loaded, f: Finding, tally: Tally, opts: { secondRun?: boolea
 
 // ================================================================== the fixtures and examples
 
-/** Each workspace of test/fixtures and examples, as the other fix tests analyse them (a JSON file or a folder on its own). */
-function fixtureWorkspaces(): { label: string; root: string }[] {
-  const rel = (p: string): string => toPosix(path.relative(REPO_ROOT, p));
-  const roots = [
-    ...jsonFilesIn(path.join(FIXTURES, 'arm')),
-    ...dirsIn(path.join(FIXTURES, 'bicep')),
-    ...jsonFilesIn(path.join(FIXTURES, 'fixes', 'arm')),
-    ...dirsIn(path.join(FIXTURES, 'fixes', 'bicep')),
-    ...dirsIn(path.join(FIXTURES, 'host-workspace')),
-    ...dirsIn(path.join(FIXTURES, 'lab')),
-    path.join(FIXTURES, 'deployments', 'linked'),
-    path.join(FIXTURES, 'workspace', 'cli-params'),
-    ...dirsIn(EXAMPLES),
-  ];
-  // Every template folder of test/fixtures is covered by one of the roots above.
-  return roots.map((root) => ({ label: rel(root), root }));
-}
-
 describe('floating-ip-loopback: the guarantees on every hairpin finding of the fixtures and examples (os linux and windows)', () => {
   const tally = new Tally();
   const workspaces = fixtureWorkspaces();
@@ -357,16 +314,12 @@ describe('floating-ip-loopback: the guarantees on the corpus positives (os linux
     if (!l) loaded.set(repo, (l = load(readTexts(path.join(CORPUS, repo)))));
     return l;
   };
-  const ruleMatches = (label: string, actual: string): boolean => (label.startsWith('*') ? actual.endsWith(label.slice(1)) : label === actual);
   const tally = new Tally();
   let tried = 0;
 
   const findingOf = (repo: string, p: { file: string; lbRule: string }): { l: Loaded; f: Finding } => {
     const l = workspace(repo);
-    const file = toPosix(path.join(CORPUS, p.file));
-    const candidates = l.analysis.findings.filter((f) => f.span.file === file && ruleMatches(p.lbRule, f.facts.lbRule));
-    // The rule itself when it is in this file, else its copy at the module call site.
-    const f = candidates.find((x) => !x.facts.viaModule) ?? candidates[0];
+    const f = corpusFinding(l, { ...p, repo });
     assert.ok(f, `${p.file}|${p.lbRule} is found`);
     return { l, f };
   };
@@ -510,6 +463,9 @@ describe('floating-ip-loopback: a second rule on the same backend machines', () 
       const scripts = scriptsOfText(twice).map((s) => s.script).join('\n');
       assert.ok(scripts.includes('ExecStart=/sbin/ip addr replace 10.0.0.10/32 dev lo'));
       assert.ok(scripts.includes('ExecStart=/sbin/ip addr replace 10.0.0.11/32 dev lo'), 'the second VIP is on the loopback too');
+      // The readable copy (the extension's ARM comments) follows the script it shows.
+      assert.equal(readableCopies(twice, SCRIPT_COMMENT_HEAD).length, 1);
+      assertReadableCopies(twice, r.fix.notes, SCRIPT_COMMENT_HEAD, 'the second VIP');
     },
   );
 

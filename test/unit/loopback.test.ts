@@ -242,7 +242,7 @@ describe('the floating IP + loopback fix', () => {
     const { after, result } = fixOnce(file, text);
     assert.ok(result.ok, result.ok ? '' : result.reason);
     assert.equal(parseBicep(after, { fileKind: 'bicep' }).diagnostics.length, 0, after);
-    assert.match(after, /\n {6}extensionProfile: \{\n {8}extensions: \[\n {10}\{\n {12}name: 'ilb-hairpin-loopback'/);
+    assert.match(after, /\n {6}extensionProfile: \{\n {8}extensions: \[\n {10}\/\/ ilb-hairpin: the script below, decoded for review[^\n]*\n(?: {10}\/\/[^\n]*\n)+ {10}\{\n {12}name: 'ilb-hairpin-loopback'/);
     assert.match(after, /type: 'CustomScriptExtension'/, 'the image tells Windows');
     assert.equal(workspaceWith(file, after).analyze().findings.length, 0);
   });

@@ -24,7 +24,7 @@ import { applyPatch, parsePatch } from 'diff';
 import { computeFix } from '../../src/core/fixes';
 import type { Fix } from '../../src/core/fixes/types';
 import { applyEdits, type TextEdit } from '../../src/core/edit';
-import { base64Utf8, customScriptProperties, encodedCommand, subnetGateway, windowsSecondaryNicScript } from '../../src/core/fixes/guest';
+import { base64Utf8, customScriptProperties, encodedCommand, SCRIPT_COMMENT_HEAD, subnetGateway, windowsSecondaryNicScript } from '../../src/core/fixes/guest';
 import { NIC_CONFIG_NAME, NIC_SUFFIX, ROUTE_EXTENSION, secondaryNicFix } from '../../src/core/fixes/secondary-nic';
 import { getPath, getProp, Unknown, type Value } from '../../src/core/evaluate/value';
 import type { MemberNode } from '../../src/core/graph/model';
@@ -32,7 +32,7 @@ import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import type { WorkspaceAnalysis } from '../../src/core/workspace';
 import { analyze, cli, loadBalancer, nic, poolId, REPO_ROOT, scaleSet, SEED_LAB, SUBNET, template, vm } from './helpers';
-import { bicepDiagnostics, CORPUS, describeFinding, indentChar, isStrictJson, jsonErrors, load, type Loaded, loadOne, onlyFinding, read, readTexts, ruleKey, textOf } from './fix-helpers';
+import { assertReadableCopies, bicepDiagnostics, CORPUS, describeFinding, indentChar, isStrictJson, jsonErrors, load, type Loaded, loadOne, onlyFinding, read, readTexts, ruleKey, textOf } from './fix-helpers';
 
 const SEED_LAB_BICEP = path.join(REPO_ROOT, 'examples', 'seed-lab-bicep', 'main.bicep');
 const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
@@ -121,6 +121,7 @@ function applyChecked(l: Loaded, f: Finding, fix: Fix, opts: { style?: boolean }
       if (e.length > 0) assert.equal(before.slice(e.offset, e.offset + e.length).replace(/\s+/g, ''), '[]', `${what}: only an empty array is replaced`);
     }
     const after = applyEdits(before, edits);
+    assertReadableCopies(after, fix.notes, SCRIPT_COMMENT_HEAD, `${what} (${file})`);
     assertOutsideUnchanged(before, after, edits, `${what} (${file})`);
     if (opts.style !== false) assertStyleKept(before, edits, `${what} (${file})`);
     if (/\.bicep$/i.test(file)) {

@@ -39,7 +39,7 @@ describe('cli: topology', () => {
     const ruleLine = fs.readFileSync(SEED_LAB, 'utf8').split('\n').findIndex((l) => l.includes('"name": "rule-http"')) - 1;
     assert.equal(rule.location.range.start.line, ruleLine, 'the rule object starts on the line before its name');
     assert.ok(rule.id.startsWith('rule:web/azuredeploy.json#'), rule.id);
-    assert.deepEqual(model.marks[0].paths.map((p: { kind: string }) => p.kind), ['failing', 'floating-ip', 'secondary-nic', 'nginx-nva']);
+    assert.deepEqual(model.marks[0].paths.map((p: { kind: string }) => p.kind), ['failing', 'floating-ip', 'secondary-nic', 'nginx-nva', 'app-gateway']);
   });
 
   it('--format mermaid and --format dot', () => {

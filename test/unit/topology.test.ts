@@ -107,6 +107,7 @@ describe('topology: the seed lab', () => {
             ['floating-ip', 'works'],
             ['secondary-nic', 'works'],
             ['nginx-nva', 'works'],
+            ['app-gateway', 'works'],
           ],
         );
         const failing = paths[0]!;

@@ -30,6 +30,22 @@ export function floatingIpFix(finding: Finding, textOf: TextOf): FixResult {
     if (text === undefined) return { ok: false, reason: `${target.value.file} cannot be read` };
     const written = text.slice(target.value.start, target.value.end).trim();
     if (!/^"?false"?$/i.test(written)) {
+      // `enableFloatingIP: <parameter>` in a module: the argument each caller passes for it.
+      const param = target.callSites ? moduleParameter(written, target.value.file, text) : undefined;
+      if (param && target.callSites) {
+        const args = argumentEdits(target.callSites, param, textOf);
+        if (typeof args === 'string') return { ok: false, reason: `enableFloatingIP comes from parameter ${param} of module ${target.module ?? 'module'}: ${args}` };
+        const where = [...new Set(target.callSites.map((c) => c.file.slice(c.file.lastIndexOf('/') + 1)))].join(', ');
+        return { ok: true, fix: { strategy: 'floating-ip', title: `${title}: argument ${param} of the call of module ${target.module ?? ''} (${where})`, notes: [NOTE], edits: args } };
+      }
+      // ARM: a nested deployment's inline template, whose parameter the deployment passes.
+      const armParam = !target.callSites && !/\.bicep$/i.test(target.value.file) ? moduleParameter(written, target.value.file, text) : undefined;
+      const deployment = armParam ? nestedDeploymentAt(text, target.value.start) : undefined;
+      if (armParam && deployment !== undefined) {
+        const args = argumentEdits([{ file: target.value.file, offset: deployment, rule: finding.facts.lbRule, moduleFile: target.value.file }], armParam, textOf);
+        if (typeof args === 'string') return { ok: false, reason: `enableFloatingIP comes from parameter ${armParam} of a nested deployment: ${args}` };
+        return { ok: true, fix: { strategy: 'floating-ip', title: `${title}: parameter ${armParam} passed by the nested deployment`, notes: [NOTE], edits: args } };
+      }
       const edits = target.callSites ? allCallSiteEdits(target.callSites, textOf) : undefined;
       if (edits && typeof edits !== 'string') return { ok: true, fix: { strategy: 'floating-ip', title, notes: [NOTE], edits } };
       if (target.module) return { ok: false, reason: `${moduleRefusal(target.module)}${edits ? ` (${edits})` : ''}` };
@@ -52,6 +68,74 @@ export function floatingIpAlreadyOn(finding: Finding, textOf: TextOf): boolean {
   if (!value) return false;
   const written = textOf(value.file)?.slice(value.start, value.end).trim();
   return written !== undefined && /^"?true"?$/i.test(written);
+}
+
+/** The module parameter a written `enableFloatingIP` value is (Bicep `name`, ARM `[parameters('name')]`), when it is one. */
+function moduleParameter(written: string, file: string, text: string): string | undefined {
+  if (/\.bicep$/i.test(file)) {
+    const name = /^[A-Za-z_]\w*$/.exec(written)?.[0];
+    return name && new RegExp(`^\\s*param\\s+${name}\\s+bool\\b`, 'm').test(text) ? name : undefined;
+  }
+  return /^"\[\s*parameters\s*\(\s*'(\w+)'\s*\)\s*\]"$/.exec(written)?.[1];
+}
+
+/** The offset of the nested deployment whose inline `template` holds `offset`, if any. */
+function nestedDeploymentAt(text: string, offset: number): number | undefined {
+  const tree = parseTree(text, [], { allowTrailingComma: true });
+  for (let n = tree ? findNodeAtOffset(tree, offset) : undefined; n; n = n.parent) {
+    // template value -> property "template" -> properties object -> property -> deployment object
+    if (n.type === 'property' && n.children?.[0]?.value === 'template' && n.parent?.parent?.type === 'property' && n.parent.parent.children?.[0]?.value === 'properties') {
+      const deployment = n.parent.parent.parent;
+      if (deployment?.type === 'object' && /\/deployments$/i.test(String(child(deployment, 'type')?.value))) return deployment.offset;
+    }
+  }
+  return undefined;
+}
+
+/** Each caller's argument for the module parameter set to true (changed where it is false, added where it is left to the default); a string says why not. */
+function argumentEdits(sites: CallSite[], param: string, textOf: TextOf): TextEdit[] | string {
+  const edits: TextEdit[] = [];
+  for (const site of sites) {
+    const text = textOf(site.file);
+    if (text === undefined) return `${site.file} cannot be read`;
+    const at = `in the call in ${site.file.slice(site.file.lastIndexOf('/') + 1)}`;
+    if (/\.bicep$/i.test(site.file)) {
+      const { program } = parseBicep(text, { fileKind: 'bicep' });
+      const decl = program.statements.find((st): st is A.ModuleDeclaration => st.kind === 'ModuleDeclaration' && st.name.start === site.offset);
+      const v = decl?.value;
+      const inner = v?.kind === 'For' ? v.body : v;
+      const body = inner?.kind === 'If' ? inner.body : inner;
+      const params = body?.kind === 'Object' ? findProperty(body, 'params')?.value : undefined;
+      if (params?.kind !== 'Object') return `the call's params are not written as an object ${at}`;
+      const arg = findProperty(params, param);
+      if (!arg) {
+        edits.push(...insertBicepProperty(text, params, site.file, param, 'true'));
+        continue;
+      }
+      const value = text.slice(arg.value.start, arg.value.end).trim();
+      if (value !== 'false') return `the argument is computed ${at} (${value}): set it to true where its value comes from`;
+      edits.push({ file: site.file, offset: arg.value.start, length: arg.value.end - arg.value.start, newText: 'true' });
+      continue;
+    }
+    const tree = parseTree(text, [], { allowTrailingComma: true });
+    let deployment = tree ? findNodeAtOffset(tree, site.offset) : undefined;
+    while (deployment && !(deployment.type === 'object' && deployment.parent?.type === 'array')) deployment = deployment.parent;
+    const properties = child(deployment, 'properties');
+    const scope = child(child(properties, 'expressionEvaluationOptions'), 'scope')?.value;
+    if (child(properties, 'template') && String(scope).toLowerCase() !== 'inner') return `the nested template is evaluated in the outer scope ${at}: its parameters() are the outer template's`;
+    if (child(properties, 'parametersLink')) return `the deployment passes its parameters in a parameters file (parametersLink) ${at}: set ${param} to true there`;
+    const parameters = child(properties, 'parameters');
+    if (parameters?.type !== 'object') return `the deployment passes no parameters object ${at}`;
+    const arg = child(parameters, param);
+    if (!arg) {
+      edits.push(...insertJsonProperty(text, parameters, site.file, JSON.stringify(param), '{ "value": true }'));
+      continue;
+    }
+    const value = child(arg, 'value');
+    if (value?.type !== 'boolean' || value.value !== false) return `the argument is computed ${at}: set it to true where its value comes from`;
+    edits.push({ file: site.file, offset: value.offset, length: value.length, newText: 'true' });
+  }
+  return edits;
 }
 
 const RULE_KEYS = /^(frontendPort|backendPort|protocol|probe\w*|frontendIPConfiguration\w*|backendAddressPool\w*|loadDistribution|idleTimeoutInMinutes|enableTcpReset|disableOutboundSnat)$/i;

@@ -108,6 +108,7 @@ export function encodedCommand(script: string): string {
  */
 export function rewriteEmbeddedScripts(text: string, file: string, remake: (script: string) => string | undefined): TextEdit[] | undefined {
   const edits: TextEdit[] = [];
+  const changed: [string, string][] = [];
   let found = false;
   for (const m of text.matchAll(/[A-Za-z0-9+/]{100,}={0,2}/g)) {
     for (const encoding of ['utf-8', 'utf-16le'] as const) {
@@ -115,11 +116,84 @@ export function rewriteEmbeddedScripts(text: string, file: string, remake: (scri
       const again = script !== undefined ? remake(script) : undefined;
       if (again === undefined) continue;
       found = true;
-      if (again !== script) edits.push({ file, offset: m.index, length: m[0].length, newText: encoding === 'utf-8' ? base64Utf8(again) : encodedCommand(again) });
+      if (again !== script) {
+        edits.push({ file, offset: m.index, length: m[0].length, newText: encoding === 'utf-8' ? base64Utf8(again) : encodedCommand(again) });
+        changed.push([script as string, again]);
+      }
       break;
     }
   }
+  if (changed.length) edits.push(...readableCopyEdits(text, file, changed));
   return found ? edits : undefined;
+}
+
+// ------------------------------------------------------------------ readable copies
+
+/** The first line of the readable copy a fix writes next to a script it embeds encoded. */
+export const SCRIPT_COMMENT_HEAD = 'ilb-hairpin: the script below, decoded for review (the deployment runs the encoded copy; a fix that changes one changes both):';
+
+const scriptLines = (script: string): string[] => script.replace(/\r?\n$/, '').split(/\r?\n/);
+
+/** The readable copy as `//` comment lines (Bicep, or JSON with comments), without indentation or line breaks. */
+export function scriptCommentLines(script: string): string[] {
+  return [`// ${SCRIPT_COMMENT_HEAD}`, ...scriptLines(script).map((l) => (l.trim() === '' ? '//' : `//   ${l}`))];
+}
+
+/** The readable copy as an ARM resource's `comments` (a template key Azure accepts on every resource). */
+export function scriptComments(script: string): string {
+  return [SCRIPT_COMMENT_HEAD, ...scriptLines(script)].join('\n');
+}
+
+/** The script that CustomScript properties (customScriptProperties) run, decoded. */
+export function scriptOfProperties(props: Record<string, unknown>): string | undefined {
+  const settings = props.protectedSettings as Record<string, unknown> | undefined;
+  if (typeof settings?.script === 'string') return decodeBase64Text(settings.script, 'utf-8');
+  const command = typeof settings?.commandToExecute === 'string' ? /-EncodedCommand ([A-Za-z0-9+/=]+)/.exec(settings.commandToExecute)?.[1] : undefined;
+  return command ? decodeBase64Text(command, 'utf-16le') : undefined;
+}
+
+/** Edits that keep the readable copies (comment lines, ARM `comments`) of re-made scripts in step with them. */
+function readableCopyEdits(text: string, file: string, changed: [string, string][]): TextEdit[] {
+  const edits: TextEdit[] = [];
+  const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  const newFor = (lines: string[]): string | undefined => changed.find(([old]) => same(scriptLines(old), lines))?.[1];
+  // Comment lines: the head, then each script line after `//   ` (or a bare `//`).
+  const head = `// ${SCRIPT_COMMENT_HEAD}`;
+  for (let at = text.indexOf(head); at >= 0; at = text.indexOf(head, at + head.length)) {
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    const indent = text.slice(lineStart, at);
+    if (indent.trim() !== '') continue;
+    const nl = text[text.indexOf('\n', at) - 1] === '\r' ? '\r\n' : '\n';
+    let end = text.indexOf('\n', at);
+    const lines: string[] = [];
+    while (end >= 0) {
+      const next = text.indexOf('\n', end + 1);
+      const line = text.slice(end + 1, next < 0 ? text.length : next).replace(/\r$/, '');
+      const m = /^[ \t]*\/\/(?: {3}(.*))?$/.exec(line);
+      if (!m || line.startsWith(`${indent}${head}`)) break;
+      lines.push(m[1] ?? '');
+      end = next;
+    }
+    const again = newFor(lines);
+    if (again === undefined) continue;
+    const blockEnd = end < 0 ? text.length : text[end - 1] === '\r' ? end - 1 : end;
+    edits.push({ file, offset: lineStart, length: blockEnd - lineStart, newText: scriptCommentLines(again).map((l) => indent + l).join(nl) });
+  }
+  // ARM `comments`.
+  for (const m of text.matchAll(/"comments"\s*:\s*("(?:[^"\\]|\\.)*")/g)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(m[1] as string);
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'string' || !value.startsWith(`${SCRIPT_COMMENT_HEAD}\n`)) continue;
+    const again = newFor(value.split('\n').slice(1));
+    if (again === undefined) continue;
+    const offset = (m.index as number) + m[0].length - (m[1] as string).length;
+    edits.push({ file, offset, length: (m[1] as string).length, newText: JSON.stringify(scriptComments(again)) });
+  }
+  return edits;
 }
 
 /** The extension's `properties` for one OS (CustomScript on Linux, CustomScriptExtension on Windows). */

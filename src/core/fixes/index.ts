@@ -3,6 +3,7 @@
  * same edits.
  */
 import type { Finding } from '../rules/types';
+import { appGatewayFix, type AppGatewaySku } from './app-gateway';
 import { floatingIpFix } from './floating-ip';
 import { floatingIpLoopbackFix } from './loopback';
 import { nginxNvaFix } from './nginx-nva';
@@ -12,10 +13,12 @@ import type { FixResult, FixStrategy, TextOf } from './types';
 export interface FixOptions {
   /** The backend VMs' OS when their declarations do not tell it. */
   os?: 'linux' | 'windows';
+  /** The Application Gateway's SKU (default Standard_v2). */
+  sku?: AppGatewaySku;
 }
 
 /** Every strategy, in the order the editor offers them. */
-export const FIX_STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
+export const FIX_STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva', 'app-gateway'];
 
 /** The strategies that fix a rule's findings (by rule id; none for a rule without fixes). */
 const FIXES_BY_RULE: Record<string, readonly FixStrategy[]> = {
@@ -49,5 +52,7 @@ export function computeFix(strategy: FixStrategy, finding: Finding, textOf: Text
       return secondaryNicFix(finding, textOf, options.os);
     case 'nginx-nva':
       return nginxNvaFix(finding, textOf);
+    case 'app-gateway':
+      return appGatewayFix(finding, textOf, options.sku);
   }
 }

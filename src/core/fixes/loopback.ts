@@ -5,7 +5,7 @@
  */
 import { findNodeAtOffset, getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import type { Finding, GuestTarget } from '../rules/types';
-import { extensionProperties, rewriteEmbeddedScripts, withLoopbackVip } from './guest';
+import { extensionProperties, rewriteEmbeddedScripts, scriptCommentLines, scriptComments, scriptOfProperties, withLoopbackVip } from './guest';
 import { child } from '../parse/arm';
 import { findProperty, parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
@@ -51,6 +51,7 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
   }
   const edits: TextEdit[] = [...base.fix.edits];
   let scaleSets = false;
+  const scriptNotes: string[] = [];
   for (const g of guests) {
     const guestOs = g.os ?? os;
     if (g.viaModule) return { ok: false, reason: 'a VM is declared in a module or linked template: configure its loopback there' };
@@ -80,6 +81,8 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
     if (!made) return { ok: false, reason: `a backend ${g.kind === 'scale-set' ? 'scale set' : 'VM'} could not be located in the current text` };
     edits.push(...(Array.isArray(made) ? made : [made]));
     if (g.kind === 'scale-set') scaleSets = true;
+    const note = g.kind === 'scale-set' && !bicep ? armScaleSetScriptNote(props) : undefined;
+    if (note) scriptNotes.push(note);
   }
   return {
     ok: true,
@@ -92,6 +95,7 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
         "Health probes still reach each NIC's own IP: the application must listen on the NIC's IP and on the VIP.",
         ...(scaleSets ? ['A scale set with a Manual upgrade policy applies the new extension to existing instances only when they are upgraded.'] : []),
         ...base.fix.notes,
+        ...scriptNotes,
       ],
       edits,
     },
@@ -121,6 +125,7 @@ export function armExtension(text: string, g: Pick<GuestTarget, 'span'>, props: 
     name: `[concat(${expr}, '/${extension}')]`,
     location: locationNode?.type === 'string' ? locationNode.value : '[resourceGroup().location]',
     dependsOn: [`[resourceId('Microsoft.Compute/virtualMachines', ${expr})]`],
+    ...readableComments(props),
     properties: props,
   };
   const indent = indentAt(text, vm.offset);
@@ -132,6 +137,27 @@ export function armExtension(text: string, g: Pick<GuestTarget, 'span'>, props: 
     .map((line, i) => (i === 0 ? line : indent + line))
     .join(nl);
   return { file: g.span.file, offset: vm.offset + vm.length, length: 0, newText: `,${nl}${indent}${body}` };
+}
+
+/** ARM: the extension's script, decoded, as the resource's `comments` (nothing for properties without a script). */
+function readableComments(props: Record<string, unknown>): { comments?: string } {
+  const script = scriptOfProperties(props);
+  return script === undefined ? {} : { comments: scriptComments(script) };
+}
+
+/** Bicep: the extension's script, decoded, as comment lines above it. */
+function readableLines(props: Record<string, unknown>): string[] {
+  const script = scriptOfProperties(props);
+  return script === undefined ? [] : scriptCommentLines(script);
+}
+
+/**
+ * ARM scale sets: an extension inside `extensionProfile` has no `comments` (a template key only
+ * of resources), and strict JSON has no comment lines: the decoded script goes into the notes.
+ */
+export function armScaleSetScriptNote(props: Record<string, unknown>): string | undefined {
+  const script = scriptOfProperties(props);
+  return script === undefined ? undefined : `The script of the scale set's extension, decoded for review (an ARM scale set's extension has no comments field):\n${script.replace(/\r\n/g, '\n').replace(/\n$/, '')}`;
 }
 
 /** A resource's `copy` for a companion resource: the same loop under a name of its own (copy names are unique in a template). */
@@ -190,7 +216,7 @@ export function bicepScaleSetExtension(text: string, g: Pick<GuestTarget, 'span'
   const profile = properties?.kind === 'Object' ? objectProp(properties, 'virtualMachineProfile') : undefined;
   if (profile?.kind !== 'Object') return undefined;
   const nl = eol(text);
-  const entry = bicepValue({ name: extension, properties: props }, '', '\n');
+  const entry = [...readableLines(props), bicepValue({ name: extension, properties: props }, '', '\n')].join('\n');
   const extensionProfile = objectProp(profile, 'extensionProfile');
   const extensions = extensionProfile?.kind === 'Object' ? objectProp(extensionProfile, 'extensions') : undefined;
   if (extensions?.kind === 'Array' && extensions.items.length) {
@@ -215,6 +241,7 @@ export function bicepExtension(text: string, g: Pick<GuestTarget, 'span' | 'symb
   const body = bodyOf(decl.value);
   const unit = body ? indentUnit(text, body.start, body.properties[0]?.start) : '  ';
   const lines = [
+    ...readableLines(props),
     `resource ${g.symbolicName}${symbolSuffix(extension)} 'Microsoft.Compute/virtualMachines/extensions@2023-09-01' = ${head.open}`,
     `${unit}parent: ${head.ref}`,
     `${unit}name: '${extension}'`,

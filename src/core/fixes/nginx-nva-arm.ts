@@ -283,7 +283,7 @@ export function armFix(plan: Plan, lb: SourceSpan): FixResult {
 }
 
 /** Edits that add entries as the last properties of a JSON object, in the text's style. */
-function addJsonEntries(text: string, object: Node, file: string, entries: [string, unknown][], unit: string, nl: string): TextEdit[] {
+export function addJsonEntries(text: string, object: Node, file: string, entries: [string, unknown][], unit: string, nl: string): TextEdit[] {
   const props = object.children ?? [];
   const last = props[props.length - 1];
   if (!last) {

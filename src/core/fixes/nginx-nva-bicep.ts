@@ -68,7 +68,7 @@ function objectValue(e: A.Expression | undefined): A.ObjectExpression | undefine
   return e?.kind === 'Object' ? e : undefined;
 }
 
-function bodyOf(decl: A.ResourceDeclaration | A.ModuleDeclaration): A.ObjectExpression | undefined {
+export function bodyOf(decl: A.ResourceDeclaration | A.ModuleDeclaration): A.ObjectExpression | undefined {
   const v = decl.value;
   if (v.kind === 'Object') return v;
   if (v.kind === 'If') return v.body.kind === 'Object' ? v.body : undefined;

@@ -86,7 +86,7 @@ export const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  * line above each (none twice on a line, none where one is already), or one `comments` edit on
  * the load balancer that names them all (strict JSON).
  */
-export function suppressMirrored(plan: Plan, reason: string): TextEdit[] | undefined {
+export function suppressMirrored(plan: Pick<Plan, 'finding' | 'text'> & { mirrored: { rule: RuleTarget }[] }, reason: string): TextEdit[] | undefined {
   const { finding, text } = plan;
   const findings = plan.mirrored
     .map((m) => m.rule)

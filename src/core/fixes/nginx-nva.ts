@@ -107,16 +107,16 @@ export function nginxNvaFix(finding: Finding, textOf: TextOf): FixResult {
 }
 
 /** A member's address (see Address), or why it cannot be given. */
-function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boolean, declarations: Map<number, A.ResourceValue>): Address | string {
+export function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boolean, declarations: Map<number, A.ResourceValue>, consumer = 'NGINX'): Address | string {
   const who = m.kind === 'scale-set' ? `scale set ${m.name}` : m.kind === 'ip-address' ? `pool address ${m.name}` : m.kind === 'module' ? `member ${m.name}` : m.kind === 'vm-nic-config' ? `VM ${m.name}` : `NIC ${m.name}`;
-  if (m.kind === 'scale-set') return `${who}: its instances get their addresses as they are created, and NGINX needs a fixed list of backends (use floating IP, or an NVA that discovers the instances)`;
+  if (m.kind === 'scale-set') return `${who}: its instances get their addresses as they are created, and ${consumer} needs a fixed list of backends (use floating IP, or an NVA that discovers the instances)`;
   if (m.kind === 'module') return `${who} comes from a module or linked template that is not read: its address is not known`;
   // An address written as a literal is the address.
   const written = m.ipSpan ? textOf(m.ipSpan.file)?.slice(m.ipSpan.start, m.ipSpan.end).trim() : undefined;
   const literal = written !== undefined ? /^(['"])([0-9A-Fa-f.:]+)\1$/.exec(written)?.[2] : undefined;
   if (literal && m.ip === literal) return { literal };
   if (m.kind === 'ip-address') {
-    return m.ip ? `${who}: its address is computed (${written ?? 'not written'}); write it as a literal in the pool, so NGINX can be given it` : `${who} has no address the template gives: NGINX needs every backend's address`;
+    return m.ip ? `${who}: its address is computed (${written ?? 'not written'}); write it as a literal in the pool, so ${consumer} can be given it` : `${who} has no address the template gives: ${consumer} needs every backend's address`;
   }
   if (m.kind === 'vm-nic-config') return `${who} creates its NIC itself (networkInterfaceConfigurations): its private IP cannot be referenced from the template; give the ipConfiguration a static privateIPAddress`;
   const r = m.resource;
@@ -133,7 +133,7 @@ function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boole
     if (!r.inLoop) return { expr: `${r.symbolicName}.properties.${at}` };
     // Every NIC of the loop, by index: a for-expression over the same items.
     if (value?.kind !== 'For' || value.body.kind === 'If') {
-      return `${who} is made by a filtered loop: which NICs exist is decided at deployment, so NGINX's list cannot be written for it; give the NICs static addresses`;
+      return `${who} is made by a filtered loop: which NICs exist is decided at deployment, so ${consumer}'s list cannot be written for it; give the NICs static addresses`;
     }
     const iterable = textOf(r.span.file)?.slice(value.iterable.start, value.iterable.end);
     return { loop: `[for (nvaItem, nvaIndex) in ${iterable}: ${r.symbolicName}[nvaIndex].properties.${at}]` };
@@ -154,9 +154,9 @@ function addressOf(m: MemberTarget, lbFile: string, textOf: TextOf, bicep: boole
   const count = child(copy, 'count');
   const loopName = child(copy, 'name')?.value;
   const byValue = name.replace(/copyIndex\s*\(\s*(?:'[^']*'\s*(?:,\s*)?)?([^()]*?)\s*\)/gi, (_, offset: string) => `copyIndex('value'${offset ? `, ${offset}` : ''})`);
-  if (nic?.parent !== child(tree, 'resources')) return `${who} is made by a copy loop inside another resource or deployment: NGINX's list cannot be written for it where the load balancer is; give the NICs static addresses`;
+  if (nic?.parent !== child(tree, 'resources')) return `${who} is made by a copy loop inside another resource or deployment: ${consumer}'s list cannot be written for it where the load balancer is; give the NICs static addresses`;
   if (!count || typeof loopName !== 'string' || /copyIndex\s*\((?!'value')/i.test(byValue)) {
-    return `${who} is made by a copy loop whose count or names cannot be repeated for NGINX's list; give the NICs static addresses`;
+    return `${who} is made by a copy loop whose count or names cannot be repeated for ${consumer}'s list; give the NICs static addresses`;
   }
   return { loop: `reference(resourceId('Microsoft.Network/networkInterfaces', ${byValue})).${at}`, count: getNodeValue(count) as unknown, dependsOn: loopName };
 }

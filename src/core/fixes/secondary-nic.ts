@@ -14,7 +14,7 @@ import type { Finding, MemberTarget } from '../rules/types';
 import { ancestorAt, bicepObjectAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, resourceDeclarationAt, type TextEdit } from '../edit';
 import type { FixResult, TextOf } from './types';
 import { customScriptProperties, linuxSecondaryNicScript, rewriteEmbeddedScripts, secondaryNicScriptRoutes, subnetGateway, windowsSecondaryNicScript } from './guest';
-import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
+import { armExtension, armScaleSetExtension, armScaleSetScriptNote, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 
 /** The guest configuration's extension name (also how a second run knows a VM is done). */
 export const ROUTE_EXTENSION = 'ilb-hairpin-secondary-nic';
@@ -22,6 +22,8 @@ export const ROUTE_EXTENSION = 'ilb-hairpin-secondary-nic';
 export const NIC_SUFFIX = '-ilbh-nic2';
 /** The name of the new entry in a VM's or scale set's `networkInterfaceConfigurations`. */
 export const NIC_CONFIG_NAME = 'ilb-hairpin-nic2';
+/** The new NIC's apiVersion: the one whose API definition the tests validate it against (not the first NIC's, which may predate properties it has). */
+export const NIC_API_VERSION = '2023-09-01';
 
 const NOTES = [
   'The VM size must allow two NICs (most sizes with 2 or more vCPUs do); a running VM must be stopped (deallocated) to attach a NIC.',
@@ -39,8 +41,9 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
   if (members.length === 0) return { ok: false, reason: 'no backend member is declared in these templates' };
   const edits: TextEdit[] = [];
   const done = new Set<string>();
+  const scriptNotes = new Set<string>();
   for (const m of members) {
-    const made = memberEdits(m, vip, textOf, os, done);
+    const made = memberEdits(m, vip, textOf, os, done, scriptNotes);
     if (typeof made === 'string') return { ok: false, reason: made };
     edits.push(...made);
   }
@@ -55,6 +58,7 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
         ...(members.some((m) => m.kind === 'scale-set')
           ? ['A scale set with a Manual upgrade policy applies the new NIC configuration and extension to existing instances only when they are upgraded (reimaged).']
           : []),
+        ...scriptNotes,
       ],
       edits,
     },
@@ -62,7 +66,7 @@ export function secondaryNicFix(finding: Finding, textOf: TextOf, os?: 'linux' |
 }
 
 /** The edits for one member, or why it cannot be fixed. */
-function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' | 'windows' | undefined, done: Set<string>): TextEdit[] | string {
+function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' | 'windows' | undefined, done: Set<string>, notes: Set<string>): TextEdit[] | string {
   if (m.kind === 'module') return `member ${m.name} is declared in a module that is not read: add its second NIC there`;
   if (!m.vm) return `${m.name} is a NIC with no VM in these templates: there is no machine to give a second NIC`;
   if (m.vm.viaModule || m.resource?.viaModule) return `${m.name} is declared in a module or linked template: add its second NIC there`;
@@ -109,6 +113,8 @@ function memberEdits(m: MemberTarget, vip: string, textOf: TextOf, os: 'linux' |
         ? bicepScaleSetExtension(text, m.vm, props, ROUTE_EXTENSION)
         : bicepExtension(text, m.vm, props, ROUTE_EXTENSION);
   if (!extension) return `${m.name}: the ${isScaleSet ? 'scale set' : 'VM'} could not be located in the current text (or its loop is filtered)`;
+  const note = isScaleSet && kind === 'arm' ? armScaleSetScriptNote(props) : undefined;
+  if (note) notes.add(note);
   return [...network, ...(Array.isArray(extension) ? extension : [extension])];
 }
 
@@ -196,7 +202,6 @@ function armNic(text: string, m: MemberTarget): TextEdit[] | string {
   const nicProps = child(nic, 'properties');
   const nsg = child(nicProps, 'networkSecurityGroup');
   const copy = child(nic, 'copy');
-  const apiVersion = child(nic, 'apiVersion');
   const location = child(nic, 'location');
   const dependsOn = child(nic, 'dependsOn');
   const condition = child(nic, 'condition');
@@ -204,7 +209,7 @@ function armNic(text: string, m: MemberTarget): TextEdit[] | string {
     ...(condition ? { condition: getNodeValue(condition) as unknown } : {}),
     ...(copy ? { copy: renamedCopy(getNodeValue(copy), 'ilbh-nic2') } : {}),
     type: 'Microsoft.Network/networkInterfaces',
-    apiVersion: apiVersion ? getNodeValue(apiVersion) : '2023-09-01',
+    apiVersion: NIC_API_VERSION,
     name: `[concat(${expressionOf(String(name.value))}, '${NIC_SUFFIX}')]`,
     location: location ? getNodeValue(location) : '[resourceGroup().location]',
     ...(dependsOn ? { dependsOn: getNodeValue(dependsOn) } : {}),
@@ -322,7 +327,7 @@ function bicepNic(text: string, m: MemberTarget): TextEdit[] | string {
   const i4 = unit.repeat(4);
   const i5 = unit.repeat(5);
   const lines = [
-    `resource ${newSym} ${text.slice(nic.type.start, nic.type.end)} = ${head.open}`,
+    `resource ${newSym} 'Microsoft.Network/networkInterfaces@${NIC_API_VERSION}' = ${head.open}`,
     `${i1}name: '\${${ref}.name}${NIC_SUFFIX}'`,
     `${i1}location: ${ref}.location`,
     `${i1}properties: {`,

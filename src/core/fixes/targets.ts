@@ -70,6 +70,8 @@ function nvaTarget(rule: RuleNode, suppressed: (r: RuleNode) => boolean): NvaTar
         frontendPort: portOf(r.frontendPort),
         backendPort: portOf(r.backendPort),
         probeProtocol: typeof probeProtocol === 'string' ? probeProtocol : null,
+        probePort: r.probe ? portOf(r.probe.port) : null,
+        probePath: typeof getPath(r.probe?.value, 'properties', 'requestPath') === 'string' ? (getPath(r.probe?.value, 'properties', 'requestPath') as string) : null,
         span: ruleSpan(r),
         members: ruleMembers(r).members.map(memberTarget),
       };
@@ -97,6 +99,11 @@ function memberTarget(m: MemberNode): MemberTarget {
     subnetPrefix: typeof subnetPrefix === 'string' ? subnetPrefix : null,
     instances: typeof m.instances === 'number' ? m.instances : null,
   };
+  const network = m.network?.();
+  if (network) {
+    const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+    t.network = { vnet: declaration(network.vnet), addressSpace: network.addressSpace.map(str), subnetPrefixes: network.subnetPrefixes.map(str) };
+  }
   const ipSpan = m.kind === 'ip-address' ? propertySpan(getProp(m.reference, 'properties'), 'ipAddress') : p !== undefined ? propertySpan(p, 'privateIPAddress') : undefined;
   if (ipSpan) t.ipSpan = ipSpan;
   const subnet = p !== undefined ? propertySpan(p, 'subnet') : undefined;

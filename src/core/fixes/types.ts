@@ -1,7 +1,7 @@
 /** What every fix strategy takes and gives: plain data the editor and the CLI apply alike. */
 import type { TextEdit } from '../edit';
 
-export type FixStrategy = 'floating-ip' | 'floating-ip-loopback' | 'secondary-nic' | 'nginx-nva';
+export type FixStrategy = 'floating-ip' | 'floating-ip-loopback' | 'secondary-nic' | 'nginx-nva' | 'app-gateway';
 
 export interface Fix {
   strategy: FixStrategy;

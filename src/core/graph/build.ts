@@ -13,6 +13,7 @@ import { readBool, readInt } from './query';
 import type {
   FrontendNode,
   GuestConfiguration,
+  MemberNetwork,
   LoadBalancerNode,
   MemberKind,
   MemberNode,
@@ -281,6 +282,18 @@ function describeSurroundings(
     }
     return (prefixes = index);
   };
+  // The virtual network of a subnet: its address space and every subnet's prefix (inline and child subnets).
+  const networkOf = (vnetKey: string, deployment: string): MemberNetwork | undefined => {
+    const vnet = (byType.get(T_VNET) ?? []).filter((v) => idKey(v.id) === vnetKey).sort((a, b) => Number(b.deployment === deployment) - Number(a.deployment === deployment))[0];
+    if (!vnet) return undefined;
+    const prefixOf = (subnet: Value | undefined): Value[] => {
+      const one = getProp(props(subnet), 'addressPrefix');
+      return one !== undefined ? [one] : arrayOf(getProp(props(subnet), 'addressPrefixes'));
+    };
+    const subnetPrefixes = objectsOf(getPath(vnet.body(), 'properties', 'subnets')).flatMap(prefixOf);
+    for (const subnet of byType.get(T_SUBNET) ?? []) if (idKey(subnet.id)?.startsWith(`${vnetKey}/subnets/`)) subnetPrefixes.push(...prefixOf(subnet.body()));
+    return { vnet, addressSpace: arrayOf(getPath(vnet.body(), 'properties', 'addressSpace', 'addressPrefixes')), subnetPrefixes };
+  };
   const nicsById = new DeploymentIndex<{ deployment: string; nic: EvaluatedResource }>();
   for (const nic of byType.get(T_NIC) ?? []) {
     const key = idKey(nic.id);
@@ -328,7 +341,10 @@ function describeSurroundings(
     seen.add(m);
     const subnetKey = idKey(m.subnetId);
     const deployment = m.resource?.deployment ?? '';
-    if (subnetKey) m.subnetPrefix = () => prefixIndex().find(subnetKey, deployment)[0]?.prefix;
+    if (subnetKey) {
+      m.subnetPrefix = () => prefixIndex().find(subnetKey, deployment)[0]?.prefix;
+      m.network = () => networkOf(subnetKey.replace(/\/subnets\/[^/]+$/, ''), deployment);
+    }
     const machine = m.kind === 'scale-set' ? m.resource : m.vm;
     if (!machine) continue;
     m.guest = () => guestOf(machine);

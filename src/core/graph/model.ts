@@ -108,6 +108,8 @@ export interface MemberNode {
   ipConfig: ValueObject | undefined;
   /** The address prefix of the member's subnet, when its virtual network is declared (read when first asked). */
   subnetPrefix?: () => Value | undefined;
+  /** The member's virtual network, when it is declared (read when first asked). */
+  network?: () => MemberNetwork | undefined;
   /** The VM's or scale set's other network interfaces (not this member's), for the secondary-NIC check. */
   otherNics?: { inPools: Value[] }[];
   /** The guest configuration the templates give the VM or scale set (read when first asked). */
@@ -121,6 +123,13 @@ export interface GuestConfiguration {
   customScripts: string[];
   /** Names of the extensions the product's fixes added (`ilb-hairpin-...`). */
   ours: string[];
+}
+
+/** A member's virtual network: its declaration, address space and the prefixes of its subnets. */
+export interface MemberNetwork {
+  vnet: EvaluatedResource;
+  addressSpace: Value[];
+  subnetPrefixes: Value[];
 }
 
 export interface NetworkGraph {

@@ -81,6 +81,9 @@ export interface RuleTarget {
   backendPort: number | null;
   /** Its probe's protocol (Tcp, Http, Https) when it has a probe. */
   probeProtocol: string | null;
+  /** Its probe's port and HTTP request path, when written. */
+  probePort?: number | null;
+  probePath?: string | null;
   /** Where a finding on the rule is reported (its suppression goes there). */
   span: SourceSpan;
   members: MemberTarget[];
@@ -127,6 +130,8 @@ export interface MemberTarget {
   vmNicReference?: SourceSpan;
   /** Instances this member stands for (null when unknown). */
   instances: number | null;
+  /** The member's virtual network when it is declared: its declaration, address space and subnet prefixes (null where not evaluated). */
+  network?: { vnet: DeclarationTarget; addressSpace: (string | null)[]; subnetPrefixes: (string | null)[] };
 }
 
 /** A VM or scale set that must hold the frontend IP on its loopback after floating IP is on. */

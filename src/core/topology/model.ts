@@ -64,7 +64,7 @@ export interface TopologyEdge {
   hairpin?: boolean;
 }
 
-export type PathKind = 'failing' | 'floating-ip' | 'secondary-nic' | 'nginx-nva';
+export type PathKind = 'failing' | 'floating-ip' | 'secondary-nic' | 'nginx-nva' | 'app-gateway';
 
 /** One party in a packet walk: a node of the graph, or something a fix adds (a second NIC, an NVA). */
 export interface PathParticipant {

@@ -44,7 +44,7 @@ export function chanceText(members: number | null): string {
 }
 
 export function packetPaths(f: LoopFacts): PacketPath[] {
-  return [failing(f), floatingIp(f), secondaryNic(f), nginxNva(f)];
+  return [failing(f), floatingIp(f), secondaryNic(f), nginxNva(f), appGateway(f)];
 }
 
 /** The member as a party of a walk: one instance of a scale set or module. */
@@ -175,6 +175,30 @@ function nginxNva(f: LoopFacts): PacketPath {
     notes: [
       'NGINX upstream lists every member by IP (one server line each).',
       'An extra tier costs compute and has its own scale and performance limits; Application Gateway does the same for HTTP/S.',
+    ],
+  };
+}
+
+function appGateway(f: LoopFacts): PacketPath {
+  return {
+    kind: 'app-gateway',
+    title: 'Fix: an Application Gateway in front (HTTP/S)',
+    summary: `Clients (the members too) call an Application Gateway's private frontend; the gateway opens its own connection to a member's address: no member is ever handed its own SYN.`,
+    outcome: 'works',
+    participants: [
+      { id: 'client', label: one(f), detail: `client · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
+      { id: 'appgw', label: 'Application Gateway', detail: 'private frontend in its own subnet, v2, 1-2 instances (added)', proposed: true, ...(f.frontend ? { anchor: f.frontend } : {}) },
+      { id: 'server', label: one(f), detail: `backend · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
+    ],
+    steps: [
+      { from: 'client', to: 'appgw', label: "the member calls the gateway's private frontend (a listener per mirrored rule)", packet: { what: 'SYN', src: f.memberIp, dst: withPort('gateway private IP', f.frontendPort) } },
+      { from: 'appgw', to: 'server', label: "a routing rule sends the request to the backend pool: the member's own address", packet: { what: 'SYN', src: 'gateway instance IP', dst: withPort(f.memberIp, f.backendPort) } },
+      { from: 'server', to: 'appgw', label: 'SYN-ACK to the gateway instance: another machine, so the flow matches', packet: { what: 'SYN-ACK', src: withPort(f.memberIp, f.backendPort), dst: 'gateway instance IP' }, outcome: 'ok' },
+      { from: 'appgw', to: 'client', label: "the response over the client's own connection to the gateway", outcome: 'ok' },
+    ],
+    notes: [
+      'HTTP and HTTPS only; the health probe is mirrored from the load balancer (HTTP/S, status 200-399).',
+      'A v2 gateway also needs a public frontend IP configuration unless the subscription has the private-only deployment feature.',
     ],
   };
 }

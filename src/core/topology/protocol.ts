@@ -54,7 +54,7 @@ export type FromWebview =
   | { type: 'export'; format: 'svg' | 'mermaid'; target: 'file' | 'clipboard'; svg?: string }
   | { type: 'error'; message: string };
 
-const PATH_KINDS: readonly PathKind[] = ['failing', 'floating-ip', 'secondary-nic', 'nginx-nva'];
+const PATH_KINDS: readonly PathKind[] = ['failing', 'floating-ip', 'secondary-nic', 'nginx-nva', 'app-gateway'];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

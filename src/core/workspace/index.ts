@@ -126,6 +126,14 @@ export class Workspace {
     return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: roots.length ? new Set(roots.map((r) => r.template)).size : 0, evaluated };
   }
 
+  /**
+   * Every resource the last `analyze()` evaluated, of every root (environments not merged), in
+   * root order: what a deployment of the workspace would send to Azure Resource Manager.
+   */
+  evaluatedResources(): EvaluatedResource[] {
+    return this.roots.flatMap((root) => this.cache.get(root.key)?.evaluation.resources ?? []);
+  }
+
   /** The roots of the analysis in progress, for lookups of `existing` resources. */
   private roots: Root[] = [];
   private readonly evaluating = new Set<string>();
