@@ -11,6 +11,8 @@ import { applyEdits, type TextEdit } from '../core/fixes/floating-ip';
 import { computeFix } from '../core/fixes';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
+import { readRegularFile } from './read';
+import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
@@ -49,6 +51,10 @@ export interface LoadedWorkspace {
   relative: (p: string) => string;
   filesScanned: number;
   readErrors: { file: string; message: string }[];
+  /** The files read (absolute paths). */
+  inputs: readonly string[];
+  /** The encoding each file was read in (a fix writes it back in the same). */
+  encodings: ReadonlyMap<string, TextEncodingName>;
 }
 
 function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
@@ -60,20 +66,18 @@ function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
   const readErrors = [...walk.errors];
   const workspace = new Workspace();
   let filesScanned = 0;
+  const encodings = new Map<string, TextEncodingName>();
   for (const file of walk.files) {
-    try {
-      const size = fs.statSync(file).size;
-      if (size > MAX_FILE_BYTES) {
-        readErrors.push({ file, message: `skipped: ${(size / 1048576).toFixed(1)} MB is over the ${MAX_FILE_BYTES / 1048576} MB limit` });
-        continue;
-      }
-      workspace.setFile(normalizePath(file), fs.readFileSync(file, 'utf8'));
-      filesScanned++;
-    } catch (e) {
-      readErrors.push({ file, message: (e as Error).message });
+    const read = readRegularFile(file, MAX_FILE_BYTES);
+    if (!read.ok) {
+      readErrors.push({ file, message: read.message });
+      continue;
     }
+    workspace.setFile(normalizePath(file), read.text);
+    encodings.set(normalizePath(file), read.encoding);
+    filesScanned++;
   }
-  return { workspace, relative, filesScanned, readErrors };
+  return { workspace, relative, filesScanned, readErrors, inputs: walk.files, encodings };
 }
 
 export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
@@ -87,8 +91,13 @@ function sameEdit(a: TextEdit, b: TextEdit): boolean {
 
 /** `ilb-hairpin fix`: the quick fixes of the editor, applied to files (or shown as a diff). */
 function fix(args: FixArgs, io: CliIo): number {
-  const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
+  const { workspace, relative, readErrors, encodings } = loadWorkspace(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
+  // A fix computed without every file (a module, a parameter file) could be wrong: none is made.
+  if (readErrors.length) {
+    io.stderr('Nothing was changed: fix only runs when every file named can be read.\n');
+    return 2;
+  }
   const selected = workspace
     .analyze()
     .findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule));
@@ -133,9 +142,17 @@ function fix(args: FixArgs, io: CliIo): number {
     const created = list.some((e) => e.create);
     const before = created ? '' : (textOf(file) ?? '');
     const after = applyEdits(before, list);
-    if (args.dryRun) io.stdout(createTwoFilesPatch(created ? '/dev/null' : `a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
-    else if (created) fs.writeFileSync(file, after, { flag: 'wx' });
-    else fs.writeFileSync(file, (fs.readFileSync(file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + after);
+    if (args.dryRun) {
+      io.stdout(createTwoFilesPatch(created ? '/dev/null' : `a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
+      continue;
+    }
+    try {
+      // A changed file keeps its encoding (UTF-8 with or without BOM, UTF-16 LE/BE).
+      fs.writeFileSync(file, encodeText(after, created ? 'utf-8' : (encodings.get(file) ?? 'utf-8')), { flag: created ? 'wx' : 'w' });
+    } catch (e) {
+      io.stderr(`ilb-hairpin: cannot write ${relative(file)}: ${(e as Error).message}\n`);
+      return 2;
+    }
   }
   if (selected.length === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
   else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}.\n${[...notes].map((n) => `Note: ${n}\n`).join('')}`);
@@ -154,7 +171,20 @@ function scan(args: ScanArgs, io: CliIo): number {
   return report.findings.some((f) => reaches(f.severity, args.failOn)) ? 1 : 0;
 }
 
+/**
+ * A reader that goes away (`| head -c 10`) or a closed stdout ends the process quietly, with the
+ * exit code the command computed: nothing more can be said to whoever stopped listening.
+ */
+export function endQuietlyOnClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'EBADF' || e.code === 'ERR_STREAM_DESTROYED') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 if (require.main === module) {
+  endQuietlyOnClosedOutput(process.stdout);
+  endQuietlyOnClosedOutput(process.stderr);
   process.exitCode = runCli(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),

@@ -8,7 +8,7 @@
  * the versions of the files they read, so an edit re-evaluates only the roots that depend on it.
  */
 import { getNodeValue } from 'jsonc-parser';
-import { child, mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument, type SyntaxProblem } from './parse/arm';
+import { child, mayAddToGraph, parseArm, reuseSyntaxTree, templateLookalike, type ArmDocument, type SyntaxProblem } from './parse/arm';
 import { parseBicep, reparseBicep } from './parse/bicep';
 import type * as B from './parse/bicep/ast';
 import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from './evaluate/arm-evaluator';
@@ -37,6 +37,8 @@ interface FileEntry {
   tooLarge?: boolean;
   /** A template that cannot add to the graph (see makeInert). */
   inert?: boolean;
+  /** Why a JSON file that is no template looks like one (a misspelled `$schema`), for a note. */
+  lookalike?: string;
   /** The templateLinks written in it (computed once per version). */
   links?: { relativePath?: Value; uri?: Value }[];
 }
@@ -111,6 +113,7 @@ export class Workspace {
       const arm = parseArm(file);
       if (prior?.arm) reuseSyntaxTree(prior.arm, arm);
       entry.role = arm.kind === 'deploymentTemplate' ? 'armTemplate' : arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
+      if (entry.role === 'other' && !arm.errors.length) entry.lookalike = templateLookalike(arm);
       if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && mayAddToGraph(arm) !== false) || arm.errors.length) entry.arm = arm;
       else this.makeInert(entry, path);
     }
@@ -328,6 +331,7 @@ export class Workspace {
       (f) => !suppressed(f) && !(f.facts.viaModule !== undefined && f.related[0] && suppressed({ ...f, span: f.related[0].span })),
     );
     const problems = results.flatMap((r) => r.evaluation.problems);
+    for (const [path, entry] of this.files) if (entry.lookalike) problems.push({ span: { file: path, start: 0, end: 0 }, message: entry.lookalike, severity: 'warning' });
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const [path, entry] of this.files) {
       if (entry.arm?.errors.length && (entry.role !== 'other' || looksLikeTemplate(entry.file.text))) {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { MAX_FILE_BYTES } from '../core/engine';
+import { decodeText } from '../core/decode';
 import { ruleById } from '../core/rules';
 import { docsUrl, type Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
@@ -120,7 +121,13 @@ export class DiagnosticsController implements vscode.Disposable {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > MAX_FILE_BYTES) return;
       const bytes = await vscode.workspace.fs.readFile(uri);
-      this.workspace.setFile(documentPath(uri), new TextDecoder('utf-8').decode(bytes));
+      const decoded = decodeText(bytes);
+      if (!decoded.ok) {
+        this.log.warn(`Could not read ${uri.toString()}: ${decoded.reason}`);
+        this.workspace.removeFile(documentPath(uri));
+      } else {
+        this.workspace.setFile(documentPath(uri), decoded.text);
+      }
     } catch (e) {
       this.log.warn(`Could not read ${uri.toString()}: ${(e as Error).message}`);
       this.workspace.removeFile(documentPath(uri));

@@ -63,6 +63,26 @@ function classify(root: JsonNode | undefined, path: string): ArmDocumentKind {
   return 'other';
 }
 
+/**
+ * Why a JSON document that is not classified as a template still looks like one (its resources
+ * have types and API versions, but its `$schema` is misspelled and it has no `contentVersion`),
+ * for a note; undefined when it does not look like one.
+ */
+export function templateLookalike(doc: ArmDocument): string | undefined {
+  const root = doc.root;
+  if (doc.kind !== 'other' || !root || root.type !== 'object') return undefined;
+  const resources = child(root, 'resources');
+  const items = resources?.type === 'array' ? resources.children ?? [] : resources?.type === 'object' ? (resources.children ?? []).map((p) => p.children?.[1]) : [];
+  const typed = items.some((r) => {
+    const type = child(r, 'type')?.value;
+    return typeof type === 'string' && type.includes('/') && typeof child(r, 'apiVersion')?.value === 'string';
+  });
+  if (!typed) return undefined;
+  const schema = childValue(root, '$schema');
+  const said = typeof schema === 'string' ? `its $schema '${schema.length > 120 ? `${schema.slice(0, 120)}...` : schema}' is not a deployment template's` : 'it has no $schema';
+  return `This file looks like a deployment template (its resources have types and API versions), but ${said} and it has no contentVersion: it is not analyzed. Correct the $schema (https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#).`;
+}
+
 /** The property node (key + value) of `obj` whose key matches case-insensitively. */
 export function property(obj: JsonNode | undefined, key: string): JsonNode | undefined {
   if (!obj || obj.type !== 'object' || !obj.children) return undefined;
