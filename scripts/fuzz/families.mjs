@@ -5,6 +5,14 @@
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
 const SUBNET_ARM = "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'app')]";
 
+/** Two integers mixed into one well-spread seed (consecutive cases get unrelated sources). */
+export function mix(a, b) {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** A small seeded random source (mulberry32): the same seed gives the same cases everywhere. */
 export function random(seed) {
   let a = seed >>> 0;
