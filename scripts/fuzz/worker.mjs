@@ -12,7 +12,8 @@ parentPort.on('message', ({ id, argv, cwd }) => {
   let stderr = '';
   try {
     const code = runCli(argv, { cwd, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-    parentPort.postMessage({ id, code, stdout: stdout.length > 2_000_000 ? stdout.slice(0, 2_000_000) : stdout, stderr: stderr.slice(0, 20_000) });
+    const truncated = stdout.length > 64_000_000;
+    parentPort.postMessage({ id, code, stdout: truncated ? stdout.slice(0, 64_000_000) : stdout, truncated, stderr: stderr.slice(0, 20_000) });
   } catch (e) {
     parentPort.postMessage({ id, thrown: String(e?.stack ?? e).slice(0, 4000), stderr: stderr.slice(0, 20_000) });
   }
