@@ -126,6 +126,11 @@ export class DiagnosticsController implements vscode.Disposable {
     try {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > MAX_FILE_BYTES) return;
+      // Only regular files: a FIFO or device named like a template would block or never end.
+      if (!(stat.type & vscode.FileType.File)) {
+        this.log.warn(`Not read: ${uri.toString()} is not a regular file.`);
+        return;
+      }
       const bytes = await vscode.workspace.fs.readFile(uri);
       const decoded = decodeText(bytes);
       if (!decoded.ok) {
