@@ -46,8 +46,9 @@ export function collectFiles(paths: readonly string[]): Walk {
     let st: fs.Stats;
     try {
       st = fs.statSync(p);
-    } catch {
-      walk.errors.push({ file: p, message: 'no such file or folder' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      walk.errors.push({ file: p, message: code === 'ELOOP' ? 'a loop of symbolic links' : code === 'EACCES' ? 'permission denied' : 'no such file or folder' });
       continue;
     }
     if (st.isDirectory()) visit(p);

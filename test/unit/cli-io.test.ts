@@ -168,3 +168,13 @@ describe('cli io: output never destroys input; exit codes', () => {
     assert.equal(code, 0);
   });
 });
+
+describe('cli io: symbolic links', () => {
+  it('a loop of symbolic links named on the command line is a read error that says so', () => {
+    fs.symlinkSync('loop-b.json', at('loop-a.json'));
+    fs.symlinkSync('loop-a.json', at('loop-b.json'));
+    const r = cli(dir, 'scan', 'loop-a.json');
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /loop-a\.json error read: a loop of symbolic links/);
+  });
+});
