@@ -1,9 +1,10 @@
 /**
  * Every failure the fuzz harness (`npm run fuzz`, scripts/fuzz/) has found, kept as a fixture:
  * test/fixtures/fuzz/<id>/input/ is the workspace, case.json the command and what must hold. Each
- * runs through the CLI in-process on a copy of its input: it must end (within the guard), never
- * throw, exit with a documented code, print no stack trace, and meet the case's expectations
- * (exit code, number of findings, notes; for a fix, that a second run changes nothing).
+ * runs the CLI in a child process (a hang or an out-of-memory must fail the test, not stop the
+ * test run) on a copy of its input, with a time and a heap limit: it must end, exit with a
+ * documented code, print no stack trace, and meet the case's expectations (exit code, number of
+ * findings, notes; for a fix, that a second run changes nothing).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { cli, REPO_ROOT } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { REPO_ROOT } from './helpers';
 import { dirsIn } from './fix-helpers';
 
 interface FuzzCase {
@@ -23,7 +25,15 @@ interface FuzzCase {
 
 const FUZZ = path.join(REPO_ROOT, 'test', 'fixtures', 'fuzz');
 const GUARD = { timeout: 60_000 };
-const STACK = /^\s+at \S.*(\(|:\d+:\d+)/m;
+const STACK = /^\s+at \S.*(\(|:\d+:\d+)|FATAL ERROR|Unhandled 'error' event/m;
+const MAIN = path.join(REPO_ROOT, 'out', 'src', 'cli', 'main.js');
+
+/** The CLI in a child process: 30 s and a 1 GB heap at most. */
+function cli(cwd: string, ...argv: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=1024', MAIN, ...argv], { cwd, encoding: 'utf8', timeout: 30_000, maxBuffer: 256 * 1024 * 1024 });
+  assert.equal(r.error, undefined, `the CLI ended within 30 s (${String(r.error)})`);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-fuzz-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
