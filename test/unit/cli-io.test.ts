@@ -178,3 +178,18 @@ describe('cli io: symbolic links', () => {
     assert.match(r.stdout, /loop-a\.json error read: a loop of symbolic links/);
   });
 });
+
+describe('cli io: the size limit', () => {
+  it('topology over the size limit exits 2, writes nothing and prints no "Wrote"', () => {
+    fs.mkdirSync(at('over'));
+    const fd = fs.openSync(at('over', 'big.json'), 'w');
+    fs.ftruncateSync(fd, 40 * 1024 * 1024); // sparse: costs no disk
+    fs.closeSync(fd);
+    const out = at('over-topology.json');
+    const r = cli(dir, 'topology', 'over', '--format', 'json', '--output', out);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /big\.json: skipped: 40\.0 MB is over the 32 MB limit/);
+    assert.doesNotMatch(r.stderr, /Wrote/);
+    assert.ok(!fs.existsSync(out));
+  });
+});
