@@ -84,8 +84,10 @@ Options:
   -v, --version          Show the version.
 
 Exit codes: scan: 0 no finding reaches --fail-on; 1 some finding does; 2 usage or read error.
-            fix: 0 every selected finding was fixed; 1 some were not (it says why); 2 usage.
-            topology: 0 written; 2 usage or read error (unknown --environment or --rule).`;
+            fix: 0 every selected finding was fixed; 1 some were not (it says why); 2 usage or
+                 read error (then nothing is changed).
+            topology: 0 written; 2 usage or read error (unknown --environment or --rule; an
+                 --output that is a scanned file or a template); nothing is written then.`;
 
 const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
 const LEVELS: readonly (Severity | 'none')[] = ['error', 'warning', 'info', 'none'];

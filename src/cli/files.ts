@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { specialKind } from './read';
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
 const TEMPLATE_EXTENSIONS = new Set(['.json', '.jsonc', '.bicep', '.bicepparam']);
@@ -35,6 +36,9 @@ export function collectFiles(paths: readonly string[]): Walk {
         if (!SKIP_DIRS.has(e.name)) visit(full);
       } else if (e.isFile() && TEMPLATE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
         add(full);
+      } else if (!e.isSymbolicLink() && !e.isFile() && TEMPLATE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
+        // A FIFO, socket or device named like a template: refused with what it is, never read.
+        walk.errors.push({ file: full, message: `not read: it is ${specialKind(e) ?? 'not a regular file'}, not a regular file` });
       }
     }
   };
@@ -42,8 +46,9 @@ export function collectFiles(paths: readonly string[]): Walk {
     let st: fs.Stats;
     try {
       st = fs.statSync(p);
-    } catch {
-      walk.errors.push({ file: p, message: 'no such file or folder' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      walk.errors.push({ file: p, message: code === 'ELOOP' ? 'a loop of symbolic links' : code === 'EACCES' ? 'permission denied' : 'no such file or folder' });
       continue;
     }
     if (st.isDirectory()) visit(p);

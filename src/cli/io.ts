@@ -1,4 +1,5 @@
 /** What the CLI's commands share: where they write, and the workspace they load. */
+import type { TextEncodingName } from '../core/decode';
 import type { Workspace } from '../core/workspace';
 
 export interface CliIo {
@@ -12,4 +13,8 @@ export interface LoadedWorkspace {
   relative: (p: string) => string;
   filesScanned: number;
   readErrors: { file: string; message: string }[];
+  /** The files read (absolute paths). */
+  inputs: readonly string[];
+  /** The encoding each file was read in (a fix writes it back in the same). */
+  encodings: ReadonlyMap<string, TextEncodingName>;
 }

@@ -13,6 +13,8 @@ import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings,
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
+import { readRegularFile } from './read';
+import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
@@ -50,21 +52,19 @@ function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSett
   const readErrors = [...walk.errors];
   const workspace = new Workspace();
   let filesScanned = 0;
+  const encodings = new Map<string, TextEncodingName>();
   for (const file of walk.files) {
     if (settings.exclude.length && isExcluded(relative(file), settings)) continue;
-    try {
-      const size = fs.statSync(file).size;
-      if (size > MAX_FILE_BYTES) {
-        readErrors.push({ file, message: `skipped: ${(size / 1048576).toFixed(1)} MB is over the ${MAX_FILE_BYTES / 1048576} MB limit` });
-        continue;
-      }
-      workspace.setFile(normalizePath(file), fs.readFileSync(file, 'utf8'));
-      filesScanned++;
-    } catch (e) {
-      readErrors.push({ file, message: (e as Error).message });
+    const read = readRegularFile(file, MAX_FILE_BYTES);
+    if (!read.ok) {
+      readErrors.push({ file, message: read.message });
+      continue;
     }
+    workspace.setFile(normalizePath(file), read.text);
+    encodings.set(normalizePath(file), read.encoding);
+    filesScanned++;
   }
-  return { workspace, relative, filesScanned, readErrors };
+  return { workspace, relative, filesScanned, readErrors, inputs: walk.files, encodings };
 }
 
 export function scanPaths(paths: readonly string[], cwd: string, settings: RuleSettings = NO_SETTINGS): ScanReport {
@@ -89,8 +89,13 @@ function loadSettings(config: string | undefined, cwd: string): RuleSettings | s
 
 /** `ilb-hairpin fix`: the quick fixes of the editor, applied to files (or shown as a diff). */
 function fix(args: FixArgs, io: CliIo): number {
-  const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
+  const { workspace, relative, readErrors, encodings } = loadWorkspace(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
+  // A fix computed without every file (a module, a parameter file) could be wrong: none is made.
+  if (readErrors.length) {
+    io.stderr('Nothing was changed: fix only runs when every file named can be read.\n');
+    return 2;
+  }
   const selected = (f: Finding): boolean =>
     fixesFor(f.ruleId).includes(args.strategy) && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
   // Where each finding stands in the files as read (the run edits the workspace as it goes).
@@ -108,8 +113,15 @@ function fix(args: FixArgs, io: CliIo): number {
   }
   for (const c of run.changes) {
     if (args.dryRun) io.stdout(createTwoFilesPatch(c.created ? '/dev/null' : `a/${relative(c.file)}`, `b/${relative(c.file)}`, c.before, c.after, '', '', { context: 3 }));
-    else if (c.created) fs.writeFileSync(c.file, c.after, { flag: 'wx' });
-    else fs.writeFileSync(c.file, (fs.readFileSync(c.file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + c.after);
+    else {
+      try {
+        // A changed file keeps its encoding (UTF-8 with or without BOM, UTF-16 LE/BE).
+        fs.writeFileSync(c.file, encodeText(c.after, c.created ? 'utf-8' : (encodings.get(c.file) ?? 'utf-8')), { flag: c.created ? 'wx' : 'w' });
+      } catch (e) {
+        io.stderr(`ilb-hairpin: cannot write ${relative(c.file)}: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
   }
   // A finding another fix of the run removed (one rule seen from two templates) counts as fixed.
   const failed = run.outcomes.filter((o) => !o.ok).length;
@@ -136,7 +148,20 @@ function scan(args: ScanArgs, io: CliIo): number {
   return report.findings.some((f) => reaches(f.severity, args.failOn)) ? 1 : 0;
 }
 
+/**
+ * A reader that goes away (`| head -c 10`) or a closed stdout ends the process quietly, with the
+ * exit code the command computed: nothing more can be said to whoever stopped listening.
+ */
+export function endQuietlyOnClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'EBADF' || e.code === 'ERR_STREAM_DESTROYED') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 if (require.main === module) {
+  endQuietlyOnClosedOutput(process.stdout);
+  endQuietlyOnClosedOutput(process.stderr);
   process.exitCode = runCli(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),

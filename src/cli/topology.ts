@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import { buildTopology, ALL_ENVIRONMENTS } from '../core/topology/build';
 import { layoutTopology } from '../core/topology/layout';
 import type { TopologyLocation, TopologyModel } from '../core/topology/model';
-import type { SourceSpan } from '../core/source';
+import { normalizePath, type SourceSpan } from '../core/source';
 import { renderTopologySvg } from '../core/topology/svg';
 import { toDot, toMermaid } from '../core/topology/text-formats';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version';
+import { decodeText } from '../core/decode';
 import type { TopologyArgs } from './args';
 import type { CliIo, LoadedWorkspace } from './io';
 
@@ -16,7 +17,7 @@ import type { CliIo, LoadedWorkspace } from './io';
  * CSS embedded). Paths in ids and locations are relative to the working folder.
  */
 export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly string[], cwd: string) => LoadedWorkspace): number {
-  const { workspace, relative, readErrors } = load(args.paths, io.cwd);
+  const { workspace, relative, readErrors, inputs } = load(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
   const analysis = workspace.analyze();
   const locate = (span: SourceSpan): TopologyLocation | undefined => {
@@ -60,17 +61,63 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
   }
   if (args.output !== undefined) {
     const file = path.resolve(io.cwd, args.output);
+    // Nothing is written on an error exit, and a written picture never replaces a template.
+    if (readErrors.length) {
+      io.stderr(`ilb-hairpin: ${args.output} not written: some files could not be read (above).\n`);
+      return 2;
+    }
+    const refused = refuseOutput(file, inputs);
+    if (refused) {
+      io.stderr(`ilb-hairpin: will not write ${args.output}: ${refused}; choose another --output file.\n`);
+      return 2;
+    }
     try {
       fs.writeFileSync(file, text);
     } catch (e) {
       io.stderr(`ilb-hairpin: cannot write ${args.output}: ${(e as Error).message}\n`);
       return 2;
     }
-    io.stderr(`Wrote ${relative(file)} (${model.nodes.length} nodes, ${model.edges.length} edges, ${model.marks.length} hairpin-prone rule${model.marks.length === 1 ? '' : 's'}).\n`);
+    io.stderr(`Wrote ${relative(file).startsWith('../') ? normalizePath(file) : relative(file)} (${model.nodes.length} nodes, ${model.edges.length} edges, ${model.marks.length} hairpin-prone rule${model.marks.length === 1 ? '' : 's'}).\n`);
   } else {
     io.stdout(text);
   }
   return readErrors.length ? 2 : 0;
+}
+
+/**
+ * Why `--output` must not write to this file: it is one of the files read, or a template or
+ * parameter file (by its name or its first bytes). Undefined when it may be written.
+ */
+export function refuseOutput(file: string, inputs: readonly string[]): string | undefined {
+  const real = (p: string): string => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const target = real(file);
+  let head = '';
+  try {
+    const st = fs.statSync(target);
+    if (!st.isFile()) return undefined; // /dev/null, a FIFO: nothing to destroy
+    const fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(4096);
+      const decoded = decodeText(buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)));
+      head = decoded.ok ? decoded.text : '';
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined; // not there (or unreadable): writing it destroys nothing
+  }
+  // A picture this command wrote before may be replaced, even when the folder scan read it.
+  if (/^\s*\{\s*"tool"\s*:\s*\{\s*"name"\s*:\s*"ilb-hairpin"/.test(head)) return undefined;
+  if (inputs.some((i) => real(i) === target)) return 'it is one of the scanned files';
+  if (/\.(bicep|bicepparam)$/i.test(target)) return 'it is a Bicep file';
+  if (/deployment(Template|Parameters)\.json|"contentVersion"\s*:|"resources"\s*:\s*\[/i.test(head)) return 'it is a deployment template or parameter file';
+  return undefined;
 }
 
 function selectRule(model: TopologyModel, name: string): string | undefined {

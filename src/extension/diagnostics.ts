@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { MAX_FILE_BYTES } from '../core/engine';
+import { decodeText } from '../core/decode';
 import { ruleById } from '../core/rules';
 import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
 import { docsUrl, type Severity } from '../core/rules/types';
@@ -127,8 +128,19 @@ export class DiagnosticsController implements vscode.Disposable {
     try {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > MAX_FILE_BYTES) return;
+      // Only regular files: a FIFO or device named like a template would block or never end.
+      if (!(stat.type & vscode.FileType.File)) {
+        this.log.warn(`Not read: ${uri.toString()} is not a regular file.`);
+        return;
+      }
       const bytes = await vscode.workspace.fs.readFile(uri);
-      this.workspace.setFile(documentPath(uri), new TextDecoder('utf-8').decode(bytes));
+      const decoded = decodeText(bytes);
+      if (!decoded.ok) {
+        this.log.warn(`Could not read ${uri.toString()}: ${decoded.reason}`);
+        this.workspace.removeFile(documentPath(uri));
+      } else {
+        this.workspace.setFile(documentPath(uri), decoded.text);
+      }
     } catch (e) {
       this.log.warn(`Could not read ${uri.toString()}: ${(e as Error).message}`);
       this.workspace.removeFile(documentPath(uri));

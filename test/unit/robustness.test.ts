@@ -209,3 +209,27 @@ describe('robustness: unicode', () => {
     assert.equal(display(f.facts.loadBalancer), lbName);
   });
 });
+
+describe('robustness: locations without a syntax tree', () => {
+  it('the offset index finds values by path, with escaped keys, duplicates (the last wins) and after an edit inside a string', HANG_GUARD, async () => {
+    const { OffsetIndex } = await import('../../src/core/parse/offset-index');
+    const text = '{ "a": [1, {"b\\u0063": "xy"}], "a2": {"k": 1, "k": 22} }';
+    const index = OffsetIndex.build(text);
+    assert.ok(index);
+    const at = (path: (string | number)[]): string | undefined => {
+      const n = index.locate(path);
+      return n ? text.slice(n.offset, n.offset + n.length) : undefined;
+    };
+    assert.equal(at(['a', 1, 'bc']), '"xy"');
+    assert.equal(at(['a', 0]), '1');
+    assert.equal(at(['a2', 'k']), '22');
+    assert.equal(at(['a', 5]), undefined);
+    const prop = index.locate(['a2']);
+    assert.equal(prop?.parent ? text.slice(prop.parent.offset, prop.parent.offset + prop.parent.length) : undefined, '"a2": {"k": 1, "k": 22}');
+    const edited = text.replace('"xy"', '"xyz"');
+    const next = index.edited(edited, text, text.indexOf('xy') + 2, text.indexOf('xy') + 2, text.indexOf('xy') + 3);
+    assert.ok(next);
+    const n = next.locate(['a2', 'k']);
+    assert.equal(n ? edited.slice(n.offset, n.offset + n.length) : undefined, '22');
+  });
+});

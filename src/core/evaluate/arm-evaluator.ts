@@ -39,6 +39,7 @@ import {
   type EvaluationProblem,
   type ModuleCall,
 } from './resources';
+import { EvaluationRun, instanceKey, readsDeploymentName, shortName } from './run';
 
 export interface ArmEvaluationOptions {
   /** Parameter values by name (case-insensitive), e.g. from a parameter file. */
@@ -67,6 +68,8 @@ export interface ArmEvaluationOptions {
   via?: ModuleCall[];
   /** Upper bound of expression evaluations for one template (guards against blow-ups). */
   budget?: number;
+  /** Shared by every evaluation under one root: the memo of linked-template instances and their budget. */
+  run?: EvaluationRun;
 }
 
 export interface ArmHost {
@@ -150,6 +153,7 @@ class ArmEvaluator {
   /** Nested deployments by ID key: their evaluation runs once, on first need. */
   private readonly nestedDeployments = new Map<string, { run: () => Record<string, Value> | Unknown }>();
   private readonly pending: (() => void)[] = [];
+  private readonly shared: EvaluationRun;
 
   constructor(
     doc: ArmDocument,
@@ -162,6 +166,7 @@ class ArmEvaluator {
     this.via = options.via ?? [];
     this.scope = options.scope ?? CURRENT_SCOPE;
     this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.shared = options.run ?? new EvaluationRun(doc.file.path);
     this.symbolScope = options.symbolScope ?? doc.file.path;
     this.parameterSource = options.parameterSource;
     for (const [k, v] of Object.entries(options.parameters ?? {})) this.supplied.set(k.toLowerCase(), v);
@@ -811,21 +816,37 @@ class ArmEvaluator {
       call = { file: this.file, span: nameSpan, name, target: doc.file.path };
     }
     if (!doc) return new Unknown('the deployment has neither a template nor a templateLink');
+    const via = call ? [...this.via, call] : this.via;
+    // The same template with the same inputs deploys the same resources: evaluated once. (An
+    // inline template is known by where it is written, and reads its deployment's name.)
+    const key = template
+      ? instanceKey(`${this.file}@${template.offset}`, parameters, childScope, `name=${name}`)
+      : instanceKey(doc.file.path, parameters, childScope, readsDeploymentName(doc.file) ? `name=${name}` : '');
+    const known = this.shared.recall<Record<string, Value>>(key);
+    if (known) return known.outputs;
+    const refused = this.shared.admit(template ? template.length : doc.file.text.length, `${this.symbolScope}>${name}${template ? '' : ` (${shortName(doc.file.path)})`}`);
+    if (refused !== undefined) {
+      if (refused) this.problem(resource.span, refused);
+      return new Unknown('the deployment is not evaluated: the evaluation budget of its root ran out');
+    }
     const childOptions: ArmEvaluationOptions = {
       parameters,
       scope: childScope,
       symbolScope: `${this.symbolScope}>${name}`,
       deployment: this.deployment,
-      via: call ? [...this.via, call] : this.via,
+      via,
       budget: Math.max(10_000, this.budget - this.steps),
       problems: this.problems,
+      run: this.shared,
     };
     if (this.options.onProblem) childOptions.onProblem = this.options.onProblem;
     if (this.parameterSource !== undefined) childOptions.parameterSource = this.parameterSource;
     if (this.options.host) childOptions.host = this.options.host;
     const nested = new ArmEvaluator(doc, childOptions);
     out.push(...nested.run());
-    return nested.outputs();
+    const outputs = nested.outputs();
+    this.shared.remember(key, outputs);
+    return outputs;
   }
 
   /** `relativePath` and `uri` of a templateLink or parametersLink, evaluated. */

@@ -32,6 +32,7 @@ import {
   type EvaluationProblem,
   type ModuleCall,
 } from './resources';
+import { EvaluationRun, instanceKey, readsDeploymentName, shortName } from './run';
 import { Unknown, deepEqual, firstUnknown, getProp, isObject, type Value, type ValueObject } from './value';
 
 /** A module's target, loaded by the host (the workspace). */
@@ -65,6 +66,8 @@ export interface BicepEvaluationOptions {
   /** The module declarations this evaluation is nested in, outermost first. */
   via?: ModuleCall[];
   budget?: number;
+  /** Shared by every evaluation under one root: the memo of module instances and their budget. */
+  run?: EvaluationRun;
 }
 
 /** What one evaluation leaves for the evaluation of the file's next version (see takeOver). */
@@ -182,6 +185,7 @@ class BicepEvaluator {
   private steps = 0;
   private depth = 0;
   private budgetReported = false;
+  private readonly shared: EvaluationRun;
 
   /** The program's statements, where unchanged old ones may stand for their re-parses. */
   private readonly statements: A.Statement[];
@@ -197,6 +201,7 @@ class BicepEvaluator {
     this.deployment = options.deployment ?? this.symbolScope;
     this.scope = options.scope ?? CURRENT_SCOPE;
     this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.shared = options.run ?? new EvaluationRun(file.path);
     for (const [k, v] of Object.entries(options.parameters ?? {})) this.supplied.set(k, v);
     for (const s of program.statements) {
       switch (s.kind) {
@@ -759,8 +764,25 @@ class BicepEvaluator {
         deployment: this.deployment,
         via: [...via, call],
         problems: this.problems,
+        run: this.shared,
       };
       let outputs: () => Record<string, Value>;
+      let key: string | undefined;
+      if (target) {
+        // The same target with the same inputs deploys the same resources: evaluated once.
+        const source = target.kind === 'bicep' ? target.file : target.document.file;
+        key = instanceKey(targetPath, params, childScope, readsDeploymentName(source) ? `name=${String(name)}` : '');
+        const known = this.shared.recall<() => Record<string, Value>>(key);
+        if (known) {
+          let memo: Record<string, Value> | undefined;
+          return { name, copy, outputs: () => (memo ??= this.within(decl.name.name, known.outputs)) };
+        }
+        const refused = this.shared.admit(source.text.length, `${childOptions.symbolScope} (${shortName(targetPath)})`);
+        if (refused !== undefined) {
+          if (refused) this.problem(decl.path, refused);
+          return { name, copy, outputs: () => new Unknown('the module is not evaluated: the evaluation budget of its root ran out') };
+        }
+      }
       if (!target) {
         // Not read: the module is kept as a deployment whose parameters may still name pools.
         const reason = opaque ?? 'the module is not read';
@@ -804,6 +826,7 @@ class BicepEvaluator {
         entry.resources.push(...child.resources);
         outputs = child.outputs;
       }
+      this.shared.remember(key, outputs);
       let memo: Record<string, Value> | undefined;
       const instance: ModuleInstance = { name, copy, outputs: () => (memo ??= this.within(decl.name.name, outputs)) };
       return instance;

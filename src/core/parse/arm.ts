@@ -1,4 +1,5 @@
-import { parseTree, printParseErrorCode, findNodeAtLocation, findNodeAtOffset, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, findNodeAtLocation, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
+import { OffsetIndex } from './offset-index';
 import { textEdit, type SourceFile, type SourceSpan } from '../source';
 
 export type JsonNode = Node;
@@ -32,7 +33,7 @@ export function parseArm(file: SourceFile): ArmDocument {
   // a syntax tree is built, and the tree is built only if a location in the file is asked for.
   const strict = strictParse(file.text);
   if (strict.ok) {
-    const root = new LazyNode(new LazyTree(file.text), strict.value, undefined, undefined);
+    const root = new LazyNode(new LazyTree(file.text), strict.value, undefined, 0, undefined);
     return { file, root, kind: classify(root, file.path), errors: [], value: strict.value };
   }
   const errs: ParseError[] = [];
@@ -60,6 +61,26 @@ function classify(root: JsonNode | undefined, path: string): ArmDocumentKind {
   // `$schema` is optional in practice: a `*.parameters*.json` with `parameters` and no resources.
   if (/\.parameters(\.[^./]+)?\.jsonc?$/i.test(path) && property(root, 'parameters') && !property(root, 'resources')) return 'deploymentParameters';
   return 'other';
+}
+
+/**
+ * Why a JSON document that is not classified as a template still looks like one (its resources
+ * have types and API versions, but its `$schema` is misspelled and it has no `contentVersion`),
+ * for a note; undefined when it does not look like one.
+ */
+export function templateLookalike(doc: ArmDocument): string | undefined {
+  const root = doc.root;
+  if (doc.kind !== 'other' || !root || root.type !== 'object') return undefined;
+  const resources = child(root, 'resources');
+  const items = resources?.type === 'array' ? resources.children ?? [] : resources?.type === 'object' ? (resources.children ?? []).map((p) => p.children?.[1]) : [];
+  const typed = items.some((r) => {
+    const type = child(r, 'type')?.value;
+    return typeof type === 'string' && type.includes('/') && typeof child(r, 'apiVersion')?.value === 'string';
+  });
+  if (!typed) return undefined;
+  const schema = childValue(root, '$schema');
+  const said = typeof schema === 'string' ? `its $schema '${schema.length > 120 ? `${schema.slice(0, 120)}...` : schema}' is not a deployment template's` : 'it has no $schema';
+  return `This file looks like a deployment template (its resources have types and API versions), but ${said} and it has no contentVersion: it is not analyzed. Correct the $schema (https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#).`;
 }
 
 /** The property node (key + value) of `obj` whose key matches case-insensitively. */
@@ -102,27 +123,26 @@ function strictParse(text: string): { ok: true; value: unknown } | { ok: false }
   }
 }
 
-/** The full syntax tree of a text, built the first time a location is needed. */
-type MutableNode = { -readonly [K in keyof Node]: Node[K] };
-
+/**
+ * Where the values of a text are, found the first time a location is needed: a compact index of
+ * offsets (see OffsetIndex), not a syntax tree, so that a large template costs little memory.
+ */
 class LazyTree {
-  private tree: Node | undefined;
+  private index: OffsetIndex | undefined;
   private previous: { tree: LazyTree; start: number; oldEnd: number; newEnd: number } | undefined;
   private tooDeep = false;
   constructor(private readonly text: string) {}
 
   locate(path: JSONPath): Node | undefined {
     if (this.tooDeep) return undefined;
-    try {
-      this.tree ??= this.fromPrevious() ?? parseTree(this.text, [], { allowTrailingComma: true, allowEmptyContent: true });
-      return this.tree ? findNodeAtLocation(this.tree, path) : undefined;
-    } catch (e) {
-      // jsonc-parser recurses per nesting level: a value nested thousands deep (which the native
-      // parser read) has no location rather than a crash.
-      if (!(e instanceof RangeError)) throw e;
+    // jsonc-parser's scanner recurses per nesting level: a value nested thousands deep (which the
+    // native parser read) has no location rather than a crash.
+    this.index ??= this.fromPrevious() ?? OffsetIndex.build(this.text);
+    if (!this.index) {
       this.tooDeep = true;
       return undefined;
     }
+    return this.index.locate(path);
   }
 
   /** Remembers the tree of the text this one was edited from (see fromPrevious). */
@@ -131,35 +151,17 @@ class LazyTree {
   }
 
   /**
-   * Typing inside one string changes no structure: the previous tree, with the offsets after the
-   * edit shifted and that string's value updated, is this text's tree. Cheaper than a new parse.
+   * Typing inside one string changes no structure: the previous index, with the offsets after the
+   * edit shifted, is this text's index. Cheaper than a new scan.
    */
-  private fromPrevious(): Node | undefined {
+  private fromPrevious(): OffsetIndex | undefined {
     const p = this.previous;
     this.previous = undefined;
-    const old = p?.tree.tree;
+    const old = p?.tree.index;
     if (!p || !old) return undefined;
-    const leaf = findNodeAtOffset(old, p.start, false);
-    if (!leaf || leaf.type !== 'string' || p.start <= leaf.offset || p.oldEnd >= leaf.offset + leaf.length) return undefined;
-    const inserted = this.text.slice(p.start, p.newEnd);
-    if (/["\\\n\r]/.test(inserted) || /["\\]/.test(p.tree.text.slice(p.start, p.oldEnd))) return undefined;
-    const delta = p.newEnd - p.oldEnd;
-    // Nodes that end before the edit keep their place; the rest move or grow.
-    const stack: MutableNode[] = [old as MutableNode];
-    while (stack.length) {
-      const n = stack.pop() as MutableNode;
-      if (n.offset + n.length < p.start) continue;
-      if (n.offset > p.start) n.offset += delta;
-      else n.length += delta;
-      if (n.children) for (const c of n.children) stack.push(c as MutableNode);
-    }
-    try {
-      (leaf as MutableNode).value = JSON.parse(this.text.slice(leaf.offset, leaf.offset + leaf.length));
-    } catch {
-      return undefined;
-    }
-    p.tree.tree = undefined; // the old text's tree now describes this text
-    return old;
+    const next = old.edited(this.text, p.tree.text, p.start, p.oldEnd, p.newEnd);
+    if (next) p.tree.index = undefined; // the old text's index now describes this text
+    return next;
   }
 }
 
@@ -192,8 +194,10 @@ class LazyNode implements Node {
   constructor(
     readonly tree: LazyTree,
     private readonly raw: unknown,
-    /** The node whose child this is and the key or index it has there (the path, built on demand). */
-    private readonly at: { node: LazyNode; segment: string | number } | undefined,
+    /** The node whose child this is (the path is built on demand from it and the segment). */
+    private readonly atNode: LazyNode | undefined,
+    /** The key or index this node has in atNode. */
+    private readonly segment: string | number,
     readonly parent: Node | undefined,
     /** Set for a property node: its key. */
     private readonly key?: string,
@@ -208,7 +212,7 @@ class LazyNode implements Node {
 
   private path(): JSONPath {
     const segments: (string | number)[] = [];
-    for (let at = this.at; at; at = at.node.at) segments.push(at.segment);
+    for (let at: LazyNode | undefined = this.atNode ? this : undefined; at?.atNode; at = at.atNode) segments.push(at.segment);
     return segments.reverse();
   }
 
@@ -239,7 +243,7 @@ class LazyNode implements Node {
       const lower = key.toLowerCase();
       k = Object.keys(record).find((x) => x.toLowerCase() === lower);
     }
-    return k === undefined ? undefined : new LazyNode(this.tree, record[k], { node: this, segment: k }, this);
+    return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k, this);
   }
 
   get children(): Node[] | undefined {
@@ -247,11 +251,11 @@ class LazyNode implements Node {
     const raw = this.raw;
     if (this.key !== undefined) {
       const keyNode: Node = new KeyNode(this, this.key);
-      this.kids = [keyNode, new LazyNode(this.tree, raw, this.at, this)];
+      this.kids = [keyNode, new LazyNode(this.tree, raw, this.atNode, this.segment, this)];
     } else if (Array.isArray(raw)) {
-      this.kids = raw.map((v, i) => new LazyNode(this.tree, v, { node: this, segment: i }, this));
+      this.kids = raw.map((v, i) => new LazyNode(this.tree, v, this, i, this));
     } else if (raw !== null && typeof raw === 'object') {
-      this.kids = Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, { node: this, segment: k }, this, k));
+      this.kids = Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, this, k));
     } else {
       return undefined;
     }

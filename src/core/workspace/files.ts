@@ -3,7 +3,7 @@
  * role (ARM template or parameters, Bicep, Bicep parameters, other), its parse and a version that
  * changes with each edit, which the incremental analysis compares.
  */
-import { mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument } from '../parse/arm';
+import { mayAddToGraph, parseArm, reuseSyntaxTree, templateLookalike, type ArmDocument } from '../parse/arm';
 import { parseBicep, reparseBicep } from '../parse/bicep';
 import type * as B from '../parse/bicep/ast';
 import type { Value } from '../evaluate/value';
@@ -24,6 +24,8 @@ export interface FileEntry {
   tooLarge?: boolean;
   /** A template that cannot add to the graph (see makeInert). */
   inert?: boolean;
+  /** Why a JSON file that is no template looks like one (a misspelled `$schema`), for a note. */
+  lookalike?: string;
   /** The templateLinks written in it (computed once per version). */
   links?: { relativePath?: Value; uri?: Value }[];
 }
@@ -54,6 +56,7 @@ export class FileIndex {
       const arm = parseArm(file);
       if (prior?.arm) reuseSyntaxTree(prior.arm, arm);
       entry.role = arm.kind === 'deploymentTemplate' ? 'armTemplate' : arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
+      if (entry.role === 'other' && !arm.errors.length) entry.lookalike = templateLookalike(arm);
       if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && mayAddToGraph(arm) !== false) || arm.errors.length) entry.arm = arm;
       else this.makeInert(entry, path);
     }

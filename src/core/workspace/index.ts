@@ -111,6 +111,7 @@ export class Workspace {
       (f) => !suppressed(f) && !(f.facts.viaModule !== undefined && f.related[0] && suppressed({ ...f, span: f.related[0].span })),
     );
     const problems = results.flatMap((r) => r.evaluation.problems);
+    for (const [path, entry] of this.files.entries()) if (entry.lookalike) problems.push({ span: { file: path, start: 0, end: 0 }, message: entry.lookalike, severity: 'warning' });
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const [path, entry] of this.files.entries()) {
       if (entry.arm?.errors.length && (entry.role !== 'other' || looksLikeTemplate(entry.file.text))) {

@@ -62,12 +62,18 @@ export function mergeFindings(findings: Finding[]): Finding[] {
   for (const f of findings) {
     if (!f.fixTarget?.callSites || f.facts.viaModule !== undefined) continue;
     const key = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`;
-    sitesAt.set(key, [...(sitesAt.get(key) ?? []), ...f.fixTarget.callSites]);
+    const list = sitesAt.get(key) ?? [];
+    if (!sitesAt.has(key)) sitesAt.set(key, list);
+    for (const site of f.fixTarget.callSites) list.push(site);
   }
   return merged.map((f) => {
     const sites = f.facts.viaModule === undefined ? sitesAt.get(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`) : undefined;
     if (!sites || !f.fixTarget) return f;
-    const unique = sites.filter((s, i) => sites.findIndex((t) => t.file === s.file && t.offset === s.offset && t.rule === s.rule) === i);
+    const seen = new Set<string>();
+    const unique = sites.filter((s) => {
+      const k = `${s.file}\u0000${s.offset}\u0000${s.rule}`;
+      return !seen.has(k) && !!seen.add(k);
+    });
     f.fixTarget.callSites = unique; // (the findings are this analysis's own; copying would make the lazy targets)
     return f;
   });

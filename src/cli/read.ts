@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import { decodeText, type TextEncodingName } from '../core/decode';
+
+export type ReadResult = { ok: true; text: string; encoding: TextEncodingName } | { ok: false; message: string };
+
+/** What a file that is not a regular file is, for the message that refuses it. */
+export function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string | undefined {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a folder';
+  return undefined;
+}
+
+/**
+ * Reads a regular file's text, at most `limit` bytes whatever `stat` says (a device reports size
+ * 0 and never ends; a file may grow while it is read). Opened without blocking, so a FIFO with no
+ * writer is refused instead of waiting for one; anything but a regular file is refused with what
+ * it is.
+ */
+export function readRegularFile(file: string, limit: number): ReadResult {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return { ok: false, message: describeError(e) };
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { ok: false, message: `not read: it is ${specialKind(st) ?? 'not a regular file'}, not a regular file` };
+    if (st.size > limit) return { ok: false, message: overLimit(st.size, limit) };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // One byte past the limit tells a file that grew beyond it.
+    for (let size = Math.min(limit + 1, Math.max(st.size + 1, 64 * 1024)); ; size = Math.min(limit + 1 - total, 1024 * 1024)) {
+      const chunk = Buffer.allocUnsafe(size);
+      const n = fs.readSync(fd, chunk, 0, size, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > limit) return { ok: false, message: overLimit(total, limit, true) };
+    }
+    const decoded = decodeText(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+    return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
+  } catch (e) {
+    return { ok: false, message: describeError(e) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function overLimit(size: number, limit: number, atLeast = false): string {
+  return `skipped: ${atLeast ? 'more than ' : ''}${(size / 1048576).toFixed(1)} MB is over the ${limit / 1048576} MB limit`;
+}
+
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file or folder';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'a loop of symbolic links';
+    case 'EISDIR':
+      return 'is a folder';
+    case 'EAGAIN':
+      return 'not read: nothing to read without waiting (not a regular file)';
+    default:
+      return err.message;
+  }
+}
