@@ -844,8 +844,10 @@ output deployment string = net.name
     assert.equal(key(o['pool']), '/providers/microsoft.network/loadbalancers/ilb-m/backendaddresspools/be');
     assert.equal(o['name'], 'ilb-m');
     assert.equal(o['deployment'], 'net-deploy');
-    const [lb] = e.resources;
-    assert.ok(lb);
+    const [deployment, lb] = e.resources;
+    assert.ok(deployment && lb);
+    assert.deepEqual([deployment.type, deployment.name, deployment.opaque, deployment.file], ['Microsoft.Resources/deployments', 'net-deploy', undefined, MAIN], 'the module is a deployment, as in the compiled template');
+    assert.deepEqual(getPath(deployment.body(), 'properties', 'parameters'), { lbName: 'ilb-m' });
     assert.equal(lb.file, '/t/network/lb.bicep');
     assert.equal(lb.deployment, 'root', 'a module deploys into its caller’s deployment');
     assert.deepEqual(
@@ -870,9 +872,10 @@ output second string = lbs[1].outputs.lbName
 `,
       { host },
     );
-    assert.deepEqual(e.resources.map((r) => r.name), ['ilb-0', 'ilb-1']);
+    assert.deepEqual(e.resources.map((r) => r.name), ['lb-0', 'ilb-0', 'lb-1', 'ilb-1']);
+    assert.deepEqual(e.resources.map((r) => r.copy?.index), [0, undefined, 1, undefined], 'each deployment is one iteration of the loop');
     assert.deepEqual(
-      e.resources.map((r) => getPath(r.body(), 'properties', 'loadBalancingRules', 0, 'properties', 'enableFloatingIP')),
+      e.resources.filter((r) => r.type !== 'Microsoft.Resources/deployments').map((r) => getPath(r.body(), 'properties', 'loadBalancingRules', 0, 'properties', 'enableFloatingIP')),
       [false, true],
     );
     assert.equal(e.outputs()['second'], 'ilb-1');
@@ -889,7 +892,8 @@ output second string = lbs[1].outputs.lbName
     });
     const e = evaluated("module mid 'a/mid.bicep' = {\n  name: 'mid'\n}\noutput n string = mid.outputs.n\n", { host });
     assert.equal(e.outputs()['n'], 'nic-deep');
-    const [nic] = e.resources;
+    assert.deepEqual(e.resources.map((r) => r.name), ['mid', 'inner', 'nic-deep']);
+    const nic = e.resources[2];
     assert.equal(nic?.name, 'nic-deep');
     assert.deepEqual(nic?.via?.map((v) => v.name), ['mid', 'inner']);
   });
@@ -913,7 +917,7 @@ output second string = lbs[1].outputs.lbName
       const a = "module b './b.bicep' = {\n  name: 'b'\n}\nresource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {\n  name: 'nic-a'\n}\n";
       const b = "module a './a.bicep' = {\n  name: 'a'\n}\n";
       const e = evaluated(a, { host: new FakeHost({ '/t/a.bicep': a, '/t/b.bicep': b }) }, '/t/a.bicep');
-      assert.deepEqual(e.resources.map((r) => r.name), ['nic-a']);
+      assert.deepEqual(e.resources.map((r) => r.name), ['b', 'nic-a'], "b's deployment; a's is not made again");
     },
   );
 
@@ -982,7 +986,8 @@ output x string = nic.outputs.resourceId
       const host = new FakeHost({ '/t/lb.bicep': LB_MODULE });
       const e = evaluated("module m './lb.bicep' = {\n  name: 'm'\n  scope: resourceGroup('net-rg')\n  params: {\n    lbName: 'ilb-hub'\n  }\n}\noutput pool string = m.outputs.poolId\n", { host });
       const expected = '/subscriptions/{subscription().subscriptionid}/resourcegroups/net-rg/providers/microsoft.network/loadbalancers/ilb-hub';
-      assert.equal(key(e.resources[0]?.id), expected);
+      assert.equal(key(e.resources[1]?.id), expected);
+      assert.equal(key(e.resources[0]?.id), '/subscriptions/{subscription().subscriptionid}/resourcegroups/net-rg/providers/microsoft.resources/deployments/m');
       assert.equal(key(e.outputs()['pool']), `${expected}/backendaddresspools/be`);
     },
   );

@@ -97,6 +97,11 @@ interface CopyFrame {
   /** Lower-case loop name; undefined for an unnamed frame. */
   name: string | undefined;
   index: Value;
+  /**
+   * A property copy (`"copy": [...]` inside a value): only `copyIndex('<name>')` reads it; a
+   * `copyIndex()` without a name there is the index of the resource's own copy loop.
+   */
+  property?: true;
 }
 
 interface FunctionFrame {
@@ -332,7 +337,7 @@ class ArmEvaluator {
         continue;
       }
       const items: Value[] = [];
-      for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i }, () => this.evalNode(input)));
+      for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i, property: true }, () => this.evalNode(input)));
       const file = this.file;
       setOrigin(items, () => lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
       target[name] = items;
@@ -428,7 +433,7 @@ class ArmEvaluator {
         const obj = this.evalExpr(e.object, at);
         const idx = this.evalExpr(e.index, at);
         const unknown = firstUnknown([obj, idx]);
-        if (unknown) return symbolicCall('index', [obj, idx], unknown) ?? unknown;
+        if (unknown) return symbolicCall('index', [obj, idx], unknown) ?? new Unknown(unknown.reason, unknown.text);
         if (Array.isArray(obj) && typeof idx === 'number') {
           const v = obj[idx];
           return v === undefined ? new Unknown(`index ${idx} is outside an array of ${obj.length}`) : v;
@@ -615,7 +620,7 @@ class ArmEvaluator {
     }
     if (offset instanceof Unknown) return offset;
     if (typeof offset !== 'number') return new Unknown('copyIndex() offset must be an integer');
-    const frame = name === undefined ? this.copyStack[this.copyStack.length - 1] : [...this.copyStack].reverse().find((f) => f.name === name);
+    const frame = [...this.copyStack].reverse().find((f) => (name === undefined ? !f.property : f.name === name));
     if (!frame) return new Unknown(name ? `copyIndex('${name}') is used outside that loop` : 'copyIndex() is used outside a copy loop');
     if (frame.index instanceof Unknown) return frame.index;
     return (frame.index as number) + offset;
