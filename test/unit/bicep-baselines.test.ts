@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 import { evaluateArmTemplate } from '../../src/core/evaluate/arm-evaluator';
 import { evaluateBicep, type LoadedTemplate, type ModuleHost } from '../../src/core/evaluate/bicep-evaluator';
@@ -250,4 +251,65 @@ describe("differential evaluation: main.bicep (our Bicep evaluator) against main
     );
     assert.deepEqual(stale, [], 'every known difference still occurs');
   });
+});
+
+// ------------------------------------------------------------------ nothing breaks
+
+/** Every command a user could run on a folder; fixes only as diffs (the baselines are never written). */
+const COMMANDS: string[][] = [
+  ['scan', '--format', 'json'],
+  ['scan', '--format', 'sarif'],
+  ['topology', '--format', 'json'],
+  ['topology', '--format', 'mermaid'],
+  ['topology', '--format', 'dot'],
+  ['topology', '--format', 'svg'],
+  ...['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'].flatMap((strategy) =>
+    ['linux', 'windows'].map((os) => ['fix', '--strategy', strategy, '--os', os, '--dry-run']),
+  ),
+];
+
+/** The stack trace of an error that escaped, or an internal error message: never what a user should see. */
+const CRASH = /\n\s+at .+\(.+:\d+:\d+\)|TypeError|ReferenceError|RangeError|Maximum call stack|undefined is not|Cannot read propert/;
+
+describe('every command on every baseline: no crash, no hang, a clear message', { skip: NO_BASELINES }, () => {
+  const main = path.resolve(__dirname, '../../src/cli/main.js');
+  const folders = NO_BASELINES ? [] : fs.readdirSync(BASELINES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  for (const folder of folders) {
+    it(folder, () => {
+      // One child process per folder runs every command in-process; its time is bounded by the
+      // child's timeout (a hang is killed and fails the test), never measured.
+      const script = `
+        const { runCli } = require(${JSON.stringify(main)});
+        const results = [];
+        for (const argv of ${JSON.stringify(COMMANDS)}) {
+          let stdout = '', stderr = '';
+          let code;
+          try { code = runCli([argv[0], ${JSON.stringify(path.join(BASELINES, folder))}, ...argv.slice(1)], { cwd: ${JSON.stringify(BASELINES)}, stdout: (x) => (stdout += x), stderr: (x) => (stderr += x) }); }
+          catch (e) { code = 'threw'; stderr += String(e && e.stack || e); }
+          results.push({ argv, code, stdout, stderr });
+        }
+        process.stdout.write(JSON.stringify(results));`;
+      const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 180_000, maxBuffer: 256 * 1024 * 1024 });
+      assert.equal(run.error, undefined, `${folder}: the commands finish (${String(run.error)})`);
+      assert.equal(run.status, 0, `${folder}: the child exits normally\n${run.stderr}`);
+      const results = JSON.parse(run.stdout) as { argv: string[]; code: number | 'threw'; stdout: string; stderr: string }[];
+      for (const r of results) {
+        const what = `${folder}: ${r.argv.join(' ')}`;
+        // scan: 0 or 1 (findings); fix: 0 or 1 (some not fixed, with the reason); topology: 0.
+        assert.ok(r.code === 0 || (r.code === 1 && r.argv[0] !== 'topology'), `${what} exits ${r.code}\n${r.stderr}`);
+        assert.doesNotMatch(r.stdout + r.stderr, CRASH, what);
+        if (r.argv[0] === 'fix') assert.ok(r.stdout.length > 0 || /\S/.test(r.stderr), `${what}: says what it did`);
+        else assert.ok(r.stdout.length > 0, `${what}: writes its output`);
+        if (r.argv[0] === 'scan' && r.argv[2] === 'json') {
+          const report = JSON.parse(r.stdout) as { parseErrors?: unknown[]; notes?: { file: string; message: string }[] };
+          assert.deepEqual(report.parseErrors ?? [], [], `${what}: no parse error`);
+          // A module that is in the folder is never said to be missing.
+          for (const note of report.notes ?? []) {
+            const missing = /^Module '([^']+)' is not in the workspace/.exec(note.message)?.[1];
+            if (missing) assert.ok(!fs.existsSync(path.resolve(BASELINES, path.dirname(note.file), missing)), `${what}: ${note.message}`);
+          }
+        }
+      }
+    });
+  }
 });

@@ -795,6 +795,61 @@ resource nics 'Microsoft.Network/networkInterfaces@2023-09-01' = [for i in 'abc'
   });
 });
 
+// ------------------------------------------------------------------ as the Bicep compiler compiles it
+
+describe('bicep evaluator: what the compiler writes into the ARM template', () => {
+  it("interpolated multi-line strings, with any number of '$'", () => {
+    assert.equal(value("$'''\nHello ${name}\n'''", "var name = 'Ann'"), 'Hello Ann\n');
+    assert.equal(value("$$'''${name} $${name} $$$${name}'''", "var name = 'Ann'"), '${name} Ann $$Ann');
+  });
+
+  it('nameof(): a symbol, the last property or string index', () => {
+    assert.deepEqual(value("[nameof(cfg), nameof(cfg.westus), nameof(cfg['server-name'])]", "var cfg = { westus: 1, 'server-name': 2 }"), ['cfg', 'westus', 'server-name']);
+  });
+
+  it("the 'az:' namespace of a resource type is not part of the ARM type", () => {
+    const e = evaluated("resource r 'az:Microsoft.Network/networkInterfaces@2023-09-01' = {\n  name: 'nic'\n}\n");
+    assert.equal(e.resources[0]?.type, 'Microsoft.Network/networkInterfaces');
+  });
+
+  it("a nested resource is deployed only with its parent: and(parent's condition, its own)", () => {
+    const e = evaluated(`
+param p bool
+param c bool
+resource parent 'Microsoft.Network/virtualNetworks@2023-09-01' = if (p) {
+  name: 'vnet'
+  resource child 'subnets' = if (c) {
+    name: 's'
+  }
+  resource always 'subnets' = {
+    name: 't'
+  }
+}
+`, { symbolScope: 'x' });
+    const [vnet, child, always] = e.resources;
+    assert.ok(vnet && child && always);
+    assert.ok(child.condition instanceof Unknown && always.condition instanceof Unknown && vnet.condition instanceof Unknown);
+    assert.equal(always.condition.symbol, vnet.condition.symbol, "no condition of its own: its parent's");
+    assert.equal(child.condition.symbol, `{and({${vnet.condition.symbol}},{x#parameters('c')})}`);
+  });
+
+  it("a module without a name: '<symbol>-${uniqueString('<symbol>', deployment().name)}', fixed but not known", () => {
+    const host = { load: () => ({ kind: 'bicep' as const, file: new SourceFile('/t/m.bicep', ''), program: parseBicep('').program }) };
+    const e = evaluated("module mod './m.bicep' = {}\noutput n string = mod.name\n", { host });
+    const n = e.outputs()['n'];
+    assert.ok(n instanceof Unknown);
+    assert.equal(n.symbol, 'mod-{uniquestring("mod",{deployment().name})}');
+    assert.equal(e.resources[0]?.name, n);
+  });
+
+  it("an item picked by an index that is not known is not the index's own symbol", () => {
+    const e = evaluated("param i int\nvar names = ['a', 'b']\noutput x string = names[i]\noutput y int = i\n", { symbolScope: 'x' });
+    const { x, y } = e.outputs() as { x: Value; y: Value };
+    assert.ok(x instanceof Unknown && y instanceof Unknown);
+    assert.notEqual(x.symbol, y.symbol);
+  });
+});
+
 // ------------------------------------------------------------------ modules
 
 describe('bicep evaluator: modules', () => {

@@ -37,7 +37,9 @@ import { Unknown, deepEqual, firstUnknown, getProp, isObject, type Value, type V
 /** A module's target, loaded by the host (the workspace). */
 export type LoadedTemplate =
   | { kind: 'bicep'; file: SourceFile; program: A.Program }
-  | { kind: 'arm'; document: ArmDocument };
+  | { kind: 'arm'; document: ArmDocument }
+  /** In the workspace, but not kept for evaluation (e.g. a template that declares nothing the graph reads): why. */
+  | { kind: 'unread'; reason: string };
 
 export interface ModuleHost {
   /** The target of a local module path, relative to `fromFile`; undefined when it is not there. */
@@ -747,7 +749,7 @@ class BicepEvaluator {
       return entry;
     }
     const via = this.options.via ?? [];
-    let target: LoadedTemplate | undefined;
+    let target: Exclude<LoadedTemplate, { kind: 'unread' }> | undefined;
     let opaque: string | undefined;
     if (/^(br|ts)[:/]/i.test(path)) {
       opaque = `registry module '${path}' is not read`;
@@ -757,10 +759,15 @@ class BicepEvaluator {
       entry.instances = new Unknown('modules nest too deeply');
       return entry;
     } else {
-      target = this.options.host?.load(this.file.path, path);
-      if (!target) {
+      const loaded = this.options.host?.load(this.file.path, path);
+      if (loaded?.kind === 'unread') {
+        opaque = `module '${path}' is not evaluated: ${loaded.reason}`;
+        this.problem(decl.path, `Module '${path}' is not evaluated: ${loaded.reason}; its outputs are unknown.`, 'info');
+      } else if (!loaded) {
         opaque = `module '${path}' is not in the workspace`;
         this.problem(decl.path, `Module '${path}' is not in the workspace; its resources, members and outputs are unknown.`, 'info');
+      } else {
+        target = loaded;
       }
     }
     const targetPath = target ? (target.kind === 'bicep' ? target.file.path : target.document.file.path) : path;

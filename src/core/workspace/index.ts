@@ -240,6 +240,7 @@ export class Workspace {
         deps.set(path, entry.version);
         if (entry.role === 'bicep' && entry.bicep) return { kind: 'bicep', file: entry.file, program: entry.bicep.program };
         if (entry.role === 'armTemplate' && entry.arm) return { kind: 'arm', document: entry.arm };
+        if (entry.role === 'armTemplate' && entry.inert) return { kind: 'unread', reason: 'it declares no load balancer, NIC, VM, scale set or deployment' };
         return undefined;
       },
     };
