@@ -74,7 +74,7 @@ export interface ArmHost {
    * The template a `templateLink` names: `relativePath` (relative to the linking file), or a URI
    * whose path names a workspace file. Undefined when it is not in the workspace.
    */
-  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | undefined;
+  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | { unread: string } | undefined;
   /** The values of the parameter file a `parametersLink` names, when it is in the workspace. */
   loadLinkedParameters?(fromFile: string, link: { relativePath?: Value; uri?: Value }): Record<string, Value> | undefined;
 }
@@ -797,8 +797,16 @@ class ArmEvaluator {
         this.problem(this.span(link), `Linked templates nest more than ${MAX_LINK_DEPTH} levels deep; this one is not evaluated.`);
         return new Unknown('linked templates nest too deeply');
       }
-      doc = this.options.host?.loadLinked(this.file, linkValue);
+      const loaded = this.options.host?.loadLinked(this.file, linkValue);
       const shown = linkValue.relativePath !== undefined || linkValue.uri !== undefined ? display(linkValue.relativePath ?? linkValue.uri) : specId ? `template spec ${display(this.evalNode(specId))}` : '(no path)';
+      if (loaded && 'unread' in loaded) {
+        // In the workspace, but not kept for evaluation (it declares nothing the graph reads).
+        this.problem(this.span(link), `Linked template ${shown} is not evaluated: ${loaded.unread}; its outputs are unknown.`, 'info');
+        const reason = `linked template ${shown} is not evaluated: ${loaded.unread}`;
+        resource.opaque = { path: shown, reason };
+        return new Unknown(reason);
+      }
+      doc = loaded;
       if (!doc) {
         this.problem(this.span(link), `Linked template ${shown} is not in the workspace; its resources, members and outputs are unknown.`, 'info');
         const reason = `linked template ${shown} is not read`;
