@@ -823,7 +823,7 @@ describe('bicep parser: the syntax samples and the corpus', () => {
     }
   });
 
-  it("gives the baselines' statements the spans tree-sitter-bicep gives them (where it parses the file)", { skip: NO_BASELINES }, async () => {
+  it("gives the baselines' statements and strings the spans tree-sitter-bicep gives them (where it parses the file)", { skip: NO_BASELINES }, async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const TreeSitter = require('web-tree-sitter') as typeof TreeSitterParser;
     await TreeSitter.init();
@@ -846,8 +846,19 @@ describe('bicep parser: the syntax samples and the corpus', () => {
           decoratorsStart = undefined;
         }
       }
-      const ours = parseBicep(text, { fileKind: fileKindOf(file) }).program.statements.map((s): [number, number] => [s.start, s.end]);
+      const program = parseBicep(text, { fileKind: fileKindOf(file) }).program;
+      const ours = program.statements.map((s): [number, number] => [s.start, s.end]);
       assert.deepEqual(ours, theirs, path.relative(BASELINES_DIR, file));
+      // Every string literal too (its `string` nodes that start with a quote; the others are type names).
+      const ourStrings: string[] = [];
+      walk(program, (n) => void (n.kind === 'String' && ourStrings.push(`${n.start}-${n.end}`)));
+      const theirStrings: string[] = [];
+      const visit = (n: TreeSitterParser.SyntaxNode): void => {
+        if (n.type === 'string' && text[n.startIndex] === "'") theirStrings.push(`${n.startIndex}-${n.endIndex}`);
+        n.children.forEach(visit);
+      };
+      visit(tree.rootNode);
+      assert.deepEqual(ourStrings.sort(), theirStrings.sort(), `${path.relative(BASELINES_DIR, file)}: string spans`);
       compared++;
     }
     assert.ok(compared >= 60, `${compared} files compared`);
