@@ -214,6 +214,26 @@ describe('property copy', () => {
     });
   });
 
+  it("copyIndex() without a name inside a property copy is the resource loop's index", () => {
+    const ev = evaluate(
+      template({
+        resources: [
+          storage("[concat('s', copyIndex())]", {
+            copy: { name: 'accounts', count: 2 },
+            properties: { copy: [{ name: 'subnets', count: 2, input: { name: "[format('sub-{0}-{1}', copyIndex(), copyIndex('subnets'))]" } }] },
+          }),
+        ],
+      }),
+    );
+    assert.deepEqual(
+      ev.resources.map((r) => getPath(r.body(), 'properties', 'subnets')),
+      [
+        [{ name: 'sub-0-0' }, { name: 'sub-0-1' }],
+        [{ name: 'sub-1-0' }, { name: 'sub-1-1' }],
+      ],
+    );
+  });
+
   it('an unknown count makes the array Unknown', () => {
     const ev = evaluate(
       template({

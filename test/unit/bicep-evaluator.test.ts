@@ -795,6 +795,61 @@ resource nics 'Microsoft.Network/networkInterfaces@2023-09-01' = [for i in 'abc'
   });
 });
 
+// ------------------------------------------------------------------ as the Bicep compiler compiles it
+
+describe('bicep evaluator: what the compiler writes into the ARM template', () => {
+  it("interpolated multi-line strings, with any number of '$'", () => {
+    assert.equal(value("$'''\nHello ${name}\n'''", "var name = 'Ann'"), 'Hello Ann\n');
+    assert.equal(value("$$'''${name} $${name} $$$${name}'''", "var name = 'Ann'"), '${name} Ann $$Ann');
+  });
+
+  it('nameof(): a symbol, the last property or string index', () => {
+    assert.deepEqual(value("[nameof(cfg), nameof(cfg.westus), nameof(cfg['server-name'])]", "var cfg = { westus: 1, 'server-name': 2 }"), ['cfg', 'westus', 'server-name']);
+  });
+
+  it("the 'az:' namespace of a resource type is not part of the ARM type", () => {
+    const e = evaluated("resource r 'az:Microsoft.Network/networkInterfaces@2023-09-01' = {\n  name: 'nic'\n}\n");
+    assert.equal(e.resources[0]?.type, 'Microsoft.Network/networkInterfaces');
+  });
+
+  it("a nested resource is deployed only with its parent: and(parent's condition, its own)", () => {
+    const e = evaluated(`
+param p bool
+param c bool
+resource parent 'Microsoft.Network/virtualNetworks@2023-09-01' = if (p) {
+  name: 'vnet'
+  resource child 'subnets' = if (c) {
+    name: 's'
+  }
+  resource always 'subnets' = {
+    name: 't'
+  }
+}
+`, { symbolScope: 'x' });
+    const [vnet, child, always] = e.resources;
+    assert.ok(vnet && child && always);
+    assert.ok(child.condition instanceof Unknown && always.condition instanceof Unknown && vnet.condition instanceof Unknown);
+    assert.equal(always.condition.symbol, vnet.condition.symbol, "no condition of its own: its parent's");
+    assert.equal(child.condition.symbol, `{and({${vnet.condition.symbol}},{x#parameters('c')})}`);
+  });
+
+  it("a module without a name: '<symbol>-${uniqueString('<symbol>', deployment().name)}', fixed but not known", () => {
+    const host = { load: () => ({ kind: 'bicep' as const, file: new SourceFile('/t/m.bicep', ''), program: parseBicep('').program }) };
+    const e = evaluated("module mod './m.bicep' = {}\noutput n string = mod.name\n", { host });
+    const n = e.outputs()['n'];
+    assert.ok(n instanceof Unknown);
+    assert.equal(n.symbol, 'mod-{uniquestring("mod",{deployment().name})}');
+    assert.equal(e.resources[0]?.name, n);
+  });
+
+  it("an item picked by an index that is not known is not the index's own symbol", () => {
+    const e = evaluated("param i int\nvar names = ['a', 'b']\noutput x string = names[i]\noutput y int = i\n", { symbolScope: 'x' });
+    const { x, y } = e.outputs() as { x: Value; y: Value };
+    assert.ok(x instanceof Unknown && y instanceof Unknown);
+    assert.notEqual(x.symbol, y.symbol);
+  });
+});
+
 // ------------------------------------------------------------------ modules
 
 describe('bicep evaluator: modules', () => {
@@ -844,8 +899,10 @@ output deployment string = net.name
     assert.equal(key(o['pool']), '/providers/microsoft.network/loadbalancers/ilb-m/backendaddresspools/be');
     assert.equal(o['name'], 'ilb-m');
     assert.equal(o['deployment'], 'net-deploy');
-    const [lb] = e.resources;
-    assert.ok(lb);
+    const [deployment, lb] = e.resources;
+    assert.ok(deployment && lb);
+    assert.deepEqual([deployment.type, deployment.name, deployment.opaque, deployment.file], ['Microsoft.Resources/deployments', 'net-deploy', undefined, MAIN], 'the module is a deployment, as in the compiled template');
+    assert.deepEqual(getPath(deployment.body(), 'properties', 'parameters'), { lbName: 'ilb-m' });
     assert.equal(lb.file, '/t/network/lb.bicep');
     assert.equal(lb.deployment, 'root', 'a module deploys into its caller’s deployment');
     assert.deepEqual(
@@ -870,9 +927,10 @@ output second string = lbs[1].outputs.lbName
 `,
       { host },
     );
-    assert.deepEqual(e.resources.map((r) => r.name), ['ilb-0', 'ilb-1']);
+    assert.deepEqual(e.resources.map((r) => r.name), ['lb-0', 'ilb-0', 'lb-1', 'ilb-1']);
+    assert.deepEqual(e.resources.map((r) => r.copy?.index), [0, undefined, 1, undefined], 'each deployment is one iteration of the loop');
     assert.deepEqual(
-      e.resources.map((r) => getPath(r.body(), 'properties', 'loadBalancingRules', 0, 'properties', 'enableFloatingIP')),
+      e.resources.filter((r) => r.type !== 'Microsoft.Resources/deployments').map((r) => getPath(r.body(), 'properties', 'loadBalancingRules', 0, 'properties', 'enableFloatingIP')),
       [false, true],
     );
     assert.equal(e.outputs()['second'], 'ilb-1');
@@ -889,7 +947,8 @@ output second string = lbs[1].outputs.lbName
     });
     const e = evaluated("module mid 'a/mid.bicep' = {\n  name: 'mid'\n}\noutput n string = mid.outputs.n\n", { host });
     assert.equal(e.outputs()['n'], 'nic-deep');
-    const [nic] = e.resources;
+    assert.deepEqual(e.resources.map((r) => r.name), ['mid', 'inner', 'nic-deep']);
+    const nic = e.resources[2];
     assert.equal(nic?.name, 'nic-deep');
     assert.deepEqual(nic?.via?.map((v) => v.name), ['mid', 'inner']);
   });
@@ -913,7 +972,7 @@ output second string = lbs[1].outputs.lbName
       const a = "module b './b.bicep' = {\n  name: 'b'\n}\nresource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {\n  name: 'nic-a'\n}\n";
       const b = "module a './a.bicep' = {\n  name: 'a'\n}\n";
       const e = evaluated(a, { host: new FakeHost({ '/t/a.bicep': a, '/t/b.bicep': b }) }, '/t/a.bicep');
-      assert.deepEqual(e.resources.map((r) => r.name), ['nic-a']);
+      assert.deepEqual(e.resources.map((r) => r.name), ['b', 'nic-a'], "b's deployment; a's is not made again");
     },
   );
 
@@ -982,7 +1041,8 @@ output x string = nic.outputs.resourceId
       const host = new FakeHost({ '/t/lb.bicep': LB_MODULE });
       const e = evaluated("module m './lb.bicep' = {\n  name: 'm'\n  scope: resourceGroup('net-rg')\n  params: {\n    lbName: 'ilb-hub'\n  }\n}\noutput pool string = m.outputs.poolId\n", { host });
       const expected = '/subscriptions/{subscription().subscriptionid}/resourcegroups/net-rg/providers/microsoft.network/loadbalancers/ilb-hub';
-      assert.equal(key(e.resources[0]?.id), expected);
+      assert.equal(key(e.resources[1]?.id), expected);
+      assert.equal(key(e.resources[0]?.id), '/subscriptions/{subscription().subscriptionid}/resourcegroups/net-rg/providers/microsoft.resources/deployments/m');
       assert.equal(key(e.outputs()['pool']), `${expected}/backendaddresspools/be`);
     },
   );

@@ -719,3 +719,32 @@ describe('cli: a folder of templates with parameter files', () => {
     assert.ok(!/error parse/.test(stdout), stdout);
   });
 });
+
+describe('a Bicep module whose ARM target declares nothing the graph reads', () => {
+  it('is said not to be evaluated (and why), never to be missing from the workspace', () => {
+    const ws = new Workspace();
+    ws.setFile('/w/child/storage.json', template({ resources: [{ type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name: 'st', location: 'x' }] }));
+    ws.setFile('/w/main.bicep', "module st './child/storage.json' = {\n  name: 'st'\n}\n");
+    const notes = ws.analyze().problems.map((p) => p.message);
+    assert.ok(notes.some((m) => /Module '\.\/child\/storage\.json' is not evaluated: it declares no load balancer/.test(m)), notes.join('\n'));
+    assert.ok(!notes.some((m) => /not in the workspace/.test(m)), notes.join('\n'));
+  });
+});
+
+describe('an ARM linked template that declares nothing the graph reads', () => {
+  it('is said not to be evaluated (and why), never to be missing from the workspace', () => {
+    const ws = new Workspace();
+    ws.setFile('/w/nested/storage.json', template({ resources: [{ type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name: 'st', location: 'x' }] }));
+    ws.setFile(
+      '/w/main.json',
+      template({
+        resources: [
+          { type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'st', properties: { mode: 'Incremental', templateLink: { relativePath: 'nested/storage.json' } } },
+        ],
+      }),
+    );
+    const notes = ws.analyze().problems.map((p) => p.message);
+    assert.ok(notes.some((m) => /Linked template nested\/storage\.json is not evaluated: it declares no load balancer/.test(m)), notes.join('\n'));
+    assert.ok(!notes.some((m) => /not in the workspace/.test(m)), notes.join('\n'));
+  });
+});

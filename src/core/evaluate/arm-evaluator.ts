@@ -77,7 +77,7 @@ export interface ArmHost {
    * The template a `templateLink` names: `relativePath` (relative to the linking file), or a URI
    * whose path names a workspace file. Undefined when it is not in the workspace.
    */
-  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | undefined;
+  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | { unread: string } | undefined;
   /** The values of the parameter file a `parametersLink` names, when it is in the workspace. */
   loadLinkedParameters?(fromFile: string, link: { relativePath?: Value; uri?: Value }): Record<string, Value> | undefined;
 }
@@ -100,6 +100,11 @@ interface CopyFrame {
   /** Lower-case loop name; undefined for an unnamed frame. */
   name: string | undefined;
   index: Value;
+  /**
+   * A property copy (`"copy": [...]` inside a value): only `copyIndex('<name>')` reads it; a
+   * `copyIndex()` without a name there is the index of the resource's own copy loop.
+   */
+  property?: true;
 }
 
 interface FunctionFrame {
@@ -337,7 +342,7 @@ class ArmEvaluator {
         continue;
       }
       const items: Value[] = [];
-      for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i }, () => this.evalNode(input)));
+      for (let i = 0; i < count; i++) items.push(this.withCopy({ name: name.toLowerCase(), index: i, property: true }, () => this.evalNode(input)));
       const file = this.file;
       setOrigin(items, () => lazyOrigin(file, input, { element: () => spanOfNode(file, input) }));
       target[name] = items;
@@ -433,7 +438,7 @@ class ArmEvaluator {
         const obj = this.evalExpr(e.object, at);
         const idx = this.evalExpr(e.index, at);
         const unknown = firstUnknown([obj, idx]);
-        if (unknown) return symbolicCall('index', [obj, idx], unknown) ?? unknown;
+        if (unknown) return symbolicCall('index', [obj, idx], unknown) ?? new Unknown(unknown.reason, unknown.text);
         if (Array.isArray(obj) && typeof idx === 'number') {
           const v = obj[idx];
           return v === undefined ? new Unknown(`index ${idx} is outside an array of ${obj.length}`) : v;
@@ -620,7 +625,7 @@ class ArmEvaluator {
     }
     if (offset instanceof Unknown) return offset;
     if (typeof offset !== 'number') return new Unknown('copyIndex() offset must be an integer');
-    const frame = name === undefined ? this.copyStack[this.copyStack.length - 1] : [...this.copyStack].reverse().find((f) => f.name === name);
+    const frame = [...this.copyStack].reverse().find((f) => (name === undefined ? !f.property : f.name === name));
     if (!frame) return new Unknown(name ? `copyIndex('${name}') is used outside that loop` : 'copyIndex() is used outside a copy loop');
     if (frame.index instanceof Unknown) return frame.index;
     return (frame.index as number) + offset;
@@ -797,8 +802,16 @@ class ArmEvaluator {
         this.problem(this.span(link), `Linked templates nest more than ${MAX_LINK_DEPTH} levels deep; this one is not evaluated.`);
         return new Unknown('linked templates nest too deeply');
       }
-      doc = this.options.host?.loadLinked(this.file, linkValue);
+      const loaded = this.options.host?.loadLinked(this.file, linkValue);
       const shown = linkValue.relativePath !== undefined || linkValue.uri !== undefined ? display(linkValue.relativePath ?? linkValue.uri) : specId ? `template spec ${display(this.evalNode(specId))}` : '(no path)';
+      if (loaded && 'unread' in loaded) {
+        // In the workspace, but not kept for evaluation (it declares nothing the graph reads).
+        this.problem(this.span(link), `Linked template ${shown} is not evaluated: ${loaded.unread}; its outputs are unknown.`, 'info');
+        const reason = `linked template ${shown} is not evaluated: ${loaded.unread}`;
+        resource.opaque = { path: shown, reason };
+        return new Unknown(reason);
+      }
+      doc = loaded;
       if (!doc) {
         this.problem(this.span(link), `Linked template ${shown} is not in the workspace; its resources, members and outputs are unknown.`, 'info');
         const reason = `linked template ${shown} is not read`;

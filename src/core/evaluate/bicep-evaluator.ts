@@ -38,7 +38,9 @@ import { Unknown, deepEqual, firstUnknown, getProp, isObject, type Value, type V
 /** A module's target, loaded by the host (the workspace). */
 export type LoadedTemplate =
   | { kind: 'bicep'; file: SourceFile; program: A.Program }
-  | { kind: 'arm'; document: ArmDocument };
+  | { kind: 'arm'; document: ArmDocument }
+  /** In the workspace, but not kept for evaluation (e.g. a template that declares nothing the graph reads): why. */
+  | { kind: 'unread'; reason: string };
 
 export interface ModuleHost {
   /** The target of a local module path, relative to `fromFile`; undefined when it is not there. */
@@ -89,6 +91,37 @@ export interface BicepEvaluation extends TemplateEvaluation {
 }
 
 const MAX_MODULE_DEPTH = 16;
+
+/** `and(a, b)` of two conditions not known here: symbolic when both are. */
+function bothConditions(a: Unknown, b: Unknown): Unknown {
+  return symbolicCall('and', [a, b], new Unknown(`the conditions are not known: ${a.reason}; ${b.reason}`)) ?? new Unknown(a.reason, a.text);
+}
+
+/** `nameof(x)`: the name of a symbol, or of the last property or string index of an access. */
+function nameOf(e: A.Expression | undefined): Value {
+  switch (e?.kind) {
+    case 'Identifier':
+      return e.name;
+    case 'PropertyAccess':
+      return e.property.name;
+    case 'ResourceAccess':
+      return e.name.name;
+    case 'IndexAccess':
+      return e.index.kind === 'String' && e.index.value !== null ? e.index.value : new Unknown('nameof() of an index that is not a plain string');
+    default:
+      return new Unknown('nameof() needs a symbol, a property or an index');
+  }
+}
+
+/**
+ * The deployment name of a module declared without `name`, as the Bicep compiler writes it:
+ * `'<symbol>-${uniqueString('<symbol>', deployment().name)}'` (fixed for one deployment, not known here).
+ */
+function defaultModuleName(symbol: string): Value {
+  const deploymentName = deploymentScopeValues().deployment['name'] as Value;
+  const unique = symbolicCall('uniqueString', [symbol, deploymentName], new Unknown('uniqueString() of the deployment name is known at deployment'));
+  return joinParts([`${symbol}-`, unique ?? new Unknown('the module deployment name is known at deployment')]);
+}
 
 // ------------------------------------------------------------------ internal values
 
@@ -610,7 +643,8 @@ class BicepEvaluator {
   ): ResourceInstance {
     const decl = sym.decl;
     const typeText = decl.type.kind === 'String' ? (decl.type.value ?? '') : '';
-    let type = typeText.replace(/@.*$/, '');
+    // `az:My.Rp/type@version`: the extension's namespace is not part of the ARM type.
+    let type = typeText.replace(/@.*$/, '').replace(/^[A-Za-z_][A-Za-z0-9_]*:(?=[^/]+\.[^/]+\/)/, '');
     const parentProp = findProp(body, 'parent');
     let parentInstance = parent;
     if (!parentInstance && parentProp) {
@@ -647,6 +681,8 @@ class BicepEvaluator {
       }
       return evaluatedBody;
     };
+    // A resource nested in a conditional one is deployed only with it (the compiler writes `and(parent, own)`).
+    if (parent && parent.resource.condition !== true) condition = condition === true ? parent.resource.condition : bothConditions(parent.resource.condition, condition);
     const resource: EvaluatedResource = {
       file: this.file.path,
       span: this.span(decl),
@@ -718,7 +754,7 @@ class BicepEvaluator {
       return entry;
     }
     const via = this.options.via ?? [];
-    let target: LoadedTemplate | undefined;
+    let target: Exclude<LoadedTemplate, { kind: 'unread' }> | undefined;
     let opaque: string | undefined;
     if (/^(br|ts)[:/]/i.test(path)) {
       opaque = `registry module '${path}' is not read`;
@@ -728,10 +764,15 @@ class BicepEvaluator {
       entry.instances = new Unknown('modules nest too deeply');
       return entry;
     } else {
-      target = this.options.host?.load(this.file.path, path);
-      if (!target) {
+      const loaded = this.options.host?.load(this.file.path, path);
+      if (loaded?.kind === 'unread') {
+        opaque = `module '${path}' is not evaluated: ${loaded.reason}`;
+        this.problem(decl.path, `Module '${path}' is not evaluated: ${loaded.reason}; its outputs are unknown.`, 'info');
+      } else if (!loaded) {
         opaque = `module '${path}' is not in the workspace`;
         this.problem(decl.path, `Module '${path}' is not in the workspace; its resources, members and outputs are unknown.`, 'info');
+      } else {
+        target = loaded;
       }
     }
     const targetPath = target ? (target.kind === 'bicep' ? target.file.path : target.document.file.path) : path;
@@ -746,7 +787,7 @@ class BicepEvaluator {
       const paramsProp = findProp(body, 'params');
       const params = paramsProp ? this.toValue(this.guarded(paramsProp.value, () => this.eval(paramsProp.value, scope))) : {};
       const nameProp = findProp(body, 'name');
-      const name = nameProp ? this.toValue(this.eval(nameProp.value, scope)) : decl.name.name;
+      const name = nameProp ? this.toValue(this.eval(nameProp.value, scope)) : defaultModuleName(decl.name.name);
       const scopeProp = findProp(body, 'scope');
       const childScope = scopeProp ? scopeFrom(this.evalValue(scopeProp.value, scope), this.scope) : this.scope;
       // A module's problems belong to its declaration here, whenever they are found.
@@ -767,6 +808,26 @@ class BicepEvaluator {
         run: this.shared,
       };
       let outputs: () => Record<string, Value>;
+      // The module is a deployment (as in the compiled template); its resources follow it. A
+      // module that is not read is kept as an opaque deployment whose parameters may still name pools.
+      const parameters: Value = isObject(params) ? params : {};
+      const resource: EvaluatedResource = {
+        file: this.file.path,
+        span: this.span(decl),
+        type: 'Microsoft.Resources/deployments',
+        name,
+        segments: [name],
+        id: buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', name], childScope),
+        condition,
+        existing: false,
+        deployment: this.deployment,
+        symbolicName: decl.name.name,
+        body: () => ({ properties: { parameters } }),
+      };
+      if (copy) resource.copy = copy;
+      if (this.options.parameterSource !== undefined) resource.parameterSource = this.options.parameterSource;
+      if (via.length) resource.via = via;
+      entry.resources.push(resource);
       let key: string | undefined;
       if (target) {
         // The same target with the same inputs deploys the same resources: evaluated once.
@@ -784,28 +845,8 @@ class BicepEvaluator {
         }
       }
       if (!target) {
-        // Not read: the module is kept as a deployment whose parameters may still name pools.
         const reason = opaque ?? 'the module is not read';
-        const deploymentName = typeof name === 'string' ? name : decl.name.name;
-        const parameters: Value = isObject(params) ? params : {};
-        const resource: EvaluatedResource = {
-          file: this.file.path,
-          span: this.span(decl),
-          type: 'Microsoft.Resources/deployments',
-          name: deploymentName,
-          segments: [deploymentName],
-          id: buildResourceId('resourceGroup', ['Microsoft.Resources/deployments', deploymentName], this.scope),
-          condition,
-          existing: false,
-          deployment: this.deployment,
-          symbolicName: decl.name.name,
-          opaque: { path, reason },
-          body: () => ({ properties: { parameters } }),
-        };
-        if (copy) resource.copy = copy;
-        if (this.options.parameterSource !== undefined) resource.parameterSource = this.options.parameterSource;
-        if (via.length) resource.via = via;
-        entry.resources.push(resource);
+        resource.opaque = { path, reason };
         return { name, copy, outputs: () => new Unknown(reason) };
       }
       if (target.kind === 'bicep') {
@@ -1133,7 +1174,8 @@ class BicepEvaluator {
     if (obj instanceof ResourceCollection || obj instanceof ModuleCollection) {
       const instances = obj.instances;
       if (instances instanceof Unknown) return instances;
-      if (idx instanceof Unknown) return idx;
+      // Not the index itself: which instance it picks is what is not known.
+      if (idx instanceof Unknown) return new Unknown(`the instance is picked by an index that is not known: ${idx.reason}`, idx.text);
       if (typeof idx !== 'number') return new Unknown('a collection is indexed by an int');
       const list = instances as (ResourceInstance | ModuleInstance)[];
       const iterations = list.reduce((n, x) => Math.max(n, typeof iterationOf(x)?.index === 'number' ? (iterationOf(x)?.index as number) + 1 : n), list.length);
@@ -1148,7 +1190,8 @@ class BicepEvaluator {
     }
     const v = this.toValue(obj);
     const unknown = firstUnknown([v, idx]);
-    if (unknown) return unknown;
+    // An item of a fixed value at a fixed index is fixed (as in the ARM evaluator); never the index's own symbol.
+    if (unknown) return symbolicCall('index', [v, idx], unknown) ?? new Unknown(unknown.reason, unknown.text);
     if (v === null && e.safe) return null;
     if (Array.isArray(v) && typeof idx === 'number') {
       const item = v[e.fromEnd ? v.length - idx : idx];
@@ -1274,6 +1317,8 @@ class BicepEvaluator {
         return new Unknown('reference() reads a deployed resource; its value is known only at deployment');
       case 'any':
         return e.arguments[0] ? this.eval(e.arguments[0], scope) : null;
+      case 'nameof':
+        return nameOf(e.arguments[0]);
       case 'readenvironmentvariable':
         return new Unknown('environment variables are read at deployment');
       case 'loadtextcontent':

@@ -25,6 +25,9 @@ import { FileIndex, STRUCTURE, type FileEntry, type FileRole } from './files';
 import { deploymentRoots, readParameterValues, resolveLink, resolveRelative, shortName, type Root } from './roots';
 import { dedupeProblems, labelEnvironments, mergeFindings } from './merge';
 
+/** Why a template the workspace keeps no tree of (see FileIndex) is not evaluated as a module or linked template. */
+const INERT_REASON = 'it declares no load balancer, NIC, VM, scale set or deployment';
+
 /** One evaluation of a template: with its defaults, or with one parameter file. */
 interface RootEvaluation {
   key: string;
@@ -219,6 +222,10 @@ export class Workspace {
         deps.set(STRUCTURE, this.files.structureVersion);
         const path = resolveLink(this.files, from, link);
         const entry = path ? this.files.get(path) : undefined;
+        if (path && entry?.inert) {
+          deps.set(path, entry.version);
+          return { unread: INERT_REASON };
+        }
         if (!path || !entry?.arm) return undefined;
         deps.set(path, entry.version);
         return entry.arm;
@@ -249,6 +256,7 @@ export class Workspace {
         deps.set(path, entry.version);
         if (entry.role === 'bicep' && entry.bicep) return { kind: 'bicep', file: entry.file, program: entry.bicep.program };
         if (entry.role === 'armTemplate' && entry.arm) return { kind: 'arm', document: entry.arm };
+        if (entry.role === 'armTemplate' && entry.inert) return { kind: 'unread', reason: INERT_REASON };
         return undefined;
       },
     };

@@ -240,7 +240,8 @@ export type Statement = Declaration | ErrorStatement;
  * A string literal. `segments` are the cooked text pieces (escapes resolved) around the
  * interpolations: `segments.length === expressions.length + 1`. `segmentSpans` are the raw text
  * spans of the pieces (without quotes, `${` and `}`). `value` is the whole string when there is
- * no interpolation, else null. Multi-line (`'''`) strings have one segment and no escapes.
+ * no interpolation, else null. Multi-line strings have no escapes: `'''...'''` has one segment,
+ * `$'''...${x}...'''` (any number of `$`) has holes like a single-line string.
  */
 export interface StringExpression extends Span {
   kind: 'String';

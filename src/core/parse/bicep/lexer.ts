@@ -2,11 +2,17 @@
  * The Bicep lexer: turns text into tokens on demand, one `next()` at a time, so that a re-parse
  * can lex only the part of a file it needs. Whitespace, comments and pragmas are trivia: they are
  * skipped, and comments and pragmas are recorded on the side. A run of line breaks is one NewLine
- * token (newlines are significant in Bicep). Inside `${...}` of a string a line break ends the
- * string with an error, so after every NewLine token the lexer is back in its plain state.
+ * token (newlines are significant in Bicep). Inside `${...}` of a string (single-line or
+ * multi-line) a line break ends the string with an error, so after every NewLine token the lexer is
+ * back in its plain state.
+ *
+ * Multi-line strings: `'''...'''` has no escapes and no interpolation. `$'''...'''` (any number N
+ * of leading `$`) is interpolated: a hole opens at N `$` followed by `{`; any `$` before those N is
+ * text, and so is a shorter run (with `$$'''`, `${x}` is text and `$${x}` a hole). Its pieces are
+ * the single-line string's piece tokens flagged FLAG_MULTILINE, with N in the flags.
  */
 import type { Comment, Diagnostic, Pragma, PragmaCode } from './ast';
-import { FLAG_UNTERMINATED, Token, TokenType } from './tokens';
+import { FLAG_UNTERMINATED, multilineFlags, Token, TokenType } from './tokens';
 
 /** Where the lexer writes what it finds beside the tokens. */
 export interface LexSink {
@@ -54,9 +60,12 @@ const CH_RBRACE = 125;
 const CH_TILDE = 126;
 const CH_BOM = 0xfeff;
 
-/** What an open `{` on the interpolation stack is: a `${` hole, or an object brace inside a hole. */
+/**
+ * What an open `{` on the interpolation stack is: an object brace inside a hole, a `${` hole of a
+ * single-line string, or (any N >= 1) a hole of a multi-line string opened by N `$`.
+ */
+const BRACE = -1;
 const HOLE = 0;
-const BRACE = 1;
 
 const PRAGMA_DIRECTIVES = ['disable-next-line', 'disable-diagnostics', 'restore-diagnostics'] as const;
 
@@ -112,9 +121,10 @@ export class Lexer {
         return this.simple(TokenType.LeftBrace, start, 1);
       case CH_RBRACE:
         if (this.stack.length > 0) {
-          if (this.stack[this.stack.length - 1] === HOLE) {
+          const top = this.stack[this.stack.length - 1];
+          if (top !== BRACE) {
             this.pos = start + 1;
-            return this.stringPiece(start, false);
+            return top === HOLE ? this.stringPiece(start, false) : this.multilinePiece(start, top, false);
           }
           this.stack.pop();
         }
@@ -174,6 +184,15 @@ export class Lexer {
         if (c1 === CH_QUOTE && text.charCodeAt(start + 2) === CH_QUOTE) return this.multilineString(start);
         this.pos = start + 1;
         return this.stringPiece(start, true);
+      case CH_DOLLAR: {
+        let p = start + 1;
+        while (text.charCodeAt(p) === CH_DOLLAR) p++;
+        if (text.startsWith("'''", p)) {
+          this.pos = p + 3;
+          return this.multilinePiece(start, p - start, true);
+        }
+        return this.unrecognized(start);
+      }
       default:
         if (isDigit(c)) return this.integer(start);
         if (isAsciiIdentifierStart(c) || isNonAsciiLetter(c)) return this.identifier(start);
@@ -193,7 +212,14 @@ export class Lexer {
   private newLine(start: number): Token {
     if (this.stack.length > 0) {
       // A line break inside `${...}` ends the string; the line break itself is lexed next time.
-      this.diagnostic(start, start, 'The string is not terminated before the end of the line.');
+      const inMultiline = this.stack.some((s) => s > HOLE);
+      this.diagnostic(
+        start,
+        start,
+        inMultiline
+          ? "The interpolation is not closed ('}' expected) before the end of the line."
+          : 'The string is not terminated before the end of the line.',
+      );
       this.stack.length = 0;
       return new Token(TokenType.StringRightPiece, start, start, '', FLAG_UNTERMINATED);
     }
@@ -293,6 +319,45 @@ export class Lexer {
       value += escape.value;
       pos = chunk = escape.end;
     }
+  }
+
+  /**
+   * One piece of an interpolated multi-line string opened by `dollars` `$`: from just after its
+   * opening `$...'''` (first piece, where a first line break is not part of the value) or `}` (later
+   * pieces) to its closing `'''` or to the `$...{` that opens a hole. No escapes.
+   */
+  private multilinePiece(start: number, dollars: number, first: boolean): Token {
+    const text = this.text;
+    const contentStart = first ? multilineContentStart(text, start + dollars, text.length) : this.pos;
+    let pos = this.pos;
+    while (pos < text.length) {
+      const c = text.charCodeAt(pos);
+      if (c === CH_QUOTE && text.charCodeAt(pos + 1) === CH_QUOTE && text.charCodeAt(pos + 2) === CH_QUOTE) {
+        let end = pos + 3;
+        // The value may end with a quote: the last three quotes of a run close the string.
+        while (end < text.length && text.charCodeAt(end) === CH_QUOTE) end++;
+        const value = text.slice(contentStart, end - 3);
+        const flags = multilineFlags(dollars, false);
+        return first ? this.endString(TokenType.MultilineString, start, end, value, flags) : this.endString(TokenType.StringRightPiece, start, end, value, flags);
+      }
+      if (c !== CH_DOLLAR) {
+        pos++;
+        continue;
+      }
+      let run = pos + 1;
+      while (run < text.length && text.charCodeAt(run) === CH_DOLLAR) run++;
+      if (run - pos >= dollars && text.charCodeAt(run) === CH_LBRACE) {
+        // The last `dollars` of the run open the hole; the ones before are text.
+        if (first) this.stack.push(dollars);
+        this.pos = run + 1;
+        return new Token(first ? TokenType.StringLeftPiece : TokenType.StringMiddlePiece, start, run + 1, text.slice(contentStart, run - dollars), multilineFlags(dollars, false));
+      }
+      pos = run;
+    }
+    this.diagnostic(start, text.length, "The multi-line string is not terminated (''' expected).");
+    const flags = multilineFlags(dollars, true);
+    const value = text.slice(contentStart, text.length);
+    return this.endString(first ? TokenType.MultilineString : TokenType.StringRightPiece, start, text.length, value, flags);
   }
 
   private endString(type: TokenType, start: number, end: number, value: string, flags: number): Token {
@@ -417,7 +482,10 @@ export class Lexer {
   }
 }
 
-/** Where the value of a multi-line string starting at `start` begins (a first line break is dropped). */
+/**
+ * Where the value of a multi-line string whose `'''` starts at `start` begins (a first line break is
+ * dropped). For `$'''`, `start` is the offset of the quotes.
+ */
 export function multilineContentStart(text: string, start: number, contentEnd: number): number {
   let p = start + 3;
   if (p < contentEnd && text.charCodeAt(p) === CH_CR) p++;

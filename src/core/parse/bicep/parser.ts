@@ -13,7 +13,7 @@
  */
 import type * as A from './ast';
 import { Lexer, multilineContentStart, type LexSink } from './lexer';
-import { DECLARATION_KEYWORDS, FLAG_UNTERMINATED, Token, TokenType, binaryPrecedence, operatorText, tokenSet, type TokenSet } from './tokens';
+import { DECLARATION_KEYWORDS, FLAG_MULTILINE, FLAG_UNTERMINATED, multilineDollars, Token, TokenType, binaryPrecedence, operatorText, tokenSet, type TokenSet } from './tokens';
 
 /** Expression flags: objects and arrays may appear (not inside `${}`), and child resources may (in a resource body). */
 const NONE = 0;
@@ -992,6 +992,13 @@ export class Parser {
 
   private contentSpan(t: Token): A.Span {
     const unterminated = (t.flags & FLAG_UNTERMINATED) !== 0;
+    if ((t.flags & FLAG_MULTILINE) !== 0) {
+      // A piece of a `$'''` string: the opening is `$...'''` (then maybe a dropped line break), a hole is `$...{`.
+      const dollars = multilineDollars(t.flags);
+      const start = t.type === T.MultilineString || t.type === T.StringLeftPiece ? multilineContentStart(this.text, t.start + dollars, t.end) : t.start + 1;
+      const end = t.type === T.StringLeftPiece || t.type === T.StringMiddlePiece ? t.end - dollars - 1 : unterminated ? t.end : t.end - 3;
+      return { start, end };
+    }
     switch (t.type) {
       case T.StringLeftPiece:
       case T.StringMiddlePiece:
@@ -1042,7 +1049,8 @@ export class Parser {
       }
     }
     const value = expressions.length === 0 ? segments[0] : null;
-    return { kind: 'String', segments, segmentSpans, expressions, multiline: false, value, start: first.start, end: this.lastEnd };
+    const multiline = (first.flags & FLAG_MULTILINE) !== 0;
+    return { kind: 'String', segments, segmentSpans, expressions, multiline, value, start: first.start, end: this.lastEnd };
   }
 
   private multilineString(): A.StringExpression {

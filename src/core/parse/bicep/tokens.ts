@@ -13,7 +13,7 @@ export enum TokenType {
   StringMiddlePiece,
   /** `}text'` */
   StringRightPiece,
-  /** `'''text'''` */
+  /** `'''text'''`, or `$'''text'''` with no hole (FLAG_MULTILINE) */
   MultilineString,
   TrueKeyword,
   FalseKeyword,
@@ -60,6 +60,25 @@ export const TOKEN_TYPE_COUNT = TokenType.Unrecognized + 1;
 
 /** Set on a string token that has no closing quote (or `${`). */
 export const FLAG_UNTERMINATED = 1;
+
+/**
+ * Set on a piece of an interpolated multi-line string (`$'''...${x}...'''`): the MultilineString
+ * token of one with no hole, or its StringLeftPiece, StringMiddlePiece and StringRightPiece. The
+ * number of leading `$` (which is also the number of `$` before the `{` of each hole) is in the
+ * bits above: see `multilineDollars`.
+ */
+export const FLAG_MULTILINE = 2;
+const DOLLAR_SHIFT = 2;
+
+/** The flags of a piece of a multi-line string with `dollars` leading `$` (0: not interpolated). */
+export function multilineFlags(dollars: number, unterminated: boolean): number {
+  return FLAG_MULTILINE | (dollars << DOLLAR_SHIFT) | (unterminated ? FLAG_UNTERMINATED : 0);
+}
+
+/** The number of `$` that open the multi-line string a token belongs to (0 for a plain `'''` string). */
+export function multilineDollars(flags: number): number {
+  return flags >>> DOLLAR_SHIFT;
+}
 
 /**
  * One token. `value` is the name of an identifier and the cooked text of a string piece (escapes
