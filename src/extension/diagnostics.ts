@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { ruleById } from '../core/rules';
-import { docsUrl, type Severity } from '../core/rules/types';
+import type { Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
+import { docsTarget } from './docs';
 
 const SOURCE = 'ilb-hairpin';
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
@@ -190,14 +191,14 @@ export class DiagnosticsController implements vscode.Disposable {
       const d = new vscode.Diagnostic(this.range(f.span), f.message, SEVERITY[f.severity]);
       d.source = SOURCE;
       const rule = ruleById(f.ruleId);
-      d.code = rule ? { value: f.ruleId, target: vscode.Uri.parse(docsUrl(rule)) } : f.ruleId;
+      d.code = rule ? { value: f.ruleId, target: docsTarget(f.ruleId) } : f.ruleId;
       d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(this.location(r.span), r.message));
       add(f.span.file, d);
     }
     for (const p of analysis.problems) {
       const d = new vscode.Diagnostic(this.range(p.span), p.message, SEVERITY[p.severity]);
       d.source = SOURCE;
-      d.code = 'template-evaluation';
+      d.code = { value: 'template-evaluation', target: docsTarget('template-evaluation') };
       add(p.span.file, d);
     }
     for (const file of this.published) if (!byFile.has(file)) this.collection.delete(uriOf(file));

@@ -15,7 +15,12 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, ms = 
 
 /** The extension's diagnostics on a file. */
 export function ours(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE && d.code !== 'template-evaluation');
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE && codeOf(d) !== 'template-evaluation');
+}
+
+/** A diagnostic's code, whether it is a plain value or `{ value, target }`. */
+export function codeOf(d: vscode.Diagnostic): string | number | undefined {
+  return typeof d.code === 'object' ? d.code.value : d.code;
 }
 
 export function fixture(...segments: string[]): vscode.Uri {
