@@ -67,6 +67,8 @@ try {
   console.log(`host-test: tests ${path.relative(repo, testsIndex)}, workspace ${path.relative(repo, workspace)}`);
   const code = await runInHost({
     extensionRoot,
+    // Installed beside it: the official Bicep extension's language ids without their file associations (bicep.test.ts).
+    extraExtensionRoots: env.ILB_HAIRPIN_EXTENSION_ROOT ? [] : [path.join(repo, 'test', 'fixtures', 'fake-bicep-language')],
     testsIndex,
     workspace,
     timeoutMs,

@@ -597,14 +597,34 @@ export async function writeUserSettings(userDataDir, settings = QUIET_SETTINGS) 
 // Extension-host test run
 
 /**
+ * Installs extension folders into a fresh --extensions-dir as `<publisher>.<name>-<version>`
+ * links (copies where links fail); code-server picks them up on its first scan of the folder.
+ */
+export async function installExtensions(extensionsDir, roots) {
+  await fsp.mkdir(extensionsDir, { recursive: true });
+  for (const root of roots) {
+    const pkg = JSON.parse(await fsp.readFile(path.join(root, 'package.json'), 'utf8'));
+    const at = path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`.toLowerCase());
+    try {
+      await fsp.symlink(path.resolve(root), at, 'dir');
+    } catch {
+      await fsp.cp(root, at, { recursive: true });
+    }
+  }
+}
+
+
+/**
  * Runs an extension-host test suite (a module exporting run(): Promise<void>) in a
  * real workbench: fresh code-server and Chromium profiles, the extension loaded as a
- * development extension, `workspace` open. Resolves with the suite's exit code
+ * development extension (code-server takes one), any `extraExtensionRoots` (e.g. test
+ * stand-ins) installed in the throwaway extensions folder, `workspace` open. Resolves with the suite's exit code
  * (0 passed, non-zero failed). Rejects on setup errors and when `timeoutMs` passes.
  * code-server and the browser are always stopped, also on SIGINT/SIGTERM.
  */
 export async function runInHost({
   extensionRoot,
+  extraExtensionRoots = [],
   testsIndex,
   workspace,
   timeoutMs = 5 * 60_000,
@@ -629,6 +649,7 @@ export async function runInHost({
   const extensionsDir = path.join(tmp, 'extensions');
   const browserProfile = path.join(tmp, 'browser');
   await writeUserSettings(userDataDir);
+  await installExtensions(extensionsDir, extraExtensionRoots);
 
   let server;
   let context;

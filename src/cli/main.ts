@@ -20,6 +20,16 @@ export interface CliIo {
   cwd: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Colour the text output (a terminal without NO_COLOR); off when not given. */
+  color?: boolean;
+}
+
+/** The hint after a usage error, instead of the whole usage. */
+export const HELP_HINT = "run 'ilb-hairpin --help' for the commands and options";
+
+/** Colours for stdout: only on a terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb. */
+export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && !env['NO_COLOR'] && env['TERM'] !== 'dumb';
 }
 
 /** Runs the CLI and returns its exit code: 0 clean, 1 findings reach --fail-on, 2 usage/read error. */
@@ -33,8 +43,16 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       io.stdout(TOOL_VERSION + '\n');
       return 0;
     case 'error':
-      io.stderr(`ilb-hairpin: ${args.message}\n\n${USAGE}\n`);
+      io.stderr(`ilb-hairpin: ${args.message}\n${HELP_HINT}.\n`);
       return 2;
+  }
+  // A path that is not there is a usage error: nothing is scanned, so no partial answer passes CI.
+  const missing = args.paths.filter((p) => !fs.existsSync(path.resolve(io.cwd, p)));
+  if (missing.length) {
+    for (const p of missing) io.stderr(`ilb-hairpin: path not found: ${p}\n`);
+    return 2;
+  }
+  switch (args.command) {
     case 'scan':
       return scan(args, io);
     case 'fix':
@@ -145,7 +163,7 @@ function fix(args: FixArgs, io: CliIo): number {
 
 function scan(args: ScanArgs, io: CliIo): number {
   const report = scanPaths(args.paths, io.cwd);
-  const out = args.format === 'json' ? formatJson(report) : args.format === 'sarif' ? formatSarif(report) : formatText(report);
+  const out = args.format === 'json' ? formatJson(report) : args.format === 'sarif' ? formatSarif(report) : formatText(report, { color: io.color === true });
   io.stdout(out);
   if (report.readErrors.length) {
     if (args.format !== 'text') for (const e of report.readErrors) io.stderr(`ilb-hairpin: ${e.file}: ${e.message}\n`);
@@ -159,5 +177,6 @@ if (require.main === module) {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    color: colorWanted(process.stdout, process.env),
   });
 }

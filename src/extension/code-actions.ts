@@ -4,15 +4,11 @@ import { floatingIpFix, type FixStrategy, type TextEdit } from '../core/fixes/fl
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';
+import { TEMPLATE_SELECTOR } from './bicep';
 import { documentPath, type DiagnosticsController } from './diagnostics';
 import { showTopologyAction } from './topology-panel';
 
-const SELECTOR: vscode.DocumentSelector = [
-  { language: 'json' },
-  { language: 'jsonc' },
-  { language: 'arm-template' },
-  { language: 'bicep' },
-];
+const SELECTOR = TEMPLATE_SELECTOR;
 const FIX_ALL = vscode.CodeActionKind.SourceFixAll.append('ilbHairpin');
 
 /**

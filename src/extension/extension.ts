@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerBicepRecommendation } from './bicep';
 import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
@@ -24,6 +25,9 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   registerCodeActions(context, diagnostics);
   registerStatusBar(context, diagnostics);
   registerTopology(context, diagnostics);
+  registerBicepRecommendation(context, () =>
+    vscode.workspace.findFiles('**/*.{bicep,bicepparam}', '{**/node_modules/**,**/.git/**}', 1).then((found) => found.length > 0),
+  );
   void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
   return { diagnostics };
 }

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { colorWanted, runCli } from '../../src/cli/main';
 import { cli, FIXTURES_DIR, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
 
 
@@ -191,11 +192,19 @@ describe('cli: exit codes', () => {
     assert.match(r.stdout, /0 hairpin-prone rules; 3 templates in 3 files scanned\./);
   });
 
-  it('2 for an unknown option, with a message on stderr', () => {
-    const r = cli(dir, 'scan', '--frobnicate');
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /--frobnicate/);
-    assert.equal(r.stdout, '');
+  it('2 for an unknown option or command: one error line and the help hint, not the whole usage', () => {
+    for (const argv of [['scan', '--frobnicate'], ['lint'], ['topology', '--colour'], ['fix', '--strategy', 'duct-tape']]) {
+      const r = cli(dir, ...argv);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[0] as string, /^ilb-hairpin: /);
+      assert.match(lines[1] as string, /^run 'ilb-hairpin --help'/);
+      assert.doesNotMatch(r.stderr, /Usage:/);
+    }
+    assert.match(cli(dir, 'scan', '--frobnicate').stderr, /^ilb-hairpin: Unknown option '--frobnicate'\./);
+    assert.match(cli(dir, 'lint').stderr, /^ilb-hairpin: Unknown command 'lint'\./);
   });
 
   it('2 for a bad or missing --format / --fail-on value', () => {
@@ -204,16 +213,48 @@ describe('cli: exit codes', () => {
     assert.equal(cli(dir, 'scan', '--fail-on', 'sometimes').code, 2);
   });
 
-  it('2 for a path that does not exist, even next to one with findings', () => {
+  it('2 for a path that does not exist, even next to one with findings: "path not found: X", nothing scanned', () => {
     const r = cli(dir, 'scan', 'no-such-folder');
     assert.equal(r.code, 2);
-    assert.match(r.stdout, /no-such-folder/);
-    assert.equal(cli(dir, 'scan', 'web', 'no-such-folder').code, 2);
+    assert.equal(r.stderr, 'ilb-hairpin: path not found: no-such-folder\n');
+    assert.equal(r.stdout, '');
+    const both = cli(dir, 'scan', 'web', 'no-such-folder', '--format', 'json');
+    assert.equal(both.code, 2);
+    assert.equal(both.stderr, 'ilb-hairpin: path not found: no-such-folder\n');
+    for (const command of ['fix', 'topology']) {
+      const other = cli(dir, command, 'nowhere', ...(command === 'fix' ? ['--strategy', 'floating-ip'] : []));
+      assert.equal(other.code, 2);
+      assert.equal(other.stderr, 'ilb-hairpin: path not found: nowhere\n');
+    }
   });
 
   it('2 for an unknown command; 0 for help and version', () => {
     assert.equal(cli(dir, 'lint').code, 2);
     assert.match(cli(dir, '--help').stdout, /Usage: ilb-hairpin scan/);
     assert.equal(cli(dir, '--version').code, 0);
+  });
+});
+
+describe('cli: colours', () => {
+  it('only on a terminal, never with NO_COLOR or TERM=dumb', () => {
+    assert.equal(colorWanted({ isTTY: true }, {}), true);
+    assert.equal(colorWanted({ isTTY: false }, {}), false);
+    assert.equal(colorWanted({}, {}), false);
+    assert.equal(colorWanted({ isTTY: true }, { NO_COLOR: '1' }), false);
+    assert.equal(colorWanted({ isTTY: true }, { TERM: 'dumb' }), false);
+    assert.equal(colorWanted({ isTTY: true }, { NO_COLOR: '' }), true, 'an empty NO_COLOR does not count (no-color.org)');
+  });
+
+  it('colour the severity and the summary when asked, and change no character of the text otherwise', () => {
+    let plain = '';
+    let colored = '';
+    assert.equal(runCli(['scan', 'web'], { cwd: dir, stdout: (s) => (plain += s), stderr: () => undefined }), 1);
+    assert.equal(runCli(['scan', 'web'], { cwd: dir, stdout: (s) => (colored += s), stderr: () => undefined, color: true }), 1);
+    assert.doesNotMatch(plain, /\u001b/);
+    assert.match(colored, /\u001b\[33mwarning\u001b\[0m hairpin-prone-rule: /);
+    assert.equal(colored.replace(/\u001b\[[0-9;]*m/g, ''), plain);
+    let json = '';
+    runCli(['scan', 'web', '--format', 'json'], { cwd: dir, stdout: (s) => (json += s), stderr: () => undefined, color: true });
+    assert.doesNotMatch(json, /\u001b/, 'JSON and SARIF are never coloured');
   });
 });
