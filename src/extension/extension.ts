@@ -4,7 +4,9 @@ import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
 import { registerStatusBar } from './status';
+import { registerTasks } from './tasks';
 import { registerTopology } from './topology-panel';
+import { registerContextKeys } from './when';
 
 /** Wires the features; each lives in its own module. */
 export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
@@ -18,12 +20,15 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   context.subscriptions.push(
     log,
     diagnostics,
+    // One command re-reads and re-analyzes everything (it was two: Scan Workspace and Re-analyze).
     vscode.commands.registerCommand('ilbHairpin.scanWorkspace', scanWithProgress),
-    vscode.commands.registerCommand('ilbHairpin.reanalyze', () => diagnostics.scan()),
+    vscode.commands.registerCommand('ilbHairpin.showOutput', () => log.show(true)),
   );
   registerRuleDocs(context);
   registerCodeActions(context, diagnostics);
   registerStatusBar(context, diagnostics);
+  registerContextKeys(context, diagnostics);
+  registerTasks(context);
   registerTopology(context, diagnostics);
   registerBicepRecommendation(context, () =>
     vscode.workspace.findFiles('**/*.{bicep,bicepparam}', '{**/node_modules/**,**/.git/**}', 1).then((found) => found.length > 0),

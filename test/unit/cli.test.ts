@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { colorWanted, runCli } from '../../src/cli/main';
-import { cli, FIXTURES_DIR, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
+import { cli, FIXTURES_DIR, REPO_ROOT, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
 
 
 const seedText = fs.readFileSync(SEED_LAB, 'utf8');
@@ -256,5 +256,75 @@ describe('cli: colours', () => {
     let json = '';
     runCli(['scan', 'web', '--format', 'json'], { cwd: dir, stdout: (s) => (json += s), stderr: () => undefined, color: true });
     assert.doesNotMatch(json, /\u001b/, 'JSON and SARIF are never coloured');
+  });
+});
+
+describe('cli: the $ilb-hairpin problem matcher (package.json) reads the text output', () => {
+  interface Matcher {
+    name: string;
+    fileLocation: string[];
+    pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number };
+  }
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { problemMatchers: Matcher[] } };
+  const matcher = pkg.contributes.problemMatchers.find((m) => m.name === 'ilb-hairpin');
+
+  it('matches every finding, parse error and note line of a real scan, with its fields, and nothing else', () => {
+    assert.ok(matcher, 'package.json contributes the ilb-hairpin problem matcher');
+    const re = new RegExp(matcher.pattern.regexp);
+    const p = matcher.pattern;
+    // A folder with a finding (with related lines), a parse error and an evaluation note.
+    const notes = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-matcher-'));
+    try {
+      fs.mkdirSync(path.join(notes, 'web app'));
+      fs.copyFileSync(SEED_LAB, path.join(notes, 'web app', 'azuredeploy.json'));
+      fs.writeFileSync(path.join(notes, 'broken.json'), BROKEN);
+      fs.writeFileSync(
+        path.join(notes, 'note.json'),
+        JSON.stringify({
+          $schema: TEMPLATE_SCHEMA,
+          contentVersion: '1.0.0.0',
+          resources: [{ type: 'Microsoft.Network/networkInterfaces', apiVersion: '2023-09-01', name: "[concat('nic', copyIndex())]", copy: { name: 'nics' }, properties: {} }],
+        }),
+      );
+      const r = cli(notes, 'scan');
+      assert.equal(r.code, 1);
+      const lines = r.stdout.split('\n');
+      const matched = lines.map((l) => re.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+      const problems = matched.map((m) => ({ file: m[p.file], line: Number(m[p.line]), column: Number(m[p.column]), severity: m[p.severity], code: m[p.code], message: m[p.message] }));
+      // Exactly the findings, parse errors and notes of the JSON report, at the same places.
+      const report = JSON.parse(cli(notes, 'scan', '--format', 'json').stdout) as {
+        findings: { file: string; severity: string; ruleId: string; range: { start: { line: number; character: number } } }[];
+        parseErrors: { file: string; range: { start: { line: number; character: number } } }[];
+        notes: { file: string; severity: string; range: { start: { line: number; character: number } } }[];
+      };
+      const at = (x: { file: string; range: { start: { line: number; character: number } } }): string => `${x.file}:${x.range.start.line + 1}:${x.range.start.character + 1}`;
+      assert.deepEqual(
+        problems.map((x) => `${x.file}:${x.line}:${x.column} ${x.severity} ${x.code}`),
+        [
+          ...report.findings.map((f) => `${at(f)} ${f.severity} ${f.ruleId}`),
+          ...report.parseErrors.map((e) => `${at(e)} error parse`),
+          ...report.notes.map((n) => `${at(n)} ${n.severity} note`),
+        ],
+      );
+      assert.deepEqual([...new Set(problems.map((x) => x.code))], ['hairpin-prone-rule', 'parse', 'note']);
+      assert.equal(problems.filter((x) => x.file === 'web app/azuredeploy.json').length, 1, 'a path with a space');
+      const finding = problems[0];
+      assert.equal(finding?.line, seedFinding.line + 1, '1-based line');
+      assert.equal(finding?.column, seedFinding.character + 1, '1-based column');
+      assert.match(finding?.message ?? '', /^Hairpin-prone: internal load balancer ilb-we-02-web, rule rule-http/);
+      assert.equal(problems[1]?.line, BROKEN_LINE + 1);
+      // The related locations (indented) and the summary are not problems of their own.
+      assert.ok(lines.some((l) => /^ {4}web app\/azuredeploy\.json:\d+:\d+ member: /.test(l)));
+    } finally {
+      fs.rmSync(notes, { recursive: true, force: true });
+    }
+  });
+
+  it('the ANSI colours of a terminal are stripped by VS Code before matching; stripped, the line still matches', () => {
+    assert.ok(matcher);
+    let colored = '';
+    runCli(['scan', 'web'], { cwd: dir, stdout: (s) => (colored += s), stderr: () => undefined, color: true });
+    const first = colored.split('\n')[0]?.replace(/\u001b\[[0-9;]*m/g, '') ?? '';
+    assert.match(first, new RegExp(matcher.pattern.regexp));
   });
 });
