@@ -6,6 +6,7 @@ import { registerRuleDocs } from './docs';
 import { registerStatusBar } from './status';
 import { registerTasks } from './tasks';
 import { registerTopology } from './topology-panel';
+import { registerWalkthrough } from './walkthrough';
 import { registerContextKeys } from './when';
 
 /** Wires the features; each lives in its own module. */
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   registerStatusBar(context, diagnostics);
   registerContextKeys(context, diagnostics);
   registerTasks(context);
+  registerWalkthrough(context);
   registerTopology(context, diagnostics);
   registerBicepRecommendation(context, () =>
     vscode.workspace.findFiles('**/*.{bicep,bicepparam}', '{**/node_modules/**,**/.git/**}', 1).then((found) => found.length > 0),
