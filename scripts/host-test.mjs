@@ -68,7 +68,7 @@ try {
   const code = await runInHost({
     extensionRoot,
     // Installed beside it: the official Bicep extension's language ids without their file associations (bicep.test.ts).
-    extraExtensionRoots: env.ILB_HAIRPIN_EXTENSION_ROOT ? [] : [path.join(repo, 'test', 'fixtures', 'fake-bicep-language')],
+    extraExtensionRoots: env.ILB_HAIRPIN_EXTENSION_ROOT ? [] : [path.join(repo, 'test', 'host', 'stand-ins', 'bicep-language')],
     testsIndex,
     workspace,
     timeoutMs,

@@ -32,7 +32,7 @@ export function registerBicepRecommendation(context: vscode.ExtensionContext, ha
   const maybeRecommend = async (): Promise<void> => {
     if (asked || context.globalState.get<boolean>(RECOMMENDED_KEY)) return;
     if (vscode.extensions.getExtension(BICEP_EXTENSION_ID)) return;
-    if (vscode.workspace.getConfiguration('extensions').get<boolean>('ignoreRecommendations')) return;
+    if (vscode.workspace.getConfiguration('extensions').get('ignoreRecommendations') === true) return;
     asked = true;
     await context.globalState.update(RECOMMENDED_KEY, true);
     const install = 'Install';

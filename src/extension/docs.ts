@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RULES } from '../core/rules';
 import hairpinProneRuleDocs from '../../docs/rules/hairpin-prone-rule.md';
-import templateEvaluationDocs from '../../docs/rules/template-evaluation.md';
+import templateEvaluationDocs from '../../docs/template-evaluation.md';
 
 /** Rule pages are bundled, so they open offline: `ilb-hairpin-docs:/<rule-id>.md`. */
 const PAGES: Record<string, string> = { 'hairpin-prone-rule': hairpinProneRuleDocs, 'template-evaluation': templateEvaluationDocs };

@@ -26,7 +26,7 @@ describe('first run: walkthrough commands, task, output', () => {
     assert.ok(task.execution instanceof vscode.ShellExecution);
     assert.equal(task.execution.command, 'npx');
     assert.deepEqual(
-      task.execution.args.map((a) => (typeof a === 'string' ? a : a.value)),
+      (task.execution.args ?? []).map((a) => (typeof a === 'string' ? a : a.value)),
       ['--no', 'ilb-hairpin', 'scan', '.'],
     );
     assert.deepEqual(task.problemMatchers, ['$ilb-hairpin']);

@@ -60,9 +60,10 @@ describe('package.json', () => {
       for (const file of Object.values(step.media).filter((v): v is string => typeof v === 'string' && /\.(svg|png|md)$/.test(v))) {
         assert.ok(fs.existsSync(path.join(REPO_ROOT, file)), `${step.id}: ${file} exists`);
       }
-      const linked = [...step.description.matchAll(/\(command:([\w.]+)/g), ...(step.completionEvents ?? []).map((e) => /^onCommand:([\w.]+)$/.exec(e))]
-        .filter((m): m is RegExpMatchArray => m !== null)
-        .map((m) => m[1] as string);
+      const linked = [
+        ...[...step.description.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]),
+        ...(step.completionEvents ?? []).map((e) => /^onCommand:([\w.]+)$/.exec(e)?.[1]),
+      ].filter((c): c is string => c !== undefined);
       for (const c of linked) assert.ok(commands.has(c) || BUILT_IN.has(c), `${step.id}: ${c}`);
     }
   });

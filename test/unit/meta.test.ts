@@ -59,11 +59,14 @@ describe('the extension manifest', () => {
 
   it('points at files the build produces and the VSIX keeps', () => {
     const ignore = read('.vscodeignore');
-    for (const p of [pkg.main, pkg.bin['ilb-hairpin']]) {
-      const rel = path.normalize(p);
-      assert.ok(fs.existsSync(path.join(ROOT, rel)), `${p} exists (npm run build)`);
-      assert.ok(ignore.includes(`!${rel}`), `.vscodeignore keeps ${rel}`);
-    }
+    const npmIgnore = read('.npmignore');
+    for (const p of [pkg.main, pkg.bin['ilb-hairpin']]) assert.ok(fs.existsSync(path.join(ROOT, path.normalize(p))), `${p} exists (npm run build)`);
+    // The VSIX keeps the extension, the npm package the CLI (test/package checks the built ones).
+    const main = path.normalize(pkg.main);
+    const cli = path.normalize(pkg.bin['ilb-hairpin']);
+    assert.ok(ignore.includes(`!${main}`), `.vscodeignore keeps ${main}`);
+    assert.ok(!ignore.includes(`!${cli}`), `.vscodeignore leaves out ${cli}`);
+    assert.ok(npmIgnore.includes(`!/${cli}`), `.npmignore keeps ${cli}`);
   });
 
   it('contributes only an injection grammar (never a grammar that would replace Bicep or JSON highlighting), and it matches the directive', () => {
