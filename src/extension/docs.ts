@@ -1,10 +1,8 @@
 import * as vscode from 'vscode';
 import { RULES } from '../core/rules';
-import hairpinProneRuleDocs from '../../docs/rules/hairpin-prone-rule.md';
-import templateEvaluationDocs from '../../docs/template-evaluation.md';
+import PAGES from 'ilb-hairpin:rule-docs';
 
-/** Rule pages are bundled, so they open offline: `ilb-hairpin-docs:/<rule-id>.md`. */
-const PAGES: Record<string, string> = { 'hairpin-prone-rule': hairpinProneRuleDocs, 'template-evaluation': templateEvaluationDocs };
+/** Rule pages are bundled (every page of docs/rules/, and docs/template-evaluation.md), so they open offline: `ilb-hairpin-docs:/<rule-id>.md`. */
 export const DOCS_SCHEME = 'ilb-hairpin-docs';
 
 /**
