@@ -1,6 +1,7 @@
 // Bundles the extension and the CLI with esbuild.
 import * as esbuild from 'esbuild';
-import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 /**
  * `ilb-hairpin:rule-docs`: every page of docs/rules/ as text by rule id, so a new rule's page is
@@ -13,7 +14,14 @@ const ruleDocs = {
     build.onLoad({ filter: /.*/, namespace: 'rule-docs' }, () => {
       const files = readdirSync('docs/rules').filter((f) => f.endsWith('.md')).sort();
       const pages = Object.fromEntries(files.map((f) => [f.slice(0, -3), readFileSync(`docs/rules/${f}`, 'utf8')]));
-      return { contents: `export default ${JSON.stringify(pages)};`, loader: 'js', watchFiles: files.map((f) => `docs/rules/${f}`), watchDirs: ['docs/rules'] };
+      // Not a rule, but the code of the evaluator's notes: its page opens the same way.
+      pages['template-evaluation'] = readFileSync('docs/template-evaluation.md', 'utf8');
+      return {
+        contents: `export default ${JSON.stringify(pages)};`,
+        loader: 'js',
+        watchFiles: [...files.map((f) => `docs/rules/${f}`), 'docs/template-evaluation.md'],
+        watchDirs: ['docs/rules'],
+      };
     });
   },
 };
@@ -29,9 +37,24 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
+
+/**
+ * elkjs (2.8 MB, with start-up work when loaded) stays out of dist/cli.js: the CLI requires it
+ * only when it lays out a topology (src/core/topology/elk.ts), from dist/elk-worker.js, a copy of
+ * elkjs's own self-contained file. `scan` and `fix` never load it.
+ */
+const ELK_WORKER = 'elkjs/lib/elk-worker.min.js';
+const elkApart = {
+  name: 'elk-apart',
+  setup(build) {
+    build.onResolve({ filter: /^elkjs\/lib\/elk-worker\.min\.js$/ }, () => ({ path: './elk-worker.js', external: true }));
+  },
+};
+
 const builds = [
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [ruleDocs] },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+  // The extension: minified (the VSIX ships it without its map).
+  { ...common, minify: true, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [ruleDocs] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [elkApart] },
   // The topology webview: browser code and its page CSS, the only files the panel lets the webview load.
   {
     ...common,
@@ -50,5 +73,7 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync('dist/cli.js', 0o755);
-  console.log('esbuild: dist/extension.js, dist/cli.js, dist/webview/topology.{js,css}');
+  mkdirSync('dist', { recursive: true });
+  copyFileSync(createRequire(import.meta.url).resolve(ELK_WORKER), 'dist/elk-worker.js');
+  console.log('esbuild: dist/extension.js, dist/cli.js (+ dist/elk-worker.js), dist/webview/topology.{js,css}');
 }

@@ -12,6 +12,6 @@ try {
   console.log(`ensure-deps: code-server in ${codeServerDir()} (${entry})`);
   console.log(`ensure-deps: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
-  console.error(`ensure-deps: ${e instanceof Error ? e.message : e}`);
-  process.exit(1);
+  console.error(`setup: ${e instanceof Error ? e.message : e}`);
+  process.exit(2);
 }

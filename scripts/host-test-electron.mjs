@@ -8,7 +8,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 try {
   await runTests({
     version: '1.100.3',
-    extensionDevelopmentPath: root,
+    // The extension, and the stand-in for the Bicep extension's language ids (bicep.test.ts).
+    extensionDevelopmentPath: [root, path.join(root, 'test/host/stand-ins/bicep-language')],
     extensionTestsPath: path.join(root, 'out/test/host/index.js'),
     launchArgs: [path.join(root, 'test/fixtures/host-workspace'), '--disable-extensions', '--disable-workspace-trust'],
   });

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureChromium, ensureCodeServer, runInHost } from './vscode-host.mjs';
+import { SetupError, ensureChromium, ensureCodeServer, runInHost } from './vscode-host.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -20,6 +20,14 @@ const testsIndex = path.resolve(env.ILB_HAIRPIN_HOST_TESTS || path.join(repo, 'o
 const workspace = path.resolve(env.ILB_HAIRPIN_HOST_WORKSPACE || path.join(repo, 'test', 'fixtures', 'host-workspace'));
 const timeoutMs = Number(env.ILB_HAIRPIN_HOST_TIMEOUT_MS) || 5 * 60_000;
 
+/** A failure before any test ran: said as such, never counted as a failed test (exit 2). */
+function setupFail(message) {
+  console.error(`setup: ${message}`);
+  console.error('setup: the host tests did not run.');
+  process.exit(2);
+}
+
+/** The run itself broke (timeout, crash) after the workbench was up. */
 function fail(message) {
   console.error(`host-test: ${message}`);
   console.log('host: 0 passed, 1 failed');
@@ -28,7 +36,7 @@ function fail(message) {
 
 function mainFileOf(root) {
   const pkgPath = path.join(root, 'package.json');
-  if (!fs.existsSync(pkgPath)) fail(`${pkgPath} is missing: ILB_HAIRPIN_EXTENSION_ROOT must be an extension folder.`);
+  if (!fs.existsSync(pkgPath)) setupFail(`${pkgPath} is missing: ILB_HAIRPIN_EXTENSION_ROOT must be an extension folder.`);
   const main = JSON.parse(fs.readFileSync(pkgPath, 'utf8')).main || './extension.js';
   const file = path.resolve(root, main);
   return fs.existsSync(file) || fs.existsSync(`${file}.js`) ? null : file;
@@ -36,25 +44,31 @@ function mainFileOf(root) {
 
 const missingMain = mainFileOf(extensionRoot);
 if (missingMain) {
-  fail(
+  setupFail(
     `${path.relative(process.cwd(), missingMain) || missingMain} is missing: the extension is not built. ` +
       'Run `npm run build` (npm run test:host runs it first; check its output for errors).',
   );
 }
 if (!fs.existsSync(testsIndex)) {
-  fail(`${testsIndex} is missing: compile the tests with \`npm run compile-tests\` (tsc -p tsconfig.test.json).`);
+  setupFail(`${testsIndex} is missing: compile the tests with \`npm run compile-tests\` (tsc -p tsconfig.test.json).`);
 }
-if (!fs.existsSync(workspace)) fail(`workspace folder ${workspace} is missing.`);
+if (!fs.existsSync(workspace)) setupFail(`workspace folder ${workspace} is missing.`);
 
+const t = Date.now();
 try {
-  const t = Date.now();
   ensureChromium();
   await ensureCodeServer();
+} catch (e) {
+  setupFail(e instanceof Error ? e.message : String(e));
+}
+try {
   console.log(`host-test: Chromium and code-server ready (${((Date.now() - t) / 1000).toFixed(1)} s)`);
   console.log(`host-test: extension ${extensionRoot}`);
   console.log(`host-test: tests ${path.relative(repo, testsIndex)}, workspace ${path.relative(repo, workspace)}`);
   const code = await runInHost({
     extensionRoot,
+    // Installed beside it: the official Bicep extension's language ids without their file associations (bicep.test.ts).
+    extraExtensionRoots: env.ILB_HAIRPIN_EXTENSION_ROOT ? [] : [path.join(repo, 'test', 'host', 'stand-ins', 'bicep-language')],
     testsIndex,
     workspace,
     timeoutMs,
@@ -62,5 +76,6 @@ try {
   });
   process.exit(code);
 } catch (e) {
+  if (e instanceof SetupError) setupFail(e.message);
   fail(e instanceof Error ? e.message : String(e));
 }

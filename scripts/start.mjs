@@ -47,7 +47,10 @@ if (!fs.existsSync(main) && !fs.existsSync(`${main}.js`)) {
 }
 if (!fs.existsSync(folder)) die(`folder to open ${folder} does not exist.`);
 
-const entry = await ensureCodeServer().catch((e) => die(e.message));
+const entry = await ensureCodeServer().catch((e) => {
+  console.error(`setup: ${e.message}`);
+  process.exit(2);
+});
 
 const wanted = Number(process.env.PORT) || 8080;
 let port = wanted;

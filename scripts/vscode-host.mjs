@@ -27,6 +27,17 @@ const TAG = '[vscode-host]';
 const log = (...args) => console.log(TAG, ...args);
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
+/**
+ * A problem with this machine's setup (a missing package, headers, a failed install), not
+ * with the code under test. Scripts report it as `setup: ...` and never as a test result.
+ */
+export class SetupError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
 // ---------------------------------------------------------------------------
 // System packages (Debian)
 
@@ -54,7 +65,7 @@ let aptUpdated = false;
 function aptInstall(packages, why) {
   const logFile = path.join(os.tmpdir(), 'ilb-hairpin-apt.log');
   if (!canApt()) {
-    throw new Error(
+    throw new SetupError(
       `${why}. Install the Debian/Ubuntu packages: ${packages.join(' ')} ` +
         `(as root: apt-get update && apt-get install -y ${packages.join(' ')}), then run this again.`,
     );
@@ -66,7 +77,7 @@ function aptInstall(packages, why) {
     if (!aptUpdated) {
       log(`${why}: running apt-get update (log: ${logFile})`);
       const r = spawnSync('apt-get', ['update'], { stdio: ['ignore', out, out], env });
-      if (r.status !== 0) throw new Error(`apt-get update failed (exit ${r.status}); see ${logFile}`);
+      if (r.status !== 0) throw new SetupError(`apt-get update failed (exit ${r.status}); see ${logFile}`);
       aptUpdated = true;
     }
     log(`installing ${packages.join(' ')} with apt-get (log: ${logFile})`);
@@ -76,7 +87,7 @@ function aptInstall(packages, why) {
       { stdio: ['ignore', out, out], env },
     );
     if (r.status !== 0) {
-      throw new Error(`apt-get install ${packages.join(' ')} failed (exit ${r.status}); see ${logFile}`);
+      throw new SetupError(`apt-get install ${packages.join(' ')} failed (exit ${r.status}); see ${logFile}`);
     }
     log(`installed ${packages.join(' ')} in ${seconds(started)}`);
   } finally {
@@ -91,10 +102,10 @@ export function ensureChromium() {
   const wanted = process.env.ILB_HAIRPIN_CHROMIUM || '/usr/bin/chromium';
   if (fs.existsSync(wanted)) return wanted;
   if (process.env.ILB_HAIRPIN_CHROMIUM) {
-    throw new Error(`ILB_HAIRPIN_CHROMIUM=${wanted} does not exist.`);
+    throw new SetupError(`ILB_HAIRPIN_CHROMIUM=${wanted} does not exist.`);
   }
   aptInstall(SYSTEM_PACKAGES, 'Chromium (/usr/bin/chromium) is not installed');
-  if (!fs.existsSync(wanted)) throw new Error(`apt-get installed chromium but ${wanted} is still missing.`);
+  if (!fs.existsSync(wanted)) throw new SetupError(`apt-get installed chromium but ${wanted} is still missing.`);
   return wanted;
 }
 
@@ -104,7 +115,7 @@ export function ensureRipgrep() {
   if (rg) return rg;
   aptInstall(['ripgrep'], 'ripgrep (rg) is not installed; code-server needs it');
   rg = which('rg');
-  if (!rg) throw new Error('apt-get installed ripgrep but `rg` is still not on PATH.');
+  if (!rg) throw new SetupError('apt-get installed ripgrep but `rg` is still not on PATH.');
   return rg;
 }
 
@@ -116,11 +127,67 @@ function ensureBuildPrerequisites() {
   if (missing.length) aptInstall(missing, `code-server's native modules need ${missing.join(' and ')}`);
   const tools = ['python3', 'make', 'g++'].filter((t) => !which(t));
   if (tools.length) {
-    throw new Error(
+    throw new SetupError(
       `Building code-server's native modules needs ${tools.join(', ')} on PATH ` +
         '(Debian: apt-get install -y python3 make g++).',
     );
   }
+}
+
+// ---------------------------------------------------------------------------
+// Node's C headers for node-gyp
+
+/** The version in `<dir>/include/node/node_version.h` ("20.20.2"), or null. */
+function headersVersion(dir) {
+  let text;
+  try {
+    text = fs.readFileSync(path.join(dir, 'include', 'node', 'node_version.h'), 'utf8');
+  } catch {
+    return null;
+  }
+  const part = (name) => text.match(new RegExp(`#define\\s+NODE_${name}_VERSION\\s+(\\d+)`))?.[1];
+  const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+  if (!major || !minor || !patch) return null;
+  // common.gypi is what node-gyp reads from a nodedir; without it the build fails later.
+  if (!fs.existsSync(path.join(dir, 'include', 'node', 'common.gypi'))) return null;
+  return `${major}.${minor}.${patch}`;
+}
+
+/**
+ * The folder node-gyp should build code-server's native modules against: one whose
+ * include/node/node_version.h is the running Node's version (process.version), so node-gyp
+ * never downloads headers. Looked for in: $npm_config_nodedir, npm's `nodedir` setting,
+ * the running Node's install prefix (/usr for /usr/bin/node, an nvm folder, ...),
+ * /usr/local, /usr, and node-gyp's own header cache. Throws a SetupError naming what to
+ * install when none matches.
+ */
+export function nodeHeadersDir() {
+  const want = process.versions.node;
+  const candidates = [];
+  if (process.env.npm_config_nodedir) candidates.push(process.env.npm_config_nodedir);
+  const fromNpm = spawnSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8', env: cleanEnv() });
+  const configured = fromNpm.status === 0 ? fromNpm.stdout.trim() : '';
+  if (configured && configured !== 'undefined' && configured !== 'null') candidates.push(configured);
+  candidates.push(path.dirname(path.dirname(process.execPath)), '/usr/local', '/usr');
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  candidates.push(path.join(cache, 'node-gyp', want));
+  const seen = [];
+  for (const dir of candidates) {
+    const resolved = path.resolve(dir);
+    if (seen.some((s) => s.dir === resolved)) continue;
+    const version = headersVersion(resolved);
+    if (version === want) return resolved;
+    seen.push({ dir: resolved, version });
+  }
+  const found = seen.filter((s) => s.version).map((s) => `${s.dir} has v${s.version}`);
+  throw new SetupError(
+    `Node's C headers for v${want} (include/node/node_version.h and common.gypi) are not installed, ` +
+      "and code-server's native modules are built against them; node-gyp would try to download them. " +
+      (found.length ? `Found other versions only: ${found.join('; ')}. ` : '') +
+      'Install the headers of the Node you run (NodeSource\'s nodejs package and the official tarballs ' +
+      'ship them in <prefix>/include/node; Debian/Ubuntu\'s own Node: apt-get install libnode-dev), ' +
+      'or set npm_config_nodedir to a folder with include/node/ of that version, then run this again.',
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -204,8 +271,11 @@ export async function ensureCodeServer() {
     await fsp.rm(dir, { recursive: true, force: true });
   }
 
+  // Every npm below builds with these headers (an environment setting beats ~/.npmrc).
+  const nodedir = nodeHeadersDir();
   ensureBuildPrerequisites();
   const rg = ensureRipgrep();
+  const env = (extra = {}) => cleanEnv({ npm_config_nodedir: nodedir, ...extra });
 
   const tmp = path.join(parent, `${base}.tmp-${process.pid}`);
   await fsp.rm(tmp, { recursive: true, force: true });
@@ -214,19 +284,21 @@ export async function ensureCodeServer() {
   const logFd = fs.openSync(logFile, 'w');
   const started = Date.now();
   log(`installing code-server ${CODE_SERVER_VERSION} into ${dir} (takes 1-2 min; log: ${logFile})`);
+  log(`native modules build against the Node headers in ${nodedir}`);
 
   const vscodeDir = path.join(tmp, 'node_modules', 'code-server', 'lib', 'vscode');
-  const yes = cleanEnv({ npm_config_yes: 'true' });
+  const yes = env({ npm_config_yes: 'true' });
+  const plain = env();
   const npm = 'npm';
   const quiet = ['--no-audit', '--no-fund', '--loglevel=warn'];
   const steps = [
     [
       `npm install code-server@${CODE_SERVER_VERSION} (scripts off)`,
-      () => run(npm, ['install', '--ignore-scripts', ...quiet, '--prefix', tmp, `code-server@${CODE_SERVER_VERSION}`], { cwd: tmp, logFd }),
+      () => run(npm, ['install', '--ignore-scripts', ...quiet, '--prefix', tmp, `code-server@${CODE_SERVER_VERSION}`], { cwd: tmp, logFd, env: plain }),
     ],
     [
       "npm install VS Code's runtime modules",
-      () => run(npm, ['install', '--omit=dev', '--ignore-scripts', ...quiet], { cwd: vscodeDir, logFd }),
+      () => run(npm, ['install', '--omit=dev', '--ignore-scripts', ...quiet], { cwd: vscodeDir, logFd, env: plain }),
     ],
     [
       'ripgrep, native modules (npm rebuild)',
@@ -248,7 +320,7 @@ export async function ensureCodeServer() {
         await link('node_modules', path.join(vscodeDir, 'node_modules.asar'));
         await link('code-linux.sh', path.join(vscodeDir, 'bin', 'remote-cli', 'code-server'));
         await link('browser-linux.sh', path.join(vscodeDir, 'bin', 'helpers', 'browser.sh'));
-        await run(npm, ['install', '--omit=dev', ...quiet], { cwd: path.join(vscodeDir, 'extensions'), logFd });
+        await run(npm, ['install', '--omit=dev', ...quiet], { cwd: path.join(vscodeDir, 'extensions'), logFd, env: plain });
       },
     ],
     ['argon2 (npm rebuild)', () => run(npm, ['rebuild', 'argon2', ...quiet], { cwd: tmp, logFd, env: yes })],
@@ -279,7 +351,7 @@ export async function ensureCodeServer() {
       await step();
       log(`  ${i}/${steps.length} done in ${seconds(t)}`);
     }
-    if (!fs.existsSync(entryOf(tmp))) throw new Error(`install finished but ${entryOf(tmp)} is missing`);
+    if (!fs.existsSync(entryOf(tmp))) throw new SetupError(`install finished but ${entryOf(tmp)} is missing`);
     await fsp.writeFile(
       path.join(tmp, MARKER),
       `code-server ${CODE_SERVER_VERSION} installed ${new Date().toISOString()} in ${seconds(started)}\n`,
@@ -295,7 +367,7 @@ export async function ensureCodeServer() {
     fs.closeSync(logFd);
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
     const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
-    throw new Error(`installing code-server failed: ${e.message}\n--- last lines of ${logFile} ---\n${tail}`);
+    throw new SetupError(`installing code-server failed: ${e.message}\n--- last lines of ${logFile} ---\n${tail}`);
   } finally {
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(sig, onSignal);
     process.off('exit', onExit);
@@ -422,7 +494,7 @@ export async function startCodeServer({
   let seen = '';
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`code-server did not report "HTTP server listening" within ${startTimeoutMs / 1000} s; see ${logFile}`)),
+      () => reject(new SetupError(`code-server did not report "HTTP server listening" within ${startTimeoutMs / 1000} s; see ${logFile}`)),
       startTimeoutMs,
     );
     const onData = (chunk) => {
@@ -442,7 +514,7 @@ export async function startCodeServer({
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`code-server exited early (${signal ?? `exit ${code}`}):\n${seen.slice(-3000)}`));
+      reject(new SetupError(`code-server exited early (${signal ?? `exit ${code}`}):\n${seen.slice(-3000)}`));
     });
   });
 
@@ -525,14 +597,34 @@ export async function writeUserSettings(userDataDir, settings = QUIET_SETTINGS) 
 // Extension-host test run
 
 /**
+ * Installs extension folders into a fresh --extensions-dir as `<publisher>.<name>-<version>`
+ * links (copies where links fail); code-server picks them up on its first scan of the folder.
+ */
+export async function installExtensions(extensionsDir, roots) {
+  await fsp.mkdir(extensionsDir, { recursive: true });
+  for (const root of roots) {
+    const pkg = JSON.parse(await fsp.readFile(path.join(root, 'package.json'), 'utf8'));
+    const at = path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`.toLowerCase());
+    try {
+      await fsp.symlink(path.resolve(root), at, 'dir');
+    } catch {
+      await fsp.cp(root, at, { recursive: true });
+    }
+  }
+}
+
+
+/**
  * Runs an extension-host test suite (a module exporting run(): Promise<void>) in a
  * real workbench: fresh code-server and Chromium profiles, the extension loaded as a
- * development extension, `workspace` open. Resolves with the suite's exit code
+ * development extension (code-server takes one), any `extraExtensionRoots` (e.g. test
+ * stand-ins) installed in the throwaway extensions folder, `workspace` open. Resolves with the suite's exit code
  * (0 passed, non-zero failed). Rejects on setup errors and when `timeoutMs` passes.
  * code-server and the browser are always stopped, also on SIGINT/SIGTERM.
  */
 export async function runInHost({
   extensionRoot,
+  extraExtensionRoots = [],
   testsIndex,
   workspace,
   timeoutMs = 5 * 60_000,
@@ -557,6 +649,7 @@ export async function runInHost({
   const extensionsDir = path.join(tmp, 'extensions');
   const browserProfile = path.join(tmp, 'browser');
   await writeUserSettings(userDataDir);
+  await installExtensions(extensionsDir, extraExtensionRoots);
 
   let server;
   let context;
@@ -601,19 +694,23 @@ export async function runInHost({
     server = await startCodeServer({ userDataDir, extensionsDir, entry });
     log(`code-server ${CODE_SERVER_VERSION} on ${server.url} (up after ${seconds(started)})`);
 
-    context = await chromium.launchPersistentContext(browserProfile, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1440, height: 900 },
-      // Chromium keeps its crash-report database under $XDG_CONFIG_HOME whatever the
-      // profile; keep it in the throwaway folder instead of ~/.config/chromium.
-      env: { ...process.env, XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache') },
-      // This function handles signals itself: stop the server too, not just the browser.
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
+    context = await chromium
+      .launchPersistentContext(browserProfile, {
+        executablePath,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1440, height: 900 },
+        // Chromium keeps its crash-report database under $XDG_CONFIG_HOME whatever the
+        // profile; keep it in the throwaway folder instead of ~/.config/chromium.
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache') },
+        // This function handles signals itself: stop the server too, not just the browser.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+      })
+      .catch((e) => {
+        throw new SetupError(`Chromium (${executablePath}) did not start: ${e.message}`);
+      });
     page = context.pages()[0] ?? (await context.newPage());
 
     let settle;

@@ -43,7 +43,7 @@ export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sar
                         [--config FILE]
        ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva|app-gateway
                        [--os linux|windows] [--sku Standard_v2|WAF_v2] [--rule NAME] [--dry-run]
-       ilb-hairpin topology [paths...] [--format json|mermaid|dot|svg] [--output FILE] [--environment ENV] [--rule NAME]
+       ilb-hairpin topology [paths...] [--format json|mermaid|dot|svg] [--output FILE] [--environment ENV] [--rule [FILE:]NAME]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
 load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
@@ -71,7 +71,8 @@ Commands:
                          --output FILE writes it there instead of to stdout; --environment ENV
                          shows one parameter file's environment (default: all, merged);
                          --rule NAME selects a hairpin-prone rule: the SVG draws its failing
-                         path and adds its packet walks.
+                         path and adds its packet walks (FILE:NAME when rules in several files
+                         have that name; the error lists them).
 
 Options:
   --format <f>           text (default), json, or sarif (SARIF 2.1.0).

@@ -6,6 +6,8 @@ export interface CliIo {
   cwd: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Colour the text output (a terminal without NO_COLOR); off when not given. */
+  color?: boolean;
 }
 
 export interface LoadedWorkspace {

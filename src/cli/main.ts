@@ -21,6 +21,14 @@ import { formatText } from './format/text';
 import { topology } from './topology';
 import type { CliIo, LoadedWorkspace } from './io';
 
+/** The hint after a usage error, instead of the whole usage. */
+export const HELP_HINT = "run 'ilb-hairpin --help' for the commands and options";
+
+/** Colours for stdout: only on a terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb. */
+export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && !env['NO_COLOR'] && env['TERM'] !== 'dumb';
+}
+
 /** Runs the CLI and returns its exit code: 0 clean, 1 findings reach --fail-on, 2 usage/read error. */
 export function runCli(argv: readonly string[], io: CliIo): number {
   const args = parseArgs(argv);
@@ -32,8 +40,24 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       io.stdout(TOOL_VERSION + '\n');
       return 0;
     case 'error':
-      io.stderr(`ilb-hairpin: ${args.message}\n\n${USAGE}\n`);
+      io.stderr(`ilb-hairpin: ${args.message}\n${HELP_HINT}.\n`);
       return 2;
+  }
+  // A path that is not there is a usage error: nothing is scanned, so no partial answer passes CI.
+  // (A symbolic link that loops or dangles is there: reading it says what is wrong with it.)
+  const missing = args.paths.filter((p) => {
+    try {
+      fs.lstatSync(path.resolve(io.cwd, p));
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) {
+    for (const p of missing) io.stderr(`ilb-hairpin: path not found: ${p}\n`);
+    return 2;
+  }
+  switch (args.command) {
     case 'scan':
       return scan(args, io);
     case 'fix':
@@ -139,7 +163,7 @@ function scan(args: ScanArgs, io: CliIo): number {
     return 2;
   }
   const report = scanPaths(args.paths, io.cwd, settings);
-  const out = args.format === 'json' ? formatJson(report) : args.format === 'sarif' ? formatSarif(report) : formatText(report);
+  const out = args.format === 'json' ? formatJson(report) : args.format === 'sarif' ? formatSarif(report) : formatText(report, { color: io.color === true });
   io.stdout(out);
   if (report.readErrors.length) {
     if (args.format !== 'text') for (const e of report.readErrors) io.stderr(`ilb-hairpin: ${e.file}: ${e.message}\n`);
@@ -166,5 +190,6 @@ if (require.main === module) {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    color: colorWanted(process.stdout, process.env),
   });
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildTopology, ALL_ENVIRONMENTS } from '../core/topology/build';
 import { layoutTopology } from '../core/topology/layout';
-import type { TopologyLocation, TopologyModel } from '../core/topology/model';
+import type { TopologyLocation, TopologyModel, TopologyNode } from '../core/topology/model';
 import { normalizePath, type SourceSpan } from '../core/source';
 import { renderTopologySvg } from '../core/topology/svg';
 import { toDot, toMermaid } from '../core/topology/text-formats';
@@ -37,12 +37,22 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
   });
   let selectedRule: string | undefined;
   if (args.rule !== undefined) {
-    selectedRule = selectRule(model, args.rule);
-    if (!selectedRule) {
-      const prone = model.marks.map((m) => model.nodes.find((x) => x.id === m.rule)?.label).filter(Boolean);
-      io.stderr(`ilb-hairpin: no hairpin-prone rule named ${args.rule} (hairpin-prone: ${prone.join(', ') || 'none'}).\n`);
+    const picked = selectRule(model, args.rule);
+    if (picked.length !== 1) {
+      if (picked.length === 0) {
+        const prone = model.marks.map((m) => model.nodes.find((x) => x.id === m.rule)?.label).filter(Boolean);
+        io.stderr(`ilb-hairpin: no hairpin-prone rule named ${args.rule} (hairpin-prone: ${prone.join(', ') || 'none'}).\n`);
+      } else {
+        io.stderr(`ilb-hairpin: ${picked.length} hairpin-prone rules are named ${args.rule}; pick one with --rule FILE:RULE:\n`);
+        for (const node of picked) {
+          const lb = model.nodes.find((x) => x.id === node.parent)?.label;
+          const line = node.location ? `, line ${node.location.range.start.line + 1}` : '';
+          io.stderr(`  --rule ${node.location?.file ?? '?'}:${node.label}   (${lb ? `load balancer ${lb}` : 'rule'}${line})\n`);
+        }
+      }
       return 2;
     }
+    selectedRule = picked[0]?.id;
   }
   let text: string;
   switch (args.format) {
@@ -120,6 +130,22 @@ export function refuseOutput(file: string, inputs: readonly string[]): string | 
   return undefined;
 }
 
-function selectRule(model: TopologyModel, name: string): string | undefined {
-  return model.marks.find((m) => model.nodes.find((x) => x.id === m.rule)?.label === name)?.rule;
+/**
+ * The hairpin-prone rules `--rule` names: `RULE`, or `FILE:RULE` where FILE is the declaring
+ * file as printed (relative to the working folder) or a path ending in it.
+ */
+export function selectRule(model: TopologyModel, spec: string): TopologyNode[] {
+  const prone = model.marks.map((m) => model.nodes.find((x) => x.id === m.rule)).filter((n): n is TopologyNode => n !== undefined);
+  const seen = new Set<string>();
+  const unique = prone.filter((n) => !seen.has(n.id) && seen.add(n.id));
+  const byName = unique.filter((n) => n.label === spec);
+  if (byName.length) return byName;
+  const colon = spec.lastIndexOf(':');
+  if (colon <= 0) return [];
+  const file = spec.slice(0, colon).replace(/\\/g, '/').replace(/^\.\//, '');
+  const name = spec.slice(colon + 1);
+  return unique.filter((n) => {
+    const at = n.location?.file;
+    return n.label === name && at !== undefined && (at === file || at.endsWith(`/${file}`) || file.endsWith(`/${at}`));
+  });
 }

@@ -3,6 +3,9 @@
  *
  * - Bicep, and ARM JSON with comments: `// ilb-hairpin-disable-next-line hairpin-prone-rule <reason>`
  *   on the line before the finding (blank lines between are allowed).
+ * - Bicep's own directives, which the Bicep extension honours for its linter too:
+ *   `#disable-next-line hairpin-prone-rule` on the line right before the finding, and a
+ *   `#disable-diagnostics hairpin-prone-rule` ... `#restore-diagnostics hairpin-prone-rule` region.
  * - Strict JSON, which has no comments: the load balancer resource's `comments` property, which
  *   ARM accepts on every resource:
  *   `"comments": "ilb-hairpin-disable hairpin-prone-rule <rule name>: <reason>"` (`*` for every rule).
@@ -15,6 +18,9 @@ import type { SourceFile } from './source';
 export const DIRECTIVE = 'ilb-hairpin-disable-next-line';
 /** A comment line of its own (text inside a string on that line is no directive). */
 const NEXT_LINE = /^\/\/\s*ilb-hairpin-disable-next-line\s+([A-Za-z0-9-]+)(?:\s+(.*))?$/;
+/** Bicep's pragmas: `#disable-next-line code...`, `#disable-diagnostics code...`, `#restore-diagnostics code...`. */
+const BICEP_PRAGMA = /^#(disable-next-line|disable-diagnostics|restore-diagnostics)((?:\s+[^\s/]+)+)\s*(?:\/\/.*)?$/;
+const BICEP_FILE = /\.(bicep|bicepparam)$/i;
 const IN_COMMENTS = /ilb-hairpin-disable\s+([A-Za-z0-9-]+)\s+([^:]+?)\s*(?::\s*(.*))?$/;
 
 /** The `comments` directive of a resource, for one rule id and rule name. */
@@ -27,17 +33,36 @@ export function commentsSuppress(comments: unknown, ruleId: string, ruleName: st
   return false;
 }
 
-/** Is the finding preceded by a `// ilb-hairpin-disable-next-line <its rule>` line? */
+/**
+ * Is the finding preceded by a `// ilb-hairpin-disable-next-line <its rule>` line, or in Bicep by
+ * Bicep's own `#disable-next-line <its rule>` (on the line right before, as Bicep reads it) or
+ * inside a `#disable-diagnostics <its rule>` region?
+ */
 export function lineSuppressed(finding: Finding, file: SourceFile | undefined): boolean {
   if (!file || !file.text) return false;
-  let line = file.positionAt(finding.span.start).line - 1;
-  for (; line >= 0; line--) {
+  const findingLine = file.positionAt(finding.span.start).line;
+  if (BICEP_FILE.test(finding.span.file) && bicepPragmaSuppressed(finding.ruleId, file, findingLine)) return true;
+  for (let line = findingLine - 1; line >= 0; line--) {
     const text = lineText(file, line).trim();
     if (text === '') continue;
     const m = NEXT_LINE.exec(text);
     return !!m && m[1] === finding.ruleId;
   }
   return false;
+}
+
+function bicepPragmaSuppressed(ruleId: string, file: SourceFile, findingLine: number): boolean {
+  let disabled = false;
+  for (let line = 0; line < findingLine; line++) {
+    const text = lineText(file, line).trim();
+    if (!text.startsWith('#')) continue;
+    const m = BICEP_PRAGMA.exec(text);
+    if (!m || !(m[2] ?? '').trim().split(/\s+/).includes(ruleId)) continue;
+    if (m[1] === 'disable-diagnostics') disabled = true;
+    else if (m[1] === 'restore-diagnostics') disabled = false;
+    else if (line === findingLine - 1) return true;
+  }
+  return disabled;
 }
 
 function lineText(file: SourceFile, line: number): string {

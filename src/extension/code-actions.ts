@@ -6,15 +6,11 @@ import type { TextEdit } from '../core/edit';
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';
+import { TEMPLATE_SELECTOR } from './bicep';
 import { documentPath, type DiagnosticsController } from './diagnostics';
 import { showTopologyAction } from './topology-panel';
 
-const SELECTOR: vscode.DocumentSelector = [
-  { language: 'json' },
-  { language: 'jsonc' },
-  { language: 'arm-template' },
-  { language: 'bicep' },
-];
+const SELECTOR = TEMPLATE_SELECTOR;
 const FIX_ALL = vscode.CodeActionKind.SourceFixAll.append('ilbHairpin');
 
 /**

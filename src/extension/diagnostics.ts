@@ -3,10 +3,11 @@ import { MAX_FILE_BYTES } from '../core/engine';
 import { decodeText } from '../core/decode';
 import { ruleById } from '../core/rules';
 import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
-import { docsUrl, type Severity } from '../core/rules/types';
+import type { Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
+import { docsTarget } from './docs';
 
 const SOURCE = 'ilb-hairpin';
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
@@ -74,6 +75,14 @@ export class DiagnosticsController implements vscode.Disposable {
     return this.lastAnalysis;
   }
 
+  /** The template files the workspace knows (ARM and Bicep templates and their parameter files). */
+  templateFiles(): string[] {
+    return this.workspace.paths().filter((p) => {
+      const role = this.workspace.role(p);
+      return role !== undefined && role !== 'other';
+    });
+  }
+
   /** The text the analysis read for a file (the editor's, or the disk's). */
   textOf(path: string): string | undefined {
     return this.workspace.source(path)?.text;
@@ -88,22 +97,28 @@ export class DiagnosticsController implements vscode.Disposable {
     return vscode.workspace.getConfiguration('ilbHairpin');
   }
 
-  /** A glob of everything excluded: `files.exclude`, `ilbHairpin.exclude` and node_modules. */
-  private excludeGlob(): string {
+  /** A glob of everything excluded in a folder: its `files.exclude`, `ilbHairpin.exclude` and node_modules. */
+  private excludeGlob(folder: vscode.WorkspaceFolder): string {
     const patterns = new Set<string>(['**/node_modules/**', '**/.git/**']);
-    const filesExclude = vscode.workspace.getConfiguration('files').get<Record<string, boolean>>('exclude') ?? {};
+    const filesExclude = vscode.workspace.getConfiguration('files', folder).get<Record<string, boolean>>('exclude') ?? {};
     for (const [p, on] of Object.entries(filesExclude)) if (on === true) patterns.add(p);
-    for (const p of this.config().get<string[]>('exclude') ?? []) patterns.add(p);
+    for (const p of vscode.workspace.getConfiguration('ilbHairpin', folder).get<string[]>('exclude') ?? []) patterns.add(p);
     return `{${[...patterns].join(',')}}`;
   }
 
-  /** Indexes the workspace folders from scratch (also the `Scan Workspace` command). */
+  /** Indexes the workspace folders from scratch (the `Scan Workspace` command). */
   async scan(token?: vscode.CancellationToken, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<void> {
     if (!this.config().get<boolean>('enable', true)) {
       this.clearAll();
       return;
     }
-    const uris = await vscode.workspace.findFiles(TEMPLATE_GLOB, this.excludeGlob(), undefined, token);
+    // Each folder of a multi-root workspace with its own exclusions (`ilbHairpin.exclude` is resource-scoped).
+    const perFolder = await Promise.all(
+      (vscode.workspace.workspaceFolders ?? []).map((folder) =>
+        vscode.workspace.findFiles(new vscode.RelativePattern(folder, TEMPLATE_GLOB), this.excludeGlob(folder), undefined, token),
+      ),
+    );
+    const uris = perFolder.flat();
     const keep = new Set(uris.map((u) => documentPath(u)));
     for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri));
     for (const p of this.workspace.paths()) if (!keep.has(p)) this.workspace.removeFile(p);
@@ -213,14 +228,14 @@ export class DiagnosticsController implements vscode.Disposable {
       const d = new vscode.Diagnostic(this.range(f.span), f.message, SEVERITY[f.severity]);
       d.source = SOURCE;
       const rule = ruleById(f.ruleId);
-      d.code = rule ? { value: f.ruleId, target: vscode.Uri.parse(docsUrl(rule)) } : f.ruleId;
+      d.code = rule ? { value: f.ruleId, target: docsTarget(f.ruleId) } : f.ruleId;
       d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(this.location(r.span), r.message));
       add(f.span.file, d);
     }
     for (const p of analysis.problems) {
       const d = new vscode.Diagnostic(this.range(p.span), p.message, SEVERITY[p.severity]);
       d.source = SOURCE;
-      d.code = 'template-evaluation';
+      d.code = { value: 'template-evaluation', target: docsTarget('template-evaluation') };
       add(p.span.file, d);
     }
     for (const file of this.published) if (!byFile.has(file)) this.collection.delete(uriOf(file));

@@ -1,9 +1,13 @@
 import * as vscode from 'vscode';
+import { registerBicepRecommendation } from './bicep';
 import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
 import { registerStatusBar } from './status';
+import { registerTasks } from './tasks';
 import { registerTopology } from './topology-panel';
+import { registerWalkthrough } from './walkthrough';
+import { registerContextKeys } from './when';
 
 /** Wires the features; each lives in its own module. */
 export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
@@ -17,13 +21,20 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   context.subscriptions.push(
     log,
     diagnostics,
+    // One command re-reads and re-analyzes everything (it was two: Scan Workspace and Re-analyze).
     vscode.commands.registerCommand('ilbHairpin.scanWorkspace', scanWithProgress),
-    vscode.commands.registerCommand('ilbHairpin.reanalyze', () => diagnostics.scan()),
+    vscode.commands.registerCommand('ilbHairpin.showOutput', () => log.show(true)),
   );
   registerRuleDocs(context);
   registerCodeActions(context, diagnostics);
   registerStatusBar(context, diagnostics);
+  registerContextKeys(context, diagnostics);
+  registerTasks(context);
+  registerWalkthrough(context);
   registerTopology(context, diagnostics);
+  registerBicepRecommendation(context, () =>
+    vscode.workspace.findFiles('**/*.{bicep,bicepparam}', '{**/node_modules/**,**/.git/**}', 1).then((found) => found.length > 0),
+  );
   void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
   return { diagnostics };
 }

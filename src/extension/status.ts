@@ -8,7 +8,8 @@ export function registerStatusBar(context: vscode.ExtensionContext, diagnostics:
   item.command = 'workbench.actions.view.problems';
   const update = (): void => {
     const analysis = diagnostics.analysis;
-    if (!analysis) {
+    // No template at all (most repositories): nothing to say.
+    if (!analysis || analysis.templates === 0) {
       item.hide();
       return;
     }

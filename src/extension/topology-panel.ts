@@ -7,6 +7,7 @@ import { buildTopology } from '../core/topology/build';
 import type { TopologyLocation, TopologyModel } from '../core/topology/model';
 import { isFromWebview, TOPOLOGY_VIEW_TYPE, type FromWebview, type RenderedReport, type Scope, type ToWebview, type TopologyState } from '../core/topology/protocol';
 import { toMermaid } from '../core/topology/text-formats';
+import { TEMPLATE_SELECTOR } from './bicep';
 import { documentPath, isCandidate, uriOf, type DiagnosticsController } from './diagnostics';
 
 export const SHOW_TOPOLOGY = 'ilbHairpin.showTopology';
@@ -343,8 +344,6 @@ export function showTopologyAction(finding: Finding, diagnostic: vscode.Diagnost
   if (diagnostic) action.diagnostics = [diagnostic];
   return action;
 }
-
-const TEMPLATE_SELECTOR: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }, { language: 'arm-template' }, { language: 'bicep' }];
 
 /** The command, the panel's serializer and the CodeLens. */
 export function registerTopology(context: vscode.ExtensionContext, diagnostics: DiagnosticsController): void {

@@ -30,7 +30,10 @@ describe('ARM template diagnostics in the real host', () => {
 
     const code = d.code as { value: string; target: vscode.Uri };
     assert.equal(code.value, 'hairpin-prone-rule');
-    assert.match(code.target.toString(), /docs\/rules\/hairpin-prone-rule\.md$/);
+    // The link opens the bundled page (the Problems panel and the hover run command: links).
+    assert.equal(code.target.scheme, 'command');
+    assert.equal(code.target.path, 'ilbHairpin.openRuleDocs');
+    assert.deepEqual(JSON.parse(code.target.query), ['hairpin-prone-rule']);
 
     assert.match(d.message, /ilb-we-02-web/);
     assert.match(d.message, /rule-http/);

@@ -153,7 +153,7 @@ describe('cli io: output never destroys input; exit codes', () => {
     for (const extra of [[], ['--dry-run']]) {
       const r = cli(dir, 'fix', 'does/not/exist.json', 'topo', '--strategy', 'floating-ip', ...extra);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /does\/not\/exist\.json: no such file or folder/);
+      assert.match(r.stderr, /path not found: does\/not\/exist\.json/);
       assert.equal(r.stdout, '');
       assert.equal(fs.readFileSync(at('topo', 'azuredeploy.json'), 'utf8'), seedText);
     }

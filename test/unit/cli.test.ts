@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { cli, FIXTURES_DIR, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
+import { colorWanted, runCli } from '../../src/cli/main';
+import { cli, FIXTURES_DIR, REPO_ROOT, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
 
 
 const seedText = fs.readFileSync(SEED_LAB, 'utf8');
@@ -192,11 +193,19 @@ describe('cli: exit codes', () => {
     assert.match(r.stdout, /0 hairpin-prone rules; 3 templates in 3 files scanned\./);
   });
 
-  it('2 for an unknown option, with a message on stderr', () => {
-    const r = cli(dir, 'scan', '--frobnicate');
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /--frobnicate/);
-    assert.equal(r.stdout, '');
+  it('2 for an unknown option or command: one error line and the help hint, not the whole usage', () => {
+    for (const argv of [['scan', '--frobnicate'], ['lint'], ['topology', '--colour'], ['fix', '--strategy', 'duct-tape']]) {
+      const r = cli(dir, ...argv);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[0] as string, /^ilb-hairpin: /);
+      assert.match(lines[1] as string, /^run 'ilb-hairpin --help'/);
+      assert.doesNotMatch(r.stderr, /Usage:/);
+    }
+    assert.match(cli(dir, 'scan', '--frobnicate').stderr, /^ilb-hairpin: Unknown option '--frobnicate'\./);
+    assert.match(cli(dir, 'lint').stderr, /^ilb-hairpin: Unknown command 'lint'\./);
   });
 
   it('2 for a bad or missing --format / --fail-on value', () => {
@@ -205,16 +214,118 @@ describe('cli: exit codes', () => {
     assert.equal(cli(dir, 'scan', '--fail-on', 'sometimes').code, 2);
   });
 
-  it('2 for a path that does not exist, even next to one with findings', () => {
+  it('2 for a path that does not exist, even next to one with findings: "path not found: X", nothing scanned', () => {
     const r = cli(dir, 'scan', 'no-such-folder');
     assert.equal(r.code, 2);
-    assert.match(r.stdout, /no-such-folder/);
-    assert.equal(cli(dir, 'scan', 'web', 'no-such-folder').code, 2);
+    assert.equal(r.stderr, 'ilb-hairpin: path not found: no-such-folder\n');
+    assert.equal(r.stdout, '');
+    const both = cli(dir, 'scan', 'web', 'no-such-folder', '--format', 'json');
+    assert.equal(both.code, 2);
+    assert.equal(both.stderr, 'ilb-hairpin: path not found: no-such-folder\n');
+    for (const command of ['fix', 'topology']) {
+      const other = cli(dir, command, 'nowhere', ...(command === 'fix' ? ['--strategy', 'floating-ip'] : []));
+      assert.equal(other.code, 2);
+      assert.equal(other.stderr, 'ilb-hairpin: path not found: nowhere\n');
+    }
   });
 
   it('2 for an unknown command; 0 for help and version', () => {
     assert.equal(cli(dir, 'lint').code, 2);
     assert.match(cli(dir, '--help').stdout, /Usage: ilb-hairpin scan/);
     assert.equal(cli(dir, '--version').code, 0);
+  });
+});
+
+describe('cli: colours', () => {
+  it('only on a terminal, never with NO_COLOR or TERM=dumb', () => {
+    assert.equal(colorWanted({ isTTY: true }, {}), true);
+    assert.equal(colorWanted({ isTTY: false }, {}), false);
+    assert.equal(colorWanted({}, {}), false);
+    assert.equal(colorWanted({ isTTY: true }, { NO_COLOR: '1' }), false);
+    assert.equal(colorWanted({ isTTY: true }, { TERM: 'dumb' }), false);
+    assert.equal(colorWanted({ isTTY: true }, { NO_COLOR: '' }), true, 'an empty NO_COLOR does not count (no-color.org)');
+  });
+
+  it('colour the severity and the summary when asked, and change no character of the text otherwise', () => {
+    let plain = '';
+    let colored = '';
+    assert.equal(runCli(['scan', 'web'], { cwd: dir, stdout: (s) => (plain += s), stderr: () => undefined }), 1);
+    assert.equal(runCli(['scan', 'web'], { cwd: dir, stdout: (s) => (colored += s), stderr: () => undefined, color: true }), 1);
+    assert.doesNotMatch(plain, /\u001b/);
+    assert.match(colored, /\u001b\[33mwarning\u001b\[0m hairpin-prone-rule: /);
+    assert.equal(colored.replace(/\u001b\[[0-9;]*m/g, ''), plain);
+    let json = '';
+    runCli(['scan', 'web', '--format', 'json'], { cwd: dir, stdout: (s) => (json += s), stderr: () => undefined, color: true });
+    assert.doesNotMatch(json, /\u001b/, 'JSON and SARIF are never coloured');
+  });
+});
+
+describe('cli: the $ilb-hairpin problem matcher (package.json) reads the text output', () => {
+  interface Matcher {
+    name: string;
+    fileLocation: string[];
+    pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number };
+  }
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { problemMatchers: Matcher[] } };
+  const matcher = pkg.contributes.problemMatchers.find((m) => m.name === 'ilb-hairpin');
+
+  it('matches every finding, parse error and note line of a real scan, with its fields, and nothing else', () => {
+    assert.ok(matcher, 'package.json contributes the ilb-hairpin problem matcher');
+    const re = new RegExp(matcher.pattern.regexp);
+    const p = matcher.pattern;
+    // A folder with a finding (with related lines), a parse error and an evaluation note.
+    const notes = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-matcher-'));
+    try {
+      fs.mkdirSync(path.join(notes, 'web app'));
+      fs.copyFileSync(SEED_LAB, path.join(notes, 'web app', 'azuredeploy.json'));
+      fs.writeFileSync(path.join(notes, 'broken.json'), BROKEN);
+      fs.writeFileSync(
+        path.join(notes, 'note.json'),
+        JSON.stringify({
+          $schema: TEMPLATE_SCHEMA,
+          contentVersion: '1.0.0.0',
+          resources: [{ type: 'Microsoft.Network/networkInterfaces', apiVersion: '2023-09-01', name: "[concat('nic', copyIndex())]", copy: { name: 'nics' }, properties: {} }],
+        }),
+      );
+      const r = cli(notes, 'scan');
+      assert.equal(r.code, 1);
+      const lines = r.stdout.split('\n');
+      const matched = lines.map((l) => re.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+      const problems = matched.map((m) => ({ file: m[p.file], line: Number(m[p.line]), column: Number(m[p.column]), severity: m[p.severity], code: m[p.code], message: m[p.message] }));
+      // Exactly the findings, parse errors and notes of the JSON report, at the same places.
+      const report = JSON.parse(cli(notes, 'scan', '--format', 'json').stdout) as {
+        findings: { file: string; severity: string; ruleId: string; range: { start: { line: number; character: number } } }[];
+        parseErrors: { file: string; range: { start: { line: number; character: number } } }[];
+        notes: { file: string; severity: string; range: { start: { line: number; character: number } } }[];
+      };
+      const at = (x: { file: string; range: { start: { line: number; character: number } } }): string => `${x.file}:${x.range.start.line + 1}:${x.range.start.character + 1}`;
+      assert.deepEqual(
+        problems.map((x) => `${x.file}:${x.line}:${x.column} ${x.severity} ${x.code}`),
+        [
+          ...report.findings.map((f) => `${at(f)} ${f.severity} ${f.ruleId}`),
+          ...report.parseErrors.map((e) => `${at(e)} error parse`),
+          ...report.notes.map((n) => `${at(n)} ${n.severity} note`),
+        ],
+      );
+      assert.deepEqual([...new Set(problems.map((x) => x.code))], ['hairpin-prone-rule', 'parse', 'note']);
+      assert.equal(problems.filter((x) => x.file === 'web app/azuredeploy.json').length, 1, 'a path with a space');
+      const finding = problems[0];
+      assert.equal(finding?.line, seedFinding.line + 1, '1-based line');
+      assert.equal(finding?.column, seedFinding.character + 1, '1-based column');
+      assert.match(finding?.message ?? '', /^Hairpin-prone: internal load balancer ilb-we-02-web, rule rule-http/);
+      assert.equal(problems[1]?.line, BROKEN_LINE + 1);
+      // The related locations (indented) and the summary are not problems of their own.
+      assert.ok(lines.some((l) => /^ {4}web app\/azuredeploy\.json:\d+:\d+ member: /.test(l)));
+    } finally {
+      fs.rmSync(notes, { recursive: true, force: true });
+    }
+  });
+
+  it('the ANSI colours of a terminal are stripped by VS Code before matching; stripped, the line still matches', () => {
+    assert.ok(matcher);
+    let colored = '';
+    runCli(['scan', 'web'], { cwd: dir, stdout: (s) => (colored += s), stderr: () => undefined, color: true });
+    const first = colored.split('\n')[0]?.replace(/\u001b\[[0-9;]*m/g, '') ?? '';
+    assert.match(first, new RegExp(matcher.pattern.regexp));
   });
 });

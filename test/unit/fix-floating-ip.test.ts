@@ -866,7 +866,7 @@ describe('cli: fix usage errors exit 2 and write nothing', () => {
       const r = cli(dir, ...argv);
       assert.equal(r.code, 2);
       assert.match(r.stderr, message);
-      assert.match(r.stderr, /Usage: ilb-hairpin/);
+      assert.match(r.stderr, /run 'ilb-hairpin --help'/);
       assert.equal(r.stdout, '');
       assert.deepEqual(snapshot(dir), original);
     });

@@ -163,6 +163,34 @@ describe('suppress: only a comment is a directive', () => {
   });
 });
 
+describe("suppress: Bicep's own #disable-next-line and #disable-diagnostics", () => {
+  const file = '/virtual/seed/main.bicep';
+  const text = read(SEED_LAB_BICEP);
+  const line = 'enableFloatingIP: false';
+  const count = (t: string): number => rulesOf(analyze(file, t)).length;
+
+  it('#disable-next-line with the rule id right above the finding suppresses it, also among other codes and with a comment', () => {
+    assert.equal(count(text), 1);
+    assert.equal(count(insertAbove(text, line, '#disable-next-line hairpin-prone-rule')), 0);
+    assert.equal(count(insertAbove(text, line, '#disable-next-line no-unused-params hairpin-prone-rule // the members never call the VIP')), 0);
+  });
+
+  it('as Bicep reads it: only the very next line, only the named code', () => {
+    assert.equal(count(insertAbove(text, line, '#disable-next-line hairpin-prone-rule', { blank: 1 })), 1, 'a blank line between');
+    assert.equal(count(insertAbove(text, line, '#disable-next-line hairpin-prone-rule', { skip: 1 })), 1, 'two lines up');
+    assert.equal(count(insertAbove(text, line, '#disable-next-line no-unused-params')), 1, 'another code');
+    assert.equal(count(insertAbove(text, line, '#disable-next-line hairpin-prone-rule-v2')), 1, 'a longer code');
+  });
+
+  it('a #disable-diagnostics region suppresses until #restore-diagnostics', () => {
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.includes(line));
+    const region = ['#disable-diagnostics hairpin-prone-rule', ...lines.slice(0, at), '#restore-diagnostics hairpin-prone-rule', ...lines.slice(at)];
+    assert.equal(count(['#disable-diagnostics hairpin-prone-rule', ...lines].join('\n')), 0, 'disabled to the end of the file');
+    assert.equal(count(region.join('\n')), 1, 'restored before the finding');
+  });
+});
+
 describe('suppress: the directive suppresses only the finding below it', () => {
   const text = read(TWO_RULES);
   it('two rules in one load balancer', () => {

@@ -90,7 +90,7 @@ describe('cli: topology', () => {
     assert.match(rule.stderr, /no hairpin-prone rule named rule-ftp \(hairpin-prone: rule-http\)/);
     const missing = cli(dir, 'topology', 'nowhere');
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /nowhere: no such file or folder/);
+    assert.match(missing.stderr, /path not found: nowhere/);
     assert.equal(cli(dir, 'topology', '--output').code, 2);
   });
 
@@ -98,5 +98,40 @@ describe('cli: topology', () => {
     const r = cli(dir, 'topology', '--help');
     assert.equal(r.code, 0);
     assert.match(r.stdout, /ilb-hairpin topology \[paths\.\.\.\] \[--format json\|mermaid\|dot\|svg\] \[--output FILE\]/);
+  });
+});
+
+describe('cli: topology --rule when several rules have the name', () => {
+  let two = '';
+  before(() => {
+    two = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-topology-two-'));
+    for (const folder of ['web', 'copy']) {
+      fs.mkdirSync(path.join(two, folder));
+      fs.copyFileSync(SEED_LAB, path.join(two, folder, 'azuredeploy.json'));
+    }
+  });
+  after(() => {
+    if (two) fs.rmSync(two, { recursive: true, force: true });
+  });
+
+  it('lists them with their files and exits 2', () => {
+    const r = cli(two, 'topology', '--rule', 'rule-http', '--format', 'svg');
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.match(lines[0] as string, /^ilb-hairpin: 2 hairpin-prone rules are named rule-http; pick one with --rule FILE:RULE:$/);
+    assert.match(lines[1] as string, /^ {2}--rule copy\/azuredeploy\.json:rule-http {3}\(load balancer ilb-we-02-web, line \d+\)$/);
+    assert.match(lines[2] as string, /^ {2}--rule web\/azuredeploy\.json:rule-http {3}\(load balancer ilb-we-02-web, line \d+\)$/);
+  });
+
+  it('accepts FILE:RULE, also with ./ or an absolute path, and draws that rule', () => {
+    for (const spec of ['web/azuredeploy.json:rule-http', './web/azuredeploy.json:rule-http', `${path.join(two, 'web', 'azuredeploy.json')}:rule-http`]) {
+      const r = cli(two, 'topology', '--rule', spec, '--format', 'svg');
+      assert.equal(r.code, 0, `${spec}: ${r.stderr}`);
+      assert.match(r.stdout, /^<svg/);
+    }
+    const wrong = cli(two, 'topology', '--rule', 'web/azuredeploy.json:rule-ftp');
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /no hairpin-prone rule named web\/azuredeploy\.json:rule-ftp/);
   });
 });

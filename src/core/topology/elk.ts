@@ -5,12 +5,16 @@
  * gives the same layout without the Promise, so the CLI's synchronous commands and the webview
  * share one code path. If a future elkjs changes this, the check below says so clearly.
  */
-import { Worker } from 'elkjs/lib/elk-worker.min.js';
 import type { ElkNode } from 'elkjs/lib/elk-api';
+import type * as ElkWorker from 'elkjs/lib/elk-worker.min.js';
 
 let engine: { layout(graph: ElkNode): ElkNode } | undefined;
 
 function createEngine(): { layout(graph: ElkNode): ElkNode } {
+  // Loaded on first use, not at start: the CLI loads elkjs (most of its size, and its start-up
+  // work) only for `topology`; its build keeps it in a file of its own (scripts/build.mjs).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('elkjs/lib/elk-worker.min.js') as typeof ElkWorker;
   const worker = new Worker();
   if (!worker.dispatcher || typeof worker.dispatcher.saveDispatch !== 'function') {
     throw new Error('this elkjs version has no synchronous dispatcher (elk-worker FakeWorker.dispatcher); pin elkjs 0.12');
