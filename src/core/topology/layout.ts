@@ -84,6 +84,35 @@ export function nodeText(node: Pick<TopologyNode, 'tag' | 'label' | 'details'>, 
   return { lines, width, height: PAD + 28 + LINE * details.length + PAD + 2 };
 }
 
+/**
+ * What a packet walk draws beside a box (svg.ts): the loop of a call back to the same member, and
+ * the chips of the parties a fix adds, `gap` away from the box. A subnet's box keeps that room
+ * beside the member the walks go through, so that they stay inside it.
+ */
+export const SIDE = { gap: 64, chipHeight: 28, chipStep: 58 } as const;
+
+/** A chip's text and width. */
+export function chipText(label: string): { text: string; width: number } {
+  const text = fitText(`+ ${label}`, FONT.detail, 220, true);
+  return { text, width: Math.ceil(textWidth(text, FONT.detail, true) + 20) };
+}
+
+/** Room to the right of each member that a walk goes through: the loop, and its chips. */
+function walkRoom(model: TopologyModel, kinds: Map<string, TopologyNodeKind>): Map<string, number> {
+  const room = new Map<string, number>();
+  for (const mark of model.marks) {
+    for (const path of mark.paths) {
+      for (const p of path.participants) {
+        const id = p.node ?? p.anchor;
+        if (id === undefined || kinds.get(id) !== 'member') continue;
+        const need = SIDE.gap + (p.node ? 0 : chipText(p.label).width);
+        room.set(id, Math.max(room.get(id) ?? 0, need));
+      }
+    }
+  }
+  return room;
+}
+
 function groupText(label: string, details: string[]): { lines: TextLine[]; width: number; top: number } {
   const lines: TextLine[] = [{ text: fitText(label, 12, 400, true), role: 'label', y: 18 }];
   details.forEach((d, i) => lines.push({ text: fitText(d, FONT.detail, 400), role: 'detail', y: 18 + LINE * (i + 1) }));
@@ -232,6 +261,17 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
       // The box algorithm orders by priority: the model's order, top to bottom.
       box.children?.forEach((c, i, all) => (c.layoutOptions = { ...c.layoutOptions, 'elk.priority': String(all.length - i) }));
     }
+  }
+
+  // Room in a subnet's box beside the members the packet walks go through.
+  const room = walkRoom(model, new Map(model.nodes.map((x) => [x.id, x.kind])));
+  for (const [id, need] of room) {
+    const parent = parentOf(id);
+    const box = parent !== undefined && groupById.has(parent) ? containers.get(componentOf(id))?.get(`${GROUP_BOX}${parent}`) : undefined;
+    const options = box?.layoutOptions;
+    if (!options) continue;
+    const right = Number(/right=(\d+)/.exec(options['elk.padding'] ?? '')?.[1] ?? 14);
+    options['elk.padding'] = (options['elk.padding'] ?? '').replace(/right=\d+/, `right=${Math.max(right, 14 + need)}`);
   }
 
   // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.

@@ -1,8 +1,9 @@
 /**
  * Text widths without a browser: the layout runs in the CLI too, so node sizes come from an
  * estimate of the rendered width (per character class, in ems of a sans-serif face), slightly
- * generous so that labels fit whatever font the theme uses. Lines that do not fit are cut with an
- * ellipsis; the full text stays in the node's tooltip and accessible name.
+ * generous so that labels fit whatever font the theme uses. Lines are wrapped where there is room
+ * for more lines; a line that must stay one line is cut with an ellipsis, and the full text stays
+ * in the node's tooltip and accessible name.
  */
 
 const NARROW = new Set("il.,:;'|!()[]{}/\\`ftrjI· ");
@@ -35,7 +36,34 @@ export function fitText(text: string, size: number, max: number, bold = false): 
   return `${text.slice(0, lo).trimEnd()}…`;
 }
 
-/** Words of `text` in lines of at most `max` pixels (a word longer than a line is cut). */
+/** Where a name may break across lines: after these (VM-WE-02-Web01, a.b.c, path/to). */
+const BREAK_AFTER = new Set('-._/:,@|=');
+
+/**
+ * A word too long for one line in pieces that fit: broken after a hyphen, dot or slash where one
+ * falls in the second half of a line, else between two characters. Nothing is left out.
+ */
+function splitWord(word: string, size: number, max: number, bold: boolean): string[] {
+  const out: string[] = [];
+  let rest = word;
+  while (rest && textWidth(rest, size, bold) > max) {
+    let fit = 1;
+    while (fit < rest.length && textWidth(rest.slice(0, fit + 1), size, bold) <= max) fit++;
+    let cut = fit;
+    for (let i = fit; i > fit / 2; i--) {
+      if (BREAK_AFTER.has(rest[i - 1] as string)) {
+        cut = i;
+        break;
+      }
+    }
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  if (rest) out.push(rest);
+  return out;
+}
+
+/** Words of `text` in lines of at most `max` pixels (a word longer than a line is broken, never cut). */
 export function wrapText(text: string, size: number, max: number, bold = false): string[] {
   const lines: string[] = [];
   let line = '';
@@ -46,8 +74,19 @@ export function wrapText(text: string, size: number, max: number, bold = false):
       continue;
     }
     if (line) lines.push(line);
-    line = textWidth(word, size, bold) <= max ? word : fitText(word, size, max, bold);
+    const pieces = splitWord(word, size, max, bold);
+    line = pieces.pop() ?? '';
+    lines.push(...pieces);
   }
   if (line) lines.push(line);
   return lines;
+}
+
+/** `text` wrapped in at most `maxLines` lines; only what does not fit in them is cut with an ellipsis. */
+export function wrapLines(text: string, size: number, max: number, maxLines: number, bold = false): string[] {
+  const lines = wrapText(text, size, max, bold);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = fitText(`${lines.slice(maxLines - 1).join(' ')}`, size, max, bold);
+  return kept;
 }
