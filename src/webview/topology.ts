@@ -448,9 +448,9 @@ new ResizeObserver((entries) => {
     applyView();
   }
 }).observe(canvas);
-// The window itself: the walk keeps within what leaves the graph its minimum.
+// The window itself: the walk is sized again (as the person set it, within what leaves the graph its minimum).
 new ResizeObserver(() => {
-  if (!pathPanel.hidden && !split) setWalkHeight(state.walkHeight ?? pathPanel.offsetHeight);
+  if (!split) sizeWalk();
 }).observe(document.documentElement);
 let walkWidth = 0;
 new ResizeObserver(() => {
@@ -579,7 +579,7 @@ legendToggle.addEventListener('click', () => {
   state = { ...state, legend: !legend.hidden };
   save();
   // The room it takes or frees: the canvas's ResizeObserver refits the picture; the walk keeps its share.
-  if (!pathPanel.hidden) setWalkHeight(state.walkHeight ?? pathPanel.offsetHeight);
+  sizeWalk();
 });
 
 /** The picture as a file: the graph with the legend, and the selected packet walk. */

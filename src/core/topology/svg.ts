@@ -468,8 +468,8 @@ function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragmen
   const headTop = y;
   // Lane headers wrap (a name is broken after a hyphen or a dot, never cut): as tall as the tallest.
   const w = LANE - 18;
-  const heads = path.participants.map((p) => ({ label: wrapLines(p.label, 12, w - 16, 3, true), detail: p.detail ? wrapLines(p.detail, FONT.detail, w - 16, 3) : [] }));
-  const headH = Math.max(42, ...heads.map((x) => 10 + 15 * x.label.length + 14 * x.detail.length + 6));
+  const heads = path.participants.map((p) => ({ label: wrapLines(p.label, FONT.label, w - 16, 3, true), detail: p.detail ? wrapLines(p.detail, FONT.detail, w - 16, 3) : [] }));
+  const headH = Math.max(42, ...heads.map((x) => 10 + 16 * x.label.length + 14 * x.detail.length + 6));
   path.participants.forEach((p, i) => {
     const cx = laneX.get(p.id) as number;
     const head = heads[i] as (typeof heads)[number];
@@ -477,8 +477,8 @@ function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragmen
     out.push(
       `<g class="lane${p.proposed ? ' proposed' : ''}"${p.node ? ` data-id="${escapeXml(p.node)}"` : ''}><title>${escapeXml(`${p.label}${p.detail ? ` — ${p.detail}` : ''}`)}</title>` +
         `<rect class="box" x="${n(cx - w / 2)}" y="${n(headTop)}" width="${n(w)}" height="${headH}" rx="6"/>` +
-        head.label.map((l, k) => `<text class="label" x="${tx}" y="${n(headTop + 17 + 15 * k)}" font-size="12">${escapeXml(l)}</text>`).join('') +
-        head.detail.map((l, k) => `<text class="detail" x="${tx}" y="${n(headTop + 17 + 15 * head.label.length + 14 * k)}">${escapeXml(l)}</text>`).join('') +
+        head.label.map((l, k) => `<text class="label" x="${tx}" y="${n(headTop + 17 + 16 * k)}">${escapeXml(l)}</text>`).join('') +
+        head.detail.map((l, k) => `<text class="detail" x="${tx}" y="${n(headTop + 17 + 16 * head.label.length + 14 * k)}">${escapeXml(l)}</text>`).join('') +
         `</g>`,
     );
   });
