@@ -196,7 +196,7 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
 }
 
 /** A rectangle the overlay's lines must not cross: a node's box, a chip, or the title lines of a container. */
-interface Rect {
+export interface Rect {
   x: number;
   y: number;
   width: number;
@@ -204,7 +204,7 @@ interface Rect {
 }
 
 /** The title lines at the top of a load balancer's or a subnet's box, `x0` in from its left. */
-function titleRect(box: LaidOutBox, lines: TextLine[], x0: number): Rect {
+export function titleRect(box: LaidOutBox, lines: TextLine[], x0: number): Rect {
   let width = 0;
   let bottom = 0;
   for (const l of lines) {
@@ -468,7 +468,7 @@ function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragmen
   const headTop = y;
   // Lane headers wrap (a name is broken after a hyphen or a dot, never cut): as tall as the tallest.
   const w = LANE - 18;
-  const heads = path.participants.map((p) => ({ label: wrapLines(p.label, FONT.label, w - 16, 3, true), detail: p.detail ? wrapLines(p.detail, FONT.detail, w - 16, 3) : [] }));
+  const heads = path.participants.map((p) => ({ label: wrapLines(p.label, FONT.label, w - 16, 3, true), detail: p.detail ? wrapLines(p.detail, FONT.detail, w - 16, 4) : [] }));
   const headH = Math.max(42, ...heads.map((x) => 10 + 16 * x.label.length + 14 * x.detail.length + 6));
   path.participants.forEach((p, i) => {
     const cx = laneX.get(p.id) as number;

@@ -36,8 +36,8 @@ export function fitText(text: string, size: number, max: number, bold = false): 
   return `${text.slice(0, lo).trimEnd()}…`;
 }
 
-/** Where a name may break across lines: after these (VM-WE-02-Web01, a.b.c, path/to). */
-const BREAK_AFTER = new Set('-._/:,@|=');
+/** Where a name may break across lines: after these (VM-WE-02-Web01, a.b.c, path/to), and a space. */
+const BREAK_AFTER = new Set(' -._/:,@|=');
 
 /**
  * A word too long for one line in pieces that fit: broken after a hyphen, dot or slash where one
@@ -73,10 +73,12 @@ export function wrapText(text: string, size: number, max: number, bold = false):
       line = next;
       continue;
     }
-    if (line) lines.push(line);
-    const pieces = splitWord(word, size, max, bold);
-    line = pieces.pop() ?? '';
-    lines.push(...pieces);
+    // A word longer than a line starts on this line's rest and is broken (a name is never cut).
+    const long = textWidth(word, size, bold) > max;
+    if (line && !long) lines.push(line);
+    const pieces = long ? splitWord(next, size, max, bold) : [word];
+    line = (pieces.pop() ?? '').trimStart();
+    lines.push(...pieces.map((x) => x.trimEnd()));
   }
   if (line) lines.push(line);
   return lines;
