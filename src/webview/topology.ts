@@ -571,11 +571,9 @@ scopeFile.addEventListener('click', () => post({ type: 'scope', scope: 'file' })
 scopeWorkspace.addEventListener('click', () => post({ type: 'scope', scope: 'workspace' }));
 envSelect.addEventListener('change', () => post({ type: 'scope', scope: state.scope, environment: envSelect.value }));
 legendToggle.setAttribute('aria-expanded', String(!legend.hidden));
-legendToggle.setAttribute('aria-pressed', String(!legend.hidden));
 legendToggle.addEventListener('click', () => {
   legend.hidden = !legend.hidden;
   legendToggle.setAttribute('aria-expanded', String(!legend.hidden));
-  legendToggle.setAttribute('aria-pressed', String(!legend.hidden));
   state = { ...state, legend: !legend.hidden };
   save();
   // The room it takes or frees: the canvas's ResizeObserver refits the picture; the walk keeps its share.

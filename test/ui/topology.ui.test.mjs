@@ -242,6 +242,8 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
   let page;
   let payload;
   let workspace;
+  /** The walk's height after the drag in the small window: remembered across a reload. */
+  let dragged = 0;
 
   before(async () => {
     const executablePath = ensureChromium();
@@ -400,7 +402,7 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     await page.mouse.move(x, y - 150, { steps: 5 });
     await page.mouse.up();
     await frame.waitForFunction((h) => Math.abs(document.getElementById('path-panel').getBoundingClientRect().height - h) <= 4, (await walkHeight()) + 150, { timeout: 5_000 }).catch(() => {});
-    const dragged = await walkHeight();
+    dragged = await walkHeight();
     assert.ok(dragged >= 240 && dragged <= 270, `the walk after a drag of 150 px: ${dragged} px`);
     // Remembered: the next selection opens the walk at the height the person chose.
     assert.equal(await frame.evaluate(() => document.getElementById('splitter').getAttribute('aria-valuenow')), String(dragged));
@@ -479,6 +481,12 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     assert.ok(await page.$('.tab[aria-label*="Topology: azuredeploy.json"]'));
     // The legend was opened before the reload: the webview's state remembers it.
     assert.ok(await frame.evaluate(() => !document.getElementById('legend')?.hidden), 'the legend is still open');
+    // So is the walk's height the person dragged (the rule selected again, unless the reload kept it).
+    if (!(await frame.$('#canvas g.overlay[data-path="failing"]'))) await frame.click('#canvas g.node.k-rule');
+    await frame.waitForSelector('#canvas g.overlay[data-path="failing"]', { timeout: 10_000 });
+    const height = await frame.evaluate(() => Math.round(document.getElementById('path-panel').getBoundingClientRect().height));
+    assert.ok(Math.abs(height - dragged) <= 1, `the walk is ${height} px high after the reload, as dragged (${dragged} px)`);
+    await frame.press('#canvas', 'Escape');
   });
 
   it('a 500-node workspace lays out and draws (the webview measures it)', async () => {
