@@ -15,12 +15,7 @@ import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
 import { topology } from './topology';
-
-export interface CliIo {
-  cwd: string;
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+import type { CliIo, LoadedWorkspace } from './io';
 
 /** Runs the CLI and returns its exit code: 0 clean, 1 findings reach --fail-on, 2 usage/read error. */
 export function runCli(argv: readonly string[], io: CliIo): number {
@@ -42,13 +37,6 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     case 'topology':
       return topology(args, io, loadWorkspace);
   }
-}
-
-export interface LoadedWorkspace {
-  workspace: Workspace;
-  relative: (p: string) => string;
-  filesScanned: number;
-  readErrors: { file: string; message: string }[];
 }
 
 function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {

@@ -17,7 +17,7 @@ import { idKey, type EvaluatedResource, type EvaluationProblem } from './evaluat
 import { Unknown, getProp, isObject, type Value } from './evaluate/value';
 import { buildGraph } from './graph/build';
 import type { NetworkGraph } from './graph/model';
-import { RULES } from './rules';
+import { checkGraph } from './findings';
 import type { CallSite, Finding } from './rules/types';
 import { SourceFile, textEdit } from './source';
 import { lineSuppressed } from './suppress';
@@ -322,7 +322,7 @@ export class Workspace {
       graph: buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources)),
     }));
     const suppressed = (f: Finding): boolean => lineSuppressed(f, this.files.get(f.span.file)?.file);
-    const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: RULES.flatMap((rule) => rule.check(graph, {})) })))).filter(
+    const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: checkGraph(graph, {}) })))).filter(
       // A copy shown where a module is called (its first related location is the rule in the
       // module) goes with a suppression written at that rule.
       (f) => !suppressed(f) && !(f.facts.viaModule !== undefined && f.related[0] && suppressed({ ...f, span: f.related[0].span })),

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { computeFix } from '../core/fixes';
 import { minimalEdit } from '../core/fix-run';
-import type { FixStrategy, TextEdit } from '../core/fixes/floating-ip';
+import type { FixStrategy } from '../core/fixes/types';
+import type { TextEdit } from '../core/edit';
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';

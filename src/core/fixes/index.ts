@@ -3,10 +3,11 @@
  * same edits.
  */
 import type { Finding } from '../rules/types';
-import { floatingIpFix, type FixResult, type FixStrategy, type TextOf } from './floating-ip';
+import { floatingIpFix } from './floating-ip';
 import { floatingIpLoopbackFix } from './loopback';
 import { nginxNvaFix } from './nginx-nva';
 import { secondaryNicFix } from './secondary-nic';
+import type { FixResult, FixStrategy, TextOf } from './types';
 
 export interface FixOptions {
   /** The backend VMs' OS when their declarations do not tell it. */
