@@ -283,32 +283,37 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
   const taken = (x: number, y0: number, y1: number): boolean => columns.some((c) => Math.abs(c.x - x) < 10 && y1 > c.y0 && y0 < c.y1);
   const innermost = (r: Rect): Rect | undefined =>
     containers.filter((c) => c !== r && inside(r, c)).sort((p, q) => p.width * p.height - q.width * q.height)[0];
-  /** The top of the outermost box around `r`: arcs pass above it. */
-  const ceiling = (r: Rect): number => Math.min(r.y, ...containers.filter((c) => c !== r && inside(r, c)).map((c) => c.y)) - 26;
+  /** Beyond the outermost box around `r`, above it (`dir` -1) or below it (+1): arcs pass there. */
+  const beyond = (r: Rect, dir: -1 | 1): number => {
+    const around = [r, ...containers.filter((c) => c !== r && inside(r, c))];
+    return dir < 0 ? Math.min(...around.map((c) => c.y)) - 26 : Math.max(...around.map((c) => c.y + c.height)) + 26;
+  };
 
   /**
-   * Where an arc leaves or enters a box: a point on its top edge from which a vertical line up
-   * crosses no title and no other box, nearest the middle; else out of the side of its container
-   * (toward the other end first) and up outside it; else the middle of the top edge.
+   * Where an arc leaves or enters a box, going up (`dir` -1) or down (+1) to `level`: a point on its
+   * top (bottom) edge from which a vertical line crosses no title and no other box, nearest the
+   * middle; else out of the side of its container (toward the other end first) and along outside
+   * it; else the middle of the edge.
    */
-  const port = (r: Rect, toward: number, top: number): { edge: Point; column: Point } => {
+  const port = (r: Rect, toward: number, level: number, dir: -1 | 1): { edge: Point; column: Point } => {
     const mid = r.x + r.width / 2;
+    const edgeY = dir < 0 ? r.y : r.y + r.height;
     for (let d = 0; d <= r.width / 2 - 12; d += 8) {
       for (const x of d ? [mid - d, mid + d] : [mid]) {
-        if (!crossing(x, top, x, r.y - 1, [r]) && !taken(x, top, r.y)) return { edge: { x, y: r.y }, column: { x, y: r.y } };
+        if (!crossing(x, level, x, edgeY - dir, [r]) && !taken(x, Math.min(level, edgeY), Math.max(level, edgeY))) return { edge: { x, y: edgeY }, column: { x, y: edgeY } };
       }
     }
     const c = innermost(r);
-    const y = r.y + Math.min(14, r.height / 2);
+    const y = edgeY - dir * Math.min(14, r.height / 2);
     const sides = toward < mid ? [-1, 1] : [1, -1];
     for (const side of sides) {
       for (let k = 0; k < 4; k++) {
         const x = side < 0 ? (c ?? r).x - 12 - 10 * k : (c ?? r).x + (c ?? r).width + 12 + 10 * k;
         const from = side < 0 ? r.x : r.x + r.width;
-        if (!crossing(from, y, x, y, [r]) && !crossing(x, top, x, y, [r]) && !taken(x, top, y)) return { edge: { x: from, y }, column: { x, y } };
+        if (!crossing(from, y, x, y, [r]) && !crossing(x, level, x, y, [r]) && !taken(x, Math.min(level, y), Math.max(level, y))) return { edge: { x: from, y }, column: { x, y } };
       }
     }
-    return { edge: { x: mid, y: r.y }, column: { x: mid, y: r.y } };
+    return { edge: { x: mid, y: edgeY }, column: { x: mid, y: edgeY } };
   };
   /** The heights of the arcs drawn so far, so that two do not run on one line. */
   const rows: { y: number; x0: number; x1: number }[] = [];
@@ -394,37 +399,61 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
       lines.push(`<path class="overlay-line ${cls}" d="M${n(x)},${n(y0)} L${n(x)},${n(y1 - dir * 2)}" marker-end="${marker}"/>`);
       badge = { x, y: (y0 + y1) / 2 };
     } else {
-      // Any other call: up from each box, across above both and their containers, and down.
-      let top = Math.min(ceiling(a), ceiling(b)) - 22 * arcs++;
-      let s = port(a, b.x + b.width / 2, top);
-      let e = port(b, a.x + a.width / 2, top);
-      // Higher, until the way across crosses nothing and runs on no other arc's line.
-      for (let tries = 0; tries < 8; tries++) {
-        const x0 = Math.min(s.column.x, e.column.x);
-        const x1 = Math.max(s.column.x, e.column.x);
-        const blocking = obstacles.filter((o) => o !== a && o !== b && hits(o, x0, top - 12, x1, top + 12));
-        const row = rows.find((w) => Math.abs(w.y - top) < 20 && x1 > w.x0 && x0 < w.x1);
-        if (!blocking.length && !row) break;
-        top = Math.min(...blocking.map((o) => o.y - 26), row ? row.y - 22 : Infinity);
-        s = port(a, b.x + b.width / 2, top);
-        e = port(b, a.x + a.width / 2, top);
+      // Any other call: up from each box, across above both and their containers, and down; or
+      // below them, when that way crosses fewer boxes (a part of the picture above them).
+      const way = (dir: -1 | 1): { level: number; s: ReturnType<typeof port>; e: ReturnType<typeof port>; crossed: number } => {
+        let level = dir < 0 ? Math.min(beyond(a, -1), beyond(b, -1)) - 22 * arcs : Math.max(beyond(a, 1), beyond(b, 1)) + 22 * arcs;
+        let s = port(a, b.x + b.width / 2, level, dir);
+        let e = port(b, a.x + a.width / 2, level, dir);
+        // Further out, until the way across crosses nothing and runs on no other arc's line.
+        for (let tries = 0; tries < 8; tries++) {
+          const x0 = Math.min(s.column.x, e.column.x);
+          const x1 = Math.max(s.column.x, e.column.x);
+          const blocking = obstacles.filter((o) => o !== a && o !== b && hits(o, x0, level - 12, x1, level + 12));
+          const row = rows.find((w) => Math.abs(w.y - level) < 20 && x1 > w.x0 && x0 < w.x1);
+          if (!blocking.length && !row) break;
+          level =
+            dir < 0
+              ? Math.min(...blocking.map((o) => o.y - 26), row ? row.y - 22 : Infinity)
+              : Math.max(...blocking.map((o) => o.y + o.height + 26), row ? row.y + 22 : -Infinity);
+          s = port(a, b.x + b.width / 2, level, dir);
+          e = port(b, a.x + a.width / 2, level, dir);
+        }
+        const crossed =
+          crossing(s.edge.x, s.edge.y, s.column.x, s.column.y, [a]) +
+          crossing(s.column.x, s.column.y, s.column.x, level, [a, b]) +
+          crossing(s.column.x, level, e.column.x, level, [a, b]) +
+          crossing(e.column.x, level, e.column.x, e.column.y, [a, b]) +
+          crossing(e.column.x, e.column.y, e.edge.x, e.edge.y, [b]);
+        return { level, s, e, crossed };
+      };
+      let route = way(-1);
+      let dir: -1 | 1 = -1;
+      if (route.crossed) {
+        const below = way(1);
+        if (below.crossed < route.crossed) {
+          route = below;
+          dir = 1;
+        }
       }
-      columns.push({ x: s.column.x, y0: top, y1: s.column.y }, { x: e.column.x, y0: top, y1: e.column.y });
-      rows.push({ y: top, x0: Math.min(s.column.x, e.column.x), x1: Math.max(s.column.x, e.column.x) });
+      arcs++;
+      const { level, s, e } = route;
+      columns.push({ x: s.column.x, y0: Math.min(level, s.column.y), y1: Math.max(level, s.column.y) }, { x: e.column.x, y0: Math.min(level, e.column.y), y1: Math.max(level, e.column.y) });
+      rows.push({ y: level, x0: Math.min(s.column.x, e.column.x), x1: Math.max(s.column.x, e.column.x) });
       const r = Math.min(12, Math.abs(e.column.x - s.column.x) / 2);
-      const dir = e.column.x >= s.column.x ? 1 : -1;
+      const across = e.column.x >= s.column.x ? 1 : -1;
       const d = [
         `M${n(s.edge.x)},${n(s.edge.y)}`,
         s.edge.x !== s.column.x ? `L${n(s.column.x)},${n(s.column.y)}` : '',
-        `L${n(s.column.x)},${n(top + r)}`,
-        `Q${n(s.column.x)},${n(top)} ${n(s.column.x + dir * r)},${n(top)}`,
-        `L${n(e.column.x - dir * r)},${n(top)}`,
-        `Q${n(e.column.x)},${n(top)} ${n(e.column.x)},${n(top + r)}`,
-        e.edge.x !== e.column.x ? `L${n(e.column.x)},${n(e.column.y)} L${n(e.edge.x + (e.edge.x < e.column.x ? 2 : -2))},${n(e.edge.y)}` : `L${n(e.edge.x)},${n(e.edge.y - 2)}`,
+        `L${n(s.column.x)},${n(level - dir * r)}`,
+        `Q${n(s.column.x)},${n(level)} ${n(s.column.x + across * r)},${n(level)}`,
+        `L${n(e.column.x - across * r)},${n(level)}`,
+        `Q${n(e.column.x)},${n(level)} ${n(e.column.x)},${n(level - dir * r)}`,
+        e.edge.x !== e.column.x ? `L${n(e.column.x)},${n(e.column.y)} L${n(e.edge.x + (e.edge.x < e.column.x ? 2 : -2))},${n(e.edge.y)}` : `L${n(e.edge.x)},${n(e.edge.y + dir * 2)}`,
       ].filter(Boolean);
       lines.push(`<path class="overlay-line ${cls}" d="${d.join(' ')}" marker-end="${marker}"/>`);
-      badge = { x: (s.column.x + e.column.x) / 2, y: top };
-      bounds.push({ id: '', x: Math.min(s.column.x, e.column.x), y: top - 12, width: Math.abs(e.column.x - s.column.x), height: 12 });
+      badge = { x: (s.column.x + e.column.x) / 2, y: level };
+      bounds.push({ id: '', x: Math.min(s.column.x, e.column.x), y: level - 12, width: Math.abs(e.column.x - s.column.x), height: 24 });
     }
     bounds.push({ id: '', x: badge.x - 10, y: badge.y - 10, width: 20, height: 20 });
     const drawn = { x: badge.x - 9, y: badge.y - 9, width: 18, height: 18 };

@@ -6,7 +6,9 @@
  * in the node's tooltip and accessible name.
  */
 
-const NARROW = new Set("il.,:;'|!()[]{}/\\`ftrjI· ");
+const NARROW = new Set("il.,:;'|!jI· ");
+/** A little wider, in bold above all (DejaVu Sans Bold: t 0.48, r 0.49, f 0.44 em). */
+const SEMI = new Set('()[]/\\`ftr');
 const WIDE = new Set('mwMW@%&');
 
 /** Estimated width in pixels of `text` at `size` px. */
@@ -14,6 +16,7 @@ export function textWidth(text: string, size: number, bold = false): number {
   let em = 0;
   for (const ch of text) {
     if (NARROW.has(ch)) em += 0.34;
+    else if (SEMI.has(ch)) em += bold ? 0.46 : 0.42;
     else if (WIDE.has(ch)) em += 0.92;
     else if (ch >= 'A' && ch <= 'Z') em += 0.72;
     else if (ch >= '0' && ch <= '9') em += 0.64;
