@@ -8,6 +8,7 @@ import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
 import { findingKey, runFixes } from '../core/fix-run';
+import { fixesFor } from '../core/fixes';
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
@@ -74,7 +75,7 @@ function fix(args: FixArgs, io: CliIo): number {
   const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
   const selected = (f: Finding): boolean =>
-    f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
+    fixesFor(f.ruleId).includes(args.strategy) && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
   // Where each finding stands in the files as read (the run edits the workspace as it goes).
   const where = new Map(
     workspace
