@@ -3,8 +3,10 @@
 /**
  * The topology webview: lays out the view model the panel sends (elkjs), draws it with the shared
  * SVG renderer, and adds what a person needs on top: pan and zoom (pointer, wheel, keyboard),
- * keyboard-reachable nodes, selection of a hairpin-prone rule with its packet walks, a legend,
- * export, and the scope and environment switches. Talks to the panel only through protocol.ts.
+ * keyboard-reachable nodes, selection of a hairpin-prone rule with its packet walks (in a split
+ * below the graph that the person can resize, and that never leaves the graph less than readable),
+ * a legend (closed until asked for), export, and the scope and environment switches. Talks to the
+ * panel only through protocol.ts.
  */
 import { startElk } from '../core/topology/elk';
 import { FONT, layoutTopology, type LaidOutTopology } from '../core/topology/layout';
@@ -43,7 +45,7 @@ const scopeFile = button('scope-file', 'This file', "Show the graph of the curre
 const scopeWorkspace = button('scope-workspace', 'Whole workspace', 'Show every load balancer in the workspace');
 const envSelect = h('select', { id: 'environment', 'aria-label': 'Environment' });
 const envLabel = h('label', { id: 'environment-label', class: 'env' }, ['Environment ', envSelect]);
-const legendToggle = button('legend-toggle', 'Legend', 'Show or hide the legend');
+const legendToggle = h('button', { id: 'legend-toggle', type: 'button', title: 'Show or hide the legend', 'aria-controls': 'legend' }, ['Legend']);
 const exportSelect = h('select', { id: 'export', 'aria-label': 'Export', title: 'Save or copy the picture as SVG, or the graph as a Mermaid flowchart' }, [
   h('option', { value: '', selected: '' }, ['Export…']),
   h('option', { value: 'svg:file' }, ['Save as SVG…']),
@@ -73,10 +75,21 @@ const legend = h('aside', { id: 'legend', 'aria-label': 'Legend' });
 const pathTitle = h('h2', { id: 'path-title' });
 const pathTabs = h('div', { id: 'path-tabs', role: 'tablist', 'aria-label': 'Packet paths' });
 const pathClose = button('path-close', 'Close', 'Clear the selection (Escape)');
-const walk = h('div', { id: 'walk', role: 'tabpanel' });
+const walk = h('div', { id: 'walk', role: 'tabpanel', tabindex: '0', 'aria-label': 'Packet walk' });
 const pathPanel = h('section', { id: 'path-panel', 'aria-labelledby': 'path-title' }, [h('div', { class: 'path-head' }, [pathTitle, pathTabs, pathClose]), walk]);
+/** Between the graph and the walk: drag it, or focus it and use the arrow keys, Home and End; a double click sizes the walk to fit again. */
+const splitter = h('div', {
+  id: 'splitter',
+  role: 'separator',
+  tabindex: '0',
+  'aria-orientation': 'horizontal',
+  'aria-controls': 'path-panel',
+  'aria-label': 'Resize the packet walk: up and down arrows, Home for the most room, End for the least; Enter sizes it to fit',
+  title: 'Drag to resize the packet walk (double-click: size to fit)',
+});
 const status = h('footer', { id: 'status', role: 'status', 'aria-live': 'polite' });
-document.body.append(toolbar, notes, h('main', {}, [canvas]), legend, pathPanel, status);
+const main = h('main', {}, [canvas]);
+document.body.append(toolbar, notes, main, legend, splitter, pathPanel, status);
 // The legend's rows wrap to the panel's width; the swatches are the graph's own shapes (svg.ts).
 legend.innerHTML =
   `<svg class="ilbh" width="0" height="0" aria-hidden="true">${legendMarkers('ilbh-l-')}</svg><ul class="legend-list">` +
@@ -88,6 +101,7 @@ legend.innerHTML =
     .join('') +
   '</ul>';
 pathPanel.hidden = true;
+splitter.hidden = true;
 
 // ------------------------------------------------------------------ state
 
@@ -105,7 +119,7 @@ let view = state.view;
 let canvasSize = { w: Math.max(1, canvas.clientWidth), h: Math.max(1, canvas.clientHeight) };
 /** The view is as Fit left it (the person has not panned or zoomed since): selections refit it. */
 let fitted = false;
-legend.hidden = false;
+legend.hidden = !state.legend;
 
 function save(): void {
   state = { ...state, ...(view ? { view } : {}) };
@@ -144,9 +158,12 @@ function drawPathPanel(): void {
   const mark = state.selectedRule && model ? model.marks.find((m) => m.rule === state.selectedRule) : undefined;
   if (!mark) {
     pathPanel.hidden = true;
+    splitter.hidden = true;
     return;
   }
+  const opening = pathPanel.hidden;
   pathPanel.hidden = false;
+  splitter.hidden = false;
   const rule = model?.nodes.find((n) => n.id === mark.rule);
   pathTitle.textContent = `Rule ${rule?.label ?? ''}: ${mark.members === null ? '1 in N' : mark.members <= 1 ? 'every' : `1 in ${mark.members}`} call${mark.members === 1 ? '' : 's'} from a member to its frontend ${mark.members === 1 ? 'fails' : 'fail'}`;
   const current = state.path ?? 'failing';
@@ -159,8 +176,99 @@ function drawPathPanel(): void {
   );
   const path = mark.paths.find((p) => p.kind === current) ?? mark.paths[0];
   // The walk spans the panel as the canvas does; its size is not read here, which would lay out the new picture at once.
-  walk.innerHTML = path ? renderWalkSvg(path, { maxWidth: Math.max(320, canvasSize.w - 24) }) : '';
+  walk.innerHTML = path ? renderWalkSvg(path, { maxWidth: Math.max(280, canvasSize.w - 24) }) : '';
+  if (opening) sizeWalk();
 }
+
+// ------------------------------------------------------------------ the split between the graph and the walk
+
+/** The graph never gets less than this (CSS: main's min-height); the walk not less than its head and a few lines. */
+const MIN_GRAPH = 180;
+const MIN_WALK = 110;
+
+/** Height that the graph and the walk share: the page less the toolbar, notes, legend and status. */
+function sharedHeight(): number {
+  const others = [toolbar, notes, legend, splitter, status].reduce((sum, el) => sum + (el.hidden ? 0 : el.offsetHeight), 0);
+  return document.documentElement.clientHeight - others;
+}
+
+/**
+ * The walk's height: as the person dragged it, else what the fitted picture leaves (the picture
+ * fitted to the width, at least MIN_GRAPH, at most 60 % of the room), but no more than the walk needs.
+ */
+function sizeWalk(): void {
+  if (pathPanel.hidden) return;
+  const room = sharedHeight();
+  let height: number;
+  if (state.walkHeight !== undefined) height = state.walkHeight;
+  else {
+    const k = Math.min(1.25, (canvasSize.w - 24) / bounds.w);
+    const graph = Math.min(Math.max(MIN_GRAPH, bounds.h * k + 24), room * 0.6);
+    const head = pathPanel.querySelector<HTMLElement>('.path-head')?.offsetHeight ?? 0;
+    const content = head + (walk.querySelector('svg')?.height.baseVal.value ?? 0) + 24;
+    height = Math.min(room - graph, content);
+  }
+  setWalkHeight(height, room);
+}
+
+function setWalkHeight(height: number, room = sharedHeight()): number {
+  const h = Math.round(Math.max(MIN_WALK, Math.min(height, room - MIN_GRAPH)));
+  pathPanel.style.height = `${h}px`;
+  splitter.setAttribute('aria-valuemin', String(MIN_WALK));
+  splitter.setAttribute('aria-valuemax', String(Math.max(MIN_WALK, Math.round(room - MIN_GRAPH))));
+  splitter.setAttribute('aria-valuenow', String(h));
+  splitter.setAttribute('aria-valuetext', `packet walk ${h} pixels high`);
+  return h;
+}
+
+function resizeWalkBy(delta: number): void {
+  const h = setWalkHeight(pathPanel.offsetHeight + delta);
+  state = { ...state, walkHeight: h };
+  save();
+}
+
+let split: { y: number; height: number; id: number } | undefined;
+splitter.addEventListener('pointerdown', (e) => {
+  if (e.button !== 0) return;
+  split = { y: e.clientY, height: pathPanel.offsetHeight, id: e.pointerId };
+  splitter.setPointerCapture(e.pointerId);
+  splitter.classList.add('dragging');
+  e.preventDefault();
+});
+splitter.addEventListener('pointermove', (e) => {
+  if (!split || split.id !== e.pointerId) return;
+  setWalkHeight(split.height - (e.clientY - split.y));
+});
+const endSplit = (e: PointerEvent): void => {
+  if (!split || split.id !== e.pointerId) return;
+  split = undefined;
+  splitter.releasePointerCapture(e.pointerId);
+  splitter.classList.remove('dragging');
+  state = { ...state, walkHeight: pathPanel.offsetHeight };
+  save();
+};
+splitter.addEventListener('pointerup', endSplit);
+splitter.addEventListener('pointercancel', endSplit);
+splitter.addEventListener('dblclick', () => {
+  state = { ...state, walkHeight: undefined };
+  sizeWalk();
+  save();
+});
+splitter.addEventListener('keydown', (e) => {
+  const step = e.shiftKey ? 96 : 24;
+  if (e.key === 'ArrowUp') resizeWalkBy(step);
+  else if (e.key === 'ArrowDown') resizeWalkBy(-step);
+  else if (e.key === 'PageUp') resizeWalkBy(sharedHeight() / 4);
+  else if (e.key === 'PageDown') resizeWalkBy(-sharedHeight() / 4);
+  else if (e.key === 'Home') resizeWalkBy(Infinity);
+  else if (e.key === 'End') resizeWalkBy(-Infinity);
+  else if (e.key === 'Enter') {
+    state = { ...state, walkHeight: undefined };
+    sizeWalk();
+    save();
+  } else return;
+  e.preventDefault();
+});
 
 /** After a selection: the whole picture again if it was fitted, else as little panning (or zooming out) as brings the drawn path into view. */
 function showOverlay(): void {
@@ -330,11 +438,20 @@ canvas.addEventListener(
 new ResizeObserver((entries) => {
   const r = entries[entries.length - 1]?.contentRect;
   if (!r || (Math.max(1, r.width) === canvasSize.w && Math.max(1, r.height) === canvasSize.h)) return;
+  const before = canvasSize;
   canvasSize = { w: Math.max(1, r.width), h: Math.max(1, r.height) };
-  // A fitted picture stays fitted when the panel changes size; a panned or zoomed one keeps its scale.
+  // Space freed or taken (the panel resized, the legend or the walk opened, the split dragged): a
+  // fitted picture is fitted again; a panned or zoomed one keeps its scale and its centre.
   if (fitted) fit();
-  else applyView();
+  else {
+    if (view) view = { ...view, x: view.x + (before.w - canvasSize.w) / 2 / view.k, y: view.y + (before.h - canvasSize.h) / 2 / view.k };
+    applyView();
+  }
 }).observe(canvas);
+// The window itself: the walk is sized again (as the person set it, within what leaves the graph its minimum).
+new ResizeObserver(() => {
+  if (!split) sizeWalk();
+}).observe(document.documentElement);
 let walkWidth = 0;
 new ResizeObserver(() => {
   // The walk's lanes follow the panel's width.
@@ -453,10 +570,14 @@ document.getElementById('fit')?.addEventListener('click', () => fit());
 scopeFile.addEventListener('click', () => post({ type: 'scope', scope: 'file' }));
 scopeWorkspace.addEventListener('click', () => post({ type: 'scope', scope: 'workspace' }));
 envSelect.addEventListener('change', () => post({ type: 'scope', scope: state.scope, environment: envSelect.value }));
-legendToggle.setAttribute('aria-expanded', 'true');
+legendToggle.setAttribute('aria-expanded', String(!legend.hidden));
 legendToggle.addEventListener('click', () => {
   legend.hidden = !legend.hidden;
   legendToggle.setAttribute('aria-expanded', String(!legend.hidden));
+  state = { ...state, legend: !legend.hidden };
+  save();
+  // The room it takes or frees: the canvas's ResizeObserver refits the picture; the walk keeps its share.
+  sizeWalk();
 });
 
 /** The picture as a file: the graph with the legend, and the selected packet walk. */

@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { buildTopology, type TopologyOptions } from '../../src/core/topology/build';
-import { layoutTopology, type LaidOutTopology } from '../../src/core/topology/layout';
+import { chipText, layoutTopology, SIDE, type LaidOutTopology } from '../../src/core/topology/layout';
 import { countBy, type TopologyModel, type TopologyNode } from '../../src/core/topology/model';
 import { isFromWebview } from '../../src/core/topology/protocol';
-import { escapeXml, legendEntries, renderTopologySvg, renderWalkSvg } from '../../src/core/topology/svg';
+import { escapeXml, legendEntries, renderTopologySvg, renderWalkSvg, titleRect, type Rect } from '../../src/core/topology/svg';
 import { escapeDot, escapeMermaid, toDot, toMermaid } from '../../src/core/topology/text-formats';
-import { fitText, textWidth, wrapText } from '../../src/core/topology/text';
+import { fitText, textWidth, wrapLines, wrapText } from '../../src/core/topology/text';
 import { Workspace } from '../../src/core/workspace';
 import { FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, scaleSet, template, vm } from './helpers';
 
@@ -525,6 +525,53 @@ describe('topology: SVG', () => {
     for (const e of legend.filter((x) => x.swatch.includes('marker-end'))) assert.match(e.swatch, /url\(#p-arrow/);
   });
 
+  it('the walks drawn over the graph keep clear of titles and stay in the subnet box', () => {
+    const member = laid.nodes.find((x) => x.kind === 'member')!;
+    const subnet = laid.groups.find((g) => g.x <= member.x && g.x + g.width >= member.x + member.width)!;
+    const lb = laid.nodes.find((x) => x.container)!;
+    // The subnet's box keeps room beside the member for the loop and the widest chip a fix adds.
+    const widest = Math.max(...seed.marks[0]!.paths.flatMap((p) => p.participants.filter((x) => !x.node && x.anchor === member.id).map((x) => chipText(x.label).width)));
+    assert.ok(subnet.x + subnet.width >= member.x + member.width + SIDE.gap + widest, 'room for the chips');
+    const titles: Rect[] = [titleRect(lb, lb.lines, 12), titleRect(subnet, subnet.lines, 10)];
+    for (const p of seed.marks[0]!.paths) {
+      const svg = renderTopologySvg(laid, { selectedRule: rule, path: p.kind });
+      // Every straight stretch of every step (curves by their end points) misses both titles.
+      for (const [, step, d] of svg.matchAll(/<g class="overlay-step" data-step="(\d+)"[^>]*>.*?<path class="overlay-line[^"]*" d="([^"]+)"/g)) {
+        const points = [...d!.matchAll(/(-?[\d.]+),(-?[\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+        for (let i = 1; i < points.length; i++) {
+          const a = points[i - 1]!;
+          const b = points[i]!;
+          for (const t of titles) {
+            const crosses = Math.max(a.x, b.x) > t.x && Math.min(a.x, b.x) < t.x + t.width && Math.max(a.y, b.y) > t.y && Math.min(a.y, b.y) < t.y + t.height;
+            assert.ok(!crosses, `${p.kind}, step ${step}: (${a.x},${a.y})-(${b.x},${b.y}) crosses a title`);
+          }
+        }
+      }
+      // The chips beside the member, and the loop, inside the subnet's box.
+      for (const [, x, y, w, h] of svg.matchAll(/<g class="chip"[^>]*>.*?<rect class="box" x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)"/g)) {
+        const c = { x: Number(x), y: Number(y), w: Number(w), h: Number(h) };
+        if (c.x < member.x) continue; // the NGINX tier stands before the frontend, outside the load balancer
+        assert.ok(c.x >= subnet.x && c.x + c.w <= subnet.x + subnet.width && c.y >= subnet.y && c.y + c.h <= subnet.y + subnet.height, `${p.kind}: chip inside the subnet box`);
+      }
+      assert.match(svg, /data-step="1" data-shape="arc"|data-step="1" data-shape="beside"/, p.kind);
+    }
+    assert.match(renderTopologySvg(laid, { selectedRule: rule }), /data-step="4" data-shape="loop"/);
+    assert.match(renderTopologySvg(laid, { selectedRule: rule, path: 'floating-ip' }), /data-step="1" data-shape="beside".*data-step="2" data-shape="beside".*data-step="3" data-shape="loop"/);
+  });
+
+  it('lane headers wrap names at a narrow width instead of cutting them', () => {
+    for (const p of seed.marks[0]!.paths) {
+      for (const width of [280, 400, 676]) {
+        const svg = renderWalkSvg(p, { maxWidth: width });
+        assert.doesNotMatch(svg, /…/, `${p.kind} at ${width} px: nothing cut`);
+        const drawn = Number(/ width="(\d+)"/.exec(svg)?.[1]);
+        assert.ok(drawn <= Math.max(width, 4 * 128), `${p.kind} at ${width} px is ${drawn} px wide`);
+      }
+    }
+    const narrow = renderWalkSvg(seed.marks[0]!.paths[0]!, { maxWidth: 400 });
+    assert.match(narrow, />VM-WE-02-<\/text><text class="label"[^>]*>Web01</);
+  });
+
   it('escapes labels', () => {
     const weird: TopologyModel = {
       ...seed,
@@ -580,6 +627,16 @@ describe('topology: text metrics', () => {
     const lines = wrapText('the load balancer rewrites the destination but not the source', 12, 120);
     assert.ok(lines.length > 2);
     for (const l of lines) assert.ok(textWidth(l, 12) <= 120, l);
+    // A name longer than a line is broken after a hyphen or a dot, never cut; nothing is lost.
+    const name = wrapText('VM-WE-02-Web01-with-a-long-name.contoso.internal', 13, 90, true);
+    assert.ok(name.length > 1 && name.every((l) => textWidth(l, 13, true) <= 90 && !l.endsWith('…')), name.join(' | '));
+    assert.equal(name.join(''), 'VM-WE-02-Web01-with-a-long-name.contoso.internal');
+    assert.match(name[0]!, /[-.]$/);
+    assert.deepEqual(wrapText('x'.repeat(30), 10, 60).join(''), 'x'.repeat(30));
+    // At most so many lines: only the rest is cut.
+    const two = wrapLines('the load balancer rewrites the destination but not the source', 12, 120, 2);
+    assert.equal(two.length, 2);
+    assert.ok(two[1]!.endsWith('…'));
   });
 });
 

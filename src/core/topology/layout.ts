@@ -84,6 +84,47 @@ export function nodeText(node: Pick<TopologyNode, 'tag' | 'label' | 'details'>, 
   return { lines, width, height: PAD + 28 + LINE * details.length + PAD + 2 };
 }
 
+/**
+ * What a packet walk draws beside a box (svg.ts): the loop of a call back to the same member, and
+ * the chips of the parties a fix adds, `gap` away from the box. A subnet's box keeps that room
+ * beside the member the walks go through, so that they stay inside it.
+ */
+export const SIDE = { gap: 64, chipHeight: 28, chipStep: 58 } as const;
+
+/** A chip's text and width. */
+export function chipText(label: string): { text: string; width: number } {
+  const text = fitText(`+ ${label}`, FONT.detail, 220, true);
+  return { text, width: Math.ceil(textWidth(text, FONT.detail, true) + 20) };
+}
+
+/**
+ * Room the packet walks need beside a box: right of each member they go through (the loop, and
+ * its chips), left of any other box that chips stand beside (the NGINX tier before the frontend).
+ */
+function walkRoom(model: TopologyModel, kinds: Map<string, TopologyNodeKind>): { right: Map<string, number>; left: Map<string, number> } {
+  const right = new Map<string, number>();
+  const left = new Map<string, number>();
+  for (const mark of model.marks) {
+    for (const path of mark.paths) {
+      for (const p of path.participants) {
+        const id = p.node ?? p.anchor;
+        if (id === undefined) continue;
+        const side = kinds.get(id) === 'member' ? right : p.node ? undefined : left;
+        if (!side) continue;
+        const need = SIDE.gap + (p.node ? 0 : chipText(p.label).width);
+        side.set(id, Math.max(side.get(id) ?? 0, need));
+      }
+    }
+  }
+  return { right, left };
+}
+
+function withPadding(options: Record<string, string>, side: 'left' | 'right', at: number): void {
+  const padding = options['elk.padding'] ?? '[top=4,left=4,bottom=4,right=4]';
+  const now = Number(new RegExp(`${side}=(\\d+)`).exec(padding)?.[1] ?? 0);
+  options['elk.padding'] = padding.replace(new RegExp(`${side}=\\d+`), `${side}=${Math.max(now, at)}`);
+}
+
 function groupText(label: string, details: string[]): { lines: TextLine[]; width: number; top: number } {
   const lines: TextLine[] = [{ text: fitText(label, 12, 400, true), role: 'label', y: 18 }];
   details.forEach((d, i) => lines.push({ text: fitText(d, FONT.detail, 400), role: 'detail', y: 18 + LINE * (i + 1) }));
@@ -234,9 +275,25 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
     }
   }
 
-  // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.
+  // Room for the packet walks: in a subnet's box beside its member; else at the edge of the part
+  // (members stand in its last layer, frontends in its first), so that no other part is in the way.
   const options = layeredOptions(model.nodes.length);
-  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: options }, buses.get(c) ?? []));
+  const partOptions = new Map<ElkNode, Record<string, string>>();
+  const ofPart = (id: string): Record<string, string> => {
+    const comp = componentOf(id);
+    return partOptions.get(comp) ?? partOptions.set(comp, { ...options }).get(comp) as Record<string, string>;
+  };
+  const room = walkRoom(model, new Map(model.nodes.map((x) => [x.id, x.kind])));
+  for (const [id, need] of room.right) {
+    const parent = parentOf(id);
+    const box = parent !== undefined && groupById.has(parent) ? containers.get(componentOf(id))?.get(`${GROUP_BOX}${parent}`) : undefined;
+    if (box?.layoutOptions) withPadding(box.layoutOptions, 'right', 14 + need);
+    else withPadding(ofPart(id), 'right', need);
+  }
+  for (const [id, need] of room.left) withPadding(ofPart(id), 'left', need);
+
+  // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.
+  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: partOptions.get(c) ?? options }, buses.get(c) ?? []));
   const packed = parts.length
     ? elkLayout({
         id: 'root',

@@ -187,7 +187,7 @@ function appGateway(f: LoopFacts): PacketPath {
     outcome: 'works',
     participants: [
       { id: 'client', label: one(f), detail: `client · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
-      { id: 'appgw', label: 'Application Gateway', detail: 'private frontend in its own subnet, v2, 1-2 instances (added)', proposed: true, ...(f.frontend ? { anchor: f.frontend } : {}) },
+      { id: 'appgw', label: 'Application Gateway', detail: 'v2, private frontend, own subnet (added)', proposed: true, ...(f.frontend ? { anchor: f.frontend } : {}) },
       { id: 'server', label: one(f), detail: `backend · ${f.memberIp}`, ...(f.member ? { node: f.member } : {}) },
     ],
     steps: [

@@ -18,6 +18,10 @@ export interface TopologyState {
   path?: PathKind;
   /** Pan and zoom. */
   view?: { x: number; y: number; k: number };
+  /** The legend is open (it starts closed). */
+  legend?: boolean;
+  /** The packet walk's height in pixels, as the person dragged it (else sized to fit). */
+  walkHeight?: number;
 }
 
 export type ToWebview =

@@ -4,10 +4,10 @@
  * Everything is styled through classes (style.ts), never inline styles.
  */
 import type { LaidOutBox, LaidOutTopology, Point, TextLine } from './layout';
-import { FONT } from './layout';
+import { chipText, FONT, SIDE } from './layout';
 import type { HairpinMark, PacketPath, PathKind, PathParticipant, TopologyNode } from './model';
 import { TOPOLOGY_CSS } from './style';
-import { fitText, textWidth, wrapText } from './text';
+import { textWidth, wrapLines, wrapText } from './text';
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -195,6 +195,28 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
   return { body: out.join(''), width, height, minX, minY, dim: !!overlay };
 }
 
+/** A rectangle the overlay's lines must not cross: a node's box, a chip, or the title lines of a container. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The title lines at the top of a load balancer's or a subnet's box, `x0` in from its left. */
+export function titleRect(box: LaidOutBox, lines: TextLine[], x0: number): Rect {
+  let width = 0;
+  let bottom = 0;
+  for (const l of lines) {
+    const size = l.role === 'tag' ? FONT.tag : l.role === 'label' ? FONT.label : FONT.detail;
+    width = Math.max(width, textWidth(l.text, size, l.role === 'label' || l.role === 'hairpin') + (l.role === 'hairpin' ? 17 : 0));
+    bottom = Math.max(bottom, l.y + 4);
+  }
+  return { x: box.x + x0 - 4, y: box.y, width: width + 8, height: bottom };
+}
+
+const inside = (r: Rect, c: Rect): boolean => r.x >= c.x && r.y >= c.y && r.x + r.width <= c.x + c.width && r.y + r.height <= c.y + c.height;
+
 /** The selected path drawn over the graph: numbered arrows between the boxes it goes through. */
 function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): Overlay {
   const boxes = new Map(t.nodes.map((b) => [b.id, b as LaidOutBox]));
@@ -202,7 +224,15 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
   const out: string[] = [];
   const bounds: LaidOutBox[] = [];
   const onPath = new Set<string>();
-  // Parties the fix adds: a chip beside the node they belong to.
+  // What the lines go around: boxes with text, and the titles of load balancers and subnets.
+  const containers: Rect[] = [...t.nodes.filter((b) => b.container), ...t.groups];
+  const obstacles: Rect[] = [
+    ...t.nodes.filter((b) => !b.container),
+    ...t.nodes.filter((b) => b.container).map((b) => titleRect(b, b.lines, 12)),
+    ...t.groups.map((g) => titleRect(g, g.lines, 10)),
+  ];
+  // Parties the fix adds: a chip beside the node they belong to, in the room the layout kept there
+  // (right of a member, inside its subnet's box; left of anything else).
   const chipBox = new Map<string, LaidOutBox>();
   const perAnchor = new Map<string, number>();
   for (const p of path.participants) {
@@ -212,18 +242,18 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
     if (!a) continue;
     const k = perAnchor.get(p.anchor) ?? 0;
     perAnchor.set(p.anchor, k + 1);
-    const label = fitText(`+ ${p.label}`, FONT.detail, 220, true);
-    const w = Math.ceil(textWidth(label, FONT.detail, true) + 20);
-    const h = 24;
+    const chip = chipText(p.label);
+    const h = SIDE.chipHeight;
     const right = kinds.get(p.anchor) === 'member';
-    const x = right ? a.x + a.width + 14 : a.x - w - 14;
-    const y = a.y + k * (h + 6);
-    const box = { id: p.id, x, y, width: w, height: h };
+    const x = right ? a.x + a.width + SIDE.gap : a.x - chip.width - SIDE.gap;
+    const y = a.y + k * SIDE.chipStep;
+    const box = { id: p.id, x, y, width: chip.width, height: h };
     chipBox.set(p.id, box);
+    obstacles.push(box);
     bounds.push(box);
     out.push(
-      `<g class="chip" data-participant="${escapeXml(p.id)}"><title>${escapeXml(`${p.label}${p.detail ? ` — ${p.detail}` : ''}`)}</title><rect class="box" x="${n(x)}" y="${n(y)}" width="${w}" height="${h}" rx="12"/>` +
-        `<text class="detail" x="${n(x + 10)}" y="${n(y + 16)}" font-weight="700">${escapeXml(label)}</text></g>`,
+      `<g class="chip" data-participant="${escapeXml(p.id)}"><title>${escapeXml(`${p.label}${p.detail ? ` — ${p.detail}` : ''}`)}</title><rect class="box" x="${n(x)}" y="${n(y)}" width="${chip.width}" height="${h}" rx="${h / 2}"/>` +
+        `<text class="detail" x="${n(x + 10)}" y="${n(y + h / 2 + 4)}" font-weight="700">${escapeXml(chip.text)}</text></g>`,
     );
   }
   const boxOf = (p: PathParticipant | undefined): LaidOutBox | undefined => (p ? (p.node ? boxes.get(p.node) : chipBox.get(p.id)) : undefined);
@@ -241,15 +271,60 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
     }
     return undefined;
   };
-  // The top of a box's container (its load balancer or subnet), so that arcs pass above it.
-  const containerTop = (id: string | undefined): number => {
-    const node = id ? t.model.nodes.find((x) => x.id === id) : undefined;
-    const own = id ? boxes.get(id) : undefined;
-    const parent = node?.parent;
-    // A subnet may have a box in several parts of the picture: the one around this node.
-    const box = parent ? (boxes.get(parent) ?? t.groups.find((g) => g.id === parent && own && own.x >= g.x && own.y >= g.y && own.x <= g.x + g.width && own.y <= g.y + g.height)) : undefined;
-    return box ? box.y : Infinity;
+
+  const hits = (r: Rect, x0: number, y0: number, x1: number, y1: number): boolean => x1 > r.x - 3 && x0 < r.x + r.width + 3 && y1 > r.y - 3 && y0 < r.y + r.height + 3;
+  /** How many obstacles a straight segment crosses (the boxes at its ends excepted). */
+  const crossing = (x0: number, y0: number, x1: number, y1: number, skip: Rect[]): number =>
+    obstacles.filter((o) => !skip.includes(o) && hits(o, Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1))).length;
+  /** The step badges drawn so far: arcs keep clear of them too (a side-by-side arrow may pass one). */
+  const badges: Rect[] = [];
+  /** Vertical lines already drawn, so that two arcs do not run on one line. */
+  const columns: { x: number; y0: number; y1: number }[] = [];
+  const taken = (x: number, y0: number, y1: number): boolean => columns.some((c) => Math.abs(c.x - x) < 10 && y1 > c.y0 && y0 < c.y1);
+  const innermost = (r: Rect): Rect | undefined =>
+    containers.filter((c) => c !== r && inside(r, c)).sort((p, q) => p.width * p.height - q.width * q.height)[0];
+  /** Beyond the outermost box around `r`, above it (`dir` -1) or below it (+1): arcs pass there. */
+  const beyond = (r: Rect, dir: -1 | 1): number => {
+    const around = [r, ...containers.filter((c) => c !== r && inside(r, c))];
+    return dir < 0 ? Math.min(...around.map((c) => c.y)) - 26 : Math.max(...around.map((c) => c.y + c.height)) + 26;
   };
+
+  /**
+   * Where an arc leaves or enters a box, going up (`dir` -1) or down (+1) to `level`: a point on its
+   * top (bottom) edge from which a vertical line crosses no title and no other box, nearest the
+   * middle; else out of the side of its container (toward the other end first) and along outside
+   * it; else the middle of the edge.
+   */
+  const port = (r: Rect, toward: number, level: number, dir: -1 | 1): { edge: Point; column: Point } => {
+    const mid = r.x + r.width / 2;
+    const edgeY = dir < 0 ? r.y : r.y + r.height;
+    for (let d = 0; d <= r.width / 2 - 12; d += 8) {
+      for (const x of d ? [mid - d, mid + d] : [mid]) {
+        if (!crossing(x, level, x, edgeY - dir, [r]) && !taken(x, Math.min(level, edgeY), Math.max(level, edgeY))) return { edge: { x, y: edgeY }, column: { x, y: edgeY } };
+      }
+    }
+    const c = innermost(r);
+    const y = edgeY - dir * Math.min(14, r.height / 2);
+    const sides = toward < mid ? [-1, 1] : [1, -1];
+    for (const side of sides) {
+      for (let k = 0; k < 4; k++) {
+        const x = side < 0 ? (c ?? r).x - 12 - 10 * k : (c ?? r).x + (c ?? r).width + 12 + 10 * k;
+        const from = side < 0 ? r.x : r.x + r.width;
+        if (!crossing(from, y, x, y, [r]) && !crossing(x, level, x, y, [r]) && !taken(x, Math.min(level, y), Math.max(level, y))) return { edge: { x: from, y }, column: { x, y } };
+      }
+    }
+    return { edge: { x: mid, y: edgeY }, column: { x: mid, y: edgeY } };
+  };
+  /** The heights of the arcs drawn so far, so that two do not run on one line. */
+  const rows: { y: number; x0: number; x1: number }[] = [];
+
+  /** Steps between one pair of boxes, for spreading side-by-side arrows. */
+  const boxKey = (id: string): string => parts.get(id)?.node ?? id;
+  const pairKey = (a: string, b: string): string => [boxKey(a), boxKey(b)].sort().join('\u0000');
+  const pairTotal = new Map<string, number>();
+  for (const s of path.steps) pairTotal.set(pairKey(s.from, s.to), (pairTotal.get(pairKey(s.from, s.to)) ?? 0) + 1);
+  const pairSeen = new Map<string, number>();
+
   let arcs = 0;
   path.steps.forEach((step, i) => {
     const pa = parts.get(step.from);
@@ -260,41 +335,132 @@ function overlayFragment(t: LaidOutTopology, path: PacketPath, prefix: string): 
     const cls = step.outcome === 'fail' ? 'fail' : step.outcome === 'ok' ? 'ok' : '';
     const marker = `url(#${prefix}${step.outcome === 'fail' ? 'arrow-fail' : step.outcome === 'ok' ? 'arrow-ok' : 'arrow-path'})`;
     const lines: string[] = [];
-    let badge: Point;
+    let badge: Point | undefined;
+    /** How the step is drawn: along the graph's edges, a loop, straight across to a box beside it, or an arc. */
+    let shape: 'along' | 'loop' | 'beside' | 'arc' = 'arc';
     const along = pa?.node && pb?.node && a !== b ? route(pa.node, pb.node) : undefined;
+    const key = pairKey(step.from, step.to);
+    const k = pairSeen.get(key) ?? 0;
+    pairSeen.set(key, k + 1);
+    const m = pairTotal.get(key) ?? 1;
+    // Side by side (a member and its chip): a straight arrow across the gap between them.
+    const gapX = b.x >= a.x + a.width ? b.x - (a.x + a.width) : a.x >= b.x + b.width ? a.x - (b.x + b.width) : -1;
+    const overlapY = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+    const gapY = b.y >= a.y + a.height ? b.y - (a.y + a.height) : a.y >= b.y + b.height ? a.y - (b.y + b.height) : -1;
+    const overlapX = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
     if (along) {
-      along.forEach((e, k) => {
+      shape = 'along';
+      along.forEach((e, j) => {
         for (const sec of e.sections) {
-          const last = k === along.length - 1 && sec === e.sections[e.sections.length - 1];
+          const last = j === along.length - 1 && sec === e.sections[e.sections.length - 1];
           lines.push(`<path class="overlay-line ${cls}" d="M${sec.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}"${last ? ` marker-end="${marker}"` : ''}/>`);
         }
       });
+      // The badge on the longest free stretch of the last edge: on the line, clear of any text.
       const sec = along[along.length - 1]?.sections.at(-1) ?? [];
-      const p0 = sec[0] as Point;
-      const p1 = sec[sec.length - 1] as Point;
-      badge = { x: (p0.x + p1.x) / 2, y: (p0.y + p1.y) / 2 - 12 };
+      const segments = sec.slice(1).map((p, j) => [sec[j] as Point, p] as const).sort(([p0, p1], [q0, q1]) => Math.hypot(q1.x - q0.x, q1.y - q0.y) - Math.hypot(p1.x - p0.x, p1.y - p0.y));
+      for (const [p0, p1] of segments) {
+        if (Math.hypot(p1.x - p0.x, p1.y - p0.y) < 24) break;
+        const c = { x: (p0.x + p1.x) / 2, y: (p0.y + p1.y) / 2 };
+        if (!crossing(c.x - 10, c.y - 10, c.x + 10, c.y + 10, [])) {
+          badge = c;
+          break;
+        }
+      }
+      if (!badge) {
+        const p0 = sec[0] as Point;
+        const p1 = sec[sec.length - 1] as Point;
+        badge = { x: (p0.x + p1.x) / 2, y: (p0.y + p1.y) / 2 - 12 };
+      }
     } else if (a === b) {
-      // Back to the same box: a loop on its right side.
+      shape = 'loop';
+      // Back to the same box: a loop on its right side, in the room the layout kept there.
       const x = a.x + a.width;
-      const y0 = a.y + a.height * 0.3;
-      const y1 = a.y + a.height * 0.75;
+      // Below the chips' arrows, which cross the room at the chips' height.
+      const y0 = a.y + Math.max(a.height * 0.3, SIDE.chipHeight + 12);
+      const y1 = Math.max(a.y + a.height * 0.75, y0 + 22);
       lines.push(`<path class="overlay-line ${cls}" d="M${n(x)},${n(y0)} C${n(x + 46)},${n(y0 - 14)} ${n(x + 46)},${n(y1 + 14)} ${n(x + 2)},${n(y1)}" marker-end="${marker}"/>`);
       badge = { x: x + 35, y: (y0 + y1) / 2 };
       bounds.push({ id: '', x, y: y0 - 20, width: 60, height: y1 - y0 + 40 });
+    } else if (gapX >= 20 && overlapY >= 16 && !crossing(Math.min(a.x, b.x) + 1, Math.max(a.y, b.y), Math.max(a.x + a.width, b.x + b.width) - 1, Math.max(a.y, b.y) + overlapY, [a, b, ...badges])) {
+      shape = 'beside';
+      const y = Math.max(a.y, b.y) + (overlapY * (k + 1)) / (m + 1);
+      const dir = b.x > a.x ? 1 : -1;
+      const x0 = dir > 0 ? a.x + a.width : a.x;
+      const x1 = dir > 0 ? b.x : b.x + b.width;
+      lines.push(`<path class="overlay-line ${cls}" d="M${n(x0)},${n(y)} L${n(x1 - dir * 2)},${n(y)}" marker-end="${marker}"/>`);
+      badge = { x: Math.min(x0, x1) + (gapX * (k + 1)) / (m + 1), y };
+    } else if (gapY >= 20 && overlapX >= 16 && !crossing(Math.max(a.x, b.x), Math.min(a.y, b.y) + 1, Math.max(a.x, b.x) + overlapX, Math.max(a.y + a.height, b.y + b.height) - 1, [a, b, ...badges])) {
+      shape = 'beside';
+      const x = Math.max(a.x, b.x) + (overlapX * (k + 1)) / (m + 1);
+      const dir = b.y > a.y ? 1 : -1;
+      const y0 = dir > 0 ? a.y + a.height : a.y;
+      const y1 = dir > 0 ? b.y : b.y + b.height;
+      lines.push(`<path class="overlay-line ${cls}" d="M${n(x)},${n(y0)} L${n(x)},${n(y1 - dir * 2)}" marker-end="${marker}"/>`);
+      badge = { x, y: (y0 + y1) / 2 };
     } else {
-      // Any other call: an arc above both boxes and their containers.
-      const top = Math.min(a.y, b.y, containerTop(pa?.node ?? pa?.anchor), containerTop(pb?.node ?? pb?.anchor)) - 26 - 16 * arcs++;
-      const s = { x: a.x + a.width / 2, y: a.y };
-      const e = { x: b.x + b.width / 2, y: b.y };
-      // Control points such that the curve's apex is at `top`.
-      const ctrl = (top - 0.125 * (s.y + e.y)) / 0.75;
-      lines.push(`<path class="overlay-line ${cls}" d="M${n(s.x)},${n(s.y)} C${n(s.x)},${n(ctrl)} ${n(e.x)},${n(ctrl)} ${n(e.x)},${n(e.y - 2)}" marker-end="${marker}"/>`);
-      badge = { x: (s.x + e.x) / 2, y: top };
-      bounds.push({ id: '', x: Math.min(s.x, e.x), y: top - 12, width: Math.abs(e.x - s.x), height: 12 });
+      // Any other call: up from each box, across above both and their containers, and down; or
+      // below them, when that way crosses fewer boxes (a part of the picture above them).
+      const way = (dir: -1 | 1): { level: number; s: ReturnType<typeof port>; e: ReturnType<typeof port>; crossed: number } => {
+        let level = dir < 0 ? Math.min(beyond(a, -1), beyond(b, -1)) - 22 * arcs : Math.max(beyond(a, 1), beyond(b, 1)) + 22 * arcs;
+        let s = port(a, b.x + b.width / 2, level, dir);
+        let e = port(b, a.x + a.width / 2, level, dir);
+        // Further out, until the way across crosses nothing and runs on no other arc's line.
+        for (let tries = 0; tries < 8; tries++) {
+          const x0 = Math.min(s.column.x, e.column.x);
+          const x1 = Math.max(s.column.x, e.column.x);
+          const blocking = obstacles.filter((o) => o !== a && o !== b && hits(o, x0, level - 12, x1, level + 12));
+          const row = rows.find((w) => Math.abs(w.y - level) < 20 && x1 > w.x0 && x0 < w.x1);
+          if (!blocking.length && !row) break;
+          level =
+            dir < 0
+              ? Math.min(...blocking.map((o) => o.y - 26), row ? row.y - 22 : Infinity)
+              : Math.max(...blocking.map((o) => o.y + o.height + 26), row ? row.y + 22 : -Infinity);
+          s = port(a, b.x + b.width / 2, level, dir);
+          e = port(b, a.x + a.width / 2, level, dir);
+        }
+        const crossed =
+          crossing(s.edge.x, s.edge.y, s.column.x, s.column.y, [a]) +
+          crossing(s.column.x, s.column.y, s.column.x, level, [a, b]) +
+          crossing(s.column.x, level, e.column.x, level, [a, b]) +
+          crossing(e.column.x, level, e.column.x, e.column.y, [a, b]) +
+          crossing(e.column.x, e.column.y, e.edge.x, e.edge.y, [b]);
+        return { level, s, e, crossed };
+      };
+      let route = way(-1);
+      let dir: -1 | 1 = -1;
+      if (route.crossed) {
+        const below = way(1);
+        if (below.crossed < route.crossed) {
+          route = below;
+          dir = 1;
+        }
+      }
+      arcs++;
+      const { level, s, e } = route;
+      columns.push({ x: s.column.x, y0: Math.min(level, s.column.y), y1: Math.max(level, s.column.y) }, { x: e.column.x, y0: Math.min(level, e.column.y), y1: Math.max(level, e.column.y) });
+      rows.push({ y: level, x0: Math.min(s.column.x, e.column.x), x1: Math.max(s.column.x, e.column.x) });
+      const r = Math.min(12, Math.abs(e.column.x - s.column.x) / 2);
+      const across = e.column.x >= s.column.x ? 1 : -1;
+      const d = [
+        `M${n(s.edge.x)},${n(s.edge.y)}`,
+        s.edge.x !== s.column.x ? `L${n(s.column.x)},${n(s.column.y)}` : '',
+        `L${n(s.column.x)},${n(level - dir * r)}`,
+        `Q${n(s.column.x)},${n(level)} ${n(s.column.x + across * r)},${n(level)}`,
+        `L${n(e.column.x - across * r)},${n(level)}`,
+        `Q${n(e.column.x)},${n(level)} ${n(e.column.x)},${n(level - dir * r)}`,
+        e.edge.x !== e.column.x ? `L${n(e.column.x)},${n(e.column.y)} L${n(e.edge.x + (e.edge.x < e.column.x ? 2 : -2))},${n(e.edge.y)}` : `L${n(e.edge.x)},${n(e.edge.y + dir * 2)}`,
+      ].filter(Boolean);
+      lines.push(`<path class="overlay-line ${cls}" d="${d.join(' ')}" marker-end="${marker}"/>`);
+      badge = { x: (s.column.x + e.column.x) / 2, y: level };
+      bounds.push({ id: '', x: Math.min(s.column.x, e.column.x), y: level - 12, width: Math.abs(e.column.x - s.column.x), height: 24 });
     }
     bounds.push({ id: '', x: badge.x - 10, y: badge.y - 10, width: 20, height: 20 });
+    const drawn = { x: badge.x - 9, y: badge.y - 9, width: 18, height: 18 };
+    obstacles.push(drawn);
+    badges.push(drawn);
     out.push(
-      `<g class="overlay-step" data-step="${i + 1}"><title>${escapeXml(`${i + 1}. ${step.label}${step.packet ? ` (${step.packet.what} ${step.packet.src} → ${step.packet.dst})` : ''}`)}</title>` +
+      `<g class="overlay-step" data-step="${i + 1}" data-shape="${shape}"><title>${escapeXml(`${i + 1}. ${step.label}${step.packet ? ` (${step.packet.what} ${step.packet.src} → ${step.packet.dst})` : ''}`)}</title>` +
         lines.join('') +
         `<circle class="step-badge ${cls}" cx="${n(badge.x)}" cy="${n(badge.y)}" r="9"/>` +
         `<text class="step-number" x="${n(badge.x - (i + 1 >= 10 ? 6.5 : 3.3))}" y="${n(badge.y + 4)}">${i + 1}</text></g>`,
@@ -310,7 +476,7 @@ const WALK_TEXT = 11.5;
 function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragment {
   const lanes = path.participants.length;
   // Lanes share the width there is, within what keeps a participant's name readable.
-  const LANE = Math.max(160, Math.min(230, Math.floor(maxWidth / Math.max(1, lanes))));
+  const LANE = Math.max(128, Math.min(230, Math.floor(maxWidth / Math.max(1, lanes))));
   const width = Math.max(lanes * LANE, Math.min(560, maxWidth));
   const x0 = (width - lanes * LANE) / 2;
   const laneX = new Map(path.participants.map((p, i) => [p.id, x0 + i * LANE + LANE / 2]));
@@ -329,18 +495,22 @@ function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragmen
   }
   y += 16;
   const headTop = y;
-  const headH = 42;
-  for (const p of path.participants) {
+  // Lane headers wrap (a name is broken after a hyphen or a dot, never cut): as tall as the tallest.
+  const w = LANE - 18;
+  const heads = path.participants.map((p) => ({ label: wrapLines(p.label, FONT.label, w - 16, 3, true), detail: p.detail ? wrapLines(p.detail, FONT.detail, w - 16, 4) : [] }));
+  const headH = Math.max(42, ...heads.map((x) => 10 + 16 * x.label.length + 14 * x.detail.length + 6));
+  path.participants.forEach((p, i) => {
     const cx = laneX.get(p.id) as number;
-    const w = LANE - 18;
+    const head = heads[i] as (typeof heads)[number];
+    const tx = n(cx - w / 2 + 8);
     out.push(
       `<g class="lane${p.proposed ? ' proposed' : ''}"${p.node ? ` data-id="${escapeXml(p.node)}"` : ''}><title>${escapeXml(`${p.label}${p.detail ? ` — ${p.detail}` : ''}`)}</title>` +
         `<rect class="box" x="${n(cx - w / 2)}" y="${n(headTop)}" width="${n(w)}" height="${headH}" rx="6"/>` +
-        `<text class="label" x="${n(cx - w / 2 + 8)}" y="${n(headTop + 17)}" font-size="12">${escapeXml(fitText(p.label, 12, w - 16, true))}</text>` +
-        (p.detail ? `<text class="detail" x="${n(cx - w / 2 + 8)}" y="${n(headTop + 33)}">${escapeXml(fitText(p.detail, FONT.detail, w - 16))}</text>` : '') +
+        head.label.map((l, k) => `<text class="label" x="${tx}" y="${n(headTop + 17 + 16 * k)}">${escapeXml(l)}</text>`).join('') +
+        head.detail.map((l, k) => `<text class="detail" x="${tx}" y="${n(headTop + 17 + 16 * head.label.length + 14 * k)}">${escapeXml(l)}</text>`).join('') +
         `</g>`,
     );
-  }
+  });
   y = headTop + headH + 14;
   const lifelineTop = y - 14;
   path.steps.forEach((step, i) => {
@@ -355,8 +525,14 @@ function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragmen
       out.push(`<text class="msg-label" x="${n(mid)}" y="${n(y)}" text-anchor="middle">${escapeXml(line)}</text>`);
     }
     if (step.packet) {
-      y += 14;
-      out.push(`<text class="packet" x="${n(mid)}" y="${n(y)}" text-anchor="middle">${escapeXml(fitText(`${step.packet.what}  ${step.packet.src} → ${step.packet.dst}`, 11, budget + 40))}</text>`);
+      // One line when it fits, else broken at the arrow: an address is never cut.
+      const packet = `${step.packet.what}  ${step.packet.src} → ${step.packet.dst}`;
+      const room = Math.min(span + LANE - 8, 2 * mid, 2 * (width - mid));
+      const lines = wrapMono(packet, 11, room);
+      for (const line of lines) {
+        y += 14;
+        out.push(`<text class="packet" x="${n(mid)}" y="${n(y)}" text-anchor="middle">${escapeXml(line)}</text>`);
+      }
     }
     y += 10;
     const cls = step.outcome === 'fail' ? ' fail' : step.outcome === 'ok' ? ' ok' : '';
@@ -387,6 +563,23 @@ function walkFragment(path: PacketPath, prefix: string, maxWidth = 920): Fragmen
   y += 10;
   // Lifelines go under the arrows.
   return { body: `<g class="walk" data-path="${path.kind}">${lifelines.join('')}${out.join('')}</g>`, width, height: y };
+}
+
+/** Lines of monospaced text (packets) of at most `max` pixels, broken at spaces. */
+function wrapMono(text: string, size: number, max: number): string[] {
+  const width = (t: string): number => [...t].length * 0.62 * size;
+  const lines: string[] = [];
+  let line: string | undefined;
+  for (const word of text.split(' ')) {
+    const next = line === undefined ? word : `${line} ${word}`;
+    if (line === undefined || width(next) <= max || !line.trim()) line = next;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line !== undefined) lines.push(line);
+  return lines;
 }
 
 // ------------------------------------------------------------------ the legend
