@@ -7,8 +7,8 @@ import { Workspace } from '../core/workspace';
 import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
-import { applyEdits, type TextEdit } from '../core/fixes/floating-ip';
-import { computeFix } from '../core/fixes';
+import { findingKey, runFixes } from '../core/fix-run';
+import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
 import { formatJson } from './format/json';
@@ -81,65 +81,35 @@ export function scanPaths(paths: readonly string[], cwd: string): ScanReport {
   return buildReport(workspace, workspace.analyze(), { relative, filesScanned, readErrors });
 }
 
-function sameEdit(a: TextEdit, b: TextEdit): boolean {
-  return a.file === b.file && a.offset === b.offset && a.length === b.length && a.newText === b.newText;
-}
-
 /** `ilb-hairpin fix`: the quick fixes of the editor, applied to files (or shown as a diff). */
 function fix(args: FixArgs, io: CliIo): number {
   const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
-  const selected = workspace
-    .analyze()
-    .findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule));
-  const textOf = (file: string): string | undefined => workspace.source(file)?.text;
-  const edits = new Map<string, TextEdit[]>();
-  const notes = new Set<string>();
-  let failed = 0;
-  for (const f of selected) {
-    const result = computeFix(args.strategy, f, textOf, args.os ? { os: args.os } : {});
-    const where = `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`;
-    if (!result.ok) {
-      failed++;
-      io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: ${result.reason}\n`);
-      continue;
-    }
-    // A new file never replaces one that is there (a person may have written it).
-    const taken = result.fix.edits.find((e) => e.create && fs.existsSync(e.file));
-    if (taken) {
-      failed++;
-      io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: ${relative(taken.file)} already exists (the fix would create it); nothing was changed\n`);
-      continue;
-    }
-    // Two findings can share an edit (one rule seen twice): it is applied once. A different edit
-    // at the same place belongs to another fix: this one waits for a second run.
-    const clash = result.fix.edits.some((e) =>
-      (edits.get(e.file) ?? []).some((x) => !sameEdit(x, e) && x.offset < e.offset + Math.max(e.length, 1) && e.offset < x.offset + Math.max(x.length, 1)),
-    );
-    if (clash) {
-      failed++;
-      io.stderr(`${where}: rule ${f.facts.lbRule}: not fixed: its edits meet another fix of this run; run the command again\n`);
-      continue;
-    }
-    for (const e of result.fix.edits) {
-      const list = edits.get(e.file) ?? [];
-      if (!list.some((x) => sameEdit(x, e))) list.push(e);
-      edits.set(e.file, list);
-    }
-    io.stderr(`${where}: rule ${f.facts.lbRule}: ${result.fix.title}\n`);
-    for (const n of result.fix.notes) notes.add(n);
+  const selected = (f: Finding): boolean =>
+    f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
+  // Where each finding stands in the files as read (the run edits the workspace as it goes).
+  const where = new Map(
+    workspace
+      .analyze()
+      .findings.filter(selected)
+      .map((f) => [findingKey(f), `${relative(f.span.file)}:${(workspace.source(f.span.file)?.positionAt(f.span.start).line ?? 0) + 1}`]),
+  );
+  // Each fix is computed against the text the fixes before it left, so a second run finds nothing to do.
+  const run = runFixes(workspace, args.strategy, { select: selected, exists: (file) => fs.existsSync(file), display: relative, ...(args.os ? { os: args.os } : {}) });
+  for (const o of run.outcomes) {
+    const at = where.get(findingKey(o.finding)) ?? relative(o.finding.span.file);
+    io.stderr(o.ok ? `${at}: rule ${o.finding.facts.lbRule}: ${o.title}\n` : `${at}: rule ${o.finding.facts.lbRule}: not fixed: ${o.reason}\n`);
   }
-  for (const [file, list] of edits) {
-    const created = list.some((e) => e.create);
-    const before = created ? '' : (textOf(file) ?? '');
-    const after = applyEdits(before, list);
-    if (args.dryRun) io.stdout(createTwoFilesPatch(created ? '/dev/null' : `a/${relative(file)}`, `b/${relative(file)}`, before, after, '', '', { context: 3 }));
-    else if (created) fs.writeFileSync(file, after, { flag: 'wx' });
-    else fs.writeFileSync(file, (fs.readFileSync(file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + after);
+  for (const c of run.changes) {
+    if (args.dryRun) io.stdout(createTwoFilesPatch(c.created ? '/dev/null' : `a/${relative(c.file)}`, `b/${relative(c.file)}`, c.before, c.after, '', '', { context: 3 }));
+    else if (c.created) fs.writeFileSync(c.file, c.after, { flag: 'wx' });
+    else fs.writeFileSync(c.file, (fs.readFileSync(c.file, 'utf8').startsWith('\uFEFF') ? '\uFEFF' : '') + c.after);
   }
-  if (selected.length === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
-  else if (edits.size && !args.dryRun) io.stderr(`Fixed ${selected.length - failed} of ${selected.length}.\n${[...notes].map((n) => `Note: ${n}\n`).join('')}`);
-  return failed ? 1 : args.rule && selected.length === 0 ? 1 : 0;
+  // A finding another fix of the run removed (one rule seen from two templates) counts as fixed.
+  const failed = run.outcomes.filter((o) => !o.ok).length;
+  if (where.size === 0) io.stderr(args.rule ? `No hairpin-prone rule named ${args.rule}.\n` : 'Nothing to fix.\n');
+  else if (run.changes.length && !args.dryRun) io.stderr(`Fixed ${where.size - failed} of ${where.size}.\n${run.notes.map((n) => `Note: ${n}\n`).join('')}`);
+  return failed ? 1 : args.rule && where.size === 0 ? 1 : 0;
 }
 
 

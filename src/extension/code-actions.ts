@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { computeFix } from '../core/fixes';
-import { floatingIpFix, type FixStrategy, type TextEdit } from '../core/fixes/floating-ip';
+import { minimalEdit } from '../core/fix-run';
+import type { FixStrategy, TextEdit } from '../core/fixes/floating-ip';
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';
@@ -16,7 +17,7 @@ const SELECTOR: vscode.DocumentSelector = [
 const FIX_ALL = vscode.CodeActionKind.SourceFixAll.append('ilbHairpin');
 
 /**
- * Quick fixes on hairpin findings: enable floating IP (DSR), fix all in the file, suppress with
+ * Quick fixes on hairpin findings: the workarounds (the safest preferred), fix all in the file, suppress with
  * a reason, learn more. The edits come from the core as plain data, like the CLI's.
  */
 export class HairpinCodeActions implements vscode.CodeActionProvider {
@@ -51,7 +52,12 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
 
   private actionsFor(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
-    for (const strategy of STRATEGIES) actions.push(this.strategyAction(doc, finding, diagnostic, strategy));
+    const fixes = STRATEGIES.map((strategy) => this.strategyAction(doc, finding, diagnostic, strategy));
+    // The safest fix that applies as it stands is the preferred one (Ctrl+. Enter, auto-fix).
+    // Floating IP alone is never preferred: on its own it stops the rule from serving.
+    const preferred = PREFERENCE.map((s) => fixes[STRATEGIES.indexOf(s)]).find((a) => a?.edit !== undefined);
+    if (preferred) preferred.isPreferred = true;
+    actions.push(...fixes);
     actions.push(this.suppression(doc, finding, diagnostic));
     actions.push(showTopologyAction(finding, diagnostic));
     const rule = ruleById(finding.ruleId);
@@ -126,17 +132,25 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     return action;
   }
 
+  /**
+   * Fix-all (also run by `editor.codeActionsOnSave`): the core's fix-all, which applies only what
+   * keeps every client served (floating IP with the VIP on each member's loopback), or nothing,
+   * and then the action says why.
+   */
   private fixAll(doc: vscode.TextDocument, findings: Finding[]): vscode.CodeAction[] {
-    const edits: TextEdit[] = [];
-    for (const f of findings) {
-      const r = floatingIpFix(f, (file) => (file === documentPath(doc.uri) ? doc.getText() : undefined));
-      if (r.ok && r.fix.edits.every((e) => e.file === documentPath(doc.uri))) {
-        for (const e of r.fix.edits) if (!edits.some((x) => x.offset === e.offset)) edits.push(e);
-      }
+    if (findings.length === 0) return [];
+    const path = documentPath(doc.uri);
+    const run = this.diagnostics.fixAllInFile(path);
+    const action = new vscode.CodeAction("Enable floating IP with the VIP on the backend VMs' loopback, on every hairpin-prone rule in this file", FIX_ALL);
+    const change = run.changes.find((c) => c.file === path);
+    if (!change) {
+      const reasons = run.outcomes.flatMap((o) => (o.ok ? [] : [`rule ${o.finding.facts.lbRule}: ${o.reason}`]));
+      action.disabled = { reason: `Nothing here can be fixed safely (floating IP alone would stop the rule from serving). ${reasons.join('; ')}` };
+      return [action];
     }
-    if (edits.length === 0) return [];
-    const action = new vscode.CodeAction('Enable floating IP on every hairpin-prone rule in this file', FIX_ALL);
-    action.edit = this.workspaceEdit(doc, edits);
+    const edit = minimalEdit(change.before, change.after);
+    action.edit = new vscode.WorkspaceEdit();
+    action.edit.replace(doc.uri, new vscode.Range(doc.positionAt(edit.offset), doc.positionAt(edit.offset + edit.length)), edit.newText);
     return [action];
   }
 
@@ -173,12 +187,14 @@ function positionIn(text: string, offset: number): vscode.Position {
 }
 
 const STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
+/** Complete fixes, safest first: each keeps every client served once applied. */
+const PREFERENCE: readonly FixStrategy[] = ['floating-ip-loopback', 'secondary-nic'];
 
 /** The action's name: what it does, with what the person must know before choosing it. */
 function actionTitle(strategy: FixStrategy, f: Finding): string {
   switch (strategy) {
     case 'floating-ip':
-      return `Enable floating IP (DSR) on rule ${f.facts.lbRule} — the VIP must also be on each member's loopback`;
+      return `Enable floating IP only on rule ${f.facts.lbRule} (incomplete: the rule serves nothing until each member holds the VIP on its loopback)`;
     case 'floating-ip-loopback':
       return `Enable floating IP on rule ${f.facts.lbRule} and configure the VIP on the backend VMs' loopback (health probes still use the NIC IP: listen on both)`;
     case 'secondary-nic':

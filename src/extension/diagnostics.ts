@@ -3,6 +3,7 @@ import { MAX_FILE_BYTES } from '../core/engine';
 import { ruleById } from '../core/rules';
 import { docsUrl, type Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
+import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
 
 const SOURCE = 'ilb-hairpin';
@@ -73,6 +74,11 @@ export class DiagnosticsController implements vscode.Disposable {
   /** The text the analysis read for a file (the editor's, or the disk's). */
   textOf(path: string): string | undefined {
     return this.workspace.source(path)?.text;
+  }
+
+  /** Fix-all of one file against the live workspace, whose texts are put back afterwards. */
+  fixAllInFile(path: string): FixRunResult {
+    return fixAllInFile(this.workspace, path, { restore: true, display: (file) => vscode.workspace.asRelativePath(file) });
   }
 
   private config(): vscode.WorkspaceConfiguration {

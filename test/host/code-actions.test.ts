@@ -21,8 +21,13 @@ describe('quick fixes in the real host', () => {
       const d = await waitFor('the diagnostic', () => ours(uri)[0]);
       const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
       const titles = actions.map((a) => a.title);
-      const floating = actions.find((a) => a.title.startsWith('Enable floating IP (DSR) on rule rule-http'));
+      const floating = actions.find((a) => a.title.startsWith('Enable floating IP only on rule rule-http (incomplete'));
       assert.ok(floating?.edit, `the floating IP fix is offered: ${titles.join(' | ')}`);
+      // Floating IP alone stops the rule from serving: never the preferred fix. The preferred one is complete.
+      assert.ok(!floating.isPreferred, 'floating IP alone is not preferred');
+      const preferred = actions.filter((a) => a.isPreferred);
+      assert.equal(preferred.length, 1, `one preferred fix: ${titles.join(' | ')}`);
+      assert.match(preferred[0]?.title ?? '', /^(Enable floating IP on rule rule-http and configure the VIP|Add a secondary NIC)/);
       assert.ok(titles.some((t) => t.startsWith('Suppress hairpin-prone-rule for rule rule-http')), 'a suppression is offered');
       assert.ok(titles.includes('Learn more about hairpin-prone-rule'), 'learn more is offered');
       assert.ok(await vscode.workspace.applyEdit(floating.edit));
@@ -45,18 +50,63 @@ describe('quick fixes in the real host', () => {
     await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
   });
 
-  it('suppresses with a reason, and fixes all in the file', async () => {
+  it('source.fixAll on the seed lab turns on floating IP only together with the loopback extension, and the finding goes', async () => {
     const uri = fixture('seed-lab', 'azuredeploy.json');
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
-    const d = await waitFor('the diagnostic', () => ours(uri)[0]);
+    await waitFor('the diagnostic', () => ours(uri)[0]);
     const fixAll = await vscode.commands.executeCommand<vscode.CodeAction[]>(
       'vscode.executeCodeActionProvider',
       uri,
       new vscode.Range(0, 0, doc.lineCount, 0),
       vscode.CodeActionKind.SourceFixAll.value,
     );
-    assert.ok(fixAll?.some((a) => a.title === 'Enable floating IP on every hairpin-prone rule in this file'));
+    const action = fixAll?.find((a) => a.kind?.value === 'source.fixAll.ilbHairpin');
+    assert.equal(action?.title, "Enable floating IP with the VIP on the backend VMs' loopback, on every hairpin-prone rule in this file");
+    assert.ok(action?.edit, `fix-all has an edit: ${action?.disabled?.reason ?? ''}`);
+    assert.ok(await vscode.workspace.applyEdit(action.edit));
+    const text = doc.getText();
+    assert.match(text, /"enableFloatingIP": true/);
+    // What makes the result serve: the VIP on the member's loopback (the lab's scenario 2 proves this configuration).
+    assert.match(text, /"name": "\[concat\(parameters\('vmName'\), '\/ilb-hairpin-loopback'\)\]"/);
+    assert.match(text, /"type": "CustomScriptExtension"|"type": "CustomScript"/);
+    await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+    const again = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      new vscode.Range(0, 0, doc.lineCount, 0),
+      vscode.CodeActionKind.SourceFixAll.value,
+    );
+    assert.ok(!again?.some((a) => a.kind?.value === 'source.fixAll.ilbHairpin' && a.edit), 'a second fix-all has nothing to do');
+  });
+
+  it('saving with "editor.codeActionsOnSave": { "source.fixAll": "explicit" } writes a template that serves', async () => {
+    const uri = fixture('seed-lab', 'azuredeploy.json');
+    const original = await vscode.workspace.fs.readFile(uri);
+    const editor = vscode.workspace.getConfiguration('editor');
+    await editor.update('codeActionsOnSave', { 'source.fixAll': 'explicit' }, vscode.ConfigurationTarget.Global);
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const shown = await vscode.window.showTextDocument(doc);
+      await waitFor('the diagnostic', () => ours(uri)[0]);
+      // A real change, so that the save runs its participants.
+      await shown.edit((b) => b.insert(doc.positionAt(doc.getText().length), '\n'));
+      assert.ok(await doc.save());
+      const saved = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      assert.match(saved, /"enableFloatingIP": true/);
+      assert.match(saved, /ilb-hairpin-loopback/, 'floating IP never without the VIP on the loopback');
+      await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
+    } finally {
+      await editor.update('codeActionsOnSave', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace.fs.writeFile(uri, original);
+    }
+  });
+
+  it('suppresses with a reason', async () => {
+    const uri = fixture('seed-lab', 'azuredeploy.json');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const d = await waitFor('the diagnostic', () => ours(uri)[0]);
     const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
     const suppress = actions.find((a) => a.title.startsWith('Suppress hairpin-prone-rule'));
     assert.ok(suppress?.edit);

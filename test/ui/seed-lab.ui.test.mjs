@@ -106,7 +106,8 @@ describe('the seed lab in the browser workbench', { timeout: 240_000 }, () => {
     const menu = await page.waitForSelector('.action-widget', { state: 'visible', timeout: 15_000 });
     const text = await menu.innerText();
     // The seed's three workarounds, by name.
-    assert.match(text, /Enable floating IP \(DSR\) on rule rule-http/);
+    assert.match(text, /Enable floating IP on rule rule-http and configure the VIP on the backend VMs' loopback/);
+    assert.match(text, /Enable floating IP only on rule rule-http \(incomplete/);
     assert.match(text, /Add a secondary NIC to each backend VM of rule rule-http/);
     assert.match(text, /Scaffold an NGINX NVA tier in front of the backends of rule rule-http/);
     assert.match(text, /Suppress hairpin-prone-rule for rule rule-http/);

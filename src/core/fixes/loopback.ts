@@ -34,6 +34,16 @@ export function floatingIpLoopbackFix(finding: Finding, textOf: TextOf, os?: 'li
   if (!vip) return { ok: false, reason: 'the frontend IP is dynamic: give the frontend a static privateIPAddress, so the members can hold it on their loopback' };
   const guests = finding.fixTarget?.guests ?? [];
   if (guests.length === 0) return { ok: false, reason: 'no VM or scale set behind the rule is declared in these templates' };
+  // Floating IP makes every member receive packets addressed to the VIP: a member whose machine
+  // is not declared here would get no loopback configuration and stop serving the rule.
+  const uncovered = (finding.fixTarget?.members ?? []).filter((m) => m.kind !== 'scale-set' && m.kind !== 'vm-nic-config' && !m.vm);
+  if (uncovered.length) {
+    const names = uncovered.map((m) => m.name).join(', ');
+    return {
+      ok: false,
+      reason: `the machine behind ${uncovered.length === 1 ? 'member' : 'members'} ${names} is not declared in these templates, so its loopback cannot be configured, and with floating IP on it would stop serving the rule: configure ${vip} on its loopback where it is deployed, or choose another workaround`,
+    };
+  }
   const edits: TextEdit[] = [...base.fix.edits];
   let scaleSets = false;
   for (const g of guests) {
