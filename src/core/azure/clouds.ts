@@ -21,14 +21,15 @@ const KNOWN: Record<CloudName, CloudEndpoints> = {
 };
 
 /**
- * The endpoints of a cloud, or of a custom Resource Manager endpoint (Azure Stack Hub, a test
- * server): its token scope is the cloud's (Azure Stack Hub takes `<endpoint>/.default` as well).
+ * The endpoints of a cloud, or of a custom Resource Manager endpoint (Azure Stack Hub, a proxy):
+ * its token scope is `<endpoint>/.default`; it has a portal link only when the cloud is named
+ * too (a proxy in front of that cloud), since Azure Stack Hub's portal has its own address.
  */
-export function cloudEndpoints(cloud: CloudName = 'AzureCloud', armEndpoint?: string): CloudEndpoints {
-  const known = KNOWN[cloud];
+export function cloudEndpoints(cloud: CloudName | undefined, armEndpoint?: string): CloudEndpoints {
+  const known = KNOWN[cloud ?? 'AzureCloud'];
   if (armEndpoint === undefined) return known;
   const arm = armEndpoint.replace(/\/+$/, '');
-  return { arm, scope: `${arm}/.default`, portal: undefined };
+  return { arm, scope: `${arm}/.default`, portal: cloud !== undefined ? known.portal : undefined };
 }
 
 /** Checks a `--arm-endpoint` value: an https URL (http only for the local machine). */

@@ -22,6 +22,8 @@ export interface ReaderContext {
   retry: PipelineRetryOptions;
   /** Milliseconds one request may take (the SDK sets none). */
   requestTimeoutMs: number;
+  /** Extra trusted certificate authorities (PEM), for a private CA such as Azure Stack Hub's. */
+  ca?: string;
   stats: { requests: number; /** Time spent awaiting the SDK's answers (receive and parse), ms. */ sdkMs: number };
   notes: string[];
 }
@@ -67,6 +69,7 @@ export function networkClientOptions(ctx: ReaderContext): Record<string, unknown
     $host: ctx.endpoints.arm,
     credentialScopes: [ctx.endpoints.scope],
     retryOptions: ctx.retry,
+    ...(ctx.ca !== undefined ? { tlsOptions: { ca: ctx.ca } } : {}),
     additionalPolicies: additionalPolicies(ctx),
     userAgentOptions: { userAgentPrefix: 'ilb-hairpin' },
   };
@@ -78,6 +81,7 @@ export function modularClientOptions(ctx: ReaderContext): Record<string, unknown
     endpoint: ctx.endpoints.arm,
     credentials: { scopes: [ctx.endpoints.scope] },
     retryOptions: ctx.retry,
+    ...(ctx.ca !== undefined ? { tlsOptions: { ca: ctx.ca } } : {}),
     additionalPolicies: additionalPolicies(ctx),
     userAgentOptions: { userAgentPrefix: 'ilb-hairpin' },
   };

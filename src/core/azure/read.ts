@@ -28,6 +28,8 @@ export interface AzureReadOptions {
   abortSignal?: AbortSignal;
   retry?: PipelineRetryOptions;
   requestTimeoutMs?: number;
+  /** Extra trusted certificate authorities (PEM) for a custom endpoint with a private CA. */
+  ca?: string;
   /** Subscriptions read at once through Resource Manager. */
   concurrency?: number;
   onProgress?: (message: string) => void;
@@ -64,6 +66,7 @@ export async function readEstate(scope: AzureScope, options: AzureReadOptions): 
     stats: { requests: 0, sdkMs: 0 },
     notes: [],
     ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
   };
   const source = defaultSource(scope);
   const estate: DeployedEstate = { source, scope: describeScope(scope), resources: [], subscriptions: [], notes: ctx.notes, requests: 0, portal: endpoints.portal };
