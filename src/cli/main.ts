@@ -15,6 +15,7 @@ import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
 import { topology } from './topology';
+import { azureScan, azureTopology } from './azure';
 
 export interface CliIo {
   cwd: string;
@@ -40,8 +41,21 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     case 'fix':
       return fix(args, io);
     case 'topology':
-      return topology(args, io, loadWorkspace);
+      if (!args.azure) return topology(args, io, loadWorkspace);
+      io.stderr('ilb-hairpin: reading Azure runs asynchronously: use runCliAsync.\n');
+      return 2;
+    case 'azure':
+      io.stderr('ilb-hairpin: reading Azure runs asynchronously: use runCliAsync.\n');
+      return 2;
   }
+}
+
+/** Runs any command, also those that read Azure (asynchronous); the process entry point. */
+export async function runCliAsync(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.command === 'azure') return azureScan(args, io);
+  if (args.command === 'topology' && args.azure) return azureTopology({ ...args, azure: args.azure }, io);
+  return runCli(argv, io);
 }
 
 export interface LoadedWorkspace {
@@ -125,9 +139,11 @@ function scan(args: ScanArgs, io: CliIo): number {
 }
 
 if (require.main === module) {
-  process.exitCode = runCli(process.argv.slice(2), {
+  void runCliAsync(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+  }).then((code) => {
+    process.exitCode = code;
   });
 }

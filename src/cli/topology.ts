@@ -34,6 +34,11 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
     locate,
     fileName: relative,
   });
+  return writeTopology(model, args, io, relative, readErrors.length ? 2 : 0);
+}
+
+/** Prints or writes the model in the asked format; `code` is the exit code when that succeeds. */
+export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliIo, relative: (p: string) => string, code: number): number {
   let selectedRule: string | undefined;
   if (args.rule !== undefined) {
     selectedRule = selectRule(model, args.rule);
@@ -70,7 +75,7 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
   } else {
     io.stdout(text);
   }
-  return readErrors.length ? 2 : 0;
+  return code;
 }
 
 function selectRule(model: TopologyModel, name: string): string | undefined {

@@ -19,6 +19,8 @@ type Json = any;
 export interface RowSource {
   count: number;
   at(i: number): Json;
+  /** The row as JSON text, when it is cheaper to make so (a generated tenant). */
+  text?(i: number): string;
 }
 
 export interface Fault {
@@ -179,9 +181,20 @@ export async function startFakeArm(estate: FakeEstate): Promise<FakeArm> {
         rows = { count: list.length, at: (i) => list[i] };
       }
     }
+    const end = Math.min(rows.count, skip + top);
+    const next = end < rows.count ? String(end) : undefined;
+    if (rows.text) {
+      // The page's shape with an empty row list, then the rows' text spliced in.
+      const texts: string[] = [];
+      for (let i = skip; i < end; i++) texts.push(rows.text(i));
+      const shell = resourceGraphPage([], rows.count, next);
+      shell.count = texts.length;
+      const empty = JSON.stringify(shell);
+      const at = empty.indexOf('"data":[]') + '"data":['.length;
+      return send(200, `${empty.slice(0, at)}${texts.join(',')}${empty.slice(at)}`);
+    }
     const data: Json[] = [];
-    for (let i = skip; i < Math.min(rows.count, skip + top); i++) data.push(rows.at(i));
-    const next = skip + top < rows.count ? String(skip + top) : undefined;
+    for (let i = skip; i < end; i++) data.push(rows.at(i));
     send(200, JSON.stringify(resourceGraphPage(data, rows.count, next)));
   }
 

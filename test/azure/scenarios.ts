@@ -91,16 +91,19 @@ export function many(n: number, sub = SUB1): Json[] {
 
 /**
  * A generated tenant for Resource Graph: `subscriptions` subscriptions, `lbs` load balancers
- * spread over them, each with two VM members (NICs and VMs are the member rows). Rows are made
- * when asked for.
+ * spread over them, each with two VM members (NICs and VMs are the member rows); floating IP is
+ * on for every fifth. Rows are made when asked for, as text from one lab's rows with the names
+ * put in (a tenant's 100,000 rows are never held at once).
  */
 export function generatedTenant(subscriptions: number, lbs: number): NonNullable<FakeEstate['graph']> & { rows: number } {
-  const at = (i: number): Json[] => {
-    const sub = subscriptionId(i % subscriptions);
-    return lab({ sub, rg: `rg-${i % 7}`, lbName: `ilb-${i}`, members: 2, floatingIp: i % 5 === 0 });
-  };
-  const loadBalancers: RowSource = { count: lbs, at: (i) => graphRow(at(i)[0]) };
+  const SUB = '00000000-5ub5-4000-8000-000000000000';
+  const texts = (floatingIp: boolean): string[] => lab({ sub: SUB, rg: 'rg-TEMPLATE', lbName: 'ilb-TEMPLATE', members: 2, floatingIp }).map((r) => JSON.stringify(graphRow(r)));
+  const plain = texts(false);
+  const floating = texts(true);
+  const fill = (template: string, i: number): string => template.replaceAll(SUB, subscriptionId(i % subscriptions)).replaceAll('rg-template', `rg-${i % 7}`).replaceAll('rg-TEMPLATE', `rg-${i % 7}`).replaceAll('ilb-TEMPLATE', `ilb-${i}`);
+  const rowText = (lb: number, k: number): string => fill(((lb % 5 === 0 ? floating : plain)[k]) as string, lb);
   // Members of load balancer i: rows 4i..4i+3 (NIC, VM, NIC, VM).
-  const members: RowSource = { count: lbs * 4, at: (j) => graphRow(at(Math.floor(j / 4))[1 + (j % 4)]) };
+  const loadBalancers: RowSource = { count: lbs, at: (i) => JSON.parse(rowText(i, 0)), text: (i) => rowText(i, 0) };
+  const members: RowSource = { count: lbs * 4, at: (j) => JSON.parse(rowText(Math.floor(j / 4), 1 + (j % 4))), text: (j) => rowText(Math.floor(j / 4), 1 + (j % 4)) };
   return { loadBalancers, members, rows: lbs * 5 };
 }

@@ -6,12 +6,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../unit/helpers';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
 
-const DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'azure-rest-examples');
+/** The examples' folder: above this file (compiled tests) or the working folder (a bundle elsewhere). */
+const DIR = ((): string => {
+  for (const start of [__dirname, process.cwd()]) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'test', 'fixtures', 'azure-rest-examples');
+      if (fs.existsSync(candidate)) return candidate;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  throw new Error(`test/fixtures/azure-rest-examples not found above ${__dirname} or ${process.cwd()}`);
+})();
 const cache = new Map<string, Json>();
 function example(file: string): Json {
   let body = cache.get(file);

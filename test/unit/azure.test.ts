@@ -15,7 +15,7 @@ import { buildReport } from '../../src/core/report';
 import { formatSarif } from '../../src/cli/format/sarif';
 import { formatText } from '../../src/cli/format/text';
 import { startFakeArm, type FakeArm, type FakeEstate } from '../azure/fake-arm';
-import { ipPoolLab, lab, many, RG, scaleSetLab, SUB1, SUB2, SUB3, TOKEN } from '../azure/scenarios';
+import { generatedTenant, ipPoolLab, lab, many, RG, scaleSetLab, SUB1, SUB2, SUB3, subscriptionId, TOKEN } from '../azure/scenarios';
 
 const credential = (token = TOKEN): TokenCredential => ({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) });
 const servers: FakeArm[] = [];
@@ -210,5 +210,21 @@ describe('azure: Resource Graph', () => {
     const { resources } = scaleSetLab(5, 3);
     const { analysis } = await scan({ resources }, { source: 'resource-graph' });
     assert.equal(analysis.findings[0]?.facts.members, 3);
+  });
+});
+
+describe('azure: a generated tenant of 1,000 subscriptions and 20,000 load balancers', () => {
+  it('is read through Resource Graph in ceil(rows / 1000) + 2 requests at most, and judged whole', async () => {
+    const tenant = generatedTenant(1000, 20_000);
+    const server = await serve({ graph: tenant, subscriptions: Array.from({ length: 1000 }, (_, i) => ({ id: subscriptionId(i), name: `sub-${i}` })) });
+    const estate = await readEstate({ subscriptions: [], allSubscriptions: true }, options(server));
+    assert.ok(server.requests.length <= Math.ceil(tenant.rows / 1000) + 2, `${server.requests.length} requests for ${tenant.rows} rows`);
+    assert.equal(estate.requests, server.requests.length);
+    const analysis = analyzeEstate(estate);
+    assert.equal(analysis.graphs[0]!.graph.loadBalancers.length, 20_000);
+    assert.equal(analysis.findings.length, 16_000, 'floating IP is on for every fifth');
+    assert.ok(analysis.findings.every((f) => f.facts.members === 2));
+    assert.equal(estate.subscriptions.length, 1000);
+    onlyReads(server);
   });
 });

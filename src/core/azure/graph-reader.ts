@@ -8,6 +8,7 @@ import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import { countInstances, scaleSetInstance, type SubscriptionResult } from './estate';
 import { describeError, modularClientOptions, type ReaderContext } from './pipeline';
+import { pruneRow } from './prune';
 
 /** Rows a page (the most Resource Graph returns). */
 export const PAGE_ROWS = 1000;
@@ -58,7 +59,7 @@ export async function queryAll(ctx: ReaderContext, client: ResourceGraphClient, 
       ctx.stats.sdkMs += performance.now() - started;
       const data: unknown = response.data;
       if (!Array.isArray(data)) throw new Error(`the answer to the ${what} query has no row list (data is ${data === null ? 'null' : typeof data})`);
-      for (const row of data) if (isObject(row as Value)) rows.push(row as ValueObject);
+      for (const row of data) if (isObject(row as Value)) rows.push(pruneRow(row as ValueObject));
       skipToken = typeof response.skipToken === 'string' && response.skipToken !== '' ? response.skipToken : undefined;
       if (++pages >= ctx.maxPages && skipToken) {
         ctx.notes.push(`${what}: stopped after ${pages} pages of Resource Graph rows (the page bound); the rest is not read`);

@@ -105,6 +105,9 @@ export function describeError(e: unknown, what: string, endpoint: string): strin
   };
   const err = e as { name?: string; code?: string; message?: string; statusCode?: number; cause?: { code?: string } };
   if (err?.name === 'AbortError') return `${what}: cancelled`;
+  if (/^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err?.name ?? '')) {
+    return `${what}: could not sign in (${short(err?.message ?? '')}): run az login, or set ILB_HAIRPIN_ARM_TOKEN`;
+  }
   const status = statusOf(e);
   const code = err?.code && err.code !== String(status) ? ` ${err.code}` : '';
   if (status === 401) return `${what}: the token was refused (401${code}): it has expired or is not for this cloud or tenant; sign in again (az login) or renew ILB_HAIRPIN_ARM_TOKEN`;

@@ -28,7 +28,7 @@ export function deployedResource(json: ValueObject, portal: string | undefined):
   const name = typeof rawName === 'string' ? rawName : (id.split('/').pop() ?? id);
   const file = DEPLOYED_FILE_PREFIX + id;
   const counter = { n: 0 };
-  const end = register(json, file, id, portal, counter);
+  const end = register(json, file, () => origin(deployedSpan(file, 0, counter.n, id, portal)), portal, counter, id);
   const span = deployedSpan(file, 0, end, id, portal);
   return { file, span, type, name, segments: [name], id, condition: true, existing: false, deployment: DEPLOYED, body: () => json };
 }
@@ -39,29 +39,40 @@ function deployedSpan(file: string, start: number, end: number, id: string, port
 }
 
 /**
- * Gives each object and array an origin (made when first asked for): nested offsets from a
- * depth-first count, and the ID of the nearest object that is a resource or a part of one (an
- * object with an `id` and more; `{ "id": ... }` alone is a reference to something else).
+ * Gives each object an origin: the span of the nearest object that is a resource or a part of
+ * one (an object with an `id` and more; `{ "id": ... }` alone is a reference to something
+ * else). The objects of one part share one origin, made when first asked for (a tenant's
+ * million objects cost a map entry each, not a span each); parts nest by a depth-first count.
  */
-function register(v: Value, file: string, owner: string, portal: string | undefined, counter: { n: number }): number {
+function register(v: Value, file: string, owner: () => Origin, portal: string | undefined, counter: { n: number }, top?: string): number {
   if (Array.isArray(v)) {
-    const start = counter.n++;
     for (const x of v) register(x, file, owner, portal, counter);
-    const end = counter.n;
-    setOrigin(v, () => origin(deployedSpan(file, start, end, owner, portal)));
-    return end;
+    return counter.n;
   }
   if (!isObject(v)) return counter.n;
-  const id = getProp(v, 'id');
-  const own = typeof id === 'string' && Object.keys(v).length > 1 ? id : owner;
-  const start = counter.n++;
-  for (const k of Object.keys(v)) register(v[k] as Value, file, own, portal, counter);
-  const end = counter.n;
-  setOrigin(v, () => origin(deployedSpan(file, start, end, own, portal)));
-  return end;
+  const id = top ?? getProp(v, 'id');
+  let own = owner;
+  if (typeof id === 'string' && Object.keys(v).length > 1) {
+    const start = counter.n++;
+    let end = start;
+    let made: Origin | undefined;
+    own = () => (made ??= origin(deployedSpan(file, start, end, id, portal)));
+    for (const k of Object.keys(v)) register(v[k] as Value, file, own, portal, counter);
+    end = counter.n;
+  } else {
+    for (const k of Object.keys(v)) register(v[k] as Value, file, own, portal, counter);
+  }
+  setOrigin(v, own);
+  return counter.n;
 }
 
-/** A deployed value has no finer place than its resource: its properties point there too. */
-function origin(span: SourceSpan): { span: SourceSpan; property: () => SourceSpan; element: () => SourceSpan } {
+interface Origin {
+  span: SourceSpan;
+  property: () => SourceSpan;
+  element: () => SourceSpan;
+}
+
+/** A deployed value has no finer place than its part: its properties point there too. */
+function origin(span: SourceSpan): Origin {
   return { span, property: () => span, element: () => span };
 }
