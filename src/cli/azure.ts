@@ -15,7 +15,7 @@ import type { AzureArgs, AzureTarget, TopologyArgs } from './args';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { writeTopology } from './topology';
 
 /** The environment variable a bearer token for Resource Manager can be given in. */

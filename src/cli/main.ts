@@ -8,6 +8,7 @@ import { normalizePath } from '../core/source';
 import { TOOL_VERSION } from '../core/version';
 import { createTwoFilesPatch } from 'diff';
 import { findingKey, runFixes } from '../core/fix-run';
+import { fixesFor } from '../core/fixes';
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
@@ -15,13 +16,8 @@ import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
 import { topology } from './topology';
+import type { CliIo, LoadedWorkspace } from './io';
 import { azureScan, azureTopology } from './azure';
-
-export interface CliIo {
-  cwd: string;
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
 
 /** Runs the CLI and returns its exit code: 0 clean, 1 findings reach --fail-on, 2 usage/read error. */
 export function runCli(argv: readonly string[], io: CliIo): number {
@@ -56,13 +52,6 @@ export async function runCliAsync(argv: readonly string[], io: CliIo): Promise<n
   if (args.command === 'azure') return azureScan(args, io);
   if (args.command === 'topology' && args.azure) return azureTopology({ ...args, azure: args.azure }, io);
   return runCli(argv, io);
-}
-
-export interface LoadedWorkspace {
-  workspace: Workspace;
-  relative: (p: string) => string;
-  filesScanned: number;
-  readErrors: { file: string; message: string }[];
 }
 
 function loadWorkspace(paths: readonly string[], cwd: string): LoadedWorkspace {
@@ -100,7 +89,7 @@ function fix(args: FixArgs, io: CliIo): number {
   const { workspace, relative, readErrors } = loadWorkspace(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
   const selected = (f: Finding): boolean =>
-    f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
+    fixesFor(f.ruleId).includes(args.strategy) && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
   // Where each finding stands in the files as read (the run edits the workspace as it goes).
   const where = new Map(
     workspace

@@ -8,7 +8,7 @@ import { renderTopologySvg } from '../core/topology/svg';
 import { toDot, toMermaid } from '../core/topology/text-formats';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version';
 import type { TopologyArgs } from './args';
-import type { CliIo, LoadedWorkspace } from './main';
+import type { CliIo, LoadedWorkspace } from './io';
 
 /**
  * `ilb-hairpin topology`: the preview's picture of the given files, as its JSON view model,

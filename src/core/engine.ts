@@ -6,7 +6,7 @@ import { evaluateArmTemplate, type ArmEvaluationOptions, type TemplateEvaluation
 import type { EvaluationProblem } from './evaluate/resources';
 import { buildGraph } from './graph/build';
 import type { NetworkGraph } from './graph/model';
-import { RULES } from './rules';
+import { checkGraph } from './findings';
 import type { Finding } from './rules/types';
 import { SourceFile } from './source';
 
@@ -54,7 +54,7 @@ export function analyzeArmText(path: string, text: string, options: ArmEvaluatio
   const evaluation = evaluateArmTemplate(document, options);
   const graph = buildGraph(evaluation.resources);
   const context = options.parameterSource !== undefined ? { parameterSource: options.parameterSource } : {};
-  const findings = RULES.flatMap((rule) => rule.check(graph, context));
+  const findings = checkGraph(graph, context);
   return { file, document, isTemplate, parseErrors: document.errors, evaluation, graph, findings, problems: evaluation.problems };
 }
 

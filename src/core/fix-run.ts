@@ -4,7 +4,8 @@
  * so fixes whose edits meet compose instead of clashing, and one run settles what a second would.
  */
 import { computeFix, type FixOptions } from './fixes';
-import { applyEdits, type FixStrategy, type TextEdit } from './fixes/floating-ip';
+import { applyEdits, type TextEdit } from './edit';
+import type { FixStrategy } from './fixes/types';
 import type { Finding } from './rules/types';
 import type { Workspace } from './workspace';
 

@@ -4,7 +4,7 @@
  */
 import { display } from './evaluate/value';
 import type { RuleNode } from './graph/model';
-import { ruleMembers } from './rules/hairpin-prone-rule';
+import { ruleMembers } from './graph/query';
 import type { Finding, Severity } from './rules/types';
 import type { Range, SourceSpan } from './source';
 import { TOOL_NAME, TOOL_VERSION } from './version';

@@ -8,7 +8,7 @@
  *   `"comments": "ilb-hairpin-disable hairpin-prone-rule <rule name>: <reason>"` (`*` for every rule).
  */
 import { createScanner, findNodeAtOffset, parseTree, SyntaxKind } from 'jsonc-parser';
-import { insertJsonProperty, type TextEdit } from './fixes/floating-ip';
+import { insertJsonProperty, type TextEdit } from './edit';
 import type { Finding } from './rules/types';
 import type { SourceFile } from './source';
 

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { computeFix } from '../core/fixes';
+import { computeFix, fixesFor, preferredFix } from '../core/fixes';
 import { minimalEdit } from '../core/fix-run';
-import type { FixStrategy, TextEdit } from '../core/fixes/floating-ip';
+import type { FixStrategy } from '../core/fixes/types';
+import type { TextEdit } from '../core/edit';
 import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';
@@ -52,11 +53,12 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
 
   private actionsFor(doc: vscode.TextDocument, finding: Finding, diagnostic: vscode.Diagnostic | undefined): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
-    const fixes = STRATEGIES.map((strategy) => this.strategyAction(doc, finding, diagnostic, strategy));
-    // The safest fix that applies as it stands is the preferred one (Ctrl+. Enter, auto-fix).
-    // Floating IP alone is never preferred: on its own it stops the rule from serving.
-    const preferred = PREFERENCE.map((s) => fixes[STRATEGIES.indexOf(s)]).find((a) => a?.edit !== undefined);
-    if (preferred) preferred.isPreferred = true;
+    const strategies = fixesFor(finding.ruleId);
+    const fixes = strategies.map((strategy) => this.strategyAction(doc, finding, diagnostic, strategy));
+    // The safest fix that applies as it stands is the preferred one (Ctrl+. Enter, auto-fix);
+    // floating IP alone never is: on its own it stops the rule from serving.
+    const preferred = preferredFix(strategies.filter((_, i) => fixes[i]?.edit !== undefined));
+    if (preferred) (fixes[strategies.indexOf(preferred)] as vscode.CodeAction).isPreferred = true;
     actions.push(...fixes);
     actions.push(this.suppression(doc, finding, diagnostic));
     actions.push(showTopologyAction(finding, diagnostic));
@@ -185,10 +187,6 @@ function positionIn(text: string, offset: number): vscode.Position {
   const line = before.split('\n').length - 1;
   return new vscode.Position(line, offset - (before.lastIndexOf('\n') + 1));
 }
-
-const STRATEGIES: readonly FixStrategy[] = ['floating-ip', 'floating-ip-loopback', 'secondary-nic', 'nginx-nva'];
-/** Complete fixes, safest first: each keeps every client served once applied. */
-const PREFERENCE: readonly FixStrategy[] = ['floating-ip-loopback', 'secondary-nic'];
 
 /** The action's name: what it does, with what the person must know before choosing it. */
 function actionTitle(strategy: FixStrategy, f: Finding): string {

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
 import { RULES } from '../core/rules';
-import hairpinProneRuleDocs from '../../docs/rules/hairpin-prone-rule.md';
+import PAGES from 'ilb-hairpin:rule-docs';
 
-/** Rule pages are bundled, so they open offline: `ilb-hairpin-docs:/<rule-id>.md`. */
-const PAGES: Record<string, string> = { 'hairpin-prone-rule': hairpinProneRuleDocs };
+/** Rule pages are bundled (every page of docs/rules/), so they open offline: `ilb-hairpin-docs:/<rule-id>.md`. */
 export const DOCS_SCHEME = 'ilb-hairpin-docs';
 
 export function registerRuleDocs(context: vscode.ExtensionContext): void {

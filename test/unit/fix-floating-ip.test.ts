@@ -17,7 +17,9 @@ import { after, before, describe, it } from 'node:test';
 import { findNodeAtOffset, parseTree, type Node as JsonNode } from 'jsonc-parser';
 import { applyPatch, parsePatch } from 'diff';
 
-import { applyEdits, floatingIpFix, type Fix, type FixResult, type TextEdit } from '../../src/core/fixes/floating-ip';
+import { floatingIpFix } from '../../src/core/fixes/floating-ip';
+import type { Fix, FixResult } from '../../src/core/fixes/types';
+import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { parseBicep, walk } from '../../src/core/parse/bicep';
 import type * as B from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';

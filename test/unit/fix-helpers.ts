@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseTree, type ParseError } from 'jsonc-parser';
-import { applyEdits, type TextEdit } from '../../src/core/fixes/floating-ip';
+import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';

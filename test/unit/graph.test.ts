@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { idKey } from '../../src/core/evaluate/resources';
 import { Unknown, display } from '../../src/core/evaluate/value';
 import type { LoadBalancerNode, NetworkGraph } from '../../src/core/graph/model';
-import { ruleMembers } from '../../src/core/rules/hairpin-prone-rule';
+import { ruleMembers } from '../../src/core/graph/query';
 import { SUBNET, analyze, assertUnknown, loadBalancer, nic, poolId, scaleSet, template, vm } from './helpers';
 
 const NIC_ID = (name: string): string => `[resourceId('Microsoft.Network/networkInterfaces', '${name}')]`;

@@ -29,7 +29,9 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { computeFix } from '../../src/core/fixes';
-import { applyEdits, floatingIpFix, type Fix, type TextEdit } from '../../src/core/fixes/floating-ip';
+import { floatingIpFix } from '../../src/core/fixes/floating-ip';
+import type { Fix } from '../../src/core/fixes/types';
+import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { linuxLoopbackScript, windowsLoopbackScript } from '../../src/core/fixes/guest';
 import { LOOPBACK_EXTENSION } from '../../src/core/fixes/loopback';
 import { parseBicep } from '../../src/core/parse/bicep';

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseTree, type ParseError } from 'jsonc-parser';
-import { applyEdits } from '../../src/core/fixes/floating-ip';
+import { applyEdits } from '../../src/core/edit';
 import { encodedCommand, base64Utf8, linuxLoopbackScript, windowsLoopbackScript } from '../../src/core/fixes/guest';
 import { floatingIpLoopbackFix, LOOPBACK_EXTENSION } from '../../src/core/fixes/loopback';
 import { parseBicep } from '../../src/core/parse/bicep';

@@ -15,7 +15,7 @@ import { after, describe, it } from 'node:test';
 import { applyPatch, parsePatch } from 'diff';
 
 import { computeFix } from '../../src/core/fixes';
-import { applyEdits, type TextEdit } from '../../src/core/fixes/floating-ip';
+import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { NVA_MARKER } from '../../src/core/fixes/nginx-nva';
 import { parseBicep } from '../../src/core/parse/bicep';
 import { Workspace } from '../../src/core/workspace';

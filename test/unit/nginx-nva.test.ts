@@ -20,7 +20,8 @@ import type Parser from 'web-tree-sitter';
 
 import type { EvaluatedResource } from '../../src/core/evaluate/resources';
 import { getPath, Unknown } from '../../src/core/evaluate/value';
-import type { Fix, TextEdit } from '../../src/core/fixes/floating-ip';
+import type { Fix } from '../../src/core/fixes/types';
+import type { TextEdit } from '../../src/core/edit';
 import { computeFix } from '../../src/core/fixes';
 import { cloudInit, isHttpRule, nginxConf, nginxConfOfCloudInit, nginxNvaFix, NVA_CONF_PATH, NVA_MARKER, type NvaPort } from '../../src/core/fixes/nginx-nva';
 import { parseArm } from '../../src/core/parse/arm';

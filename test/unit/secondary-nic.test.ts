@@ -22,7 +22,8 @@ import { getNodeValue, parseTree, type Node as JsonNode } from 'jsonc-parser';
 import { applyPatch, parsePatch } from 'diff';
 
 import { computeFix } from '../../src/core/fixes';
-import { applyEdits, type Fix, type TextEdit } from '../../src/core/fixes/floating-ip';
+import type { Fix } from '../../src/core/fixes/types';
+import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { base64Utf8, customScriptProperties, encodedCommand, subnetGateway, windowsSecondaryNicScript } from '../../src/core/fixes/guest';
 import { NIC_CONFIG_NAME, NIC_SUFFIX, ROUTE_EXTENSION, secondaryNicFix } from '../../src/core/fixes/secondary-nic';
 import { getPath, getProp, Unknown, type Value } from '../../src/core/evaluate/value';

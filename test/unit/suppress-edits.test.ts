@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseTree, type ParseError } from 'jsonc-parser';
 
-import { applyEdits, type TextEdit } from '../../src/core/fixes/floating-ip';
+import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { parseBicep } from '../../src/core/parse/bicep';
 import type { Finding } from '../../src/core/rules/types';
 import { DIRECTIVE, suppressionEdits } from '../../src/core/suppress';

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 
 import { runCli, scanPaths } from '../../src/cli/main';
 import type { ReportFinding, ScanReport } from '../../src/core/report';
-import { ruleMembers } from '../../src/core/rules/hairpin-prone-rule';
+import { ruleMembers } from '../../src/core/graph/query';
 import type { Finding } from '../../src/core/rules/types';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
 import { REPO_ROOT, loadBalancer, nic, poolId, template, textAt, vm } from './helpers';

@@ -5,7 +5,7 @@
  * (`bash -n`), and carried into templates by the loopback fix.
  */
 import { decodeBase64Text, toBase64 } from '../base64';
-import type { TextEdit } from './floating-ip';
+import type { TextEdit } from '../edit';
 
 /** Linux: a systemd unit that puts the VIP/32 on `lo` at every boot (idempotent: `ip addr replace`). */
 export function linuxLoopbackScript(vip: string): string {

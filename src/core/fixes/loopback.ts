@@ -9,7 +9,9 @@ import { extensionProperties, rewriteEmbeddedScripts, withLoopbackVip } from './
 import { child } from '../parse/arm';
 import { findProperty, parseBicep } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
-import { ancestorAt, eol, resourceDeclarationAt, floatingIpFix, indentAt, insertBicepProperty, insertJsonProperty, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { ancestorAt, eol, indentAt, insertBicepProperty, insertJsonProperty, resourceDeclarationAt, type TextEdit } from '../edit';
+import { floatingIpFix } from './floating-ip';
+import type { FixResult, TextOf } from './types';
 
 /**
  * Edits that add `vip` to the loopback scripts an earlier fix put in the file (each base64

@@ -27,7 +27,8 @@ import { findProperty } from '../parse/bicep/walk';
 import type { Finding, MemberTarget, RuleTarget } from '../rules/types';
 import type { SourceSpan } from '../source';
 import { DIRECTIVE, suppressionEdits } from '../suppress';
-import { ancestorAt, applyEdits, resourceDeclarationAt, eol, indentAt, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { ancestorAt, applyEdits, eol, indentAt, insertJsonProperty, onSameLine, resourceDeclarationAt, type TextEdit } from '../edit';
+import type { FixResult, TextOf } from './types';
 import { cloudInitLines, isHttpRule, nginxConf, upstreamName, type NvaPort, type NvaProtocol } from './nginx-conf';
 
 export { cloudInit, cloudInitLines, isHttpRule, nginxConf, nginxConfOfCloudInit, NVA_CONF_PATH, type NginxConfOptions, type NvaPort } from './nginx-conf';

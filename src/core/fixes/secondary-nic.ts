@@ -11,7 +11,8 @@ import { child } from '../parse/arm';
 import { findProperty, parseBicep, walk } from '../parse/bicep';
 import type * as A from '../parse/bicep/ast';
 import type { Finding, MemberTarget } from '../rules/types';
-import { ancestorAt, bicepObjectAt, resourceDeclarationAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, type FixResult, type TextEdit, type TextOf } from './floating-ip';
+import { ancestorAt, bicepObjectAt, eol, indentAt, insertBicepProperty, insertJsonProperty, onSameLine, resourceDeclarationAt, type TextEdit } from '../edit';
+import type { FixResult, TextOf } from './types';
 import { customScriptProperties, linuxSecondaryNicScript, rewriteEmbeddedScripts, secondaryNicScriptRoutes, subnetGateway, windowsSecondaryNicScript } from './guest';
 import { armExtension, armScaleSetExtension, bicepExtension, bicepScaleSetExtension, bodyOf, companionHead, customScriptConflict, indentUnit, renamedCopy } from './loopback';
 

@@ -9,6 +9,7 @@ import { idKey, joinParts } from '../evaluate/resources';
 import { decodeBase64Text } from '../base64';
 import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import { DeploymentIndex } from './model';
+import { readBool, readInt } from './query';
 import type {
   FrontendNode,
   GuestConfiguration,
@@ -59,24 +60,6 @@ function childKey(parentId: Value, collection: string, name: Value | undefined):
 function refId(v: Value | undefined): Value | undefined {
   if (typeof v === 'string' || v instanceof Unknown) return v;
   return getProp(v, 'id');
-}
-
-/** Booleans as ARM reads them: true/false or the strings "true"/"false". Absent is `absent`. */
-export function readBool(v: Value | undefined, absent: boolean): boolean | Unknown {
-  if (v === undefined || v === null) return absent;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-  if (v instanceof Unknown) return v;
-  return new Unknown(`expected a boolean, found ${display(v)}`);
-}
-
-/** Integers as ARM reads them: numbers or numeric strings ("2"). */
-export function readInt(v: Value | undefined): number | Unknown | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-  if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v);
-  if (v instanceof Unknown) return v;
-  return new Unknown(`expected an integer, found ${display(v)}`);
 }
 
 /**

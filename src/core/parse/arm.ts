@@ -1,5 +1,4 @@
 import { parseTree, printParseErrorCode, findNodeAtLocation, findNodeAtOffset, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
-import { getProp, isObject, type Value } from '../evaluate/value';
 import { textEdit, type SourceFile, type SourceSpan } from '../source';
 
 export type JsonNode = Node;
@@ -294,16 +293,25 @@ export function mayAddToGraph(doc: ArmDocument): boolean | undefined {
   if (root === null || typeof root !== 'object') return undefined;
   const visit = (resources: unknown, parentType: string, depth: number): boolean => {
     if (depth > 16 || resources === null || typeof resources !== 'object') return false;
-    for (const r of Object.values(resources as Record<string, Value>)) {
-      if (!isObject(r)) continue;
-      const t = getProp(r, 'type');
+    for (const r of Object.values(resources as Record<string, unknown>)) {
+      if (r === null || typeof r !== 'object' || Array.isArray(r)) continue;
+      const t = plainProp(r, 'type');
       if (typeof t !== 'string' || t.startsWith('[')) return true;
       const full = (t.includes('.') || !parentType ? t : `${parentType}/${t}`).toLowerCase();
       if (GRAPH_TYPES.has(full)) return true;
-      if (visit(getProp(r, 'resources'), full, depth + 1)) return true;
+      if (visit(plainProp(r, 'resources'), full, depth + 1)) return true;
     }
     return false;
   };
-  const resources = getProp(root as Value, 'resources');
+  const resources = Array.isArray(root) ? undefined : plainProp(root, 'resources');
   return resources === undefined ? false : visit(resources, '', 0);
+}
+
+/** A property of a plain JSON object, its key matched the way ARM does (case-insensitively, an exact match first). */
+function plainProp(obj: object, key: string): unknown {
+  const o = obj as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(o, key)) return o[key];
+  const lower = key.toLowerCase();
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
+  return undefined;
 }

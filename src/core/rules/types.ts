@@ -1,4 +1,4 @@
-import type { NetworkGraph } from '../graph/model';
+import type { NetworkGraph, RuleNode } from '../graph/model';
 import type { SourceSpan } from '../source';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -152,8 +152,26 @@ export interface Finding {
   span: SourceSpan;
   related: RelatedLocation[];
   facts: HairpinFacts;
-  /** What the fixes need to know (plain data). */
+  /** What the fixes need to know (plain data, made on the fixes' side from the finding's subject). */
   fixTarget?: FloatingIpTarget;
+}
+
+/**
+ * The graph node a finding is about. Not part of the finding's plain data (not enumerable: it is
+ * neither copied nor serialized); the engine reads it to make the fix targets.
+ */
+export type FindingSubject = { kind: 'lb-rule'; rule: RuleNode };
+
+const SUBJECT = Symbol('subject');
+
+/** The finding, with the graph node it is about attached (see FindingSubject). */
+export function withSubject<F extends Finding>(finding: F, subject: FindingSubject): F {
+  Object.defineProperty(finding, SUBJECT, { value: subject, enumerable: false, configurable: true });
+  return finding;
+}
+
+export function subjectOf(finding: Finding): FindingSubject | undefined {
+  return (finding as Finding & { [SUBJECT]?: FindingSubject })[SUBJECT];
 }
 
 export interface RuleContext {
@@ -167,6 +185,8 @@ export interface Rule {
   defaultSeverity: Severity;
   /** Path of the docs page in the repository, e.g. `docs/rules/hairpin-prone-rule.md`. */
   docsPath: string;
+  /** How the topology preview draws the rule's findings: `hairpin-loop`, the failing packet walk through the rule. */
+  topology?: 'hairpin-loop';
   check(graph: NetworkGraph, context: RuleContext): Finding[];
 }
 

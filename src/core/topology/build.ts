@@ -7,8 +7,9 @@ import { spanOf, propertySpan } from '../evaluate/origin';
 import { idKey, type EvaluatedResource } from '../evaluate/resources';
 import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import type { FrontendNode, LoadBalancerNode, MemberNode, NatRuleNode, NetworkGraph, PoolNode, ProbeNode, RuleNode } from '../graph/model';
-import { readInt } from '../graph/build';
-import { hairpinProneRule, ruleMembers } from '../rules/hairpin-prone-rule';
+import { readInt, ruleMembers } from '../graph/query';
+import { floatingIpTarget } from '../fixes/targets';
+import { RULES } from '../rules';
 import type { Finding } from '../rules/types';
 import type { SourceSpan } from '../source';
 import { chanceText, packetPaths, type LoopFacts } from './paths';
@@ -482,7 +483,8 @@ class Collector {
 
   private markHairpins(graph: NetworkGraph, lbs: LoadBalancerNode[]): void {
     const inView = new Set(lbs);
-    const findings = hairpinProneRule.check(graph, {}).filter((f) => f.facts.viaModule === undefined && this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
+    const loops = RULES.filter((r) => r.topology === 'hairpin-loop');
+    const findings = loops.flatMap((r) => r.check(graph, {})).filter((f) => f.facts.viaModule === undefined && this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
     for (const lb of lbs) {
       if (!inView.has(lb)) continue;
       const lbId = this.lbIds.get(lb) as string;
@@ -545,7 +547,7 @@ class Collector {
       poolName: firstPool ? display(firstPool.name) : '?',
       loadBalancer: f.facts.loadBalancer,
       members: f.facts.members,
-      floatingIpRefused: f.fixTarget?.refused,
+      floatingIpRefused: floatingIpTarget(rule, members).refused,
     };
     this.marks.set(ruleId, {
       rule: ruleId,

@@ -1,0 +1,96 @@
+/**
+ * The workspace's file index: every file's text (the editor's unsaved text or the disk's), its
+ * role (ARM template or parameters, Bicep, Bicep parameters, other), its parse and a version that
+ * changes with each edit, which the incremental analysis compares.
+ */
+import { mayAddToGraph, parseArm, reuseSyntaxTree, type ArmDocument } from '../parse/arm';
+import { parseBicep, reparseBicep } from '../parse/bicep';
+import type * as B from '../parse/bicep/ast';
+import type { Value } from '../evaluate/value';
+import { SourceFile, textEdit } from '../source';
+import { MAX_FILE_BYTES } from '../engine';
+
+/** The pseudo-dependency on the set of files (an evaluation that looked across the workspace). */
+export const STRUCTURE = '\u0000structure';
+
+export type FileRole = 'armTemplate' | 'armParameters' | 'bicep' | 'bicepParameters' | 'other';
+
+export interface FileEntry {
+  file: SourceFile;
+  version: number;
+  role: FileRole;
+  arm?: ArmDocument;
+  bicep?: B.BicepParseResult;
+  tooLarge?: boolean;
+  /** A template that cannot add to the graph (see makeInert). */
+  inert?: boolean;
+  /** The templateLinks written in it (computed once per version). */
+  links?: { relativePath?: Value; uri?: Value }[];
+}
+
+export class FileIndex {
+  private readonly files = new Map<string, FileEntry>();
+  private nextVersion = 1;
+  /** Bumped when files come or go: lookups across the workspace depend on the set of files. */
+  structureVersion = 0;
+
+  /** Adds or replaces a file's text. Paths are the files' identities (`/` separators). */
+  set(path: string, text: string): void {
+    const prior = this.files.get(path);
+    if (prior && !prior.inert && prior.file.text === text) return;
+    if (!prior) this.structureVersion++;
+    const clean = text.replace(/^\uFEFF/, '');
+    const file = new SourceFile(path, clean);
+    const entry: FileEntry = { file, version: this.nextVersion++, role: 'other' };
+    if (text.length > MAX_FILE_BYTES) entry.tooLarge = true;
+    else if (/\.bicep$/i.test(path)) {
+      entry.role = 'bicep';
+      // After an edit only the statements around it are parsed again (the rest are kept).
+      entry.bicep = prior?.bicep && prior.role === 'bicep' ? reparseBicep(prior.bicep, textEdit(prior.file.text, clean), clean) : parseBicep(clean, { fileKind: 'bicep' });
+    } else if (/\.bicepparam$/i.test(path)) {
+      entry.bicep = parseBicep(clean, { fileKind: 'bicepparam' });
+      entry.role = 'bicepParameters';
+    } else if (/\.jsonc?$/i.test(path)) {
+      const arm = parseArm(file);
+      if (prior?.arm) reuseSyntaxTree(prior.arm, arm);
+      entry.role = arm.kind === 'deploymentTemplate' ? 'armTemplate' : arm.kind === 'deploymentParameters' ? 'armParameters' : 'other';
+      if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && mayAddToGraph(arm) !== false) || arm.errors.length) entry.arm = arm;
+      else this.makeInert(entry, path);
+    }
+    this.files.set(path, entry);
+  }
+
+  /**
+   * A template that declares no load balancer, pool, NIC, VM, scale set or deployment cannot add
+   * to the graph: it counts as a template, but neither its tree nor its text is kept.
+   */
+  private makeInert(entry: FileEntry, path: string): void {
+    entry.inert = true;
+    entry.file = new SourceFile(path, '');
+  }
+
+  remove(path: string): void {
+    if (this.files.delete(path)) this.structureVersion++;
+  }
+
+  get(path: string): FileEntry | undefined {
+    return this.files.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.files.has(path);
+  }
+
+  paths(): string[] {
+    return [...this.files.keys()];
+  }
+
+  entries(): IterableIterator<[string, FileEntry]> {
+    return this.files.entries();
+  }
+
+  /** Is the version recorded for a dependency still the file's (or the set of files') version? */
+  current(path: string, version: number): boolean {
+    return path === STRUCTURE ? version === this.structureVersion : this.files.get(path)?.version === version;
+  }
+}
