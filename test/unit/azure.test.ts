@@ -89,6 +89,14 @@ describe('azure: deployed load balancers through Resource Manager', () => {
     assert.match(analysis.findings[0]!.message, /2 members \(VM vm-ip1 by IP 10\.2\.1\.21, IP 10\.2\.1\.22\)/);
   });
 
+  it('a deployed NIC that no VM attaches is a member, said without "templates"', async () => {
+    const resources = lab();
+    delete resources[1].properties.virtualMachine;
+    resources.splice(2, 1);
+    const { analysis } = await scan({ resources });
+    assert.match(analysis.findings[0]!.message, /1 member \(NIC ilb-we-02-web-web01-nic \(no VM attaches it\)\)/);
+  });
+
   it('a resource group: only its load balancers', async () => {
     const { analysis, server } = await scan({ resources: [...lab(), ...lab({ rg: 'rg-other', lbName: 'ilb-other' })] }, { resourceGroup: RG });
     assert.deepEqual(analysis.findings.map((f) => f.facts.loadBalancer), ['ilb-we-02-web']);
