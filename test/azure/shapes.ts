@@ -1,6 +1,6 @@
 /**
  * Resource Manager JSON for the fake server, shaped from Microsoft's REST examples
- * (test/fixtures/azure-rest-examples): each builder starts from a deep copy of an example's
+ * (test/azure/rest-examples): each builder starts from a deep copy of an example's
  * response body (or one element of it), keeps the fields Azure returns, and puts in our
  * scenario's names, IDs and values.
  */
@@ -14,12 +14,12 @@ type Json = any;
 const DIR = ((): string => {
   for (const start of [__dirname, process.cwd()]) {
     for (let dir = start; ; dir = path.dirname(dir)) {
-      const candidate = path.join(dir, 'test', 'fixtures', 'azure-rest-examples');
+      const candidate = path.join(dir, 'test', 'azure', 'rest-examples');
       if (fs.existsSync(candidate)) return candidate;
       if (path.dirname(dir) === dir) break;
     }
   }
-  throw new Error(`test/fixtures/azure-rest-examples not found above ${__dirname} or ${process.cwd()}`);
+  throw new Error(`test/azure/rest-examples not found above ${__dirname} or ${process.cwd()}`);
 })();
 const cache = new Map<string, Json>();
 function example(file: string): Json {
