@@ -11,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchWorkspace } from './bench-workspace.mjs';
+import { benchAzure } from './bench-azure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIG = path.resolve(ROOT, '../shared/bench/big.bicep');
@@ -132,3 +133,5 @@ line('bicep one-char edit re-parse (reparseBicep vs tree.edit + incremental pars
 line('bicep one-char edit, full parse of the edited text (vs tree-sitter incremental)', oursEditFull, theirsEdit, GOAL_EDIT);
 
 await benchWorkspace({ treeSitterEditMs: theirsEdit });
+
+await benchAzure();

@@ -1,4 +1,6 @@
 import type { Severity } from '../core/rules/types';
+import { armEndpointProblem, CLOUDS, type CloudName } from '../core/azure/clouds';
+import type { AzureSource } from '../core/azure/estate';
 
 export type Format = 'text' | 'json' | 'sarif';
 
@@ -28,22 +30,45 @@ export interface FixArgs {
 export const TOPOLOGY_FORMATS = ['json', 'mermaid', 'dot', 'svg'] as const;
 export type TopologyFormat = (typeof TOPOLOGY_FORMATS)[number];
 
+/** What `azure` (and `topology --azure`) reads, and from which cloud. */
+export interface AzureTarget {
+  subscriptions: string[];
+  resourceGroup: string | undefined;
+  allSubscriptions: boolean;
+  source: AzureSource | undefined;
+  cloud: CloudName | undefined;
+  armEndpoint: string | undefined;
+}
+
+export interface AzureArgs {
+  command: 'azure';
+  target: AzureTarget;
+  format: Format;
+  failOn: Severity | 'none';
+}
+
 export interface TopologyArgs {
   command: 'topology';
   paths: string[];
+  /** Set by `--azure`: the deployed graph instead of the files'. */
+  azure?: AzureTarget;
   format: TopologyFormat;
   output: string | undefined;
   environment: string | undefined;
   rule: string | undefined;
 }
 
-export type ParsedArgs = ScanArgs | FixArgs | TopologyArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
+export type ParsedArgs = ScanArgs | FixArgs | TopologyArgs | AzureArgs | { command: 'help' } | { command: 'version' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: ilb-hairpin scan [paths...] [--format text|json|sarif] [--fail-on error|warning|info|none]
                         [--config FILE]
        ilb-hairpin fix [paths...] --strategy floating-ip|floating-ip-loopback|secondary-nic|nginx-nva|app-gateway
-                       [--os linux|windows] [--sku Standard_v2|WAF_v2] [--rule NAME] [--dry-run]
+                       [--os linux|windows] [--sku Standard_v2|WAF_v2] [--rule [FILE:]NAME] [--dry-run]
        ilb-hairpin topology [paths...] [--format json|mermaid|dot|svg] [--output FILE] [--environment ENV] [--rule [FILE:]NAME]
+       ilb-hairpin azure [--subscription ID]... [--resource-group NAME] [--all-subscriptions]
+                         [--source arm|resource-graph] [--format text|json|sarif] [--fail-on LEVEL]
+                         [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--arm-endpoint URL]
+       ilb-hairpin topology --azure [the azure options] [--format ...] [--output FILE] [--rule NAME]
 
 Finds Azure internal load balancer rules that fail when a backend member calls the
 load balancer's own frontend (the ILB hairpin) in ARM and Bicep templates.
@@ -73,6 +98,20 @@ Commands:
                          --rule NAME selects a hairpin-prone rule: the SVG draws its failing
                          path and adds its packet walks (FILE:NAME when rules in several files
                          have that name; the error lists them).
+  azure                  Scan what is deployed in Azure (read only; the Reader role is enough):
+                         the same rule and message, located by the rule's resource ID and a
+                         portal link. --subscription ID (repeatable; default $AZURE_SUBSCRIPTION_ID),
+                         --resource-group NAME, or --all-subscriptions the identity can read.
+                         --source arm (default for named subscriptions) reads each subscription
+                         through Resource Manager; resource-graph (default for
+                         --all-subscriptions) reads them all in two Resource Graph queries.
+                         Sign-in: the token in ILB_HAIRPIN_ARM_TOKEN if set (for example
+                         from az account get-access-token), else DefaultAzureCredential (Azure
+                         CLI, environment, managed identity, workload identity).
+                         --cloud picks the cloud; --arm-endpoint URL a custom Resource Manager
+                         (Azure Stack Hub). Subscriptions that cannot be read are named; the rest
+                         are still scanned.
+  topology --azure       The deployed graph (same options as azure).
 
 Options:
   --format <f>           text (default), json, or sarif (SARIF 2.1.0).
@@ -88,7 +127,8 @@ Exit codes: scan: 0 no finding reaches --fail-on; 1 some finding does; 2 usage o
             fix: 0 every selected finding was fixed; 1 some were not (it says why); 2 usage or
                  read error (then nothing is changed).
             topology: 0 written; 2 usage or read error (unknown --environment or --rule; an
-                 --output that is a scanned file or a template); nothing is written then.`;
+                 --output that is a scanned file or a template); nothing is written then.
+            azure: as scan; 2 also when no subscription could be read at all.`;
 
 const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
 const LEVELS: readonly (Severity | 'none')[] = ['error', 'warning', 'info', 'none'];
@@ -100,6 +140,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (command === '-v' || command === '--version') return { command: 'version' };
   if (command === 'fix') return parseFix(rest);
   if (command === 'topology') return parseTopology(rest);
+  if (command === 'azure') return parseAzure(rest);
   if (command !== 'scan') return { command: 'error', message: `Unknown command '${command}'.` };
   const out: ScanArgs = { command: 'scan', paths: [], format: 'text', failOn: 'warning' };
   const error = readOptions(rest, out.paths, {
@@ -202,17 +243,113 @@ function parseTopology(rest: readonly string[]): ParsedArgs {
     set(v);
     return undefined;
   };
-  const error = readOptions(rest, out.paths, {
-    '--format': (v) => {
-      if (!v || !TOPOLOGY_FORMATS.includes(v as TopologyFormat)) return `--format takes one of ${TOPOLOGY_FORMATS.join(', ')}.`;
-      out.format = v as TopologyFormat;
-      return undefined;
+  const target = emptyTarget();
+  let azure = false;
+  const error = readOptions(
+    rest,
+    out.paths,
+    {
+      '--format': (v) => {
+        if (!v || !TOPOLOGY_FORMATS.includes(v as TopologyFormat)) return `--format takes one of ${TOPOLOGY_FORMATS.join(', ')}.`;
+        out.format = v as TopologyFormat;
+        return undefined;
+      },
+      '--output': value('--output', (v) => (out.output = v)),
+      '--environment': value('--environment', (v) => (out.environment = v)),
+      '--rule': value('--rule', (v) => (out.rule = v)),
+      ...azureHandlers(target),
     },
-    '--output': value('--output', (v) => (out.output = v)),
-    '--environment': value('--environment', (v) => (out.environment = v)),
-    '--rule': value('--rule', (v) => (out.rule = v)),
-  });
+    { '--azure': () => (azure = true), '--all-subscriptions': () => (target.allSubscriptions = true) },
+  );
   if (error !== undefined) return error === HELP ? { command: 'help' } : { command: 'error', message: error };
+  const usedAzureOptions = target.subscriptions.length > 0 || target.allSubscriptions || [target.resourceGroup, target.source, target.cloud, target.armEndpoint].some((x) => x !== undefined);
+  if (azure) {
+    if (out.paths.length) return { command: 'error', message: 'topology --azure reads Azure, not paths.' };
+    const problem = finishTarget(target);
+    if (problem !== undefined) return { command: 'error', message: problem };
+    out.azure = target;
+    return out;
+  }
+  if (usedAzureOptions) return { command: 'error', message: 'The Azure options of topology need --azure.' };
   if (out.paths.length === 0) out.paths.push('.');
   return out;
+}
+
+function emptyTarget(): AzureTarget {
+  return { subscriptions: [], resourceGroup: undefined, allSubscriptions: false, source: undefined, cloud: undefined, armEndpoint: undefined };
+}
+
+const SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Resource group names: letters, digits, underscores, hyphens, periods and parentheses, up to 90. */
+const RESOURCE_GROUP = /^[-\p{L}\p{N}_.()]{1,90}$/u;
+const SOURCES: readonly AzureSource[] = ['arm', 'resource-graph'];
+
+function azureHandlers(t: AzureTarget): Record<string, (v: string | undefined) => string | undefined> {
+  return {
+    '--subscription': (v) => {
+      if (!v || !SUBSCRIPTION_ID.test(v)) return `--subscription takes a subscription ID (a GUID such as 00000000-0000-0000-0000-000000000000)${v ? `, not '${v}'` : ''}.`;
+      if (!t.subscriptions.some((s) => s.toLowerCase() === v.toLowerCase())) t.subscriptions.push(v);
+      return undefined;
+    },
+    '--resource-group': (v) => {
+      if (!v || !RESOURCE_GROUP.test(v) || v.endsWith('.')) return `--resource-group takes a resource group name${v ? `, not '${v}'` : ''}.`;
+      t.resourceGroup = v;
+      return undefined;
+    },
+    '--source': (v) => {
+      if (!v || !SOURCES.includes(v as AzureSource)) return `--source takes one of ${SOURCES.join(', ')}.`;
+      t.source = v as AzureSource;
+      return undefined;
+    },
+    '--cloud': (v) => {
+      if (!v || !CLOUDS.includes(v as CloudName)) return `--cloud takes one of ${CLOUDS.join(', ')}.`;
+      t.cloud = v as CloudName;
+      return undefined;
+    },
+    '--arm-endpoint': (v) => {
+      if (!v) return '--arm-endpoint takes a URL.';
+      const problem = armEndpointProblem(v);
+      if (problem !== undefined) return `--arm-endpoint: ${problem}`;
+      t.armEndpoint = v;
+      return undefined;
+    },
+  };
+}
+
+/** Fills in the default subscription and checks that the target names a scope. */
+function finishTarget(t: AzureTarget): string | undefined {
+  if (t.allSubscriptions && t.subscriptions.length) return '--all-subscriptions and --subscription exclude each other.';
+  if (!t.allSubscriptions && t.subscriptions.length === 0) {
+    const env = process.env['AZURE_SUBSCRIPTION_ID'];
+    if (env && SUBSCRIPTION_ID.test(env)) t.subscriptions.push(env);
+    else return 'Name a subscription (--subscription ID, or AZURE_SUBSCRIPTION_ID) or use --all-subscriptions.';
+  }
+  return undefined;
+}
+
+function parseAzure(rest: readonly string[]): ParsedArgs {
+  const out: AzureArgs = { command: 'azure', target: emptyTarget(), format: 'text', failOn: 'warning' };
+  const paths: string[] = [];
+  const error = readOptions(
+    rest,
+    paths,
+    {
+      '--format': (v) => {
+        if (!v || !FORMATS.includes(v as Format)) return `--format takes one of ${FORMATS.join(', ')}.`;
+        out.format = v as Format;
+        return undefined;
+      },
+      '--fail-on': (v) => {
+        if (!v || !LEVELS.includes(v as Severity)) return `--fail-on takes one of ${LEVELS.join(', ')}.`;
+        out.failOn = v as Severity | 'none';
+        return undefined;
+      },
+      ...azureHandlers(out.target),
+    },
+    { '--all-subscriptions': () => (out.target.allSubscriptions = true) },
+  );
+  if (error !== undefined) return error === HELP ? { command: 'help' } : { command: 'error', message: error };
+  if (paths.length) return { command: 'error', message: `azure takes no paths ('${paths[0]}'); it reads Azure.` };
+  const problem = finishTarget(out.target);
+  return problem !== undefined ? { command: 'error', message: problem } : out;
 }

@@ -20,6 +20,7 @@ import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
 import { topology } from './topology';
 import type { CliIo, LoadedWorkspace } from './io';
+import { azureScan, azureTopology } from './azure';
 
 /** The hint after a usage error, instead of the whole usage. */
 export const HELP_HINT = "run 'ilb-hairpin --help' for the commands and options";
@@ -45,7 +46,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
   }
   // A path that is not there is a usage error: nothing is scanned, so no partial answer passes CI.
   // (A symbolic link that loops or dangles is there: reading it says what is wrong with it.)
-  const missing = args.paths.filter((p) => {
+  const missing = ('paths' in args ? args.paths : []).filter((p) => {
     try {
       fs.lstatSync(path.resolve(io.cwd, p));
       return false;
@@ -63,8 +64,21 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     case 'fix':
       return fix(args, io);
     case 'topology':
-      return topology(args, io, loadWorkspace);
+      if (!args.azure) return topology(args, io, loadWorkspace);
+      io.stderr('ilb-hairpin: reading Azure runs asynchronously: use runCliAsync.\n');
+      return 2;
+    case 'azure':
+      io.stderr('ilb-hairpin: reading Azure runs asynchronously: use runCliAsync.\n');
+      return 2;
   }
+}
+
+/** Runs any command, also those that read Azure (asynchronous); the process entry point. */
+export async function runCliAsync(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.command === 'azure') return azureScan(args, io);
+  if (args.command === 'topology' && args.azure) return azureTopology({ ...args, azure: args.azure }, io);
+  return runCli(argv, io);
 }
 
 function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSettings = NO_SETTINGS): LoadedWorkspace {
@@ -186,10 +200,12 @@ export function endQuietlyOnClosedOutput(stream: NodeJS.WriteStream): void {
 if (require.main === module) {
   endQuietlyOnClosedOutput(process.stdout);
   endQuietlyOnClosedOutput(process.stderr);
-  process.exitCode = runCli(process.argv.slice(2), {
+  void runCliAsync(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     color: colorWanted(process.stdout, process.env),
+  }).then((code) => {
+    process.exitCode = code;
   });
 }

@@ -35,6 +35,14 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
     locate,
     fileName: relative,
   });
+  return writeTopology(model, args, io, relative, readErrors.length ? 2 : 0, inputs);
+}
+
+/**
+ * Prints or writes the model in the asked format; `code` is the exit code when that succeeds (not
+ * 0: something could not be read, and no file is written). `inputs` are the files read, never overwritten.
+ */
+export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliIo, relative: (p: string) => string, code: number, inputs: readonly string[] = []): number {
   let selectedRule: string | undefined;
   if (args.rule !== undefined) {
     const picked = selectRule(model, args.rule);
@@ -72,8 +80,8 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
   if (args.output !== undefined) {
     const file = path.resolve(io.cwd, args.output);
     // Nothing is written on an error exit, and a written picture never replaces a template.
-    if (readErrors.length) {
-      io.stderr(`ilb-hairpin: ${args.output} not written: some files could not be read (above).\n`);
+    if (code !== 0) {
+      io.stderr(`ilb-hairpin: ${args.output} not written: some ${args.azure ? 'subscriptions' : 'files'} could not be read (above).\n`);
       return 2;
     }
     const refused = refuseOutput(file, inputs);
@@ -91,7 +99,7 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
   } else {
     io.stdout(text);
   }
-  return readErrors.length ? 2 : 0;
+  return code;
 }
 
 /**

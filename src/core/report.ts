@@ -11,8 +11,14 @@ import { TOOL_NAME, TOOL_VERSION } from './version';
 import type { Workspace, WorkspaceAnalysis } from './workspace';
 
 export interface ReportLocation {
+  /** The file, relative to the base folder; for a deployed resource, its resource ID. */
   file: string;
+  /** 0-based; empty (0:0) for a deployed resource. */
   range: Range;
+  /** Set for a deployed resource (read from Azure): its resource ID, located by it instead of a line. */
+  resourceId?: string;
+  /** The Azure portal page of a deployed resource, when the cloud has a known portal. */
+  portalUrl?: string;
 }
 
 export interface ReportFinding extends ReportLocation {
@@ -30,7 +36,9 @@ export interface ReportFinding extends ReportLocation {
 
 export interface ReportLoadBalancer {
   name: string;
+  /** The file that declares it; for a deployed one, its resource ID (also in `resourceId`). */
   file: string;
+  resourceId?: string;
   internal: boolean;
   rules: { name: string; enableFloatingIP: boolean | null; members: number | null; hairpinProne: boolean }[];
 }
@@ -38,6 +46,8 @@ export interface ReportLoadBalancer {
 export interface ScanReport {
   tool: { name: string; version: string };
   scanned: { files: number; templates: number };
+  /** Set by `ilb-hairpin azure`: what was read of the deployed estate. */
+  azure?: AzureReport;
   findings: ReportFinding[];
   loadBalancers: ReportLoadBalancer[];
   parseErrors: (ReportLocation & { message: string })[];
@@ -47,13 +57,34 @@ export interface ScanReport {
   readErrors: { file: string; message: string }[];
 }
 
-/** Builds the report of one workspace analysis. */
+/** What `ilb-hairpin azure` read: the scope, the source, each subscription's outcome, notes. */
+export interface AzureReport {
+  source: string;
+  scope: string;
+  subscriptions: { id: string; name?: string; status: 'read' | 'partial' | 'failed'; message?: string; loadBalancers: number }[];
+  notes: string[];
+  requests: number;
+}
+
+const EMPTY_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+/** A deployed resource's location: its resource ID (in `file` too, the identity of a location) and portal page. */
+export function deployedLocation(span: SourceSpan): ReportLocation | undefined {
+  if (!span.resource) return undefined;
+  const out: ReportLocation = { file: span.resource.id, range: EMPTY_RANGE, resourceId: span.resource.id };
+  if (span.resource.portal !== undefined) out.portalUrl = span.resource.portal;
+  return out;
+}
+
+/** Builds the report of one workspace analysis (or of a deployed estate's: no sources, no parse errors). */
 export function buildReport(
-  workspace: Workspace,
-  analysis: WorkspaceAnalysis,
+  workspace: Pick<Workspace, 'source'>,
+  analysis: Pick<WorkspaceAnalysis, 'findings' | 'graphs' | 'parseErrors' | 'problems' | 'templates'>,
   options: { relative: (path: string) => string; filesScanned: number; readErrors: { file: string; message: string }[] },
 ): ScanReport {
   const loc = (span: SourceSpan): ReportLocation => {
+    const deployed = deployedLocation(span);
+    if (deployed) return deployed;
     const file = workspace.source(span.file);
     const range = file ? file.rangeOf(span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
     return { file: options.relative(span.file), range };
@@ -87,9 +118,11 @@ export function buildReport(
       const key = `${lb.resource.file}\u0000${lb.resource.span.start}\u0000${name}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      const deployedId = lb.resource.span.resource?.id;
       loadBalancers.push({
         name,
-        file: options.relative(lb.resource.file),
+        file: deployedId ?? options.relative(lb.resource.file),
+        ...(deployedId !== undefined ? { resourceId: deployedId } : {}),
         internal: lb.frontends.some((f) => f.internal === true),
         rules: lb.rules.map((r) => ruleSummary(r, prone.has(`${lb.resource.file}\u0000${name}\u0000${display(r.name)}`))),
       });

@@ -17,6 +17,19 @@ export interface SourceSpan {
   file: string;
   start: number;
   end: number;
+  /**
+   * Set for what is deployed (read from Azure Resource Manager, see core/azure): the resource
+   * the span stands for, located by its ID instead of a line. Its offsets only order and nest
+   * the parts of one resource.
+   */
+  resource?: DeployedResourceRef;
+}
+
+/** A deployed resource (or a part of one, such as a load-balancing rule) and its portal page. */
+export interface DeployedResourceRef {
+  id: string;
+  /** The Azure portal page that shows it (none for a custom Resource Manager endpoint). */
+  portal?: string;
 }
 
 export class SourceFile {

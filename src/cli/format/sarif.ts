@@ -21,6 +21,20 @@ function physical(l: ReportLocation): object {
   };
 }
 
+/**
+ * Where a result is: a region of a file, or for a deployed resource a logical location named by
+ * its resource ID (there is no file), with its portal page.
+ */
+function location(l: ReportLocation): object {
+  if (l.resourceId !== undefined) {
+    return {
+      logicalLocations: [{ fullyQualifiedName: l.resourceId, name: l.resourceId.slice(l.resourceId.lastIndexOf('/') + 1), kind: 'resource' }],
+      ...(l.portalUrl !== undefined ? { properties: { portalUrl: l.portalUrl } } : {}),
+    };
+  }
+  return { physicalLocation: physical(l) };
+}
+
 /** SARIF 2.1.0 with rule metadata and help URIs; parse errors become tool notifications. */
 export function formatSarif(report: ScanReport): string {
   const rules = RULES.map((r) => ({
@@ -52,7 +66,7 @@ export function formatSarif(report: ScanReport): string {
         originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The folder the scan ran in.' } } },
         invocations: [
           {
-            executionSuccessful: report.readErrors.length === 0,
+            executionSuccessful: report.readErrors.length === 0 && !report.azure?.subscriptions.some((s) => s.status === 'failed'),
             toolExecutionNotifications: [
               ...report.parseErrors.map((e) => ({
                 level: 'error',
@@ -63,6 +77,10 @@ export function formatSarif(report: ScanReport): string {
                 level: 'error',
                 message: { text: `${e.file}: ${e.message}` },
               })),
+              ...(report.azure?.subscriptions ?? [])
+                .filter((s) => s.status !== 'read')
+                .map((s) => ({ level: s.status === 'failed' ? 'error' : 'warning', message: { text: `subscription ${s.id}: ${s.message ?? s.status}` } })),
+              ...(report.azure?.notes ?? []).map((n) => ({ level: 'note', message: { text: n } })),
             ],
           },
         ],
@@ -71,8 +89,8 @@ export function formatSarif(report: ScanReport): string {
           ruleIndex: ruleIndex.get(f.ruleId) ?? -1,
           level: level(f.severity),
           message: { text: f.message },
-          locations: [{ physicalLocation: physical(f) }],
-          relatedLocations: f.related.map((r, i) => ({ id: i + 1, message: { text: r.message }, physicalLocation: physical(r) })),
+          locations: [location(f)],
+          relatedLocations: f.related.map((r, i) => ({ id: i + 1, message: { text: r.message }, ...location(r) })),
           partialFingerprints: { 'ilbHairpinRule/v1': `${f.file}|${f.loadBalancer}|${f.lbRule}` },
           properties: {
             loadBalancer: f.loadBalancer,
@@ -80,6 +98,7 @@ export function formatSarif(report: ScanReport): string {
             frontendIp: f.frontendIp,
             members: f.members,
             failureChance: f.failureChance,
+            ...(f.portalUrl !== undefined ? { portalUrl: f.portalUrl } : {}),
           },
         })),
       },

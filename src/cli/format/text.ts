@@ -1,6 +1,7 @@
 import type { ReportLocation, ScanReport } from '../../core/report';
 
 function at(l: ReportLocation): string {
+  if (l.resourceId !== undefined) return l.resourceId;
   return `${l.file}:${l.range.start.line + 1}:${l.range.start.character + 1}`;
 }
 
@@ -17,8 +18,10 @@ export function formatText(report: ScanReport, options: { color?: boolean } = {}
   const lines: string[] = [];
   for (const f of report.findings) {
     lines.push(`${at(f)} ${sev(f.severity)} ${f.ruleId}: ${f.message}`);
+    if (f.portalUrl !== undefined) lines.push(`    portal: ${f.portalUrl}`);
     for (const r of f.related) lines.push(paint(SGR.dim, `    ${at(r)} ${r.message}`));
   }
+  if (report.azure) return azureText(report, report.azure, lines);
   for (const e of report.parseErrors) lines.push(`${at(e)} ${sev('error')} parse: ${e.message}`);
   for (const n of report.notes) lines.push(`${at(n)} ${sev(n.severity)} note: ${n.message}`);
   for (const e of report.readErrors) lines.push(`${e.file} ${sev('error')} read: ${e.message}`);
@@ -37,5 +40,26 @@ export function formatText(report: ScanReport, options: { color?: boolean } = {}
     (report.parseErrors.length ? `; ${report.parseErrors.length} parse error${report.parseErrors.length === 1 ? '' : 's'}` : '') +
     '.';
   lines.push(paint(SGR.bold, summary));
+  return lines.join('\n') + '\n';
+}
+
+/** The deployed scan's end: failed subscriptions and notes, then a summary of what was read. */
+function azureText(report: ScanReport, azure: NonNullable<ScanReport['azure']>, lines: string[]): string {
+  for (const s of azure.subscriptions) {
+    if (s.status === 'read') continue;
+    lines.push(`subscription ${s.name ? `${s.name} (${s.id})` : s.id} ${s.status === 'failed' ? 'error not read' : 'warning partly read'}: ${s.message ?? ''}`);
+  }
+  for (const n of azure.notes) lines.push(`note: ${n}`);
+  if (lines.length) lines.push('');
+  const n = report.findings.length;
+  const lbs = report.loadBalancers.length;
+  const read = azure.subscriptions.filter((s) => s.status !== 'failed').length;
+  const failed = azure.subscriptions.length - read;
+  lines.push(
+    `${n} hairpin-prone rule${n === 1 ? '' : 's'} in ${lbs} deployed load balancer${lbs === 1 ? '' : 's'}` +
+      `; ${read} subscription${read === 1 ? '' : 's'} read through ${azure.source === 'arm' ? 'Azure Resource Manager' : 'Azure Resource Graph'}` +
+      (failed ? `; ${failed} could not be read` : '') +
+      ` (${azure.scope}).`,
+  );
   return lines.join('\n') + '\n';
 }

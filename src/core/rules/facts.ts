@@ -65,7 +65,7 @@ export function describeFrontend(f: HairpinFacts, allocation: string | undefined
 export function describeMember(m: MemberNode): string {
   switch (m.kind) {
     case 'nic':
-      return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it in these templates)`;
+      return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it${m.resource?.span.resource ? '' : ' in these templates'})`;
     case 'vm-nic-config':
       return `VM ${m.displayName}`;
     case 'scale-set':

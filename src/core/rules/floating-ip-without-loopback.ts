@@ -45,8 +45,12 @@ function checkRule(rule: RuleNode, context: RuleContext): Finding | undefined {
   if (!made) return undefined;
   const { facts, members } = made;
   const vip = facts.frontendIp;
-  // Judged: members whose machine is declared here and is no appliance.
-  const judged = members.filter((m) => machineOf(m) !== undefined && nvaVendor(m) === undefined);
+  // Judged: members whose machine is declared here and is no appliance. A machine read from Azure
+  // is not judged: what its guest holds on the loopback is not visible to Resource Manager.
+  const judged = members.filter((m) => {
+    const machine = machineOf(m);
+    return machine !== undefined && machine.span.resource === undefined && nvaVendor(m) === undefined;
+  });
   const missing: MemberNode[] = judged.filter((m) => !ownsVip(m, vip));
   if (missing.length === 0) return undefined;
   const names = [...new Set(missing.map(describeMember))];

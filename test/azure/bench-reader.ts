@@ -1,0 +1,42 @@
+/**
+ * Reads the generated tenant through Resource Graph and analyses it, for `npm run bench`:
+ * prints the SDK's receive-and-parse time, the analysis time, and the process's peak RSS.
+ */
+import * as fs from 'node:fs';
+import { analyzeEstate } from '../../src/core/azure/estate';
+import { staticTokenCredential } from '../../src/core/azure/credential';
+import { readEstate } from '../../src/core/azure/read';
+
+async function main(): Promise<void> {
+  const [url, caFile, token] = process.argv.slice(2) as [string, string, string];
+  const started = performance.now();
+  const estate = await readEstate({ subscriptions: [], allSubscriptions: true }, { credential: staticTokenCredential(token), armEndpoint: url, ca: fs.readFileSync(caFile, 'utf8') });
+  const read = performance.now() - started;
+  const mb = (n: number): string => (n / 1048576).toFixed(0);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (process.env['ILB_HAIRPIN_BENCH_MEMORY']) {
+    gc?.();
+    process.stderr.write(`after read: heap ${mb(process.memoryUsage().heapUsed)} MB, rss ${mb(process.memoryUsage().rss)} MB, peak ${mb(process.resourceUsage().maxRSS * 1024)} MB\n`);
+  }
+  const t0 = performance.now();
+  const analysis = analyzeEstate(estate);
+  const analysisMs = performance.now() - t0;
+  if (process.env['ILB_HAIRPIN_BENCH_MEMORY']) {
+    gc?.();
+    process.stderr.write(`after analysis: heap ${mb(process.memoryUsage().heapUsed)} MB, rss ${mb(process.memoryUsage().rss)} MB\n`);
+  }
+  process.stdout.write(
+    JSON.stringify({
+      requests: estate.requests,
+      rows: estate.resources.length,
+      loadBalancers: analysis.graphs[0]?.graph.loadBalancers.length ?? 0,
+      findings: analysis.findings.length,
+      readMs: read,
+      sdkMs: estate.sdkMs ?? 0,
+      analysisMs,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    }) + '\n',
+  );
+}
+
+void main();
