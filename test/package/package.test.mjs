@@ -66,8 +66,9 @@ describe('the npm package (the CLI)', { timeout: 180_000 }, () => {
     files = info.files.map((f) => f.path).sort();
   });
 
-  it('holds the CLI bundle, elkjs for topology, README, LICENSE and CHANGELOG, nothing else', () => {
-    assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/cli.js', 'dist/elk-worker.js', 'package.json']);
+  it('holds the CLI bundle, elkjs for topology, README, LICENSE, CHANGELOG and the rule pages, nothing else', () => {
+    const pages = fs.readdirSync(path.join(repo, 'docs/rules')).filter((f) => f.endsWith('.md')).map((f) => `docs/rules/${f}`);
+    assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE', 'README.md', ...pages, 'dist/cli.js', 'dist/elk-worker.js', 'package.json'].sort());
     for (const f of files) assert.doesNotMatch(f, NEVER);
   });
 

@@ -123,4 +123,53 @@ describe('floating IP at the call site of a module parameter', () => {
     const added = fixAll(new Map([['/n/t.json', without]]));
     assert.equal(added.texts.get('/n/t.json'), without.replace('"other": { "value": 1 }', '"other": { "value": 1 },\n          "fip": { "value": true }'));
   });
+
+  it('ARM: a linked template (templateLink.relativePath) gets the argument set in each linking deployment; the linked file is not touched', () => {
+    const linked = `{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": { "fip": { "type": "bool", "defaultValue": false }, "lbName": { "type": "string" } },
+  "resources": [
+    {
+      "type": "Microsoft.Network/loadBalancers", "apiVersion": "2023-09-01", "name": "[parameters('lbName')]", "location": "westeurope",
+      "properties": {
+        "frontendIPConfigurations": [ { "name": "fe", "properties": { "privateIPAllocationMethod": "Static", "privateIPAddress": "10.0.0.10", "subnet": { "id": "s" } } } ],
+        "backendAddressPools": [ { "name": "be", "properties": { "loadBalancerBackendAddresses": [ { "name": "a", "properties": { "ipAddress": "10.0.0.4" } } ] } } ],
+        "loadBalancingRules": [ { "name": "http", "properties": {
+          "frontendIPConfiguration": { "id": "[resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', parameters('lbName'), 'fe')]" },
+          "backendAddressPool": { "id": "[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', parameters('lbName'), 'be')]" },
+          "protocol": "Tcp", "frontendPort": 80, "backendPort": 80, "enableFloatingIP": "[parameters('fip')]" } } ]
+      }
+    }
+  ]
+}
+`;
+    const deployment = (name: string, params: string) => `    {
+      "type": "Microsoft.Resources/deployments",
+      "apiVersion": "2022-09-01",
+      "name": "${name}",
+      "properties": {
+        "mode": "Incremental",
+        "templateLink": { "relativePath": "lb.json" },
+        "parameters": {${params}
+        }
+      }
+    }`;
+    const main = `{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+${deployment('one', '\n          "lbName": { "value": "ilb-one" },\n          "fip": { "value": false }')},
+${deployment('two', '\n          "lbName": { "value": "ilb-two" }')}
+  ]
+}
+`;
+    const fixed = fixAll(new Map([['/l/main.json', main], ['/l/lb.json', linked]]));
+    assert.equal(fixed.texts.get('/l/lb.json'), linked, 'the linked template is not touched');
+    assert.equal(
+      fixed.texts.get('/l/main.json'),
+      main.replace('"fip": { "value": false }', '"fip": { "value": true }').replace('"lbName": { "value": "ilb-two" }', '"lbName": { "value": "ilb-two" },\n          "fip": { "value": true }'),
+    );
+    assert.ok(fixed.titles.every((t) => /argument fip of the call of module (one|two) \(main\.json\)/.test(t)), fixed.titles.join('\n'));
+  });
 });

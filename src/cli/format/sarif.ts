@@ -1,6 +1,6 @@
 import type { ReportLocation, ScanReport } from '../../core/report';
 import { RULES } from '../../core/rules';
-import { PROJECT_HOME, docsUrl, type Severity } from '../../core/rules/types';
+import { docsPathOf, type Severity } from '../../core/rules/types';
 
 type SarifLevel = 'error' | 'warning' | 'note';
 
@@ -41,11 +41,9 @@ export function formatSarif(report: ScanReport): string {
     id: r.id,
     name: r.id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
     shortDescription: { text: r.title },
-    fullDescription: {
-      text: 'A load-balancing rule on an internal frontend with floating IP off sends to a pool with members; a member calling the frontend is mapped back to itself with chance 1/N and the flow fails.',
-    },
-    helpUri: docsUrl(r),
-    help: { text: `See ${docsUrl(r)}` },
+    fullDescription: { text: r.summary },
+    // No helpUri: the project has no published web home; the page ships with the package.
+    help: { text: `${r.summary} The rule's page: ${docsPathOf(r)} (in the repository and in the npm package).` },
     defaultConfiguration: { level: level(r.defaultSeverity) },
   }));
   const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
@@ -59,7 +57,6 @@ export function formatSarif(report: ScanReport): string {
             name: report.tool.name,
             version: report.tool.version,
             semanticVersion: report.tool.version,
-            informationUri: PROJECT_HOME,
             rules,
           },
         },

@@ -15,6 +15,8 @@ const ID = 'floating-ip-unsupported';
 export const floatingIpUnsupportedRule: Rule = {
   id: ID,
   title: 'Floating IP is on where Azure does not support it',
+  summary:
+    'Floating IP is on where Azure does not support it: a member that joins the pool through a secondary IP configuration, or an IPv6 internal frontend.',
   defaultSeverity: 'error',
   docsPath: `docs/rules/${ID}.md`,
   check(graph: NetworkGraph, context: RuleContext): Finding[] {

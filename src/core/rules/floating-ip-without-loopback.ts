@@ -19,6 +19,8 @@ const ID = 'floating-ip-without-loopback';
 export const floatingIpWithoutLoopbackRule: Rule = {
   id: ID,
   title: 'Floating IP is on, but a member does not own the VIP',
+  summary:
+    'Floating IP is on, but a member\'s machine has no guest configuration that holds the frontend IP on its loopback: the packets reach the member addressed to the VIP, the guest drops them, and the rule serves nothing from that member while its probes stay healthy.',
   defaultSeverity: 'warning',
   docsPath: `docs/rules/${ID}.md`,
   check(graph: NetworkGraph, context: RuleContext): Finding[] {

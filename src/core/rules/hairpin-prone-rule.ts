@@ -21,6 +21,8 @@ const ID = 'hairpin-prone-rule';
 export const hairpinProneRule: Rule = {
   id: ID,
   title: 'Internal load balancer rule is hairpin-prone',
+  summary:
+    'A load-balancing rule on an internal frontend, floating IP off, whose pool has members: a member that calls the frontend is mapped back to itself (1 in N flows with N members) and the connection times out, because the load balancer rewrites the destination but not the source.',
   defaultSeverity: 'warning',
   docsPath: `docs/rules/${ID}.md`,
   topology: 'hairpin-loop',

@@ -191,6 +191,8 @@ export interface RuleContext {
 export interface Rule {
   id: string;
   title: string;
+  /** What the rule finds and why it matters, in a sentence or two (SARIF's fullDescription and help). */
+  summary: string;
   defaultSeverity: Severity;
   /** Path of the docs page in the repository, e.g. `docs/rules/hairpin-prone-rule.md`. */
   docsPath: string;
@@ -199,9 +201,10 @@ export interface Rule {
   check(graph: NetworkGraph, context: RuleContext): Finding[];
 }
 
-/** Where the product's documentation is published. */
-export const PROJECT_HOME = 'https://github.com/ilb-hairpin/ilb-hairpin';
-
-export function docsUrl(rule: Pick<Rule, 'docsPath'>): string {
-  return `${PROJECT_HOME}/blob/main/${rule.docsPath}`;
+/**
+ * Where a rule's page is: in the repository and in every package (the extension opens it offline;
+ * the npm package ships docs/rules). No web address is given: the project has no published home yet.
+ */
+export function docsPathOf(rule: Pick<Rule, 'docsPath'>): string {
+  return rule.docsPath;
 }
