@@ -188,7 +188,6 @@ function treeOf(root: JsonNode | undefined): LazyTree | undefined {
 class LazyNode implements Node {
   readonly type: NodeType;
   readonly value: unknown;
-  private kids: Node[] | undefined;
   private located: Node | undefined | null = null;
 
   constructor(
@@ -234,7 +233,6 @@ class LazyNode implements Node {
 
   /** The node of `value[key]` (case-insensitive), without building the other children. */
   valueAt(key: string): Node | undefined {
-    if (this.kids) return property(this, key)?.children?.[1];
     const raw = this.raw;
     if (this.key !== undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
     const record = raw as Record<string, unknown>;
@@ -246,20 +244,22 @@ class LazyNode implements Node {
     return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k, this);
   }
 
+  /**
+   * Made on each call, never kept: what the evaluator keeps of a document (each evaluated object
+   * keeps its node for locations) then holds no tree of property, key and value nodes beside the
+   * parsed value, which is what memory at the size limit is made of.
+   */
   get children(): Node[] | undefined {
-    if (this.kids) return this.kids;
     const raw = this.raw;
     if (this.key !== undefined) {
       const keyNode: Node = new KeyNode(this, this.key);
-      this.kids = [keyNode, new LazyNode(this.tree, raw, this.atNode, this.segment, this)];
+      return [keyNode, new LazyNode(this.tree, raw, this.atNode, this.segment, this)];
     } else if (Array.isArray(raw)) {
-      this.kids = raw.map((v, i) => new LazyNode(this.tree, v, this, i, this));
+      return raw.map((v, i) => new LazyNode(this.tree, v, this, i, this));
     } else if (raw !== null && typeof raw === 'object') {
-      this.kids = Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, this, k));
-    } else {
-      return undefined;
+      return Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, this, k));
     }
-    return this.kids;
+    return undefined;
   }
 }
 
