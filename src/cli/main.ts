@@ -13,7 +13,7 @@ import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings,
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
-import { readRegularFile } from './read';
+import { readRegularBytes } from './read';
 import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
@@ -93,13 +93,18 @@ function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSett
   const encodings = new Map<string, TextEncodingName>();
   for (const file of walk.files) {
     if (settings.exclude.length && isExcluded(relative(file), settings)) continue;
-    const read = readRegularFile(file, MAX_FILE_BYTES);
+    const read = readRegularBytes(file, MAX_FILE_BYTES);
     if (!read.ok) {
       readErrors.push({ file, message: read.message });
       continue;
     }
-    workspace.setFile(normalizePath(file), read.text);
-    encodings.set(normalizePath(file), read.encoding);
+    // Bytes, so that a template the graph has no use for is neither decoded nor parsed.
+    const set = workspace.setFileBytes(normalizePath(file), read.bytes);
+    if (!set.ok) {
+      readErrors.push({ file, message: `not read: ${set.reason}` });
+      continue;
+    }
+    encodings.set(normalizePath(file), set.encoding);
     filesScanned++;
   }
   return { workspace, relative, filesScanned, readErrors, inputs: walk.files, encodings };

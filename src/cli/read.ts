@@ -20,6 +20,14 @@ export function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isChar
  * it is.
  */
 export function readRegularFile(file: string, limit: number): ReadResult {
+  const read = readRegularBytes(file, limit);
+  if (!read.ok) return read;
+  const decoded = decodeText(read.bytes);
+  return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
+}
+
+/** The bytes of a regular file, read as readRegularFile reads them (not decoded). */
+export function readRegularBytes(file: string, limit: number): { ok: true; bytes: Uint8Array } | { ok: false; message: string } {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -41,8 +49,7 @@ export function readRegularFile(file: string, limit: number): ReadResult {
       total += n;
       if (total > limit) return { ok: false, message: overLimit(total, limit, true) };
     }
-    const decoded = decodeText(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
-    return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
+    return { ok: true, bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total) };
   } catch (e) {
     return { ok: false, message: describeError(e) };
   } finally {
