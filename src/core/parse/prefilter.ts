@@ -155,12 +155,17 @@ export function certainlyInertTemplate(text: Uint8Array): boolean {
   return topResources && topContentVersion;
 }
 
+/** 1 for the bytes a string ends or fails at without more thought (`"`, `\\`, control characters). */
+const STRING_STOP = new Uint8Array(256);
+for (let b = 0; b < 32; b++) STRING_STOP[b] = 1;
+STRING_STOP[34] = 1;
+STRING_STOP[92] = 1;
+/** 1 for JSON's whitespace. */
+const SPACE = new Uint8Array(256);
+for (const b of [9, 10, 13, 32]) SPACE[b] = 1;
+
 function skipSpace(text: Uint8Array, i: number, n: number): number {
-  while (i < n) {
-    const c = text[i] as number;
-    if (c === 32 || c === 10 || c === 13 || c === 9) i++;
-    else break;
-  }
+  while (i < n && SPACE[text[i] as number] === 1) i++;
   return i;
 }
 
@@ -172,6 +177,7 @@ function readString(text: Uint8Array, i: number, n: number): number {
   let j = i + 1;
   let escaped = 0;
   for (;;) {
+    while (j < n && STRING_STOP[text[j] as number] === 0) j++;
     if (j >= n) return -1;
     const c = text[j] as number;
     if (c === 34 /* " */) return ((j + 1) << 1) | escaped;
