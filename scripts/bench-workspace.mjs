@@ -1,14 +1,17 @@
-// Workspace benchmarks, as ratios against baselines measured in the same run (nothing asserted):
+// Workspace benchmarks, as ratios against baselines measured in the same run, each the median of
+// at least 5 runs with min and max (nothing asserted):
 //  1. A generated workspace of 2,000 ARM templates (about 100 MB; a tenth of them load balancers
 //     and members spread over two files): a full CLI scan against reading the same files and
-//     JSON.parse-ing them in the same process; and the scan's peak RSS in a fresh process.
-//  2. A one-character edit in a 10,000-line ARM template: the workspace's re-analysis plus the
-//     diagnostics' ranges against a bare jsonc-parser parseTree of that file.
-//  3. A one-character edit in ../shared/bench/big.bicep: the workspace's re-analysis against
-//     tree-sitter-bicep's incremental re-parse (measured by the caller in the same run).
+//     JSON.parse-ing them in the same process; the scan's peak RSS in a fresh process. The same at
+//     20,000 templates / 1 GB (BENCH_LARGE=0 leaves it out).
+//  2. A one-character edit in a 10,000-line ARM template inside the workspace (200, 2,000 and
+//     20,000 templates around it): the re-analysis plus the diagnostics' ranges against a bare
+//     jsonc-parser parseTree of that file.
+//  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace: the
+//     re-analysis against tree-sitter-bicep's incremental re-parse (measured by the caller).
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,11 +60,23 @@ export function compare(runs, a, b, warmups = 3) {
       tb.push(db);
     }
   }
-  const mid = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  return [mid(ta), mid(tb)];
+  return [stats(ta), stats(tb)];
+}
+
+/** Median, min and max of a list of times; `ratio` pairs runs of two lists (run i of a over run i of b). */
+export function stats(xs) {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: xs, valueOf: () => median };
+}
+
+export function ratios(a, b, invert = false) {
+  return stats(a.runs.map((x, i) => (invert ? b.runs[i] / x : x / b.runs[i])));
 }
 
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
+const range = (s, digits = 2, unit = 'x') => `${s.median.toFixed(digits)}${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
+const RUNS = 5;
 
 // ---------------------------------------------------------------- generated workspace
 
@@ -215,38 +230,65 @@ function listFiles(dir) {
 
 // ---------------------------------------------------------------- the benchmarks
 
-export async function benchWorkspace({ treeSitterEditMs } = {}) {
+/** Scans a generated workspace: ratio to read + JSON.parse (median of RUNS, alternated) and peak RSS of a fresh CLI process. */
+function benchScan(engine, ws, label) {
+  const files = listFiles(ws);
+  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  let report;
+  const [scan, baseline] = compare(
+    RUNS,
+    () => {
+      report = engine.scanPaths([ws], ws);
+    },
+    () => {
+      for (const f of files) JSON.parse(readFileSync(f, 'utf8'));
+    },
+    1,
+  );
+  const ratio = ratios(scan, baseline);
+  console.log(`${label}: ${files.length} templates, ${(bytes / 1048576).toFixed(0)} MB; ${report.findings.length} hairpin-prone rules found in ${report.scanned.templates} templates`);
+  console.log(`  scan ${fmt(scan.median)} ms, read + JSON.parse ${fmt(baseline.median)} ms; ratio ${range(ratio)} (goal <= 1.0x)`);
+  const cli = path.join(ROOT, 'dist', 'cli.js');
+  const rss = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).scanPaths([${JSON.stringify(ws)}], ${JSON.stringify(ws)}); console.log(process.resourceUsage().maxRSS)`], {
+    encoding: 'utf8',
+  });
+  const mb = Number(rss.trim()) / 1024;
+  console.log(`  peak RSS of the CLI's scan (fresh process): ${mb.toFixed(0)} MB`);
+  return { ratio, mb };
+}
+
+/** A Workspace of the engine holding every file of a folder, read as the CLI reads them (bytes). */
+function loadedWorkspace(engine, dir) {
+  const ws = new engine.Workspace();
+  if (dir) for (const f of listFiles(dir)) ws.setFileBytes(f.split(path.sep).join('/'), readFileSync(f));
+  return ws;
+}
+
+export async function benchWorkspace({ treeSitterEdit } = {}) {
   const tmp = mkdtempSync(path.join(tmpdir(), 'ilb-hairpin-bench-ws-'));
   try {
     const engine = await loadEngine(tmp);
     const ws = path.join(tmp, 'ws');
-    const { pairs } = generateWorkspace(ws);
-    const files = listFiles(ws);
-    const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
-    console.log(`generated workspace: ${files.length} templates, ${(bytes / 1048576).toFixed(0)} MB, ${pairs} load balancers with members in another file`);
+    generateWorkspace(ws);
+    const small = path.join(tmp, 'ws200');
+    generateWorkspace(small, 200, 10 * 1024 * 1024);
+    const base = benchScan(engine, ws, 'workspace full scan (2,000)');
+    console.log(`  peak RSS goal <= 100 MB`);
+    let large;
+    if (process.env.BENCH_LARGE !== '0') {
+      large = path.join(tmp, 'ws20k');
+      generateWorkspace(large, 20_000, 1024 * 1024 * 1024);
+      const big = benchScan(engine, large, 'workspace full scan (20,000)');
+      console.log(`  ratio at 20,000 / ratio at 2,000: ${(big.ratio.median / base.ratio.median).toFixed(2)} (goal within 15 %); peak RSS goal < 300 MB`);
+    }
 
-    let report;
-    const [scan, baseline] = compare(
-      3,
-      () => {
-        report = engine.scanPaths([ws], ws);
-      },
-      () => {
-        for (const f of files) JSON.parse(readFileSync(f, 'utf8'));
-      },
-      1,
-    );
-    console.log(`  found ${report.findings.length} hairpin-prone rules in ${report.scanned.templates} templates`);
-    console.log(`workspace full scan: ${fmt(scan)} ms; read + JSON.parse: ${fmt(baseline)} ms; ratio ${(scan / baseline).toFixed(2)}x (goal <= 2x)`);
-
-    const cli = path.join(ROOT, 'dist', 'cli.js');
-    const rss = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).scanPaths([${JSON.stringify(ws)}], ${JSON.stringify(ws)}); console.log(process.resourceUsage().maxRSS)`], {
-      encoding: 'utf8',
-    });
-    console.log(`workspace full scan peak RSS: ${(Number(rss.trim()) / 1024).toFixed(0)} MB (goal < 300 MB)`);
-
-    benchArmEdit(engine);
-    if (treeSitterEditMs) benchBicepEdit(engine, treeSitterEditMs);
+    const arm = {};
+    for (const [label, dir] of [['200', small], ['2,000', ws], ...(large ? [['20,000', large]] : [])]) {
+      arm[label] = benchArmEdit(engine, loadedWorkspace(engine, dir), `ARM one-char edit inside ${label} templates`);
+    }
+    const edits = Object.values(arm).map((r) => r.edit.median);
+    console.log(`  edit cost across workspace sizes: max / min of the medians ${(Math.max(...edits) / Math.min(...edits)).toFixed(2)} (goal <= 1.15)`);
+    if (treeSitterEdit) benchBicepEdit(engine, loadedWorkspace(engine, ws), treeSitterEdit);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -266,19 +308,18 @@ export function bigArmTemplate() {
   return text;
 }
 
-function benchArmEdit(engine) {
+function benchArmEdit(engine, ws, label) {
   const { parseTree } = require('jsonc-parser');
   const text = bigArmTemplate();
   // A character inside a string in the middle of the file (a resource name).
   const at = text.indexOf('"pad-', text.length >> 1) + 2;
   const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
-  const ws = new engine.Workspace();
   const file = '/bench/big.json';
   ws.setFile(file, text);
   ws.analyze();
   let flip = 0;
-  const [reanalysis, parse] = compare(
-    41,
+  const [edit, parse] = compare(
+    Math.max(RUNS, 21),
     () => {
       ws.setFile(file, edited[flip++ % 2]);
       const a = ws.analyze();
@@ -291,20 +332,20 @@ function benchArmEdit(engine) {
     () => parseTree(edited[flip % 2], []),
     10,
   );
-  console.log(`ARM one-char edit (${text.split('\n').length} lines): re-analysis + diagnostics ${fmt(reanalysis)} ms; jsonc-parser parseTree ${fmt(parse)} ms; ratio ${(reanalysis / parse).toFixed(2)}x (goal <= 1.5x)`);
+  console.log(`${label} (${text.split('\n').length} lines): re-analysis + diagnostics ${fmt(edit.median)} ms; jsonc-parser parseTree ${fmt(parse.median)} ms; ratio ${range(ratios(edit, parse))} (goal <= 1.5x)`);
+  return { edit, parse };
 }
 
-function benchBicepEdit(engine, theirs) {
+function benchBicepEdit(engine, ws, theirs) {
   const big = path.resolve(ROOT, '../shared/bench/big.bicep');
   const text = readFileSync(big, 'utf8');
   const at = text.indexOf("'Standard'", text.length >> 1) + 1;
   const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
-  const ws = new engine.Workspace();
   ws.setFile('/bench/big.bicep', text);
   ws.analyze();
   let flip = 0;
   const [ours] = compare(
-    41,
+    Math.max(RUNS, 21),
     () => {
       ws.setFile('/bench/big.bicep', edited[flip++ % 2]);
       ws.analyze();
@@ -312,5 +353,7 @@ function benchBicepEdit(engine, theirs) {
     () => {},
     10,
   );
-  console.log(`bicep one-char edit, re-analysis in the workspace (incremental): ours ${fmt(ours)} ms, tree-sitter-bicep incremental re-parse ${fmt(theirs)} ms, ratio ${(theirs / ours).toFixed(0)}x (goal >= 50x)`);
+  // Every run of ours against tree-sitter's median (its runs are few and slow).
+  const r = stats(ours.runs.map((x) => theirs.median / x));
+  console.log(`bicep one-char edit inside 2,000 templates, re-analysis (incremental): ours ${fmt(ours.median)} ms (min ${fmt(ours.min)}, max ${fmt(ours.max)}), tree-sitter-bicep incremental re-parse ${fmt(theirs.median)} ms; ratio ${range(r, 0)} (goal >= 50x in every run)`);
 }

@@ -6,11 +6,11 @@ import * as esbuild from 'esbuild';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchWorkspace } from './bench-workspace.mjs';
+import { benchWorkspace, stats } from './bench-workspace.mjs';
 import { benchAzure } from './bench-azure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,8 +59,7 @@ function median({ runs, warmups, prepare = () => undefined, run, cleanup = () =>
     cleanup(result, context);
     if (i >= warmups) times.push(elapsed);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return stats(times);
 }
 
 /** A tree-sitter point (row, column) for an offset; big.bicep is ASCII, so columns in code units are bytes too. */
@@ -79,10 +78,13 @@ function ms(value) {
 }
 
 function line(label, ours, theirs, goal) {
-  const ratio = theirs / ours;
-  console.log(`${label}: ours ${ms(ours)} ms, tree-sitter-bicep ${ms(theirs)} ms, ratio ${ratio.toFixed(0)}x (goal >= ${goal}x)`);
+  const ratio = theirs.median / ours.median;
+  console.log(
+    `${label}: ours ${ms(ours.median)} ms (min ${ms(ours.min)}, max ${ms(ours.max)}), tree-sitter-bicep ${ms(theirs.median)} ms (min ${ms(theirs.min)}, max ${ms(theirs.max)}), ratio of the medians ${ratio.toFixed(0)}x (goal >= ${goal}x)`,
+  );
 }
 
+console.log(`npm run bench, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, load average ${os.loadavg()[0].toFixed(1)}, Node ${process.version}`);
 const text = readFileSync(BIG, 'utf8');
 const ours = await loadOurParser();
 const treeSitter = await loadTreeSitter();
@@ -132,6 +134,6 @@ const theirsEdit = median({
 line('bicep one-char edit re-parse (reparseBicep vs tree.edit + incremental parse)', oursEdit, theirsEdit, GOAL_EDIT);
 line('bicep one-char edit, full parse of the edited text (vs tree-sitter incremental)', oursEditFull, theirsEdit, GOAL_EDIT);
 
-await benchWorkspace({ treeSitterEditMs: theirsEdit });
+await benchWorkspace({ treeSitterEdit: theirsEdit });
 
 await benchAzure();

@@ -13,14 +13,13 @@ import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings,
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
-import { readRegularFile } from './read';
+import { readRegularBytes } from './read';
 import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
 import { formatText } from './format/text';
 import { topology } from './topology';
 import type { CliIo, LoadedWorkspace } from './io';
-import { azureScan, azureTopology } from './azure';
 
 /** The hint after a usage error, instead of the whole usage. */
 export const HELP_HINT = "run 'ilb-hairpin --help' for the commands and options";
@@ -76,8 +75,9 @@ export function runCli(argv: readonly string[], io: CliIo): number {
 /** Runs any command, also those that read Azure (asynchronous); the process entry point. */
 export async function runCliAsync(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv);
-  if (args.command === 'azure') return azureScan(args, io);
-  if (args.command === 'topology' && args.azure) return azureTopology({ ...args, azure: args.azure }, io);
+  // The Azure SDK is loaded only to read Azure (a scan of files never pays its start-up and memory).
+  if (args.command === 'azure') return (await import('./azure')).azureScan(args, io);
+  if (args.command === 'topology' && args.azure) return (await import('./azure')).azureTopology({ ...args, azure: args.azure }, io);
   return runCli(argv, io);
 }
 
@@ -93,13 +93,18 @@ function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSett
   const encodings = new Map<string, TextEncodingName>();
   for (const file of walk.files) {
     if (settings.exclude.length && isExcluded(relative(file), settings)) continue;
-    const read = readRegularFile(file, MAX_FILE_BYTES);
+    const read = readRegularBytes(file, MAX_FILE_BYTES, true);
     if (!read.ok) {
       readErrors.push({ file, message: read.message });
       continue;
     }
-    workspace.setFile(normalizePath(file), read.text);
-    encodings.set(normalizePath(file), read.encoding);
+    // Bytes, so that a template the graph has no use for is neither decoded nor parsed.
+    const set = workspace.setFileBytes(normalizePath(file), read.bytes);
+    if (!set.ok) {
+      readErrors.push({ file, message: `not read: ${set.reason}` });
+      continue;
+    }
+    encodings.set(normalizePath(file), set.encoding);
     filesScanned++;
   }
   return { workspace, relative, filesScanned, readErrors, inputs: walk.files, encodings };

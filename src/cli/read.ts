@@ -20,6 +20,23 @@ export function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isChar
  * it is.
  */
 export function readRegularFile(file: string, limit: number): ReadResult {
+  const read = readRegularBytes(file, limit);
+  if (!read.ok) return read;
+  const decoded = decodeText(read.bytes);
+  return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
+}
+
+/** A buffer that `transient` reads reuse, so that a scan of thousands of files allocates (and collects) almost nothing. */
+let scratch = Buffer.allocUnsafe(0);
+const SCRATCH_MAX = 4 * 1024 * 1024;
+/** Where the read that finds the end of a file lands (nothing, unless the file grew). */
+const probe = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The bytes of a regular file, read as readRegularFile reads them (not decoded). `transient`: the
+ * bytes may be in a buffer the next call reuses (for a caller that decodes or drops them at once).
+ */
+export function readRegularBytes(file: string, limit: number, transient = false): { ok: true; bytes: Uint8Array } | { ok: false; message: string } {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -34,15 +51,21 @@ export function readRegularFile(file: string, limit: number): ReadResult {
     let total = 0;
     // One byte past the limit tells a file that grew beyond it.
     for (let size = Math.min(limit + 1, Math.max(st.size + 1, 64 * 1024)); ; size = Math.min(limit + 1 - total, 1024 * 1024)) {
-      const chunk = Buffer.allocUnsafe(size);
-      const n = fs.readSync(fd, chunk, 0, size, null);
+      let chunk: Buffer;
+      if (chunks.length === 0 && transient && size <= SCRATCH_MAX) {
+        if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(size, 2 * scratch.length)));
+        chunk = scratch;
+      } else {
+        // After the first read, most often only the end of the file is found: into the probe.
+        chunk = chunks.length > 0 && size >= probe.length ? probe : Buffer.allocUnsafe(size);
+      }
+      const n = fs.readSync(fd, chunk, 0, Math.min(size, chunk.length), null);
       if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
+      chunks.push(chunk === probe ? Buffer.from(probe.subarray(0, n)) : chunk.subarray(0, n));
       total += n;
       if (total > limit) return { ok: false, message: overLimit(total, limit, true) };
     }
-    const decoded = decodeText(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
-    return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
+    return { ok: true, bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total) };
   } catch (e) {
     return { ok: false, message: describeError(e) };
   } finally {

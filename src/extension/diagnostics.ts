@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { MAX_FILE_BYTES } from '../core/engine';
-import { decodeText } from '../core/decode';
 import { ruleById } from '../core/rules';
 import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
 import type { Severity } from '../core/rules/types';
@@ -149,12 +148,11 @@ export class DiagnosticsController implements vscode.Disposable {
         return;
       }
       const bytes = await vscode.workspace.fs.readFile(uri);
-      const decoded = decodeText(bytes);
-      if (!decoded.ok) {
-        this.log.warn(`Could not read ${uri.toString()}: ${decoded.reason}`);
+      // Bytes: a template that certainly declares nothing the graph reads is neither decoded nor parsed.
+      const set = this.workspace.setFileBytes(documentPath(uri), bytes);
+      if (!set.ok) {
+        this.log.warn(`Could not read ${uri.toString()}: ${set.reason}`);
         this.workspace.removeFile(documentPath(uri));
-      } else {
-        this.workspace.setFile(documentPath(uri), decoded.text);
       }
     } catch (e) {
       this.log.warn(`Could not read ${uri.toString()}: ${(e as Error).message}`);

@@ -109,8 +109,10 @@ describe('the extension manifest', () => {
 
   it('activates only where templates can be, and declares untrusted-workspace support', () => {
     const events: string[] = pkg.activationEvents;
-    for (const e of ['onLanguage:json', 'onLanguage:jsonc', 'onLanguage:arm-template', 'onLanguage:bicep']) assert.ok(events.includes(e), e);
-    assert.ok(events.some((e) => e.startsWith('workspaceContains:')));
+    for (const e of ['onLanguage:arm-template', 'onLanguage:bicep', 'onLanguage:bicep-params', 'workspaceContains:**/*.bicep']) assert.ok(events.includes(e), e);
+    // Not for any JSON file (a package.json, a settings file): JSON only by names templates have.
+    for (const e of ['onLanguage:json', 'onLanguage:jsonc']) assert.ok(!events.includes(e), e);
+    assert.ok(events.some((e) => e.startsWith('workspaceContains:') && e.endsWith('.json')));
     assert.ok(!events.includes('*'));
     assert.equal(typeof pkg.capabilities.untrustedWorkspaces.supported, 'boolean');
   });

@@ -5,10 +5,12 @@
  */
 import { mayAddToGraph, parseArm, reuseSyntaxTree, templateLookalike, type ArmDocument } from '../parse/arm';
 import { parseBicep, reparseBicep } from '../parse/bicep';
+import { certainlyInertTemplate } from '../parse/prefilter';
 import type * as B from '../parse/bicep/ast';
 import type { Value } from '../evaluate/value';
 import { SourceFile, textEdit } from '../source';
 import { MAX_FILE_BYTES } from '../engine';
+import { decodeText, type TextEncodingName } from '../decode';
 
 /** The pseudo-dependency on the set of files (an evaluation that looked across the workspace). */
 export const STRUCTURE = '\u0000structure';
@@ -35,6 +37,23 @@ export class FileIndex {
   private nextVersion = 1;
   /** Bumped when files come or go: lookups across the workspace depend on the set of files. */
   structureVersion = 0;
+
+  /**
+   * Adds or replaces a file from its bytes. A JSON template that certainly declares nothing the
+   * graph reads (see prefilter.ts) is neither decoded nor parsed; any other file is decoded as
+   * decodeText does (says why when the bytes are no text).
+   */
+  setBytes(path: string, bytes: Uint8Array): { ok: true; encoding: TextEncodingName } | { ok: false; reason: string } {
+    if (bytes.length <= MAX_FILE_BYTES && /\.jsonc?$/i.test(path) && certainlyInertTemplate(bytes)) {
+      if (!this.files.has(path)) this.structureVersion++;
+      this.files.set(path, { file: new SourceFile(path, ''), version: this.nextVersion++, role: 'armTemplate', inert: true });
+      return { ok: true, encoding: bytes[0] === 0xef ? 'utf-8-bom' : 'utf-8' };
+    }
+    const decoded = decodeText(bytes);
+    if (!decoded.ok) return decoded;
+    this.set(path, decoded.text);
+    return { ok: true, encoding: decoded.encoding };
+  }
 
   /** Adds or replaces a file's text. Paths are the files' identities (`/` separators). */
   set(path: string, text: string): void {

@@ -63,6 +63,14 @@ export class Workspace {
     this.files.set(path, text);
   }
 
+  /**
+   * Adds or replaces a file from its bytes (UTF-8, or UTF-16 with a byte order mark, as decodeText
+   * reads them): a template that certainly declares nothing the graph reads is not even decoded.
+   */
+  setFileBytes(path: string, bytes: Uint8Array): ReturnType<FileIndex['setBytes']> {
+    return this.files.setBytes(path, bytes);
+  }
+
   removeFile(path: string): void {
     this.files.remove(path);
   }
