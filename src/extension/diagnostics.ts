@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { decodeText } from '../core/decode';
@@ -70,6 +71,9 @@ export class DiagnosticsController implements vscode.Disposable {
   private readonly waiting = new Map<number, () => void>();
   /** Analyses the worker ran, with their time in the worker (for tests and the log). */
   readonly workerAnalyses: { generation: number; ms: number }[] = [];
+  private readonly created = performance.now();
+  /** Milliseconds from the controller's start (activation) to its first published diagnostics. */
+  firstDiagnosticsMs: number | undefined;
   readonly onDidAnalyze = this.changed.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
@@ -301,6 +305,7 @@ export class DiagnosticsController implements vscode.Disposable {
       this.lastSummary = m.summary;
       this.mirrorStale = true;
       this.publish(m.diagnostics);
+      this.firstDiagnosticsMs ??= performance.now() - this.created;
       this.changed.fire();
     } finally {
       done?.();
