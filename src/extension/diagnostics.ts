@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -125,6 +126,11 @@ export class DiagnosticsController implements vscode.Disposable {
     return this.lastSummary?.templateFiles ?? [];
   }
 
+  /** Does a file have diagnostics of the last analysis? (Asking costs nothing; `analysis` may.) */
+  hasDiagnostics(path: string): boolean {
+    return this.published.has(path);
+  }
+
   /** The text the analysis read for a file (the editor's, or the disk's). */
   textOf(path: string): string | undefined {
     return this.texts.get(path);
@@ -217,14 +223,16 @@ export class DiagnosticsController implements vscode.Disposable {
   private async readFromDisk(uri: vscode.Uri, schedule = true): Promise<void> {
     if (this.isOpen(uri)) return; // the editor's text wins over the file on disk
     try {
-      const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.size > MAX_FILE_BYTES) return;
+      // A local file is read with Node's fs (the workbench's file service costs a round trip per call).
+      const local = uri.scheme === 'file';
+      const info = local ? await stat(uri.fsPath) : await vscode.workspace.fs.stat(uri);
+      if (info.size > MAX_FILE_BYTES) return;
       // Only regular files: a FIFO or device named like a template would block or never end.
-      if (!(stat.type & vscode.FileType.File)) {
+      if (!(local ? (info as Awaited<ReturnType<typeof stat>>).isFile() : (info as vscode.FileStat).type & vscode.FileType.File)) {
         this.log.warn(`Not read: ${uri.toString()} is not a regular file.`);
         return;
       }
-      const bytes = await vscode.workspace.fs.readFile(uri);
+      const bytes = local ? await readFile(uri.fsPath) : await vscode.workspace.fs.readFile(uri);
       const decoded = decodeText(bytes);
       if (!decoded.ok) {
         this.log.warn(`Could not read ${uri.toString()}: ${decoded.reason}`);
