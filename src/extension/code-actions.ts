@@ -40,6 +40,8 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
 
   private findingsIn(doc: vscode.TextDocument): Finding[] {
     const path = documentPath(doc.uri);
+    // Only a file with diagnostics asks for the analysis with its graph (the host's mirror, see diagnostics.ts).
+    if (!this.diagnostics.hasDiagnostics(path)) return [];
     return (this.diagnostics.analysis?.findings ?? []).filter((f) => f.span.file === path);
   }
 

@@ -1,11 +1,17 @@
 import * as vscode from 'vscode';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { MAX_FILE_BYTES } from '../core/engine';
-import { ruleById } from '../core/rules';
-import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
+import { decodeText } from '../core/decode';
+import { certainlyInertTemplate } from '../core/parse/prefilter';
+import { readRules, type RuleSettings } from '../core/settings';
 import type { Severity } from '../core/rules/types';
-import { normalizePath, type SourceSpan } from '../core/source';
+import { normalizePath } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
+import type { AnalysisSummary, FromWorker, PlainDiagnostic, PlainRange, ToWorker } from './analysis-protocol';
 import { docsTarget } from './docs';
 
 const SOURCE = 'ilb-hairpin';
@@ -40,20 +46,45 @@ export function isCandidate(doc: vscode.TextDocument): boolean {
  * file watchers for the rest. After a change, the workspace re-evaluates only what depends on
  * the changed file, and diagnostics are published for every file with findings — open or not —
  * and cleared where findings went away or files were deleted.
+ *
+ * The analysis runs in a worker thread (analysis-worker.ts): the host sends it texts and gets
+ * back diagnostics and summaries as plain data, so its event loop never waits for a parse or an
+ * evaluation. What needs the findings' graph nodes (quick fixes, fix-all, the topology) asks
+ * `analysis`, a mirror of the workspace in the host analyzed only when asked (incrementally,
+ * as the worker's).
  */
 export class DiagnosticsController implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection(SOURCE);
-  private readonly workspace = new Workspace();
+  private readonly worker: Worker;
+  /** The texts the worker has (the editor's or the disk's), by path. */
+  private readonly texts = new Map<string, string>();
+  /** Templates the worker has from their bytes only (the prefilter found nothing the graph reads in them). */
+  private readonly inert = new Set<string>();
+  /** The host's mirror, brought up to date from `texts` only when something asks for it. */
+  private readonly mirror = new Workspace();
+  private readonly mirrorPending = new Map<string, string | Uint8Array | undefined>();
+  private mirrorAnalysis: WorkspaceAnalysis | undefined;
+  private mirrorStale = true;
   private readonly disposables: vscode.Disposable[] = [this.collection];
   private readonly published = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
   private timer: NodeJS.Timeout | undefined;
-  private lastAnalysis: WorkspaceAnalysis | undefined;
+  private lastSummary: AnalysisSummary | undefined;
   /** Bumped by every change; an analysis publishes only if none came in while it ran. */
   private generation = 0;
+  private readonly waiting = new Map<number, () => void>();
+  /** Analyses the worker ran, with their time in the worker (for tests and the log). */
+  readonly workerAnalyses: { generation: number; ms: number }[] = [];
+  private readonly created = performance.now();
+  /** Milliseconds from the controller's start (activation) to its first published diagnostics. */
+  firstDiagnosticsMs: number | undefined;
   readonly onDidAnalyze = this.changed.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
+    this.worker = new Worker(join(__dirname, 'analysis-worker.js'));
+    this.worker.on('message', (m: FromWorker) => this.fromWorker(m));
+    this.worker.on('error', (e) => this.log.error(`The analysis worker failed: ${e.stack ?? String(e)}`));
+    this.worker.unref();
     const watcher = vscode.workspace.createFileSystemWatcher(TEMPLATE_GLOB);
     this.disposables.push(
       watcher,
@@ -70,26 +101,87 @@ export class DiagnosticsController implements vscode.Disposable {
     );
   }
 
+  /**
+   * The last analysis with its graphs and the findings' graph nodes (for fixes and the topology):
+   * the host's mirror, analyzed now if texts changed since. Undefined before the worker's first.
+   */
   get analysis(): WorkspaceAnalysis | undefined {
-    return this.lastAnalysis;
+    if (!this.lastSummary) return undefined;
+    if (this.mirrorStale || this.mirrorPending.size) {
+      this.syncMirror();
+      try {
+        this.mirrorAnalysis = this.mirror.analyze();
+      } catch (e) {
+        this.log.error(`Analysis failed: ${(e as Error).stack ?? String(e)}`);
+      }
+      this.mirrorStale = false;
+    }
+    return this.mirrorAnalysis;
+  }
+
+  /** What the status bar, the context keys and the CodeLens show (from the worker). */
+  get summary(): AnalysisSummary | undefined {
+    return this.lastSummary;
   }
 
   /** The template files the workspace knows (ARM and Bicep templates and their parameter files). */
   templateFiles(): string[] {
-    return this.workspace.paths().filter((p) => {
-      const role = this.workspace.role(p);
-      return role !== undefined && role !== 'other';
-    });
+    return this.lastSummary?.templateFiles ?? [];
+  }
+
+  /** Does a file have diagnostics of the last analysis? (Asking costs nothing; `analysis` may.) */
+  hasDiagnostics(path: string): boolean {
+    return this.published.has(path);
   }
 
   /** The text the analysis read for a file (the editor's, or the disk's). */
   textOf(path: string): string | undefined {
-    return this.workspace.source(path)?.text;
+    return this.texts.get(path);
   }
 
-  /** Fix-all of one file against the live workspace, whose texts are put back afterwards. */
+  /** Fix-all of one file against the live workspace (the host's mirror), whose texts are put back afterwards. */
   fixAllInFile(path: string): FixRunResult {
-    return fixAllInFile(this.workspace, path, { restore: true, display: (file) => vscode.workspace.asRelativePath(file) });
+    this.syncMirror();
+    this.mirrorStale = true;
+    return fixAllInFile(this.mirror, path, { restore: true, display: (file) => vscode.workspace.asRelativePath(file) });
+  }
+
+  private syncMirror(): void {
+    for (const [path, text] of this.mirrorPending) {
+      if (text === undefined) this.mirror.removeFile(path);
+      else if (typeof text === 'string') this.mirror.setFile(path, text);
+      else this.mirror.setFileBytes(path, text);
+    }
+    this.mirrorPending.clear();
+  }
+
+  private setFile(path: string, text: string): void {
+    if (this.texts.get(path) === text) return;
+    this.inert.delete(path);
+    this.texts.set(path, text);
+    this.mirrorPending.set(path, text);
+    this.post({ type: 'set', path, text });
+  }
+
+  /** A template the prefilter says declares nothing the graph reads: its bytes go to the worker, no text is kept. */
+  private setInert(path: string, bytes: Uint8Array): void {
+    if (this.inert.has(path)) return;
+    this.texts.delete(path);
+    this.inert.add(path);
+    this.mirrorPending.set(path, bytes);
+    this.post({ type: 'setBytes', path, bytes });
+  }
+
+  private removeFile(path: string): void {
+    if (!this.texts.has(path) && !this.inert.has(path)) return;
+    this.texts.delete(path);
+    this.inert.delete(path);
+    this.mirrorPending.set(path, undefined);
+    this.post({ type: 'remove', path });
+  }
+
+  private post(m: ToWorker): void {
+    this.worker.postMessage(m);
   }
 
   private config(): vscode.WorkspaceConfiguration {
@@ -105,7 +197,7 @@ export class DiagnosticsController implements vscode.Disposable {
     return `{${[...patterns].join(',')}}`;
   }
 
-  /** Indexes the workspace folders from scratch (the `Scan Workspace` command). */
+  /** Indexes the workspace folders from scratch (the `Scan Workspace` command); resolves once its diagnostics are published. */
   async scan(token?: vscode.CancellationToken, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<void> {
     if (!this.config().get<boolean>('enable', true)) {
       this.clearAll();
@@ -120,16 +212,22 @@ export class DiagnosticsController implements vscode.Disposable {
     const uris = perFolder.flat();
     const keep = new Set(uris.map((u) => documentPath(u)));
     for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri));
-    for (const p of this.workspace.paths()) if (!keep.has(p)) this.workspace.removeFile(p);
+    for (const p of [...this.texts.keys(), ...this.inert]) if (!keep.has(p)) this.removeFile(p);
     let done = 0;
-    for (const uri of uris) {
-      if (token?.isCancellationRequested) return;
-      await this.readFromDisk(uri, false);
-      if (++done % 50 === 0) progress?.report({ message: `${done} of ${uris.length} files`, increment: (50 / uris.length) * 100 });
-    }
-    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.workspace.setFile(documentPath(doc.uri), doc.getText());
+    // A few reads in flight at a time: the reads wait on the disk, not on each other.
+    const queue = [...uris];
+    const reader = async (): Promise<void> => {
+      for (let uri = queue.shift(); uri; uri = queue.shift()) {
+        if (token?.isCancellationRequested) return;
+        await this.readFromDisk(uri, false);
+        if (++done % 50 === 0) progress?.report({ message: `${done} of ${uris.length} files`, increment: (50 / uris.length) * 100 });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, reader));
+    if (token?.isCancellationRequested) return;
+    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.setFile(documentPath(doc.uri), doc.getText());
     this.log.info(`Indexed ${uris.length} template candidates.`);
-    this.analyzeNow();
+    await this.analyzeNow();
   }
 
   private isOpen(uri: vscode.Uri): vscode.TextDocument | undefined {
@@ -140,36 +238,45 @@ export class DiagnosticsController implements vscode.Disposable {
   private async readFromDisk(uri: vscode.Uri, schedule = true): Promise<void> {
     if (this.isOpen(uri)) return; // the editor's text wins over the file on disk
     try {
-      const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.size > MAX_FILE_BYTES) return;
+      // A local file is read with Node's fs (the workbench's file service costs a round trip per call).
+      const local = uri.scheme === 'file';
+      const info = local ? await stat(uri.fsPath) : await vscode.workspace.fs.stat(uri);
+      if (info.size > MAX_FILE_BYTES) return;
       // Only regular files: a FIFO or device named like a template would block or never end.
-      if (!(stat.type & vscode.FileType.File)) {
+      if (!(local ? (info as Awaited<ReturnType<typeof stat>>).isFile() : (info as vscode.FileStat).type & vscode.FileType.File)) {
         this.log.warn(`Not read: ${uri.toString()} is not a regular file.`);
         return;
       }
-      const bytes = await vscode.workspace.fs.readFile(uri);
-      // Bytes: a template that certainly declares nothing the graph reads is neither decoded nor parsed.
-      const set = this.workspace.setFileBytes(documentPath(uri), bytes);
-      if (!set.ok) {
-        this.log.warn(`Could not read ${uri.toString()}: ${set.reason}`);
-        this.workspace.removeFile(documentPath(uri));
+      const bytes = local ? await readFile(uri.fsPath) : await vscode.workspace.fs.readFile(uri);
+      // A template that certainly declares nothing the graph reads is neither decoded nor parsed.
+      if (/\.jsonc?$/i.test(uri.path) && certainlyInertTemplate(bytes)) {
+        this.setInert(documentPath(uri), bytes);
+        if (schedule) this.schedule();
+        return;
+      }
+      const decoded = decodeText(bytes);
+      if (!decoded.ok) {
+        this.log.warn(`Could not read ${uri.toString()}: ${decoded.reason}`);
+        this.removeFile(documentPath(uri));
+      } else {
+        this.setFile(documentPath(uri), decoded.text);
       }
     } catch (e) {
       this.log.warn(`Could not read ${uri.toString()}: ${(e as Error).message}`);
-      this.workspace.removeFile(documentPath(uri));
+      this.removeFile(documentPath(uri));
     }
     if (schedule) this.schedule();
   }
 
   private removed(uri: vscode.Uri): void {
     if (this.isOpen(uri)) return;
-    this.workspace.removeFile(documentPath(uri));
+    this.removeFile(documentPath(uri));
     this.schedule();
   }
 
   private fromEditor(doc: vscode.TextDocument): void {
     if (!isCandidate(doc)) return;
-    this.workspace.setFile(documentPath(doc.uri), doc.getText());
+    this.setFile(documentPath(doc.uri), doc.getText());
     this.schedule();
   }
 
@@ -177,7 +284,7 @@ export class DiagnosticsController implements vscode.Disposable {
     if (!isCandidate(doc)) return;
     // Back to the text on disk (unsaved edits are gone), or out of the workspace.
     if (doc.uri.scheme === 'untitled') {
-      this.workspace.removeFile(documentPath(doc.uri));
+      this.removeFile(documentPath(doc.uri));
       this.schedule();
     } else {
       await this.readFromDisk(doc.uri);
@@ -188,53 +295,66 @@ export class DiagnosticsController implements vscode.Disposable {
     this.generation++;
     clearTimeout(this.timer);
     const delay = this.config().get<number>('debounceMs', 300);
-    this.timer = setTimeout(() => this.analyzeNow(), delay);
+    this.timer = setTimeout(() => void this.analyzeNow(), delay);
   }
 
-  analyzeNow(): void {
+  /** Asks the worker for an analysis; resolves when it is published (or a newer change made it stale). */
+  analyzeNow(): Promise<void> {
     clearTimeout(this.timer);
     if (!this.config().get<boolean>('enable', true)) {
       this.clearAll();
-      return;
+      return Promise.resolve();
     }
+    // ilbHairpin.rules: a severity per rule, or off (entries that are wrong are left out; the schema flags them).
+    const rules: RuleSettings = { rules: {}, exclude: [] };
+    readRules(this.config().get<unknown>('rules'), rules);
     const generation = this.generation;
-    let analysis: WorkspaceAnalysis;
-    try {
-      analysis = this.workspace.analyze();
-    } catch (e) {
-      // The engine does not throw on templates; if it ever does, say so and keep the editor usable.
-      this.log.error(`Analysis failed: ${(e as Error).stack ?? String(e)}`);
-      return;
-    }
-    if (generation !== this.generation) return; // a newer change is on its way
-    this.lastAnalysis = analysis;
-    this.publish(analysis);
-    this.changed.fire();
+    return new Promise((resolve) => {
+      const before = this.waiting.get(generation);
+      this.waiting.set(generation, () => {
+        before?.();
+        resolve();
+      });
+      this.post({ type: 'analyze', generation, rules });
+    });
   }
 
-  private publish(analysis: WorkspaceAnalysis): void {
-    const byFile = new Map<string, vscode.Diagnostic[]>();
-    const add = (file: string, d: vscode.Diagnostic): void => {
-      const list = byFile.get(file) ?? [];
-      list.push(d);
-      byFile.set(file, list);
-    };
-    // ilbHairpin.rules: a severity per rule, or off (entries that are wrong are left out; the schema flags them).
-    const settings: RuleSettings = { rules: {}, exclude: [] };
-    readRules(this.config().get<unknown>('rules'), settings);
-    for (const f of applyRuleSettings(analysis.findings, settings)) {
-      const d = new vscode.Diagnostic(this.range(f.span), f.message, SEVERITY[f.severity]);
-      d.source = SOURCE;
-      const rule = ruleById(f.ruleId);
-      d.code = rule ? { value: f.ruleId, target: docsTarget(f.ruleId) } : f.ruleId;
-      d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(this.location(r.span), r.message));
-      add(f.span.file, d);
+  private fromWorker(m: FromWorker): void {
+    const done = this.waiting.get(m.generation);
+    this.waiting.delete(m.generation);
+    try {
+      if (m.type === 'failed') {
+        // The engine does not throw on templates; if it ever does, say so and keep the editor usable.
+        this.log.error(`Analysis failed: ${m.error}`);
+        return;
+      }
+      this.workerAnalyses.push({ generation: m.generation, ms: m.ms });
+      if (this.workerAnalyses.length > 100) this.workerAnalyses.shift();
+      if (m.generation !== this.generation) return; // a newer change is on its way
+      this.lastSummary = m.summary;
+      this.mirrorStale = true;
+      this.publish(m.diagnostics);
+      this.firstDiagnosticsMs ??= performance.now() - this.created;
+      this.changed.fire();
+    } finally {
+      done?.();
     }
-    for (const p of analysis.problems) {
-      const d = new vscode.Diagnostic(this.range(p.span), p.message, SEVERITY[p.severity]);
-      d.source = SOURCE;
-      d.code = { value: 'template-evaluation', target: docsTarget('template-evaluation') };
-      add(p.span.file, d);
+  }
+
+  private publish(diagnostics: [string, PlainDiagnostic[]][]): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const [file, list] of diagnostics) {
+      byFile.set(
+        file,
+        list.map((p) => {
+          const d = new vscode.Diagnostic(range(p.range), p.message, SEVERITY[p.severity]);
+          d.source = SOURCE;
+          // `?id`: a rule the registry does not know (no docs page to link).
+          d.code = p.code.startsWith('?') ? p.code.slice(1) : { value: p.code, target: docsTarget(p.code) };
+          d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uriOf(r.file), range(r.range)), r.message));
+          return d;
+        }),
+      );
     }
     for (const file of this.published) if (!byFile.has(file)) this.collection.delete(uriOf(file));
     this.published.clear();
@@ -244,21 +364,12 @@ export class DiagnosticsController implements vscode.Disposable {
     }
   }
 
-  private range(span: SourceSpan): vscode.Range {
-    const file = this.workspace.source(span.file);
-    if (!file) return new vscode.Range(0, 0, 0, 0);
-    const r = file.rangeOf(span);
-    return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
-  }
-
-  private location(span: SourceSpan): vscode.Location {
-    return new vscode.Location(uriOf(span.file), this.range(span));
-  }
-
   private clearAll(): void {
     this.collection.clear();
     this.published.clear();
-    this.lastAnalysis = undefined;
+    this.lastSummary = undefined;
+    this.mirrorAnalysis = undefined;
+    this.mirrorStale = true;
     this.changed.fire();
   }
 
@@ -266,5 +377,10 @@ export class DiagnosticsController implements vscode.Disposable {
     clearTimeout(this.timer);
     this.changed.dispose();
     for (const d of this.disposables) d.dispose();
+    void this.worker.terminate();
   }
+}
+
+function range(r: PlainRange): vscode.Range {
+  return new vscode.Range(r[0], r[1], r[2], r[3]);
 }

@@ -7,13 +7,14 @@ export function registerStatusBar(context: vscode.ExtensionContext, diagnostics:
   item.name = 'ILB Hairpin';
   item.command = 'workbench.actions.view.problems';
   const update = (): void => {
-    const analysis = diagnostics.analysis;
+    // The worker's summary: the status bar never waits for an analysis in the host.
+    const analysis = diagnostics.summary;
     // No template at all (most repositories): nothing to say.
     if (!analysis || analysis.templates === 0) {
       item.hide();
       return;
     }
-    const n = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined).map((f) => `${f.span.file}#${f.span.start}`)).size;
+    const n = analysis.hairpinProne;
     item.text = n ? `$(warning) ${n} hairpin-prone` : '$(check) no hairpin';
     item.tooltip = n
       ? `${n} internal load balancer rule${n === 1 ? '' : 's'} where a backend member calling the frontend can fail. Click to open Problems.`

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { display } from '../core/evaluate/value';
+import type { LensData } from './analysis-protocol';
 import type { Finding } from '../core/rules/types';
 import { SourceFile, type SourceSpan } from '../core/source';
 import { buildTopology } from '../core/topology/build';
@@ -302,24 +302,9 @@ class TopologyCodeLens implements vscode.CodeLensProvider {
     this.changed.fire();
   }
 
-  /** The lenses of every file: one per load balancer declaration, with its rules and hairpin-prone rules. */
-  private lenses(): Map<string, { start: number; title: string; name: string }[]> {
-    const out = new Map<string, { start: number; title: string; name: string }[]>();
-    const analysis = this.diagnostics.analysis;
-    if (!analysis) return out;
-    for (const { graph } of analysis.graphs) {
-      for (const lb of graph.loadBalancers) {
-        const file = lb.resource.file;
-        const list = out.get(file) ?? [];
-        if (list.some((l) => l.start === lb.resource.span.start)) continue;
-        const name = display(lb.name);
-        const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && f.span.file === file && f.facts.viaModule === undefined).map((f) => f.facts.lbRule)).size;
-        const rules = lb.rules.length;
-        list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
-        out.set(file, list);
-      }
-    }
-    return out;
+  /** The lenses of every file: one per load balancer declaration, with its rules and hairpin-prone rules (the worker's summary). */
+  private lenses(): Map<string, LensData[]> {
+    return new Map(this.diagnostics.summary?.lenses ?? []);
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {

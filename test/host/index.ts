@@ -8,6 +8,8 @@ import Mocha from 'mocha';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // scripts/host-load.mjs runs only the responsiveness tests on its generated workspace.
+  if (process.env.ILB_HAIRPIN_HOST_GREP) mocha.grep(process.env.ILB_HAIRPIN_HOST_GREP);
   const files = fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith('.test.js'))

@@ -1,0 +1,99 @@
+/**
+ * What the extension host and the analysis worker (analysis-worker.ts) say to each other: file
+ * texts in, diagnostic data and the summaries the host shows out, all plain data. No `vscode` here:
+ * the worker imports it too.
+ */
+import { display } from '../core/evaluate/value';
+import type { Severity } from '../core/rules/types';
+import type { SourceFile, SourceSpan } from '../core/source';
+import { applyRuleSettings, type RuleSettings } from '../core/settings';
+import type { Workspace, WorkspaceAnalysis } from '../core/workspace';
+
+/** A line/character range: [startLine, startCharacter, endLine, endCharacter]. */
+export type PlainRange = [number, number, number, number];
+
+export interface PlainDiagnostic {
+  range: PlainRange;
+  message: string;
+  severity: Severity;
+  /** A rule id (with its docs page), `template-evaluation`, or a rule id the registry does not know. */
+  code: string;
+  related: { file: string; range: PlainRange; message: string }[];
+}
+
+export interface LensData {
+  start: number;
+  title: string;
+  name: string;
+}
+
+export interface AnalysisSummary {
+  templates: number;
+  /** Hairpin-prone rules (the status bar's figure). */
+  hairpinProne: number;
+  /** The template files the workspace knows (ARM and Bicep templates and their parameter files). */
+  templateFiles: string[];
+  /** "Show topology" lenses by file. */
+  lenses: [string, LensData[]][];
+}
+
+export type ToWorker =
+  | { type: 'set'; path: string; text: string }
+  /** A template file by its bytes (one the prefilter found inert: not decoded, not parsed). */
+  | { type: 'setBytes'; path: string; bytes: Uint8Array }
+  | { type: 'remove'; path: string }
+  | { type: 'analyze'; generation: number; rules: RuleSettings };
+
+export type FromWorker =
+  | { type: 'analysis'; generation: number; diagnostics: [string, PlainDiagnostic[]][]; summary: AnalysisSummary; ms: number }
+  | { type: 'failed'; generation: number; error: string };
+
+/** The diagnostics of an analysis, by file, with line/character ranges. */
+export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings, known: (ruleId: string) => boolean): [string, PlainDiagnostic[]][] {
+  const byFile = new Map<string, PlainDiagnostic[]>();
+  const sources = new Map<string, SourceFile | undefined>();
+  const range = (span: SourceSpan): PlainRange => {
+    if (!sources.has(span.file)) sources.set(span.file, workspace.source(span.file));
+    const r = sources.get(span.file)?.rangeOf(span);
+    return r ? [r.start.line, r.start.character, r.end.line, r.end.character] : [0, 0, 0, 0];
+  };
+  const add = (file: string, d: PlainDiagnostic): void => {
+    const list = byFile.get(file) ?? [];
+    list.push(d);
+    byFile.set(file, list);
+  };
+  for (const f of applyRuleSettings(analysis.findings, settings)) {
+    add(f.span.file, {
+      range: range(f.span),
+      message: f.message,
+      severity: f.severity,
+      code: known(f.ruleId) ? f.ruleId : `?${f.ruleId}`,
+      related: f.related.map((r) => ({ file: r.span.file, range: range(r.span), message: r.message })),
+    });
+  }
+  for (const p of analysis.problems) add(p.span.file, { range: range(p.span), message: p.message, severity: p.severity, code: 'template-evaluation', related: [] });
+  return [...byFile];
+}
+
+/** What the status bar, the context keys and the CodeLens show of an analysis. */
+export function summarize(workspace: Workspace, analysis: WorkspaceAnalysis): AnalysisSummary {
+  const lenses = new Map<string, LensData[]>();
+  for (const { graph } of analysis.graphs) {
+    for (const lb of graph.loadBalancers) {
+      const file = lb.resource.file;
+      const list = lenses.get(file) ?? [];
+      if (list.some((l) => l.start === lb.resource.span.start)) continue;
+      const name = display(lb.name);
+      const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && f.span.file === file && f.facts.viaModule === undefined).map((f) => f.facts.lbRule)).size;
+      const rules = lb.rules.length;
+      list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
+      lenses.set(file, list);
+    }
+  }
+  const hairpinProne = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined).map((f) => `${f.span.file}#${f.span.start}`)).size;
+  const templateFiles = workspace.paths().filter((p) => {
+    const role = workspace.role(p);
+    return role !== undefined && role !== 'other';
+  });
+  return { templates: analysis.templates, hairpinProne, templateFiles, lenses: [...lenses] };
+}

@@ -1,0 +1,38 @@
+/**
+ * The analysis worker (dist/analysis-worker.js): the workspace's parse, evaluation and rules run
+ * here, on a `worker_threads` thread, so the extension host's event loop never waits for them.
+ * The host sends file texts and asks for analyses; this sends back diagnostics and summaries as
+ * plain data (see analysis-protocol.ts).
+ */
+import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { ruleById } from '../core/rules';
+import { Workspace } from '../core/workspace';
+import { plainDiagnostics, summarize, type FromWorker, type ToWorker } from './analysis-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
+const workspace = new Workspace();
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'set') workspace.setFile(m.path, m.text);
+  else if (m.type === 'setBytes') workspace.setFileBytes(m.path, m.bytes);
+  else if (m.type === 'remove') workspace.removeFile(m.path);
+  else {
+    const t0 = performance.now();
+    let reply: FromWorker;
+    try {
+      const analysis = workspace.analyze();
+      reply = {
+        type: 'analysis',
+        generation: m.generation,
+        diagnostics: plainDiagnostics(workspace, analysis, m.rules, (id) => ruleById(id) !== undefined),
+        summary: summarize(workspace, analysis),
+        ms: performance.now() - t0,
+      };
+    } catch (e) {
+      reply = { type: 'failed', generation: m.generation, error: (e as Error).stack ?? String(e) };
+    }
+    port.postMessage(reply);
+  }
+});
