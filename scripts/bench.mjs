@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchWorkspace, stats } from './bench-workspace.mjs';
 import { benchAzure } from './bench-azure.mjs';
+import { benchReliability } from './bench-reliability.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIG = path.resolve(ROOT, '../shared/bench/big.bicep');
@@ -137,3 +138,14 @@ line('bicep one-char edit, full parse of the edited text (vs tree-sitter increme
 await benchWorkspace({ treeSitterEdit: theirsEdit });
 
 await benchAzure();
+
+await benchReliability();
+
+// The extension host under load (issue 17, point 4): the real host, in a child process
+// (BENCH_HOST=0 leaves it out, e.g. on a machine without the test browser's workbench).
+if (process.env.BENCH_HOST !== '0') {
+  const { spawnSync } = await import('node:child_process');
+  console.log('extension host under load (scripts/host-load.mjs):');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'host-load.mjs')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  for (const l of `${r.stdout}\n${r.stderr}`.split('\n')) if (l.trim()) console.log(`  ${l.trim()}`);
+}
