@@ -149,3 +149,17 @@ if (process.env.BENCH_HOST !== '0') {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'host-load.mjs')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
   for (const l of `${r.stdout}\n${r.stderr}`.split('\n')) if (l.trim()) console.log(`  ${l.trim()}`);
 }
+
+// The topology at 5,000 nodes against 519 in the browser workbench (issue 17, point 5): the UI
+// test that measures both in one run (BENCH_UI=0 leaves it out).
+if (process.env.BENCH_UI !== '0') {
+  const { spawnSync } = await import('node:child_process');
+  console.log('topology in the browser workbench (test/ui/topology.ui.test.mjs, 5,000 nodes):');
+  const r = spawnSync(process.execPath, ['--test', '--test-name-pattern=5,000 nodes', path.join(ROOT, 'test', 'ui', 'topology.ui.test.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ILB_HAIRPIN_UI_LARGE: '1' },
+    maxBuffer: 1 << 26,
+  });
+  for (const l of `${r.stdout}\n${r.stderr}`.split('\n')) if (/topology first picture|topology at \d|^# (pass|fail) |not ok/.test(l.trim())) console.log(`  ${l.trim()}`);
+}

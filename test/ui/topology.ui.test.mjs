@@ -565,4 +565,66 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     assert.equal(await frame.evaluate(() => document.querySelectorAll('#canvas g.node').length), total);
     console.log(`topology, ${cold.nodes} nodes as the first picture of a new webview: layout ${cold.layoutMs} ms + drawing ${cold.renderMs} ms = ${Number(cold.layoutMs) + Number(cold.renderMs)} ms (measured in the webview)`);
   });
+  // Minutes of layout on a small machine: run by `npm run bench` (ILB_HAIRPIN_UI_LARGE=1), not by `npm test`.
+  it('5,000 nodes: first picture against the 519-node one in the same run, and a pan or zoom step (figures printed)', { skip: process.env.ILB_HAIRPIN_UI_LARGE !== '1' && 'set ILB_HAIRPIN_UI_LARGE=1 (npm run bench does)' }, async () => {
+    /** The first picture of a new webview on a folder's whole workspace (no template open). */
+    const firstPicture = async (dir, total) => {
+      await page.goto(workbenchUrl(server.port, { folder: dir, payload }));
+      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      await page.waitForTimeout(2000);
+      // A template opened activates the extension; closed, the command opens on the whole workspace.
+      await quickOpen(page, 'lb-00.json');
+      await runCommand(page, 'ILB Hairpin: Scan Workspace');
+      await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 120_000 });
+      await runCommand(page, 'View: Close All Editors');
+      await page.waitForSelector('.tab', { state: 'detached', timeout: 30_000 });
+      await runCommand(page, 'ILB Hairpin: Show Topology');
+      const frame = await topologyFrame(page);
+      await frame.waitForFunction((n) => Number(document.getElementById('status')?.dataset.nodes) === n, total, { timeout: 300_000 });
+      const m = await frame.evaluate(() => ({ ...document.getElementById('status')?.dataset }));
+      return { frame, ms: Number(m.layoutMs) + Number(m.renderMs), layoutMs: Number(m.layoutMs), renderMs: Number(m.renderMs) };
+    };
+    const small = path.join(tmp, 'nodes-519');
+    await fsp.mkdir(small);
+    const smallTotal = (await largeWorkspace(small, 20)).reduce((a, b) => a + b, 0);
+    const big = path.join(tmp, 'nodes-5000');
+    await fsp.mkdir(big);
+    const bigCounts = await largeWorkspace(big, 193);
+    const bigTotal = bigCounts.reduce((a, b) => a + b, 0);
+    assert.ok(bigTotal >= 5000, `${bigTotal} nodes`);
+    const a = await firstPicture(small, smallTotal);
+    const b = await firstPicture(big, bigTotal);
+    console.log(
+      `topology first picture: ${smallTotal} nodes ${a.ms} ms (layout ${a.layoutMs} + drawing ${a.renderMs}); ${bigTotal} nodes ${b.ms} ms (layout ${b.layoutMs} + drawing ${b.renderMs}); ratio ${(b.ms / a.ms).toFixed(2)}x (goal < 3x); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`,
+    );
+    assert.equal(await b.frame.evaluate(() => document.querySelectorAll('#canvas g.node').length), bigTotal);
+    assert.ok(b.ms < 300_000, `absurdly slow: ${b.ms} ms`);
+    // A pan or zoom step: the event's handler plus the frame it causes (style, layout, paint),
+    // measured in the page with the Performance API.
+    const steps = await b.frame.evaluate(async () => {
+      const canvas = document.getElementById('canvas');
+      const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const out = { zoom: [], pan: [] };
+      for (let i = 0; i < 6; i++) {
+        for (const kind of ['zoom', 'pan']) {
+          await frame();
+          performance.mark(`${kind}-${i}-start`);
+          const r = canvas.getBoundingClientRect();
+          canvas.dispatchEvent(
+            new WheelEvent('wheel', kind === 'zoom' ? { deltaY: i % 2 ? 120 : -120, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true } : { deltaX: i % 2 ? 80 : -80, deltaY: 0, bubbles: true, cancelable: true }),
+          );
+          await frame();
+          performance.mark(`${kind}-${i}-end`);
+          out[kind].push(performance.measure(kind, `${kind}-${i}-start`, `${kind}-${i}-end`).duration);
+        }
+      }
+      return out;
+    });
+    const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    console.log(
+      `topology at ${bigTotal} nodes: zoom step median ${med(steps.zoom).toFixed(1)} ms (max ${Math.max(...steps.zoom).toFixed(1)}), pan step median ${med(steps.pan).toFixed(1)} ms (max ${Math.max(...steps.pan).toFixed(1)}) (goal < 50 ms; Performance API in the webview)`,
+    );
+    assert.equal(steps.zoom.length, 6);
+    await page.screenshot({ path: path.join(artifacts, 'ui-topology-5000-nodes.png') });
+  });
 });
