@@ -25,7 +25,7 @@ function writeCase(dir, files) {
   for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
 }
 
-/** One fresh CLI process: wall time, exit code, peak RSS (MB, from the process itself), stdout. */
+/** One fresh CLI process: wall time, exit code, peak RSS (MB, its own high-water mark: peak-rss.cjs), stdout. */
 function runCli(cwd, argv, hook, rssFile) {
   const start = performance.now();
   const r = spawnSync(process.execPath, ['--require', hook, CLI, ...argv], {
@@ -113,9 +113,8 @@ function largestUnder(bytes, make) {
 export async function benchReliability() {
   const tmp = mkdtempSync(path.join(tmpdir(), 'ilb-bench-rel-'));
   try {
-    const hook = path.join(tmp, 'rss-hook.cjs');
+    const hook = path.join(ROOT, 'scripts', 'peak-rss.cjs');
     const rssFile = path.join(tmp, 'rss');
-    writeFileSync(hook, "process.on('exit', () => require('node:fs').writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n");
 
     // 1. Fan-out and cycles against the scan of one small template, alternated run by run.
     const baseDir = path.join(tmp, 'one');

@@ -249,7 +249,8 @@ function benchScan(engine, ws, label) {
   console.log(`${label}: ${files.length} templates, ${(bytes / 1048576).toFixed(0)} MB; ${report.findings.length} hairpin-prone rules found in ${report.scanned.templates} templates`);
   console.log(`  scan ${fmt(scan.median)} ms, read + JSON.parse ${fmt(baseline.median)} ms; ratio ${range(ratio)} (goal <= 1.0x)`);
   const cli = path.join(ROOT, 'dist', 'cli.js');
-  const rss = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).scanPaths([${JSON.stringify(ws)}], ${JSON.stringify(ws)}); console.log(process.resourceUsage().maxRSS)`], {
+  // The child's own high-water mark (peak-rss.cjs): getrusage's maxRSS would include this process's size.
+  const rss = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).scanPaths([${JSON.stringify(ws)}], ${JSON.stringify(ws)}); console.log(require(${JSON.stringify(path.join(ROOT, 'scripts', 'peak-rss.cjs'))}).peakRssKb())`], {
     encoding: 'utf8',
   });
   const mb = Number(rss.trim()) / 1024;

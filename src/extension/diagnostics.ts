@@ -197,8 +197,24 @@ export class DiagnosticsController implements vscode.Disposable {
     return `{${[...patterns].join(',')}}`;
   }
 
-  /** Indexes the workspace folders from scratch (the `Scan Workspace` command); resolves once its diagnostics are published. */
-  async scan(token?: vscode.CancellationToken, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<void> {
+  /**
+   * Indexes the workspace folders from scratch (the `Scan Workspace` command); resolves once its
+   * diagnostics are published. A scan asked for while one runs (the command that activated the
+   * extension meets activation's own scan) joins it: two scans reading at once would each leave
+   * the other's analysis stale, and neither would wait for what is finally published.
+   */
+  scan(token?: vscode.CancellationToken, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<void> {
+    if (this.scanning) return this.scanning;
+    const run = this.scanOnce(token, progress).finally(() => {
+      if (this.scanning === run) this.scanning = undefined;
+    });
+    this.scanning = run;
+    return run;
+  }
+
+  private scanning: Promise<void> | undefined;
+
+  private async scanOnce(token?: vscode.CancellationToken, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<void> {
     if (!this.config().get<boolean>('enable', true)) {
       this.clearAll();
       return;

@@ -48,11 +48,15 @@ describe('the extension host is not blocked by the analysis', () => {
   });
 
   it('indexes the workspace with the analysis in the worker', async () => {
-    const c = api();
-    const before = c.workerAnalyses.length;
+    // In a folder whose templates are not named like templates (the bench's), no activation event
+    // matches: the command starts the extension, as the README says, and its scan joins
+    // activation's own.
+    const ext = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin');
+    const before = ext?.isActive ? api().workerAnalyses.length : 0;
     const r = await blocked(async () => {
       await vscode.commands.executeCommand('ilbHairpin.scanWorkspace');
     });
+    const c = api();
     assert.ok(c.workerAnalyses.length > before, 'the scan was analyzed by the worker');
     assert.ok(c.firstDiagnosticsMs !== undefined, 'diagnostics were published');
     const files = c.templateFiles().length;
