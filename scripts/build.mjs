@@ -2,6 +2,7 @@
 import * as esbuild from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 /**
  * `ilb-hairpin:rule-docs`: every page of docs/rules/ as text by rule id, so a new rule's page is
@@ -51,12 +52,25 @@ const elkApart = {
   },
 };
 
+/**
+ * The Azure SDK (about 3 MB of JavaScript) stays out of dist/cli.js too: only `azure` and
+ * `topology --azure` load dist/cli-azure.js (src/cli/azure.ts and what it imports), so a scan does
+ * not pay for compiling it, nor its memory.
+ */
+const azureApart = {
+  name: 'azure-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/azure$/ }, (args) => (args.importer.endsWith(`${path.sep}cli${path.sep}main.ts`) ? { path: './cli-azure.js', external: true } : undefined));
+  },
+};
+
 const builds = [
   // The extension: minified (the VSIX ships it without its map).
   { ...common, minify: true, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [ruleDocs] },
   // The analysis worker the extension starts (worker_threads): the core, no vscode.
   { ...common, minify: true, entryPoints: ['src/extension/analysis-worker.ts'], outfile: 'dist/analysis-worker.js' },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [elkApart] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [elkApart, azureApart] },
+  { ...common, entryPoints: ['src/cli/azure.ts'], outfile: 'dist/cli-azure.js', plugins: [elkApart] },
   // The topology webview: browser code and its page CSS, the only files the panel lets the webview load.
   {
     ...common,
@@ -77,5 +91,5 @@ if (watch) {
   chmodSync('dist/cli.js', 0o755);
   mkdirSync('dist', { recursive: true });
   copyFileSync(createRequire(import.meta.url).resolve(ELK_WORKER), 'dist/elk-worker.js');
-  console.log('esbuild: dist/extension.js, dist/analysis-worker.js, dist/cli.js (+ dist/elk-worker.js), dist/webview/topology.{js,css}');
+  console.log('esbuild: dist/extension.js, dist/analysis-worker.js, dist/cli.js (+ dist/cli-azure.js, dist/elk-worker.js), dist/webview/topology.{js,css}');
 }

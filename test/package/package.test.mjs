@@ -68,7 +68,7 @@ describe('the npm package (the CLI)', { timeout: 180_000 }, () => {
 
   it('holds the CLI bundle, elkjs for topology, README, LICENSE, CHANGELOG and the rule pages, nothing else', () => {
     const pages = fs.readdirSync(path.join(repo, 'docs/rules')).filter((f) => f.endsWith('.md')).map((f) => `docs/rules/${f}`);
-    assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE', 'README.md', ...pages, 'dist/cli.js', 'dist/elk-worker.js', 'package.json'].sort());
+    assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE', 'README.md', ...pages, 'dist/cli-azure.js', 'dist/cli.js', 'dist/elk-worker.js', 'package.json'].sort());
     for (const f of files) assert.doesNotMatch(f, NEVER);
   });
 
@@ -120,7 +120,7 @@ describe('the VSIX (the extension)', { timeout: 180_000 }, () => {
     for (const wanted of ['package.json', 'dist/extension.js', 'dist/webview/topology.js', 'dist/webview/topology.css', 'media/walkthrough/hairpin.svg', 'examples/seed-lab/azuredeploy.json', 'syntaxes/directive.injection.json']) {
       assert.ok(names.includes(wanted), `${wanted} is in the VSIX`);
     }
-    assert.ok(!names.includes('dist/cli.js') && !names.includes('dist/elk-worker.js'), 'the CLI is not in the VSIX: the extension never loads it');
+    assert.ok(!names.includes('dist/cli.js') && !names.includes('dist/cli-azure.js') && !names.includes('dist/elk-worker.js'), 'the CLI is not in the VSIX: the extension never loads it');
     // Minified: no module path comments (esbuild writes `// src/...` before each module otherwise)
     // and internal names renamed.
     const bundle = fs.readFileSync(path.join(repo, 'dist', 'extension.js'), 'utf8');
