@@ -62,10 +62,12 @@ export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliI
     }
     selectedRule = picked[0]?.id;
   }
-  let text: string;
+  // JSON is made and written in pieces (a node or an edge at a time): for a 40,000-node model the
+  // whole text at once would hold tens of MB twice more at the peak.
+  let text: string | Iterable<string>;
   switch (args.format) {
     case 'json':
-      text = JSON.stringify({ tool: { name: TOOL_NAME, version: TOOL_VERSION }, ...model }, null, 2) + '\n';
+      text = jsonPieces({ tool: { name: TOOL_NAME, version: TOOL_VERSION }, ...model });
       break;
     case 'mermaid':
       text = toMermaid(model);
@@ -90,16 +92,67 @@ export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliI
       return 2;
     }
     try {
-      fs.writeFileSync(file, text);
+      if (typeof text === 'string') fs.writeFileSync(file, text);
+      else {
+        const fd = fs.openSync(file, 'w');
+        try {
+          for (const piece of batches(text)) fs.writeSync(fd, piece);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
     } catch (e) {
       io.stderr(`ilb-hairpin: cannot write ${args.output}: ${(e as Error).message}\n`);
       return 2;
     }
     io.stderr(`Wrote ${relative(file).startsWith('../') ? normalizePath(file) : relative(file)} (${model.nodes.length} nodes, ${model.edges.length} edges, ${model.marks.length} hairpin-prone rule${model.marks.length === 1 ? '' : 's'}).\n`);
-  } else {
+  } else if (typeof text === 'string') {
     io.stdout(text);
+  } else {
+    for (const piece of batches(text)) io.stdout(piece);
   }
   return code;
+}
+
+/**
+ * `JSON.stringify(value, null, 2) + '\n'` in pieces: the top-level arrays one element at a time.
+ * The pieces joined are exactly that text (a test checks).
+ */
+export function* jsonPieces(value: Record<string, unknown>): Generator<string> {
+  const indent = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
+  const entries = Object.entries(value).filter(([, v]) => JSON.stringify(v) !== undefined || Array.isArray(v));
+  if (entries.length === 0) {
+    yield '{}\n';
+    return;
+  }
+  yield '{';
+  let first = true;
+  for (const [key, v] of entries) {
+    yield `${first ? '' : ','}\n  ${JSON.stringify(key)}: `;
+    first = false;
+    if (Array.isArray(v) && v.length > 0) {
+      yield '[';
+      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}\n    ${indent(JSON.stringify(v[i] ?? null, null, 2) ?? 'null', '    ')}`;
+      yield '\n  ]';
+    } else yield indent(JSON.stringify(v, null, 2) ?? 'null', '  ');
+  }
+  yield '\n}\n';
+}
+
+/** Pieces joined into writes of about 1 MB. */
+function* batches(pieces: Iterable<string>): Generator<string> {
+  let buffer: string[] = [];
+  let size = 0;
+  for (const piece of pieces) {
+    buffer.push(piece);
+    size += piece.length;
+    if (size >= 1 << 20) {
+      yield buffer.join('');
+      buffer = [];
+      size = 0;
+    }
+  }
+  if (buffer.length) yield buffer.join('');
 }
 
 /**

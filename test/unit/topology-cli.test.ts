@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { jsonPieces } from '../../src/cli/topology';
 import { cli, REPO_ROOT, SEED_LAB } from './helpers';
 
 const CLI_PARAMS = path.join(REPO_ROOT, 'test', 'fixtures', 'workspace', 'cli-params');
@@ -133,5 +134,20 @@ describe('cli: topology --rule when several rules have the name', () => {
     const wrong = cli(two, 'topology', '--rule', 'web/azuredeploy.json:rule-ftp');
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /no hairpin-prone rule named web\/azuredeploy\.json:rule-ftp/);
+  });
+});
+
+describe('cli: topology JSON written in pieces', () => {
+  it('joins to exactly JSON.stringify(model, null, 2) for the fixtures and odd values', () => {
+    const models: Record<string, unknown>[] = [];
+    for (const folder of [dir, CLI_PARAMS, path.join(REPO_ROOT, 'examples')]) {
+      const r = cli(folder, 'topology', '--format', 'json');
+      assert.ok(r.stdout.length > 0, r.stderr);
+      models.push(JSON.parse(r.stdout));
+      // The CLI's own output is already the pieces joined: it equals the reference text.
+      assert.equal(r.stdout, JSON.stringify(JSON.parse(r.stdout), null, 2) + '\n');
+    }
+    models.push({}, { a: [], b: {}, c: undefined, d: [undefined, 1, 'x\ny', { e: [[], [1, [2]]] }], f: null, g: 'str', h: () => 1 });
+    for (const m of models) assert.equal([...jsonPieces(m)].join(''), (JSON.stringify(m, null, 2) ?? '') + '\n');
   });
 });
