@@ -66,7 +66,8 @@ export class DiagnosticsController implements vscode.Disposable {
   private mirrorAnalysis: WorkspaceAnalysis | undefined;
   private mirrorStale = true;
   private readonly disposables: vscode.Disposable[] = [this.collection];
-  private readonly published = new Set<string>();
+  /** The files with published diagnostics, each with the key (JSON) of what was published. */
+  private published = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<void>();
   private timer: NodeJS.Timeout | undefined;
   private lastSummary: AnalysisSummary | undefined;
@@ -357,9 +358,18 @@ export class DiagnosticsController implements vscode.Disposable {
     }
   }
 
+  /**
+   * Publishes the worker's diagnostics. A file whose diagnostics are what was published for it
+   * last time is left alone: each `set` is sent to the workbench and redrawn there, and after an
+   * edit most files' diagnostics have not changed.
+   */
   private publish(diagnostics: [string, PlainDiagnostic[]][]): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
+    const keys = new Map<string, string>();
     for (const [file, list] of diagnostics) {
+      const key = JSON.stringify(list);
+      keys.set(file, key);
+      if (this.published.get(file) === key) continue;
       byFile.set(
         file,
         list.map((p) => {
@@ -372,12 +382,9 @@ export class DiagnosticsController implements vscode.Disposable {
         }),
       );
     }
-    for (const file of this.published) if (!byFile.has(file)) this.collection.delete(uriOf(file));
-    this.published.clear();
-    for (const [file, diags] of byFile) {
-      this.collection.set(uriOf(file), diags);
-      this.published.add(file);
-    }
+    for (const file of this.published.keys()) if (!keys.has(file)) this.collection.delete(uriOf(file));
+    for (const [file, diags] of byFile) this.collection.set(uriOf(file), diags);
+    this.published = keys;
   }
 
   private clearAll(): void {

@@ -53,6 +53,10 @@ describe('the extension host is not blocked by the analysis', () => {
     // activation's own.
     const ext = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin');
     const before = ext?.isActive ? api().workerAnalyses.length : 0;
+    // Loading the extension's code and starting its worker, apart from the indexing.
+    const activation = await blocked(async () => {
+      await ext?.activate();
+    });
     const r = await blocked(async () => {
       await vscode.commands.executeCommand('ilbHairpin.scanWorkspace');
     });
@@ -61,7 +65,7 @@ describe('the extension host is not blocked by the analysis', () => {
     assert.ok(c.firstDiagnosticsMs !== undefined, 'diagnostics were published');
     const files = c.templateFiles().length;
     console.log(`responsiveness: scan files=${files} ms=${r.ms.toFixed(0)} workerMs=${c.workerAnalyses.at(-1)?.ms.toFixed(0)} maxBlockMs=${r.maxMs.toFixed(1)} p99BlockMs=${r.p99Ms.toFixed(1)}`);
-    console.log(`responsiveness: activation firstDiagnosticsMs=${c.firstDiagnosticsMs?.toFixed(0)}`);
+    console.log(`responsiveness: activation firstDiagnosticsMs=${c.firstDiagnosticsMs?.toFixed(0)} activationMaxBlockMs=${activation.maxMs.toFixed(1)}`);
   });
 
   it('typing into a 10,000-line template: diagnostics follow, analyzed in the worker', async () => {
@@ -69,21 +73,37 @@ describe('the extension host is not blocked by the analysis', () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'json', content: bigTemplate() });
     const editor = await vscode.window.showTextDocument(doc);
     assert.ok(doc.lineCount >= 10000, `${doc.lineCount} lines`);
-    await new Promise((r) => setTimeout(r, 1500)); // its first analysis
-    const before = c.workerAnalyses.length;
     const at = doc.positionAt(doc.getText().indexOf('"st0x0"') + 3);
-    const r = await blocked(async () => {
-      for (let i = 0; i < 20; i++) {
-        await editor.edit((e) => e.insert(at, 'a'));
-        // Pauses longer than the debounce now and then: analyses run while typing goes on.
-        await new Promise((res) => setTimeout(res, i % 5 === 4 ? 500 : 60));
-      }
-      await new Promise((res) => setTimeout(res, 1000));
-    });
+    const type20 = (): Promise<{ maxMs: number; p99Ms: number; ms: number }> =>
+      blocked(async () => {
+        for (let i = 0; i < 20; i++) {
+          await editor.edit((e) => e.insert(at, 'a'));
+          // Pauses longer than the debounce now and then: analyses run while typing goes on.
+          await new Promise((res) => setTimeout(res, i % 5 === 4 ? 500 : 60));
+        }
+        await new Promise((res) => setTimeout(res, 1000));
+      });
+    // What VS Code itself costs the host for the same typing (its JSON language client, the
+    // document model), with this extension switched off: the figure to compare with.
+    // VS Code's JSON support starts on a newly opened document: a few edits first, not measured.
+    for (let i = 0; i < 5; i++) await editor.edit((e) => e.insert(at, 'a'));
+    await new Promise((r) => setTimeout(r, 1000));
+    const config = vscode.workspace.getConfiguration('ilbHairpin');
+    await config.update('enable', false, vscode.ConfigurationTarget.Global);
+    let alone: Awaited<ReturnType<typeof type20>>;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      alone = await type20();
+    } finally {
+      await config.update('enable', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // the scan and first analysis after switching on
+    const before = c.workerAnalyses.length;
+    const r = await type20();
     const runs = c.workerAnalyses.slice(before);
     assert.ok(runs.length >= 1, 'the edits were analyzed by the worker');
     console.log(
-      `responsiveness: typing lines=${doc.lineCount} edits=20 workerAnalyses=${runs.length} workerMsMax=${Math.max(...runs.map((x) => x.ms)).toFixed(0)} maxBlockMs=${r.maxMs.toFixed(1)} p99BlockMs=${r.p99Ms.toFixed(1)}`,
+      `responsiveness: typing lines=${doc.lineCount} edits=20 workerAnalyses=${runs.length} workerMsMax=${Math.max(...runs.map((x) => x.ms)).toFixed(0)} maxBlockMs=${r.maxMs.toFixed(1)} p99BlockMs=${r.p99Ms.toFixed(1)}; the same typing with the extension off: maxBlockMs=${alone.maxMs.toFixed(1)} p99BlockMs=${alone.p99Ms.toFixed(1)}`,
     );
   });
 });
