@@ -15,6 +15,8 @@ export interface LoadBalancerNode {
   pools: PoolNode[];
   rules: RuleNode[];
   natRules: NatRuleNode[];
+  /** Inbound NAT pools (`inboundNatPools`, scale sets): one frontend port per instance. */
+  natPools: NatRuleNode[];
   probes: ProbeNode[];
 }
 
@@ -61,15 +63,30 @@ export interface RuleNode {
   probe: ProbeNode | undefined;
 }
 
+/** An inbound NAT rule, or an inbound NAT pool (`kind: 'pool'`). */
 export interface NatRuleNode {
+  kind: 'rule' | 'pool';
   lb: LoadBalancerNode;
+  /** The rule's resource-ID key (`.../inboundnatrules/<name>` or `.../inboundnatpools/<name>`). */
+  key: string | undefined;
   name: Value;
   value: ValueObject;
   frontend: FrontendNode | undefined;
+  /** The frontend port; for a pool, or a rule on a backend pool, the first port of the range. */
   frontendPort: Value | undefined;
+  /** The last frontend port of the range (a NAT pool, or a NAT rule on a backend pool). */
+  frontendPortEnd: Value | undefined;
   backendPort: Value | undefined;
   protocol: Value | undefined;
   floatingIp: boolean | Unknown;
+  /**
+   * The machines it forwards to: NIC, VM or scale-set ipConfigurations that name it in
+   * `loadBalancerInboundNatRules` / `loadBalancerInboundNatPools`, or the members of the backend
+   * pool a NAT rule names (`backendAddressPool`, one frontend port per member).
+   */
+  targets: MemberNode[];
+  /** The backend pool a NAT rule names (the newer form), when it does. */
+  pool: PoolNode | undefined;
 }
 
 export interface ProbeNode {

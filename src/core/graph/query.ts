@@ -8,7 +8,7 @@ import { propertySpan, spanOf } from '../evaluate/origin';
 import type { EvaluatedResource } from '../evaluate/resources';
 import { Unknown, display, getPath, getProp, type Value } from '../evaluate/value';
 import type { SourceSpan } from '../source';
-import type { MemberNode, PoolNode, RuleNode } from './model';
+import type { MemberNode, NatRuleNode, RuleNode } from './model';
 
 /** Booleans as ARM reads them: true/false or the strings "true"/"false". Absent is `absent`. */
 export function readBool(v: Value | undefined, absent: boolean): boolean | Unknown {
@@ -45,7 +45,15 @@ export interface RuleMembers {
 
 /** The members behind a rule's pools and how many instances they stand for. */
 export function ruleMembers(rule: RuleNode): RuleMembers {
-  const members = uniqueMembers(rule.pools);
+  return countMembers(uniqueMembers(rule.pools.map((p) => p.members)));
+}
+
+/** The members of a NAT rule or pool (its targets) and how many instances they stand for. */
+export function natMembers(nat: NatRuleNode): RuleMembers {
+  return countMembers(uniqueMembers([nat.targets]));
+}
+
+function countMembers(members: MemberNode[]): RuleMembers {
   let known = 0;
   let unknownCount: Unknown | undefined;
   for (const m of members) {
@@ -56,11 +64,11 @@ export function ruleMembers(rule: RuleNode): RuleMembers {
 }
 
 /** One entry per member; a scale set in two of the rule's pools counts once. */
-function uniqueMembers(pools: PoolNode[]): MemberNode[] {
+function uniqueMembers(lists: MemberNode[][]): MemberNode[] {
   const out: MemberNode[] = [];
   const seen = new Set<string>();
-  for (const pool of pools) {
-    for (const m of pool.members) {
+  for (const list of lists) {
+    for (const m of list) {
       const key = memberIdentity(m);
       if (seen.has(key)) continue;
       seen.add(key);

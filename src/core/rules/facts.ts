@@ -100,6 +100,13 @@ export function related(rule: RuleNode, members: MemberNode[]): RelatedLocation[
     const s = spanOf(pool.value);
     if (s) out.push({ span: s, message: `backend pool ${display(pool.name)}` });
   }
+  out.push(...memberLocations(members));
+  return out;
+}
+
+/** The places that put members in (a pool, a NAT rule): one per place, with every name. */
+export function memberLocations(members: MemberNode[]): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
   // Members written once in a copy loop share one place: list it once, with every name.
   const bySpan = new Map<string, { span: SourceSpan; names: string[] }>();
   for (const m of members) {

@@ -29,6 +29,10 @@ export interface HairpinFacts {
   evidence?: string[];
   /** The NVA vendors of the members, when every member is a network virtual appliance. */
   appliances?: string[];
+  /** Set when the finding is about an inbound NAT rule or NAT pool (`lbRule` is then its name). */
+  inboundNat?: 'rule' | 'pool';
+  /** The last frontend port of a NAT pool's (or a NAT rule's) port range. */
+  frontendPortEnd?: number | null;
   /** Set on the copy of a module's finding shown where the module is called. */
   viaModule?: string;
   /** Where parameter values came from (a parameter file), when not the defaults. */
