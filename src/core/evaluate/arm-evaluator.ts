@@ -19,6 +19,7 @@ import {
   firstUnknown,
   getProp,
   isObject,
+  plain,
   type Value,
   type ValueObject,
 } from './value';
@@ -413,7 +414,7 @@ class ArmEvaluator {
       return new Unknown(`the expression does not parse: ${parsed.message}`, raw);
     }
     const v = this.evalExpr(parsed.expr, node);
-    if (v instanceof Unknown && v.text === undefined) return new Unknown(v.reason, raw, v.symbol);
+    if (v instanceof Unknown && v.text === undefined) return new Unknown(v.reason, raw, v.symbol, v.alternatives);
     return v;
   }
 
@@ -429,7 +430,7 @@ class ArmEvaluator {
         return e.value;
       case 'member': {
         const obj = this.evalExpr(e.object, at);
-        if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${e.name}`) : obj;
+        if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${e.name}`) : plain(obj);
         const v = getProp(obj, e.name);
         if (v === undefined) return new Unknown(`there is no property '${e.name}'`);
         return v;

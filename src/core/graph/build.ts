@@ -7,7 +7,7 @@ import type { FrontendIPConfiguration, LoadBalancer, LoadBalancingRule, NetworkI
 import type { EvaluatedResource } from '../evaluate/resources';
 import { idKey, joinParts } from '../evaluate/resources';
 import { decodeBase64Text } from '../base64';
-import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
+import { Unknown, branchesOf, display, getPath, getProp, isObject, type Branch, type Value, type ValueObject } from '../evaluate/value';
 import { DeploymentIndex } from './model';
 import { readBool, readInt } from './query';
 import type {
@@ -46,6 +46,14 @@ function arrayOf(v: Value | undefined): Value[] {
 
 function objectsOf(v: Value | undefined): ValueObject[] {
   return arrayOf(v).filter(isObject);
+}
+
+/**
+ * The objects of a list, also when the list is the choice of an undecided condition
+ * (`if(cond, json('null'), [...])`): those of each branch, marked possible with the condition.
+ */
+function possibleObjectsOf(v: Value | undefined): { value: ValueObject; possible?: Branch }[] {
+  return branchesOf(v).flatMap(({ value, branch }) => objectsOf(value).map((o) => (branch ? { value: o, possible: branch } : { value: o })));
 }
 
 function props(v: Value | undefined): ValueObject | undefined {
@@ -153,10 +161,15 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   const vmFor = (nic: EvaluatedResource): EvaluatedResource | undefined => vmOfNic.find(idKey(nic.id), nic.deployment)[0]?.vm;
 
   const addMember = (owner: EvaluatedResource, poolRef: ValueObject, member: Omit<MemberNode, 'reference'>): void => {
-    const m: MemberNode = { ...member, reference: poolRef };
-    const pools = graph.pools.find(idKey(refId(poolRef)), owner.deployment);
-    for (const pool of pools) pool.members.push(m);
-    if (!pools.length) graph.unresolved.push({ member: m, poolRef: refId(poolRef) ?? null });
+    // An ID chosen by an undecided condition: a possible member of each pool it may name.
+    for (const { value: id, branch } of branchesOf(refId(poolRef))) {
+      if (id === null && branch) continue;
+      const possible = member.possible ?? branch;
+      const m: MemberNode = { ...member, ...(possible ? { possible } : {}), reference: poolRef };
+      const pools = graph.pools.find(idKey(id), owner.deployment);
+      for (const pool of pools) pool.members.push(m);
+      if (!pools.length) graph.unresolved.push({ member: m, poolRef: id ?? null });
+    }
   };
 
   const ipConfigMembers = (
@@ -185,11 +198,16 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
         instances,
         ipConfig: ipc,
       });
-      for (const poolRef of objectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) addMember(resource, poolRef, member());
+      for (const { value: poolRef, possible } of possibleObjectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) {
+        addMember(resource, poolRef, { ...member(), ...(possible ? { possible } : {}) });
+      }
       // Inbound NAT rules (NICs, VMs) and NAT pools (scale sets) this ipConfiguration is the target of.
-      const natRefs = [...objectsOf(getProp(p, ipConfigKey('loadBalancerInboundNatRules'))), ...objectsOf(getProp(p, 'loadBalancerInboundNatPools'))];
-      for (const natRef of natRefs) {
-        for (const { nat } of nats.find(idKey(refId(natRef)), resource.deployment)) nat.targets.push({ ...member(), reference: natRef });
+      const natRefs = [...possibleObjectsOf(getProp(p, ipConfigKey('loadBalancerInboundNatRules'))), ...possibleObjectsOf(getProp(p, 'loadBalancerInboundNatPools'))];
+      for (const { value: natRef, possible } of natRefs) {
+        for (const { value: id, branch } of branchesOf(refId(natRef))) {
+          const when = possible ?? branch;
+          for (const { nat } of nats.find(idKey(id), resource.deployment)) nat.targets.push({ ...member(), ...(when ? { possible: when } : {}), reference: natRef });
+        }
       }
     });
   };

@@ -3,7 +3,7 @@
  * members that put themselves into pools. Built from evaluated resources of any number of files.
  */
 import type { EvaluatedResource } from '../evaluate/resources';
-import type { Unknown, Value, ValueObject } from '../evaluate/value';
+import type { Branch, Unknown, Value, ValueObject } from '../evaluate/value';
 
 export interface LoadBalancerNode {
   resource: EvaluatedResource;
@@ -119,6 +119,11 @@ export interface MemberNode {
   subnetId: Value | undefined;
   /** How many backend instances this member stands for (1, or a scale set's capacity). */
   instances: number | Unknown;
+  /**
+   * Set when the member joins only on a condition not known here: its pool reference is the
+   * choice of an undecided `if()` or `?:` (`if(empty(...), json('null'), <pools>)`).
+   */
+  possible?: Branch;
   /** The object that puts the member in the pool (`{ "id": ... }`), for locations. */
   reference: ValueObject;
   /** The member's ipConfiguration object, when there is one. */

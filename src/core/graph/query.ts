@@ -6,7 +6,7 @@
  */
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { EvaluatedResource } from '../evaluate/resources';
-import { Unknown, display, getPath, getProp, type Value } from '../evaluate/value';
+import { Unknown, display, getPath, getProp, type Branch, type Value } from '../evaluate/value';
 import type { SourceSpan } from '../source';
 import type { MemberNode, NatRuleNode, RuleNode } from './model';
 
@@ -57,7 +57,9 @@ function countMembers(members: MemberNode[]): RuleMembers {
   let known = 0;
   let unknownCount: Unknown | undefined;
   for (const m of members) {
-    if (m.instances instanceof Unknown) unknownCount ??= m.instances;
+    // A possible member (its pool reference depends on a condition not known here) is not counted as known.
+    if (m.possible) unknownCount ??= new Unknown(`${m.displayName} is a member only if ${conditionWords(m.possible)}`, m.possible.condition.text);
+    else if (m.instances instanceof Unknown) unknownCount ??= m.instances;
     else known += Math.max(0, m.instances);
   }
   return { members, known, total: unknownCount ? null : known, unknownCount };
@@ -86,6 +88,13 @@ function memberIdentity(m: MemberNode): string {
   let id = identities.get(target);
   if (!id) identities.set(target, (id = `r${++anonymous}`));
   return `${id}:${display(m.ipConfigName ?? null)}`;
+}
+
+/** The condition of a possible member, in words: its text (`empty(...)` is false), or why it is not known. */
+export function conditionWords(b: Branch): string {
+  const text = b.condition.text;
+  // A text cut short (`equals(…)`) says less than the reason.
+  return text && !text.includes('…') ? `${text} is ${b.when}` : `a condition not known here is ${b.when} (${b.condition.reason})`;
 }
 
 /** The VM or scale set that runs a member (the guest whose configuration counts). */

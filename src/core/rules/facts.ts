@@ -7,7 +7,7 @@ import { display, Unknown, type Value } from '../evaluate/value';
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { ModuleCall } from '../evaluate/resources';
 import type { MemberNode, RuleNode } from '../graph/model';
-import { readInt, ruleMembers } from '../graph/query';
+import { conditionWords, readInt, ruleMembers } from '../graph/query';
 import type { SourceSpan } from '../source';
 import type { Finding, HairpinFacts, RelatedLocation, RuleContext } from './types';
 
@@ -63,6 +63,11 @@ export function describeFrontend(f: HairpinFacts, allocation: string | undefined
 }
 
 export function describeMember(m: MemberNode): string {
+  const name = memberName(m);
+  return m.possible ? `${name}, a possible member (only if ${conditionWords(m.possible)})` : name;
+}
+
+function memberName(m: MemberNode): string {
   switch (m.kind) {
     case 'nic':
       return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it${m.resource?.span.resource ? '' : ' in these templates'})`;
