@@ -13,7 +13,8 @@ export function registerStatusBar(context: vscode.ExtensionContext, diagnostics:
       item.hide();
       return;
     }
-    const n = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined).map((f) => `${f.span.file}#${f.span.start}`)).size;
+    // One finding per rule and deployment (a rule in a module is reported where the module is called).
+    const n = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule').map((f) => `${f.span.file}#${f.span.start}#${f.facts.loadBalancer}#${f.facts.lbRule}`)).size;
     item.text = n ? `$(warning) ${n} hairpin-prone` : '$(check) no hairpin';
     item.tooltip = n
       ? `${n} internal load balancer rule${n === 1 ? '' : 's'} where a backend member calling the frontend can fail. Click to open Problems.`

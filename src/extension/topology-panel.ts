@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { display } from '../core/evaluate/value';
-import type { Finding } from '../core/rules/types';
+import { ruleSite, type Finding } from '../core/rules/types';
 import { SourceFile, type SourceSpan } from '../core/source';
 import { buildTopology } from '../core/topology/build';
 import type { TopologyLocation, TopologyModel } from '../core/topology/model';
@@ -313,7 +313,7 @@ class TopologyCodeLens implements vscode.CodeLensProvider {
         const list = out.get(file) ?? [];
         if (list.some((l) => l.start === lb.resource.span.start)) continue;
         const name = display(lb.name);
-        const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && f.span.file === file && f.facts.viaModule === undefined).map((f) => f.facts.lbRule)).size;
+        const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && ruleSite(f).file === file).map((f) => f.facts.lbRule)).size;
         const rules = lb.rules.length;
         list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
         out.set(file, list);

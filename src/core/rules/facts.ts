@@ -40,8 +40,9 @@ export function lbRuleFacts(rule: RuleNode, context: RuleContext): { facts: Hair
 }
 
 /**
- * A rule written in a module whose values come from a caller is also shown where the outermost
- * caller declares the module, so the person who wrote the parameters sees it.
+ * A rule written in a module (or linked template) is reported once per deployment, where the
+ * outermost caller declares the module, so the person who wrote the values sees it; the rule in
+ * the module is its first related location.
  */
 export function atCallSite(f: Finding, call: ModuleCall): Finding {
   const target = call.target.slice(call.target.lastIndexOf('/') + 1);

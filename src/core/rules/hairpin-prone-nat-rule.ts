@@ -34,9 +34,8 @@ export const hairpinProneNatRule: Rule = {
         if (commentsSuppress(comments, ID, display(nat.name))) continue;
         const f = checkNat(graph, nat, context);
         if (!f) continue;
-        findings.push(f);
         const call = lb.resource.via?.[0];
-        if (call) findings.push(atCallSite(f, call));
+        findings.push(call ? atCallSite(f, call) : f);
       }
     }
     return findings;

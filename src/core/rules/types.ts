@@ -183,6 +183,15 @@ export function withSubject<F extends Finding>(finding: F, subject: FindingSubje
   return finding;
 }
 
+/**
+ * Where the rule a finding is about is written: the finding's own place, or, for a finding
+ * reported where a module (or linked template) is called, the rule in the module (its first
+ * related location).
+ */
+export function ruleSite(f: Finding): SourceSpan {
+  return f.facts.viaModule !== undefined && f.related[0] ? f.related[0].span : f.span;
+}
+
 export function subjectOf(finding: Finding): FindingSubject | undefined {
   return (finding as Finding & { [SUBJECT]?: FindingSubject })[SUBJECT];
 }

@@ -10,7 +10,7 @@ import type { FrontendNode, LoadBalancerNode, MemberNode, NatRuleNode, NetworkGr
 import { readInt, ruleMembers } from '../graph/query';
 import { floatingIpTarget } from '../fixes/targets';
 import { RULES } from '../rules';
-import type { Finding } from '../rules/types';
+import { ruleSite, type Finding } from '../rules/types';
 import type { SourceSpan } from '../source';
 import { chanceText, packetPaths, type LoopFacts } from './paths';
 import {
@@ -194,7 +194,10 @@ class Collector {
   ) {
     // The findings the user sees (suppressed ones are not there): a rule is marked only if its finding is one of them.
     this.shownFindings = new Set(findings.map((f) => `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
-    for (const f of findings) if (f.facts.viaModule === undefined) this.messages.set(`${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`, f.message);
+    for (const f of findings) {
+      const site = ruleSite(f);
+      this.messages.set(`${site.file}\u0000${site.start}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`, f.message);
+    }
   }
 
   addGraph(env: string, graph: NetworkGraph, touches: Touches): void {
@@ -484,12 +487,12 @@ class Collector {
   private markHairpins(graph: NetworkGraph, lbs: LoadBalancerNode[]): void {
     const inView = new Set(lbs);
     const loops = RULES.filter((r) => r.topology === 'hairpin-loop');
-    const findings = loops.flatMap((r) => r.check(graph, {})).filter((f) => f.facts.viaModule === undefined && this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
+    const findings = loops.flatMap((r) => r.check(graph, {})).filter((f) => this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
     for (const lb of lbs) {
       if (!inView.has(lb)) continue;
       const lbId = this.lbIds.get(lb) as string;
       for (const rule of lb.rules) {
-        const f = findings.find((x) => x.facts.lbRule === display(rule.name) && x.facts.loadBalancer === display(lb.name) && inside(x.span, spanOf(rule.value)));
+        const f = findings.find((x) => x.facts.lbRule === display(rule.name) && x.facts.loadBalancer === display(lb.name) && inside(ruleSite(x), spanOf(rule.value)));
         if (!f) continue;
         this.mark(rule, lbId, f);
       }
@@ -555,7 +558,7 @@ class Collector {
       frontend: feId,
       pools: poolIds,
       member: memberId,
-      message: this.messages.get(`${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`) ?? f.message,
+      message: this.messages.get(`${ruleSite(f).file}\u0000${ruleSite(f).start}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`) ?? f.message,
       members: f.facts.members,
       failureChance: f.facts.failureChance,
       findings: [where],
