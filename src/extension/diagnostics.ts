@@ -3,7 +3,7 @@ import { MAX_FILE_BYTES } from '../core/engine';
 import { decodeText } from '../core/decode';
 import { ruleById } from '../core/rules';
 import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
-import type { Severity } from '../core/rules/types';
+import type { Finding, Severity } from '../core/rules/types';
 import { normalizePath, type SourceSpan } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
@@ -214,6 +214,14 @@ export class DiagnosticsController implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /** The findings as the Problems panel shows them: ilbHairpin.rules applied (a severity per rule, or off). */
+  shown(analysis: WorkspaceAnalysis): Finding[] {
+    // Entries that are wrong are left out; the schema flags them.
+    const settings: RuleSettings = { rules: {}, exclude: [] };
+    readRules(this.config().get<unknown>('rules'), settings);
+    return applyRuleSettings(analysis.findings, settings);
+  }
+
   private publish(analysis: WorkspaceAnalysis): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
     const add = (file: string, d: vscode.Diagnostic): void => {
@@ -221,10 +229,7 @@ export class DiagnosticsController implements vscode.Disposable {
       list.push(d);
       byFile.set(file, list);
     };
-    // ilbHairpin.rules: a severity per rule, or off (entries that are wrong are left out; the schema flags them).
-    const settings: RuleSettings = { rules: {}, exclude: [] };
-    readRules(this.config().get<unknown>('rules'), settings);
-    for (const f of applyRuleSettings(analysis.findings, settings)) {
+    for (const f of this.shown(analysis)) {
       const d = new vscode.Diagnostic(this.range(f.span), f.message, SEVERITY[f.severity]);
       d.source = SOURCE;
       const rule = ruleById(f.ruleId);
