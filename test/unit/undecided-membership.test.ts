@@ -190,4 +190,57 @@ resource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {
     assert.match(f.message, /NIC nic-b .*a possible member \(only if .* is false/);
     assert.equal(f.facts.members, null);
   });
+
+  it('a module called twice with branches that differ only in their pools: two instances, each a possible member of its own pool', () => {
+    const lbDecl = (name: string): string => `
+resource ${name.replace(/-/g, '')} 'Microsoft.Network/loadBalancers@2023-09-01' = {
+  name: '${name}'
+  location: 'westeurope'
+  sku: { name: 'Standard' }
+  properties: {
+    frontendIPConfigurations: [ { name: 'fe', properties: { privateIPAllocationMethod: 'Dynamic', subnet: { id: resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'default') } } } ]
+    backendAddressPools: [ { name: 'be' } ]
+    loadBalancingRules: [ {
+      name: 'r'
+      properties: {
+        frontendIPConfiguration: { id: resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', '${name}', 'fe') }
+        backendAddressPool: { id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', '${name}', 'be') }
+        protocol: 'Tcp'
+        frontendPort: 80
+        backendPort: 80
+      }
+    } ]
+  }
+}
+`;
+    const main = `param useIlb bool
+${lbDecl('ilb-one')}
+${lbDecl('ilb-two')}
+module one 'nic.bicep' = {
+  name: 'one'
+  params: { pools: useIlb ? [ { id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-one', 'be') } ] : [] }
+}
+module two 'nic.bicep' = {
+  name: 'two'
+  params: { pools: useIlb ? [ { id: resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb-two', 'be') } ] : [] }
+}
+`;
+    const nicModule = `param pools array
+resource nic 'Microsoft.Network/networkInterfaces@2023-09-01' = {
+  name: 'nic-m'
+  location: 'westeurope'
+  properties: { ipConfigurations: [ { name: 'ipc', properties: { subnet: { id: resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'default') }, loadBalancerBackendAddressPools: pools } } ] }
+}
+`;
+    const ws = new Workspace();
+    ws.setFile('/m/main.bicep', main);
+    ws.setFile('/m/nic.bicep', nicModule);
+    const analysis = ws.analyze();
+    assert.deepEqual(analysis.parseErrors, []);
+    const rules = analysis.graphs[0]!.graph.loadBalancers.map((lb) => [lb.name, ruleMembers(lb.rules[0]!).members.map((m) => m.possible?.when)]);
+    assert.deepEqual(rules, [
+      ['ilb-one', [true]],
+      ['ilb-two', [true]],
+    ]);
+  });
 });
