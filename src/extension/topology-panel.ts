@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { display } from '../core/evaluate/value';
+import { RULES } from '../core/rules';
 import { ruleSite, type Finding } from '../core/rules/types';
 import { SourceFile, type SourceSpan } from '../core/source';
 import { buildTopology } from '../core/topology/build';
@@ -8,6 +9,8 @@ import type { TopologyLocation, TopologyModel } from '../core/topology/model';
 import { isFromWebview, TOPOLOGY_VIEW_TYPE, type FromWebview, type RenderedReport, type Scope, type ToWebview, type TopologyState } from '../core/topology/protocol';
 import { toMermaid } from '../core/topology/text-formats';
 import { TEMPLATE_SELECTOR } from './bicep';
+
+const LOOP_RULES = new Set(RULES.filter((r) => r.topology === 'hairpin-loop').map((r) => r.id));
 import { documentPath, isCandidate, uriOf, type DiagnosticsController } from './diagnostics';
 
 export const SHOW_TOPOLOGY = 'ilbHairpin.showTopology';
@@ -313,7 +316,8 @@ class TopologyCodeLens implements vscode.CodeLensProvider {
         const list = out.get(file) ?? [];
         if (list.some((l) => l.start === lb.resource.span.start)) continue;
         const name = display(lb.name);
-        const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && ruleSite(f).file === file).map((f) => f.facts.lbRule)).size;
+        // Hairpin-prone: the rules the topology draws as a loop (the other rules' findings are lines of their nodes).
+        const prone = new Set(analysis.findings.filter((f) => LOOP_RULES.has(f.ruleId) && f.facts.loadBalancer === name && ruleSite(f).file === file).map((f) => f.facts.lbRule)).size;
         const rules = lb.rules.length;
         list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
         out.set(file, list);

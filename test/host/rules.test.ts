@@ -75,6 +75,12 @@ describe('every rule in the Problems panel, and the hover card of a rule', () =>
     assert.match(nat, /\*\*Warning\*\* \[hairpin-prone-nat-rule\]/);
   });
 
+  it('the Show topology CodeLens counts the hairpin-prone rules only (the other rules\' findings are lines in the picture)', async () => {
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+    const titles = lenses.map((l) => l.command?.title ?? '').filter((t) => t.includes('Show topology'));
+    assert.deepEqual(titles, ['$(type-hierarchy) Show topology · 3 rules, 1 hairpin-prone']);
+  });
+
   it('no card outside a rule', async () => {
     const text = await hoverText(uri, at(doc, '"nic-spare"'));
     assert.ok(!text.includes('ILB Hairpin'), text);
