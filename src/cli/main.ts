@@ -140,7 +140,7 @@ function fix(args: FixArgs, io: CliIo): number {
     return 2;
   }
   const selected = (f: Finding): boolean =>
-    fixesFor(f.ruleId).includes(args.strategy) && f.facts.viaModule === undefined && (args.rule === undefined || f.facts.lbRule === args.rule);
+    fixesFor(f.ruleId).includes(args.strategy) && (args.rule === undefined || f.facts.lbRule === args.rule);
   // Where each finding stands in the files as read (the run edits the workspace as it goes).
   const where = new Map(
     workspace

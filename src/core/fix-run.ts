@@ -6,7 +6,7 @@
 import { computeFix, type FixOptions } from './fixes';
 import { applyEdits, type TextEdit } from './edit';
 import type { FixStrategy } from './fixes/types';
-import type { Finding } from './rules/types';
+import { ruleSite, type Finding } from './rules/types';
 import type { Workspace } from './workspace';
 
 /** What happened to one selected finding. */
@@ -146,7 +146,7 @@ export function fixAllInFile(workspace: Workspace, file: string, options: Pick<F
   const name = options.display ?? ((f: string) => f);
   return runFixes(workspace, FIX_ALL_STRATEGY, {
     ...options,
-    select: (f) => f.ruleId === 'hairpin-prone-rule' && f.span.file === file && f.facts.viaModule === undefined,
+    select: (f) => f.ruleId === 'hairpin-prone-rule' && ruleSite(f).file === file,
     mayEdit: (other) => (other === file ? undefined : `its backend machines are declared in ${name(other)}, which a fix-all of ${name(file)} does not edit`),
   });
 }

@@ -4,10 +4,13 @@
  * the worker imports it too.
  */
 import { display } from '../core/evaluate/value';
-import type { Severity } from '../core/rules/types';
+import { RULES } from '../core/rules';
+import { ruleSite, type Severity } from '../core/rules/types';
 import type { SourceFile, SourceSpan } from '../core/source';
 import { applyRuleSettings, type RuleSettings } from '../core/settings';
 import type { Workspace, WorkspaceAnalysis } from '../core/workspace';
+
+const LOOP_RULES = new Set(RULES.filter((r) => r.topology === 'hairpin-loop').map((r) => r.id));
 
 /** A line/character range: [startLine, startCharacter, endLine, endCharacter]. */
 export type PlainRange = [number, number, number, number];
@@ -84,13 +87,15 @@ export function summarize(workspace: Workspace, analysis: WorkspaceAnalysis): An
       const list = lenses.get(file) ?? [];
       if (list.some((l) => l.start === lb.resource.span.start)) continue;
       const name = display(lb.name);
-      const prone = new Set(analysis.findings.filter((f) => f.facts.loadBalancer === name && f.span.file === file && f.facts.viaModule === undefined).map((f) => f.facts.lbRule)).size;
+      // Hairpin-prone: the rules the topology draws as a loop (the other rules' findings are lines of their nodes).
+      const prone = new Set(analysis.findings.filter((f) => LOOP_RULES.has(f.ruleId) && f.facts.loadBalancer === name && ruleSite(f).file === file).map((f) => f.facts.lbRule)).size;
       const rules = lb.rules.length;
       list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
       lenses.set(file, list);
     }
   }
-  const hairpinProne = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.viaModule === undefined).map((f) => `${f.span.file}#${f.span.start}`)).size;
+  // One finding per rule and deployment (a rule in a module is reported where the module is called).
+  const hairpinProne = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule').map((f) => `${f.span.file}#${f.span.start}#${f.facts.loadBalancer}#${f.facts.lbRule}`)).size;
   const templateFiles = workspace.paths().filter((p) => {
     const role = workspace.role(p);
     return role !== undefined && role !== 'other';

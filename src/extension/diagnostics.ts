@@ -6,8 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { decodeText } from '../core/decode';
 import { certainlyInertTemplate } from '../core/parse/prefilter';
-import { readRules, type RuleSettings } from '../core/settings';
-import type { Severity } from '../core/rules/types';
+import { applyRuleSettings, readRules, type RuleSettings } from '../core/settings';
+import type { Finding, Severity } from '../core/rules/types';
 import { normalizePath } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
@@ -313,6 +313,14 @@ export class DiagnosticsController implements vscode.Disposable {
     clearTimeout(this.timer);
     const delay = this.config().get<number>('debounceMs', 300);
     this.timer = setTimeout(() => void this.analyzeNow(), delay);
+  }
+
+  /** The findings as the Problems panel shows them: ilbHairpin.rules applied (a severity per rule, or off). */
+  shown(analysis: WorkspaceAnalysis): Finding[] {
+    // Entries that are wrong are left out; the schema flags them.
+    const settings: RuleSettings = { rules: {}, exclude: [] };
+    readRules(this.config().get<unknown>('rules'), settings);
+    return applyRuleSettings(analysis.findings, settings);
   }
 
   /** Asks the worker for an analysis; resolves when it is published (or a newer change made it stale). */

@@ -3,6 +3,7 @@ import { registerBicepRecommendation } from './bicep';
 import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
 import { registerRuleDocs } from './docs';
+import { registerRuleHover } from './hover';
 import { registerStatusBar } from './status';
 import { registerTasks } from './tasks';
 import { registerTopology } from './topology-panel';
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   );
   registerRuleDocs(context);
   registerCodeActions(context, diagnostics);
+  registerRuleHover(context, diagnostics);
   registerStatusBar(context, diagnostics);
   registerContextKeys(context, diagnostics);
   registerTasks(context);

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 
 import { scanPaths } from '../../src/cli/main';
 import type { EvaluationProblem } from '../../src/core/evaluate/resources';
-import type { Finding } from '../../src/core/rules/types';
+import { ruleSite, type Finding } from '../../src/core/rules/types';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
 import { REPO_ROOT, loadBalancer, nic, poolId, template, textAt, vm } from './helpers';
 
@@ -352,10 +352,10 @@ describe('reference() of a nested deployment’s outputs', () => {
     });
     const net = template({ resources: [loadBalancer({ name: 'ilb-net', frontendIp: '10.0.0.32' })], outputs: { poolId: { type: 'string', value: poolId('ilb-net', 'be') } } });
     const a = workspace({ [MAIN]: mainText, '/ws/app/nested/net.json': net, [VMS]: vmsTemplate() }).analyze();
-    const f = only(direct(a));
-    assert.equal(f.span.file, '/ws/app/nested/net.json');
-    assert.equal(f.facts.members, 2, 'the caller’s 2, and the vms.json default pool (ilb-app) is never used');
+    assert.deepEqual(direct(a), [], 'reported once, at the linking deployment');
     const via = only(viaModule(a));
+    assert.equal(ruleSite(via).file, '/ws/app/nested/net.json');
+    assert.equal(via.facts.members, 2, 'the caller’s 2, and the vms.json default pool (ilb-app) is never used');
     assert.equal(via.facts.viaModule, 'net');
     assert.equal(via.span.file, MAIN);
     assert.equal(a.templates, 1);
@@ -458,13 +458,13 @@ describe('linked templates', () => {
         assert.ok(!a.problems.some((p) => /not in the workspace/.test(p.message)), problemText(a.problems));
       });
 
-      it('a rule inside the linked template: found there (count passed, 3) and shown at the linking deployment’s name', () => {
+      it('a rule inside the linked template: reported once (count passed, 3), at the linking deployment’s name, the rule as related information', () => {
         const mainText = mainWithLinkedLb(form);
         const a = workspace({ [MAIN]: mainText, [LINKED_LB]: lbTemplate }).analyze();
-        const at = only(direct(a), 'the linked template');
-        assert.equal(at.span.file, LINKED_LB);
-        assert.equal(at.facts.members, 3, 'the caller’s 3, not the linked default 7');
+        assert.deepEqual(direct(a), [], 'not a second time in the linked template');
         const via = only(viaModule(a), 'the linking deployment');
+        assert.equal(via.related[0]?.span.file, LINKED_LB, 'the rule in the linked template comes first among the related locations');
+        assert.equal(via.facts.members, 3, 'the caller’s 3, not the linked default 7');
         assert.equal(via.span.file, MAIN);
         assert.equal(textAt(mainText, via.span), '"linkedLb"');
         assert.equal(via.facts.viaModule, 'linkedLb');
@@ -502,10 +502,10 @@ describe('linked templates', () => {
       '/ws/app/nested/lb.parameters.json': JSON.stringify({ contentVersion: '1.0.0.0', parameters: { count: { value: 4 } } }),
     }).analyze();
     assert.equal(only(viaModule(a)).facts.members, 3, show(a.findings));
-    const counts = direct(a).map((f) => f.facts.members);
+    const counts = a.findings.map((f) => f.facts.members);
     assert.ok(counts.includes(3), show(a.findings));
     assert.ok(counts.every((n) => n === 3 || n === 4), `the caller’s 3 or the parameter file’s 4, never the default 7: ${counts.join(', ')}`);
-    assert.ok(direct(a).every((f) => f.span.file === LINKED_LB));
+    assert.ok(a.findings.every((f) => ruleSite(f).file === LINKED_LB));
   });
 
   it(
@@ -558,8 +558,10 @@ describe('linked templates', () => {
     });
     const mainText = template({ resources: [deployment('outer', { templateLink: { relativePath: 'nested/middle.json' }, parameters: values({ count: 2 }) })] });
     const a = workspace({ [MAIN]: mainText, '/ws/app/nested/middle.json': middle, [LINKED_LB]: lbTemplate }).analyze();
-    assert.equal(only(direct(a)).facts.members, 2);
+    assert.deepEqual(direct(a), []);
     const via = only(viaModule(a));
+    assert.equal(via.facts.members, 2);
+    assert.equal(ruleSite(via).file, LINKED_LB);
     assert.equal(via.span.file, MAIN);
     assert.equal(via.facts.viaModule, 'outer');
     assert.equal(a.evaluated, 1);
@@ -698,7 +700,7 @@ describe('linked templates that link each other', () => {
     const top = template({ resources: [deployment('start', { templateLink: { relativePath: 'a.json' } })] });
     const a = workspace({ [A]: aText, [B]: b2, '/ws/cycle/c.json': c, '/ws/cycle/top.json': top }).analyze();
     assert.ok(a.problems.some((p) => /links back to itself/.test(p.message)), problemText(a.problems));
-    const here = direct(a);
+    const here = a.findings;
     assert.equal(here.length, 1, show(a.findings));
     assert.equal(here[0]?.facts.members, 2);
     assert.equal(a.templates, 1, 'only top.json is a root');
@@ -836,8 +838,8 @@ describe('a deployment to another resource group (`resourceGroup` on the deploym
       ],
     });
     const a = workspace({ [MAIN]: text, '/ws/app/nested/net.json': linked }).analyze();
-    const f = only(direct(a));
-    assert.equal(f.span.file, '/ws/app/nested/net.json');
+    const f = only(a.findings);
+    assert.equal(ruleSite(f).file, '/ws/app/nested/net.json');
     assert.equal(f.facts.members, 2);
   });
 
@@ -886,8 +888,8 @@ describe('cli: a folder with a main template and its linked templates', () => {
       summary.sort((x, y) => String(x).localeCompare(String(y))),
       [
         ['app/azuredeploy.json', 'ilb-app', 2, 'direct'],
+        // Once per (rule, deployment): the linked rule at the linking deployment only.
         ['app/azuredeploy.json', 'ilb-linked', 3, 'via'],
-        ['app/nested/lb.json', 'ilb-linked', 3, 'direct'],
       ],
       JSON.stringify(r.findings.map((f) => f.message), null, 1),
     );

@@ -31,6 +31,7 @@ const REQUIRED_CASES = [
   'object-loops',
   'public-lb',
   'floating-ip-on',
+  'module-called-twice',
 ];
 
 const toPosix = (p: string): string => p.split(path.sep).join('/');
@@ -150,19 +151,34 @@ describe('bicep fixture workspaces: what the findings say', () => {
     assert.equal(textAt(c.texts.get(f.span.file) as string, f.span), 'false');
   });
 
-  it('modules across folders: the rule in network/lb.bicep and its call site in main.bicep', () => {
+  it('modules across folders: the rule in network/lb.bicep is reported once, at its call site in main.bicep', () => {
     const c = loadCase('modules-across-folders');
-    const inModule = only(findingsIn(c, 'network/lb.bicep'), 'network/lb.bicep');
+    assert.equal(findingsIn(c, 'network/lb.bicep').length, 0, 'not a second time in the module');
     const atCall = only(findingsIn(c, 'main.bicep'), 'main.bicep');
-    assert.equal(inModule.facts.members, 2);
-    assert.equal(inModule.facts.viaModule, undefined);
-    includesAll(inModule.message, ['ilb-mod', '10.2.0.100:80', 'VM vm-mod-0', 'VM vm-mod-1']);
+    assert.equal(atCall.facts.members, 2);
+    includesAll(atCall.message, ['ilb-mod', '10.2.0.100:80', 'VM vm-mod-0', 'VM vm-mod-1']);
     assert.ok(atCall.message.startsWith('Through module lb (lb.bicep): '), atCall.message);
     assert.equal(atCall.facts.viaModule, 'lb');
     assert.equal(textAt(c.texts.get(atCall.span.file) as string, atCall.span), 'lb');
-    assert.ok(atCall.message.endsWith(inModule.message), 'the call site repeats the rule message');
-    assert.equal(atCall.related[0]?.span.file, inModule.span.file, 'the call site points back at the rule');
+    const rule = atCall.related[0];
+    assert.equal(rule?.span.file, `${c.dir}/network/lb.bicep`, 'the rule in the module is the first related location');
+    assert.equal(rule?.message, 'the rule in lb.bicep');
+    assert.equal(textAt(c.texts.get(rule.span.file) as string, rule.span), 'false', "the rule's enableFloatingIP in the module");
     assert.equal(findingsIn(c, 'compute/vms.bicep').length, 0);
+  });
+
+  it('a module called twice: one finding per deployment, each at its module declaration, the same rule in the module as related', () => {
+    const c = loadCase('module-called-twice');
+    assert.equal(findingsIn(c, 'lb.bicep').length, 0);
+    const byModule = new Map(findingsIn(c, 'main.bicep').map((f) => [f.facts.viaModule, f]));
+    assert.deepEqual([...byModule.keys()].sort(), ['lbA', 'lbB']);
+    assert.equal(byModule.get('lbA')?.facts.loadBalancer, 'ilb-a');
+    assert.equal(byModule.get('lbB')?.facts.loadBalancer, 'ilb-b');
+    assert.match(byModule.get('lbA')?.message ?? '', /NIC nic-a /);
+    assert.match(byModule.get('lbB')?.message ?? '', /NIC nic-b /);
+    const sites = [...byModule.values()].map((f) => `${f.related[0]?.span.file}#${f.related[0]?.span.start}`);
+    assert.equal(new Set(sites).size, 1, 'both point at the one rule in lb.bicep');
+    assert.ok(sites[0]?.startsWith(`${c.dir}/lb.bicep#`));
   });
 
   it('generic LB module fed by parameters: floating IP defaults to false, reported at the caller', () => {
@@ -176,8 +192,8 @@ describe('bicep fixture workspaces: what the findings say', () => {
     assert.equal(atCall.facts.frontendPort, 443);
     assert.equal(atCall.facts.members, 2);
     includesAll(atCall.message, ['pool servers', 'nic-srv-a', 'nic-srv-b', 'no VM attaches it']);
-    const inModule = only(findingsIn(c, 'modules/loadBalancer.bicep'), 'the module');
-    assert.equal(inModule.facts.viaModule, undefined);
+    assert.equal(findingsIn(c, 'modules/loadBalancer.bicep').length, 0, 'once per deployment: not again in the module');
+    assert.equal(atCall.related[0]?.span.file, `${c.dir}/modules/loadBalancer.bicep`);
   });
 
   it('an existing load balancer from another root: lb::pool and resourceId() both join its pool', () => {

@@ -22,7 +22,7 @@ import type { Fix, FixResult } from '../../src/core/fixes/types';
 import { applyEdits, type TextEdit } from '../../src/core/edit';
 import { parseBicep, walk } from '../../src/core/parse/bicep';
 import type * as B from '../../src/core/parse/bicep';
-import type { Finding } from '../../src/core/rules/types';
+import { ruleSite, type Finding } from '../../src/core/rules/types';
 import type { SourceSpan } from '../../src/core/source';
 import { type Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
 import { cli, FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, template, vm } from './helpers';
@@ -568,7 +568,7 @@ describe('floating-IP fix: refusals say why', () => {
     // The module ignores the caller's enableFloatingIP: setting it at the call would change nothing.
     texts.set(modulePath, (texts.get(modulePath) as string).replace(/contains\(loadBalancingRule, 'enableFloatingIP'\) \? loadBalancingRule\.enableFloatingIP : false/, 'false || false'));
     const l = load(texts);
-    assert.equal(l.analysis.findings.length, 2);
+    assert.equal(l.analysis.findings.length, 1, 'one finding for the one deployment, at the module declaration');
     for (const f of l.analysis.findings) {
       const reason = refused(l, f);
       assert.match(reason, /built inside module ilb from its caller's values/);
@@ -620,12 +620,12 @@ describe('floating-IP fix: refusals say why', () => {
     assert.match(refused(l, onlyFinding(l)), /secondary IP configuration/);
   });
 
-  it('a rule written literally inside a module or linked template is fixed in that file', () => {
+  it('a rule written literally inside a module or linked template is fixed in that file (its finding is at the call site)', () => {
     const l = load(readTexts(path.join(BICEP_FIXTURES, 'modules-across-folders')));
-    const inModule = l.analysis.findings.filter((f) => f.facts.viaModule === undefined);
-    assert.equal(inModule.length, 1);
-    const f = inModule[0] as Finding;
-    assert.match(f.span.file, /network\/lb\.bicep$/);
+    assert.equal(l.analysis.findings.length, 1);
+    const f = l.analysis.findings[0] as Finding;
+    assert.match(f.span.file, /main\.bicep$/);
+    assert.match(ruleSite(f).file, /network\/lb\.bicep$/);
     const fix = offered(l, f);
     const { file, before, after } = applied(l, fix);
     assert.match(file, /network\/lb\.bicep$/);

@@ -911,8 +911,11 @@ describe('and() / or() / if() short-circuit around Unknowns', () => {
     assert.equal(call('or', false, U), U);
   });
 
-  it('if() with an Unknown condition is Unknown unless both branches are equal', () => {
-    assert.equal(call('if', U, 'a', 'b'), U);
+  it('if() with an Unknown condition is Unknown unless both branches are equal (keeping both branches)', () => {
+    const v = call('if', U, 'a', 'b');
+    assert.ok(v instanceof Unknown);
+    assert.equal(v.reason, U.reason);
+    assert.deepEqual(v.alternatives, ['a', 'b']);
     assert.deepEqual(call('if', U, [1, 2], [1, 2]), [1, 2]);
   });
 });

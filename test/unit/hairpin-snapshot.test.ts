@@ -85,3 +85,53 @@ describe('hairpin findings are the ones recorded before the restructuring', () =
     assert.ok(Object.values(recorded).flat().length > 10);
   });
 });
+
+/**
+ * Issue 13, part 3b: a rule in a module is reported once per deployment, where the module is
+ * called, no more a second time inside the module. Against the corpus findings recorded before
+ * that change: nothing new, and each finding no longer reported has a twin (the same load
+ * balancer, rule, members, frontend and severity) that still is, at the module's call site.
+ */
+describe('the corpus: the hairpin findings recorded before part 3b, less the in-module duplicates', () => {
+  const BEFORE = path.join(REPO_ROOT, 'test', 'snapshots', 'hairpin-findings-corpus-before-part3b.json');
+  if (!fs.existsSync(CORPUS)) {
+    it('needs the shared corpus', (t) => t.skip(`no corpus at ${CORPUS}: nothing to compare`));
+    return;
+  }
+  const before = JSON.parse(fs.readFileSync(BEFORE, 'utf8')) as Record<string, Row[]>;
+  const facts = (r: Row): string => JSON.stringify([r.loadBalancer, r.lbRule, r.members, r.frontendIp, r.severity, r.parameterSource ?? null]);
+  const place = (r: Row): string => `${r.file}:${r.line} ${facts(r)}`;
+  const counts = (list: Row[], key: (r: Row) => string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const r of list) m.set(key(r), (m.get(key(r)) ?? 0) + 1);
+    return m;
+  };
+  let beforeTotal = 0;
+  let nowTotal = 0;
+  let duplicates = 0;
+  for (const [key, recorded] of Object.entries(before)) {
+    it(key, () => {
+      const now = rows(path.dirname(CORPUS), path.join(path.dirname(CORPUS), key));
+      const left = counts(recorded, place);
+      for (const r of now) {
+        const n = left.get(place(r)) ?? 0;
+        assert.ok(n > 0, `a finding not recorded before: ${place(r)}`);
+        left.set(place(r), n - 1);
+      }
+      const stillReported = new Set(now.map(facts));
+      const gone = [...left].flatMap(([p, n]) => Array<string>(n).fill(p));
+      for (const p of gone) {
+        const twin = recorded.find((r) => place(r) === p) as Row;
+        assert.ok(stillReported.has(facts(twin)), `a finding lost that was no duplicate: ${p}`);
+      }
+      assert.equal(now.length, recorded.length - gone.length);
+      beforeTotal += recorded.length;
+      nowTotal += now.length;
+      duplicates += gone.length;
+    });
+  }
+  it('in all: the count recorded before, less the duplicates', () => {
+    assert.ok(beforeTotal > 0);
+    assert.equal(nowTotal, beforeTotal - duplicates, `${beforeTotal} before, ${nowTotal} now, ${duplicates} in-module duplicates`);
+  });
+});

@@ -234,6 +234,17 @@ describe('topology: the general case', () => {
     assert.equal(walk?.steps[0]?.packet?.dst, 'the VIP of fe:80');
   });
 
+  it('every rule of the registry: each finding the user sees is a line of its rule\'s node, with its severity', () => {
+    const m = model(fromDisk(path.join(REPO_ROOT, 'test', 'fixtures', 'host-workspace', 'rules', 'azuredeploy.json')));
+    const lines = (label: string): string[] => byLabel(m, label).details.filter((d) => /^(error|warning|information|hint): /.test(d));
+    assert.deepEqual(lines('rule-prone'), [], 'the hairpin-prone rule is drawn as its loop instead');
+    assert.ok(byLabel(m, 'rule-prone').hairpin);
+    assert.deepEqual(lines('rule-dsr'), ['warning: floating-ip-without-loopback']);
+    assert.deepEqual(lines('rule-v6'), ['error: floating-ip-unsupported']);
+    assert.deepEqual(lines('nat-admin'), ['warning: hairpin-prone-nat-rule']);
+    assert.deepEqual(lines('nat-spare'), ['information: hairpin-prone-nat-rule']);
+  });
+
   it('public frontends, NAT rules and floating IP on: nothing marked', () => {
     const pub = model(fromDisk(path.join(FIXTURES_DIR, 'public-lb.json')));
     assert.equal(pub.marks.length, 0);
@@ -243,7 +254,8 @@ describe('topology: the general case', () => {
     const nat = model(fromDisk(path.join(FIXTURES_DIR, 'nat-only-ilb.json')));
     assert.deepEqual(kinds(nat), { loadBalancer: 1, frontend: 1, natRule: 1, pool: 1, member: 1 });
     assert.deepEqual(edgeKinds(nat), { 'frontend-nat': 1, 'pool-member': 1 });
-    assert.deepEqual(byLabel(nat, 'nat-ssh-vm1').details, ['TCP 50001 → 22', 'floating IP off']);
+    // The NAT rule's own finding (hairpin-prone-nat-rule, information: no evidence) is a line of its node.
+    assert.deepEqual(byLabel(nat, 'nat-ssh-vm1').details, ['TCP 50001 → 22', 'floating IP off', 'information: hairpin-prone-nat-rule']);
     assert.equal(nat.marks.length, 0);
 
     const on = model(fromDisk(path.join(FIXTURES_DIR, 'floating-ip-on.json')));
@@ -336,7 +348,8 @@ describe('topology: scopes and environments', () => {
     assert.deepEqual(all.environments, ['all', 'dev', 'prod']);
     assert.deepEqual(all.nodes.filter((n) => n.kind === 'loadBalancer').map((n) => n.label).sort(), ['ilb-app', 'ilb-solo', 'lbShared']);
     const rule = all.nodes.find((n) => n.kind === 'rule' && n.parent === all.nodes.find((x) => x.label === 'ilb-app')?.id);
-    assert.deepEqual(rule?.details, ['TCP 80 → 80', '[dev] floating IP off', '[prod] floating IP on', '⚠ [dev] hairpin-prone: 1 in 2 calls fail']);
+    // prod's floating IP without the VIP on a loopback is floating-ip-without-loopback's finding, in prod only.
+    assert.deepEqual(rule?.details, ['TCP 80 → 80', '[dev] floating IP off', '[prod] floating IP on', '[prod] warning: floating-ip-without-loopback', '⚠ [dev] hairpin-prone: 1 in 2 calls fail']);
     assert.deepEqual(byLabel(all, 'vm-app-3').environments, ['prod']);
     assert.equal(byLabel(all, 'vm-app-0').environments, undefined, 'in every environment');
   });

@@ -748,3 +748,52 @@ describe('an ARM linked template that declares nothing the graph reads', () => {
     assert.ok(!notes.some((m) => /not in the workspace/.test(m)), notes.join('\n'));
   });
 });
+
+describe('a linked template or module that is in the workspace but is no template', () => {
+  const link = (rel: string, parameters?: Record<string, unknown>): string =>
+    template({
+      resources: [
+        loadBalancer({ name: 'ilb-x', frontendIp: '10.0.0.10' }),
+        { type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'vms', properties: { mode: 'Incremental', templateLink: { relativePath: rel }, ...(parameters ? { parameters } : {}) } },
+      ],
+    });
+
+  it('a JSON file without a deployment-template $schema: said so, never "not in the workspace"; pool references passed to it count as members of unknown number', () => {
+    const ws = new Workspace();
+    ws.setFile('/w/nested/vms.json', JSON.stringify({ resources: [{ type: 'Microsoft.Network/networkInterfaces', name: 'nic' }] }));
+    ws.setFile('/w/main.json', link('nested/vms.json', { poolIds: { value: [{ id: poolId('ilb-x', 'be') }] }, nic: { value: { loadBalancerBackendAddressPools: [{ id: poolId('ilb-x', 'be') }] } } }));
+    const a = ws.analyze();
+    const notes = a.problems.map((p) => p.message);
+    assert.ok(notes.some((m) => m === 'Linked template nested/vms.json is not evaluated: it is not a deployment template (its $schema does not name deploymentTemplate.json); its resources, members and outputs are unknown.'), notes.join('\n'));
+    assert.ok(!notes.some((m) => /not in the workspace/.test(m)), notes.join('\n'));
+    const f = a.findings.find((x) => x.ruleId === 'hairpin-prone-rule');
+    assert.ok(f, 'the pool reference passed to it is a member of unknown number');
+    assert.equal(f.facts.members, null);
+    assert.match(f.message, /is not evaluated: it is not a deployment template/);
+  });
+
+  it('a parameter file named as the linked template', () => {
+    const ws = new Workspace();
+    ws.setFile('/w/nested/vms.parameters.json', JSON.stringify({ $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#', contentVersion: '1.0.0.0', parameters: {} }));
+    ws.setFile('/w/main.json', link('nested/vms.parameters.json'));
+    const notes = ws.analyze().problems.map((p) => p.message);
+    assert.ok(notes.some((m) => /Linked template nested\/vms\.parameters\.json is not evaluated: it is a parameter file, not a template/.test(m)), notes.join('\n'));
+    assert.ok(!notes.some((m) => /not in the workspace/.test(m)), notes.join('\n'));
+  });
+
+  it('a Bicep module whose target is a JSON file that is no template', () => {
+    const ws = new Workspace();
+    ws.setFile('/w/child/data.json', JSON.stringify({ values: [1, 2] }));
+    ws.setFile('/w/main.bicep', "module d './child/data.json' = {\n  name: 'd'\n}\n");
+    const notes = ws.analyze().problems.map((p) => p.message);
+    assert.ok(notes.some((m) => /Module '\.\/child\/data\.json' is not evaluated: it is not a deployment template/.test(m)), notes.join('\n'));
+    assert.ok(!notes.some((m) => /not in the workspace/.test(m)), notes.join('\n'));
+  });
+
+  it('a file that is really missing is still said to be missing', () => {
+    const ws = new Workspace();
+    ws.setFile('/w/main.json', link('nested/gone.json'));
+    const notes = ws.analyze().problems.map((p) => p.message);
+    assert.ok(notes.some((m) => /Linked template nested\/gone\.json is not in the workspace/.test(m)), notes.join('\n'));
+  });
+});

@@ -19,6 +19,7 @@ import {
   firstUnknown,
   getProp,
   isObject,
+  plain,
   type Value,
   type ValueObject,
 } from './value';
@@ -77,7 +78,7 @@ export interface ArmHost {
    * The template a `templateLink` names: `relativePath` (relative to the linking file), or a URI
    * whose path names a workspace file. Undefined when it is not in the workspace.
    */
-  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | { unread: string } | undefined;
+  loadLinked(fromFile: string, link: { relativePath?: Value; uri?: Value }): ArmDocument | { unread: string; contentUnknown?: boolean } | undefined;
   /** The values of the parameter file a `parametersLink` names, when it is in the workspace. */
   loadLinkedParameters?(fromFile: string, link: { relativePath?: Value; uri?: Value }): Record<string, Value> | undefined;
 }
@@ -413,7 +414,7 @@ class ArmEvaluator {
       return new Unknown(`the expression does not parse: ${parsed.message}`, raw);
     }
     const v = this.evalExpr(parsed.expr, node);
-    if (v instanceof Unknown && v.text === undefined) return new Unknown(v.reason, raw, v.symbol);
+    if (v instanceof Unknown && v.text === undefined) return new Unknown(v.reason, raw, v.symbol, v.alternatives);
     return v;
   }
 
@@ -429,7 +430,7 @@ class ArmEvaluator {
         return e.value;
       case 'member': {
         const obj = this.evalExpr(e.object, at);
-        if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${e.name}`) : obj;
+        if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${e.name}`) : plain(obj);
         const v = getProp(obj, e.name);
         if (v === undefined) return new Unknown(`there is no property '${e.name}'`);
         return v;
@@ -805,10 +806,16 @@ class ArmEvaluator {
       const loaded = this.options.host?.loadLinked(this.file, linkValue);
       const shown = linkValue.relativePath !== undefined || linkValue.uri !== undefined ? display(linkValue.relativePath ?? linkValue.uri) : specId ? `template spec ${display(this.evalNode(specId))}` : '(no path)';
       if (loaded && 'unread' in loaded) {
-        // In the workspace, but not kept for evaluation (it declares nothing the graph reads).
-        this.problem(this.span(link), `Linked template ${shown} is not evaluated: ${loaded.unread}; its outputs are unknown.`, 'info');
+        // In the workspace, but not evaluated: it declares nothing the graph reads, or it is no
+        // template that can be read (then what it deploys is unknown, as for a file not there).
+        const unknownContent = loaded.contentUnknown === true;
+        this.problem(this.span(link), `Linked template ${shown} is not evaluated: ${loaded.unread}; its ${unknownContent ? 'resources, members and ' : ''}outputs are unknown.`, 'info');
         const reason = `linked template ${shown} is not evaluated: ${loaded.unread}`;
         resource.opaque = { path: shown, reason };
+        if (unknownContent) {
+          const body = resource.body;
+          resource.body = () => ({ ...body(), properties: { parameters } });
+        }
         return new Unknown(reason);
       }
       doc = loaded;

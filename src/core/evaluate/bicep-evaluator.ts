@@ -33,7 +33,7 @@ import {
   type ModuleCall,
 } from './resources';
 import { EvaluationRun, instanceKey, readsDeploymentName, shortName } from './run';
-import { Unknown, deepEqual, firstUnknown, getProp, isObject, type Value, type ValueObject } from './value';
+import { Unknown, deepEqual, firstUnknown, getProp, isObject, plain, undecided, type Value, type ValueObject } from './value';
 
 /** A module's target, loaded by the host (the workspace). */
 export type LoadedTemplate =
@@ -1032,7 +1032,7 @@ class BicepEvaluator {
         if (c === false) return this.eval(e.whenFalse, scope);
         const a = this.evalValue(e.whenTrue, scope);
         const b = this.evalValue(e.whenFalse, scope);
-        return deepEqual(a, b) ? a : c instanceof Unknown ? c : new Unknown('the condition is not a bool');
+        return c instanceof Unknown ? undecided(c, a, b) : deepEqual(a, b) ? a : new Unknown('the condition is not a bool');
       }
       case 'PropertyAccess':
         return this.member(this.eval(e.object, scope), e.property.name, e.safe);
@@ -1162,7 +1162,7 @@ class BicepEvaluator {
       return new Unknown(`'${name}' cannot be read from a collection; index it first`);
     }
     if (obj === null && safe) return null;
-    if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${name}`) : obj;
+    if (obj instanceof Unknown) return obj.symbol ? new Unknown(obj.reason, undefined, `${obj.symbol}.${name}`) : plain(obj);
     const v = getProp(obj, name);
     if (v === undefined) return safe ? null : new Unknown(`there is no property '${name}'`);
     return v;

@@ -26,7 +26,9 @@ import {
   getProp,
   isArray,
   isObject,
+  plain,
   typeName,
+  undecided,
 } from './value';
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ function def(
 
 /** The first Unknown anywhere inside `v`. */
 function deepUnknown(v: Value): Unknown | undefined {
-  if (v instanceof Unknown) return v;
+  if (v instanceof Unknown) return plain(v);
   const children = isArray(v) ? v : isObject(v) ? Object.values(v) : [];
   for (const c of children) {
     const u = deepUnknown(c);
@@ -628,7 +630,7 @@ function logical(decisive: boolean) {
 
 function ifFunction(a: Args): Value {
   const [condition, whenTrue, whenFalse] = a.values as [Value, Value, Value];
-  if (condition instanceof Unknown) return deepEqual(whenTrue, whenFalse) ? whenTrue : condition;
+  if (condition instanceof Unknown) return undecided(condition, whenTrue, whenFalse);
   return a.bool(0) ? whenTrue : whenFalse;
 }
 
@@ -645,10 +647,39 @@ function comparison(test: (order: number) => boolean) {
 
 function empty(a: Args): Value {
   const v = a.values[0];
+  if (v instanceof Unknown) {
+    if (nonEmptyText(v)) return false;
+    // The choice of an undecided condition: known when every choice gives the same answer.
+    const each = v.alternatives?.map((x) => {
+      try {
+        return empty(new Args(a.fn, [x]));
+      } catch {
+        return undefined;
+      }
+    });
+    if (each?.length && each.every((x) => x === each[0]) && typeof each[0] === 'boolean') return each[0];
+    return v;
+  }
   if (v === null) return true;
   if (typeof v === 'string' || isArray(v)) return v.length === 0;
   if (isObject(v)) return Object.keys(v).length === 0;
   return a.wrongType(0, 'a string, an array, an object or null');
+}
+
+/**
+ * A value not known here that is surely not empty: a join of known text and fixed stand-ins (a
+ * resource ID such as `/subscriptions/{subscription().subscriptionId}/.../loadBalancers/ilb`,
+ * `concat('vm-', parameters('x'))`). Its known text, outside the stand-ins' braces, is not empty.
+ */
+function nonEmptyText(v: Unknown): boolean {
+  if (v.symbol === undefined || !v.symbol.includes('{')) return false;
+  let depth = 0;
+  for (const ch of v.symbol) {
+    if (ch === '{') depth++;
+    else if (ch === '}') depth = Math.max(0, depth - 1);
+    else if (depth === 0) return true;
+  }
+  return false;
 }
 
 /** The text an item to find stands for in a string or among object keys (ints allowed). */
@@ -932,7 +963,7 @@ const SPECS: FunctionSpec[] = [
 
   // Strings and arrays
   def('length', 1, 1, length),
-  def('empty', 1, 1, empty),
+  def('empty', 1, 1, empty, 'self'),
   def('contains', 2, 2, contains),
   def('take', 2, 2, slicer(true)),
   def('skip', 2, 2, slicer(false)),

@@ -2,7 +2,7 @@
  * Evaluated resources and resource IDs, shared by the ARM and Bicep evaluators.
  */
 import type { SourceSpan } from '../source';
-import { Unknown, type Value, type ValueObject } from './value';
+import { Unknown, plain, type Value, type ValueObject } from './value';
 
 /** ARM's limit on the iterations of one copy loop. */
 export const ARM_COPY_LIMIT = 800;
@@ -142,7 +142,7 @@ export function joinParts(parts: Value[]): Value {
   let allKnown = true;
   for (const p of parts) {
     if (p instanceof Unknown) {
-      if (p.symbol === undefined) return p;
+      if (p.symbol === undefined) return plain(p);
       allKnown = false;
     } else if (typeof p !== 'string' && typeof p !== 'number') {
       return new Unknown('only strings can be joined');

@@ -82,7 +82,14 @@ export function instanceKey(target: string, parameters: Record<string, Value> | 
   const visit = (v: Value | undefined, depth: number): boolean => {
     if (depth > 64) return false;
     if (v === undefined) return write('u');
-    if (v instanceof Unknown) return write(`?${JSON.stringify(v.symbol ?? `${v.reason}\u0000${v.text ?? ''}`)}`);
+    if (v instanceof Unknown) {
+      if (!write(`?${JSON.stringify(v.symbol ?? `${v.reason}\u0000${v.text ?? ''}`)}`)) return false;
+      // The choice of an undecided condition: two with other branches are other inputs.
+      if (!v.alternatives) return true;
+      if (!write('<')) return false;
+      for (const x of v.alternatives) if (!visit(x, depth + 1) || !write('|')) return false;
+      return write('>');
+    }
     if (v === null || typeof v !== 'object') return write(JSON.stringify(v));
     if (Array.isArray(v)) {
       if (!write('[')) return false;

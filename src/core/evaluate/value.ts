@@ -18,10 +18,39 @@ export class Unknown {
      * from them still match (`resourceId('...', parameters('lbName'))` on both sides).
      */
     readonly symbol?: string,
+    /**
+     * The values it may be, when it is the choice of a condition not known here
+     * (`if(cond, a, b)`, `cond ? a : b`): the graph counts what each may add as possible.
+     */
+    readonly alternatives?: readonly Value[],
   ) {}
   toString(): string {
     return this.text ?? `<unknown: ${this.reason}>`;
   }
+}
+
+/**
+ * `if(condition, whenTrue, whenFalse)` with a condition not known here: the same value when both
+ * branches are equal, otherwise an Unknown that says why and keeps both branches.
+ */
+export function undecided(condition: Unknown, whenTrue: Value, whenFalse: Value): Value {
+  if (deepEqual(whenTrue, whenFalse)) return whenTrue;
+  return new Unknown(condition.reason, condition.text, undefined, [whenTrue, whenFalse]);
+}
+
+/** The branch of an undecided condition a value comes from: the condition, and whether it is true there. */
+export interface Branch {
+  condition: Unknown;
+  when: boolean;
+}
+
+/**
+ * A value, or each value it may be (the branches of an undecided condition, at any depth), with
+ * the condition that decides (the outermost) when there is one.
+ */
+export function branchesOf(v: Value | undefined, depth = 0): { value: Value | undefined; branch?: Branch }[] {
+  if (!(v instanceof Unknown) || !v.alternatives || depth > 8) return [{ value: v }];
+  return v.alternatives.flatMap((a, i) => branchesOf(a, depth + 1).map((b) => ({ value: b.value, branch: { condition: v, when: i === 0 } })));
 }
 
 export type Value = null | boolean | number | string | Value[] | ValueObject | Unknown;
@@ -43,8 +72,16 @@ export function isArray(v: Value | undefined): v is Value[] {
 
 /** The first Unknown among `values`, if any. */
 export function firstUnknown(values: readonly (Value | undefined)[]): Unknown | undefined {
-  for (const v of values) if (v instanceof Unknown) return v;
+  for (const v of values) if (v instanceof Unknown) return plain(v);
   return undefined;
+}
+
+/**
+ * The Unknown without the branches it may be: what a function or property access on it gives
+ * (`concat(if(c, 'a', 'b'), 'x')` is neither 'a' nor 'b').
+ */
+export function plain(u: Unknown): Unknown {
+  return u.alternatives ? new Unknown(u.reason, u.text, u.symbol) : u;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { FrontendIPConfiguration, LoadBalancer, LoadBalancingRule, NetworkI
 import type { EvaluatedResource } from '../evaluate/resources';
 import { idKey, joinParts } from '../evaluate/resources';
 import { decodeBase64Text } from '../base64';
-import { Unknown, display, getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
+import { Unknown, branchesOf, display, getPath, getProp, isObject, type Branch, type Value, type ValueObject } from '../evaluate/value';
 import { DeploymentIndex } from './model';
 import { readBool, readInt } from './query';
 import type {
@@ -17,6 +17,7 @@ import type {
   LoadBalancerNode,
   MemberKind,
   MemberNode,
+  NatRuleNode,
   NetworkGraph,
   PoolNode,
   ProbeNode,
@@ -34,6 +35,7 @@ const frontendKey = (k: keyof FrontendIPConfiguration & string): string => k;
 
 const T_LB = 'microsoft.network/loadbalancers';
 const T_POOL = 'microsoft.network/loadbalancers/backendaddresspools';
+const T_NAT_RULE = 'microsoft.network/loadbalancers/inboundnatrules';
 const T_NIC = 'microsoft.network/networkinterfaces';
 const T_VM = 'microsoft.compute/virtualmachines';
 const T_VMSS = 'microsoft.compute/virtualmachinescalesets';
@@ -44,6 +46,14 @@ function arrayOf(v: Value | undefined): Value[] {
 
 function objectsOf(v: Value | undefined): ValueObject[] {
   return arrayOf(v).filter(isObject);
+}
+
+/**
+ * The objects of a list, also when the list is the choice of an undecided condition
+ * (`if(cond, json('null'), [...])`): those of each branch, marked possible with the condition.
+ */
+function possibleObjectsOf(v: Value | undefined): { value: ValueObject; possible?: Branch }[] {
+  return branchesOf(v).flatMap(({ value, branch }) => objectsOf(value).map((o) => (branch ? { value: o, possible: branch } : { value: o })));
 }
 
 function props(v: Value | undefined): ValueObject | undefined {
@@ -125,6 +135,23 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   // Rules can only be linked to child-resource pools once those exist.
   for (const lb of graph.loadBalancers) for (const rule of lb.rules) linkRulePools(rule, graph);
 
+  // Inbound NAT rules declared as child resources, and every NAT rule and pool by ID, for the
+  // ipConfigurations that name them.
+  for (const r of byType.get(T_NAT_RULE) ?? []) {
+    const key = idKey(r.id);
+    const lb = lbs.find(key?.replace(/\/inboundnatrules\/[^/]+$/, ''), r.deployment)[0];
+    if (!lb || lb.natRules.some((n) => n.key === key)) continue;
+    lb.natRules.push(natNode(lb, r.body(), 'rule', key, leafName(r.name)));
+  }
+  const nats = new DeploymentIndex<{ deployment: string; nat: NatRuleNode }>();
+  for (const lb of graph.loadBalancers) {
+    for (const nat of [...lb.natRules, ...lb.natPools]) {
+      if (nat.key) nats.add(nat.key, { deployment: lb.resource.deployment, nat });
+      const poolRef = nat.kind === 'rule' ? refId(getProp(props(nat.value), 'backendAddressPool')) : undefined;
+      if (poolRef !== undefined && poolRef !== null) nat.pool = graph.pools.find(idKey(poolRef), lb.resource.deployment)[0];
+    }
+  }
+
   for (const vm of byType.get(T_VM) ?? []) {
     for (const nicRef of objectsOf(getPath(vm.body(), 'properties', 'networkProfile', 'networkInterfaces'))) {
       const key = idKey(refId(nicRef));
@@ -134,10 +161,15 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   const vmFor = (nic: EvaluatedResource): EvaluatedResource | undefined => vmOfNic.find(idKey(nic.id), nic.deployment)[0]?.vm;
 
   const addMember = (owner: EvaluatedResource, poolRef: ValueObject, member: Omit<MemberNode, 'reference'>): void => {
-    const m: MemberNode = { ...member, reference: poolRef };
-    const pools = graph.pools.find(idKey(refId(poolRef)), owner.deployment);
-    for (const pool of pools) pool.members.push(m);
-    if (!pools.length) graph.unresolved.push({ member: m, poolRef: refId(poolRef) ?? null });
+    // An ID chosen by an undecided condition: a possible member of each pool it may name.
+    for (const { value: id, branch } of branchesOf(refId(poolRef))) {
+      if (id === null && branch) continue;
+      const possible = member.possible ?? branch;
+      const m: MemberNode = { ...member, ...(possible ? { possible } : {}), reference: poolRef };
+      const pools = graph.pools.find(idKey(id), owner.deployment);
+      for (const pool of pools) pool.members.push(m);
+      if (!pools.length) graph.unresolved.push({ member: m, poolRef: id ?? null });
+    }
   };
 
   const ipConfigMembers = (
@@ -154,19 +186,28 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
     ipConfigs.forEach((ipc, index) => {
       const p = props(ipc);
       const primary = anyDeclared ? declared[index] === true : index === 0;
-      for (const poolRef of objectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) {
-        addMember(resource, poolRef, {
-          kind,
-          resource,
-          vm,
-          displayName: nameOf,
-          ipConfigName: getProp(ipc, 'name'),
-          ipConfigPrimary: primary,
-          privateIp: getProp(p, ipConfigKey('privateIPAddress')),
-          subnetId: refId(getProp(p, ipConfigKey('subnet'))),
-          instances,
-          ipConfig: ipc,
-        });
+      const member = (): Omit<MemberNode, 'reference'> => ({
+        kind,
+        resource,
+        vm,
+        displayName: nameOf,
+        ipConfigName: getProp(ipc, 'name'),
+        ipConfigPrimary: primary,
+        privateIp: getProp(p, ipConfigKey('privateIPAddress')),
+        subnetId: refId(getProp(p, ipConfigKey('subnet'))),
+        instances,
+        ipConfig: ipc,
+      });
+      for (const { value: poolRef, possible } of possibleObjectsOf(getProp(p, ipConfigKey('loadBalancerBackendAddressPools')))) {
+        addMember(resource, poolRef, { ...member(), ...(possible ? { possible } : {}) });
+      }
+      // Inbound NAT rules (NICs, VMs) and NAT pools (scale sets) this ipConfiguration is the target of.
+      const natRefs = [...possibleObjectsOf(getProp(p, ipConfigKey('loadBalancerInboundNatRules'))), ...possibleObjectsOf(getProp(p, 'loadBalancerInboundNatPools'))];
+      for (const { value: natRef, possible } of natRefs) {
+        for (const { value: id, branch } of branchesOf(refId(natRef))) {
+          const when = possible ?? branch;
+          for (const { nat } of nats.find(idKey(id), resource.deployment)) nat.targets.push({ ...member(), ...(when ? { possible: when } : {}), reference: natRef });
+        }
       }
     });
   };
@@ -242,6 +283,7 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
       }
     }
   }
+  for (const lb of graph.loadBalancers) for (const nat of lb.natRules) if (nat.pool) nat.targets.push(...nat.pool.members);
   describeSurroundings(graph, byType);
   let dns: Map<string, string[]> | undefined;
   graph.dnsNames = () => (dns ??= privateDnsNames(byType));
@@ -335,7 +377,11 @@ function describeSurroundings(
   };
 
   const seen = new Set<MemberNode>();
-  const members = [...graph.pools.values().flatMap((p) => p.members), ...graph.unresolved.map((u) => u.member)];
+  const members = [
+    ...graph.pools.values().flatMap((p) => p.members),
+    ...graph.unresolved.map((u) => u.member),
+    ...graph.loadBalancers.flatMap((lb) => [...lb.natRules, ...lb.natPools].flatMap((n) => n.targets)),
+  ];
   for (const m of members) {
     if (seen.has(m)) continue;
     seen.add(m);
@@ -432,6 +478,7 @@ function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalanc
     pools: [],
     rules: [],
     natRules: [],
+    natPools: [],
     probes: [],
   };
   for (const fe of objectsOf(getProp(p, lbKey('frontendIPConfigurations')))) lb.frontends.push(frontendNode(lb, fe));
@@ -478,20 +525,31 @@ function loadBalancerNode(r: EvaluatedResource, graph: NetworkGraph): LoadBalanc
       probe: probeKey ? lb.probes.find((x: ProbeNode) => x.key === probeKey) : undefined,
     });
   }
-  for (const nv of objectsOf(getProp(p, lbKey('inboundNatRules')))) {
-    const np = props(nv);
-    lb.natRules.push({
-      lb,
-      name: getProp(nv, 'name') ?? null,
-      value: nv,
-      frontend: frontendFor(getProp(np, 'frontendIPConfiguration')),
-      frontendPort: getProp(np, 'frontendPort'),
-      backendPort: getProp(np, 'backendPort'),
-      protocol: getProp(np, 'protocol'),
-      floatingIp: readBool(getProp(np, 'enableFloatingIP'), false),
-    });
-  }
+  for (const nv of objectsOf(getProp(p, lbKey('inboundNatRules')))) lb.natRules.push(natNode(lb, nv, 'rule', childKey(r.id, 'inboundNatRules', getProp(nv, 'name'))));
+  for (const nv of objectsOf(getProp(p, lbKey('inboundNatPools')))) lb.natPools.push(natNode(lb, nv, 'pool', childKey(r.id, 'inboundNatPools', getProp(nv, 'name'))));
   return lb;
+}
+
+/** An inbound NAT rule or pool (`{ name, properties }`); its targets are added by the members. */
+function natNode(lb: LoadBalancerNode, nv: ValueObject, kind: 'rule' | 'pool', key: string | undefined, name?: Value): NatRuleNode {
+  const np = props(nv);
+  const feKey = idKey(refId(getProp(np, 'frontendIPConfiguration')));
+  const ranged = kind === 'pool' || getProp(np, 'frontendPortRangeStart') !== undefined;
+  return {
+    kind,
+    lb,
+    key,
+    name: name ?? getProp(nv, 'name') ?? null,
+    value: nv,
+    frontend: feKey ? lb.frontends.find((f) => f.key === feKey) : undefined,
+    frontendPort: ranged ? getProp(np, 'frontendPortRangeStart') : getProp(np, 'frontendPort'),
+    frontendPortEnd: ranged ? getProp(np, 'frontendPortRangeEnd') : undefined,
+    backendPort: getProp(np, 'backendPort'),
+    protocol: getProp(np, 'protocol'),
+    floatingIp: readBool(getProp(np, 'enableFloatingIP'), false),
+    targets: [],
+    pool: undefined,
+  };
 }
 
 function frontendNode(lb: LoadBalancerNode, fe: ValueObject): FrontendNode {

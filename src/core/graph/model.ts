@@ -3,7 +3,7 @@
  * members that put themselves into pools. Built from evaluated resources of any number of files.
  */
 import type { EvaluatedResource } from '../evaluate/resources';
-import type { Unknown, Value, ValueObject } from '../evaluate/value';
+import type { Branch, Unknown, Value, ValueObject } from '../evaluate/value';
 
 export interface LoadBalancerNode {
   resource: EvaluatedResource;
@@ -15,6 +15,8 @@ export interface LoadBalancerNode {
   pools: PoolNode[];
   rules: RuleNode[];
   natRules: NatRuleNode[];
+  /** Inbound NAT pools (`inboundNatPools`, scale sets): one frontend port per instance. */
+  natPools: NatRuleNode[];
   probes: ProbeNode[];
 }
 
@@ -61,15 +63,30 @@ export interface RuleNode {
   probe: ProbeNode | undefined;
 }
 
+/** An inbound NAT rule, or an inbound NAT pool (`kind: 'pool'`). */
 export interface NatRuleNode {
+  kind: 'rule' | 'pool';
   lb: LoadBalancerNode;
+  /** The rule's resource-ID key (`.../inboundnatrules/<name>` or `.../inboundnatpools/<name>`). */
+  key: string | undefined;
   name: Value;
   value: ValueObject;
   frontend: FrontendNode | undefined;
+  /** The frontend port; for a pool, or a rule on a backend pool, the first port of the range. */
   frontendPort: Value | undefined;
+  /** The last frontend port of the range (a NAT pool, or a NAT rule on a backend pool). */
+  frontendPortEnd: Value | undefined;
   backendPort: Value | undefined;
   protocol: Value | undefined;
   floatingIp: boolean | Unknown;
+  /**
+   * The machines it forwards to: NIC, VM or scale-set ipConfigurations that name it in
+   * `loadBalancerInboundNatRules` / `loadBalancerInboundNatPools`, or the members of the backend
+   * pool a NAT rule names (`backendAddressPool`, one frontend port per member).
+   */
+  targets: MemberNode[];
+  /** The backend pool a NAT rule names (the newer form), when it does. */
+  pool: PoolNode | undefined;
 }
 
 export interface ProbeNode {
@@ -102,6 +119,11 @@ export interface MemberNode {
   subnetId: Value | undefined;
   /** How many backend instances this member stands for (1, or a scale set's capacity). */
   instances: number | Unknown;
+  /**
+   * Set when the member joins only on a condition not known here: its pool reference is the
+   * choice of an undecided `if()` or `?:` (`if(empty(...), json('null'), <pools>)`).
+   */
+  possible?: Branch;
   /** The object that puts the member in the pool (`{ "id": ... }`), for locations. */
   reference: ValueObject;
   /** The member's ipConfiguration object, when there is one. */

@@ -6,9 +6,9 @@
  */
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { EvaluatedResource } from '../evaluate/resources';
-import { Unknown, display, getPath, getProp, type Value } from '../evaluate/value';
+import { Unknown, display, getPath, getProp, type Branch, type Value } from '../evaluate/value';
 import type { SourceSpan } from '../source';
-import type { MemberNode, PoolNode, RuleNode } from './model';
+import type { MemberNode, NatRuleNode, RuleNode } from './model';
 
 /** Booleans as ARM reads them: true/false or the strings "true"/"false". Absent is `absent`. */
 export function readBool(v: Value | undefined, absent: boolean): boolean | Unknown {
@@ -45,22 +45,32 @@ export interface RuleMembers {
 
 /** The members behind a rule's pools and how many instances they stand for. */
 export function ruleMembers(rule: RuleNode): RuleMembers {
-  const members = uniqueMembers(rule.pools);
+  return countMembers(uniqueMembers(rule.pools.map((p) => p.members)));
+}
+
+/** The members of a NAT rule or pool (its targets) and how many instances they stand for. */
+export function natMembers(nat: NatRuleNode): RuleMembers {
+  return countMembers(uniqueMembers([nat.targets]));
+}
+
+function countMembers(members: MemberNode[]): RuleMembers {
   let known = 0;
   let unknownCount: Unknown | undefined;
   for (const m of members) {
-    if (m.instances instanceof Unknown) unknownCount ??= m.instances;
+    // A possible member (its pool reference depends on a condition not known here) is not counted as known.
+    if (m.possible) unknownCount ??= new Unknown(`${m.displayName} is a member only if ${conditionWords(m.possible)}`, m.possible.condition.text);
+    else if (m.instances instanceof Unknown) unknownCount ??= m.instances;
     else known += Math.max(0, m.instances);
   }
   return { members, known, total: unknownCount ? null : known, unknownCount };
 }
 
 /** One entry per member; a scale set in two of the rule's pools counts once. */
-function uniqueMembers(pools: PoolNode[]): MemberNode[] {
+function uniqueMembers(lists: MemberNode[][]): MemberNode[] {
   const out: MemberNode[] = [];
   const seen = new Set<string>();
-  for (const pool of pools) {
-    for (const m of pool.members) {
+  for (const list of lists) {
+    for (const m of list) {
       const key = memberIdentity(m);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -78,6 +88,13 @@ function memberIdentity(m: MemberNode): string {
   let id = identities.get(target);
   if (!id) identities.set(target, (id = `r${++anonymous}`));
   return `${id}:${display(m.ipConfigName ?? null)}`;
+}
+
+/** The condition of a possible member, in words: its text (`empty(...)` is false), or why it is not known. */
+export function conditionWords(b: Branch): string {
+  const text = b.condition.text;
+  // A text cut short (`equals(…)`) says less than the reason.
+  return text && !text.includes('…') ? `${text} is ${b.when}` : `a condition not known here is ${b.when} (${b.condition.reason})`;
 }
 
 /** The VM or scale set that runs a member (the guest whose configuration counts). */

@@ -7,7 +7,7 @@ import { display, Unknown, type Value } from '../evaluate/value';
 import { propertySpan, spanOf } from '../evaluate/origin';
 import type { ModuleCall } from '../evaluate/resources';
 import type { MemberNode, RuleNode } from '../graph/model';
-import { readInt, ruleMembers } from '../graph/query';
+import { conditionWords, readInt, ruleMembers } from '../graph/query';
 import type { SourceSpan } from '../source';
 import type { Finding, HairpinFacts, RelatedLocation, RuleContext } from './types';
 
@@ -40,8 +40,9 @@ export function lbRuleFacts(rule: RuleNode, context: RuleContext): { facts: Hair
 }
 
 /**
- * A rule written in a module whose values come from a caller is also shown where the outermost
- * caller declares the module, so the person who wrote the parameters sees it.
+ * A rule written in a module (or linked template) is reported once per deployment, where the
+ * outermost caller declares the module, so the person who wrote the values sees it; the rule in
+ * the module is its first related location.
  */
 export function atCallSite(f: Finding, call: ModuleCall): Finding {
   const target = call.target.slice(call.target.lastIndexOf('/') + 1);
@@ -63,6 +64,11 @@ export function describeFrontend(f: HairpinFacts, allocation: string | undefined
 }
 
 export function describeMember(m: MemberNode): string {
+  const name = memberName(m);
+  return m.possible ? `${name}, a possible member (only if ${conditionWords(m.possible)})` : name;
+}
+
+function memberName(m: MemberNode): string {
   switch (m.kind) {
     case 'nic':
       return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it${m.resource?.span.resource ? '' : ' in these templates'})`;
@@ -100,6 +106,13 @@ export function related(rule: RuleNode, members: MemberNode[]): RelatedLocation[
     const s = spanOf(pool.value);
     if (s) out.push({ span: s, message: `backend pool ${display(pool.name)}` });
   }
+  out.push(...memberLocations(members));
+  return out;
+}
+
+/** The places that put members in (a pool, a NAT rule): one per place, with every name. */
+export function memberLocations(members: MemberNode[]): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
   // Members written once in a copy loop share one place: list it once, with every name.
   const bySpan = new Map<string, { span: SourceSpan; names: string[] }>();
   for (const m of members) {

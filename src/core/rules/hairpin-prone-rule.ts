@@ -35,9 +35,9 @@ export const hairpinProneRule: Rule = {
         if (commentsSuppress(comments, ID, display(rule.name))) continue;
         const f = checkRule(graph, rule, context);
         if (!f) continue;
-        findings.push(withSubject(f, { kind: 'lb-rule', rule }));
+        // A rule deployed through a module: reported once, where the module is called.
         const call = lb.resource.via?.[0];
-        if (call) findings.push(withSubject(atCallSite(f, call), { kind: 'lb-rule', rule }));
+        findings.push(withSubject(call ? atCallSite(f, call) : f, { kind: 'lb-rule', rule }));
       }
     }
     return findings;

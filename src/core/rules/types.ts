@@ -29,6 +29,10 @@ export interface HairpinFacts {
   evidence?: string[];
   /** The NVA vendors of the members, when every member is a network virtual appliance. */
   appliances?: string[];
+  /** Set when the finding is about an inbound NAT rule or NAT pool (`lbRule` is then its name). */
+  inboundNat?: 'rule' | 'pool';
+  /** The last frontend port of a NAT pool's (or a NAT rule's) port range. */
+  frontendPortEnd?: number | null;
   /** Set on the copy of a module's finding shown where the module is called. */
   viaModule?: string;
   /** Where parameter values came from (a parameter file), when not the defaults. */
@@ -177,6 +181,15 @@ const SUBJECT = Symbol('subject');
 export function withSubject<F extends Finding>(finding: F, subject: FindingSubject): F {
   Object.defineProperty(finding, SUBJECT, { value: subject, enumerable: false, configurable: true });
   return finding;
+}
+
+/**
+ * Where the rule a finding is about is written: the finding's own place, or, for a finding
+ * reported where a module (or linked template) is called, the rule in the module (its first
+ * related location).
+ */
+export function ruleSite(f: Finding): SourceSpan {
+  return f.facts.viaModule !== undefined && f.related[0] ? f.related[0].span : f.span;
 }
 
 export function subjectOf(finding: Finding): FindingSubject | undefined {

@@ -10,7 +10,7 @@ import type { FrontendNode, LoadBalancerNode, MemberNode, NatRuleNode, NetworkGr
 import { readInt, ruleMembers } from '../graph/query';
 import { floatingIpTarget } from '../fixes/targets';
 import { RULES } from '../rules';
-import type { Finding } from '../rules/types';
+import { ruleSite, type Finding } from '../rules/types';
 import type { SourceSpan } from '../source';
 import { chanceText, packetPaths, type LoopFacts } from './paths';
 import {
@@ -160,6 +160,8 @@ function floatingWords(f: boolean | Unknown): { text: string; unknown: boolean }
 }
 
 /** Is span `inner` inside span `outer` (same file)? */
+const SEVERITY_WORDS: Record<Finding['severity'], string> = { error: 'error', warning: 'warning', info: 'information', hint: 'hint' };
+
 function inside(inner: SourceSpan, outer: SourceSpan | undefined): boolean {
   return !!outer && inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
 }
@@ -183,6 +185,10 @@ class Collector {
   private lbIds = new Map<LoadBalancerNode, string>();
   private poolIds = new Map<PoolNode, string>();
   private readonly shownFindings: Set<string>;
+  /** The severity of each finding the user sees, of the rules the topology does not draw as a loop (shown as lines of their rule's node). */
+  private readonly listedSeverity = new Map<string, Finding['severity']>();
+  /** Those findings as this environment's graph makes them. */
+  private listed: Finding[] = [];
   private readonly messages = new Map<string, string>();
   /** The chance of failure of each marked rule, by environment. */
   private readonly chances = new Map<string, Map<string, string>>();
@@ -194,11 +200,22 @@ class Collector {
   ) {
     // The findings the user sees (suppressed ones are not there): a rule is marked only if its finding is one of them.
     this.shownFindings = new Set(findings.map((f) => `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
-    for (const f of findings) if (f.facts.viaModule === undefined) this.messages.set(`${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`, f.message);
+    for (const f of findings) this.listedSeverity.set(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`, f.severity);
+    for (const f of findings) {
+      const site = ruleSite(f);
+      this.messages.set(`${site.file}\u0000${site.start}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`, f.message);
+    }
   }
 
   addGraph(env: string, graph: NetworkGraph, touches: Touches): void {
     this.env = env;
+    // Each environment's own findings (a rule may be fine in one and not in another), with the severity the user sees.
+    this.listed = RULES.filter((r) => r.topology !== 'hairpin-loop')
+      .flatMap((r) => r.check(graph, {}))
+      .flatMap((f) => {
+        const severity = this.listedSeverity.get(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`);
+        return severity ? [{ ...f, severity }] : [];
+      });
     this.lbIds = new Map();
     this.poolIds = new Map();
     const lbs = new Set<LoadBalancerNode>();
@@ -332,16 +349,27 @@ class Collector {
     const details = [ports.text, floating.text];
     if (!rule.frontend) details.push(`frontend: not found (${display(rule.frontendRef ?? null)})`);
     if (rule.pools.length === 0) details.push('backend pool: none in view');
+    details.push(...this.findingLines(rule.value, rule.lb, rule.name));
     const node: TopologyNode = { id, kind: 'rule', tag: 'RULE', label: display(rule.name), details, parent: lbId, ...this.loc(spanOf(rule.value)) };
     if (ports.unknown || floating.unknown || rule.name instanceof Unknown) node.unknown = true;
     return this.add(node);
+  }
+
+  /** `warning: floating-ip-without-loopback`: each finding the user sees on this rule, of every rule of the registry but the loop's. */
+  private findingLines(value: ValueObject, lb: LoadBalancerNode, name: Value): string[] {
+    const span = spanOf(value);
+    const lines = this.listed
+      .filter((f) => f.facts.loadBalancer === display(lb.name) && f.facts.lbRule === display(name) && inside(ruleSite(f), span))
+      .map((f) => `${SEVERITY_WORDS[f.severity]}: ${f.ruleId}`);
+    return [...new Set(lines)];
   }
 
   private natRule(nat: NatRuleNode, lbId: string): string {
     const id = this.childId('nat', lbId, 'inboundnatrules', nat.name);
     const ports = portWords(nat.protocol, nat.frontendPort, nat.backendPort);
     const floating = floatingWords(nat.floatingIp);
-    const node: TopologyNode = { id, kind: 'natRule', tag: 'NAT RULE', label: display(nat.name), details: [ports.text, floating.text], parent: lbId, ...this.loc(spanOf(nat.value)) };
+    const details = [ports.text, floating.text, ...this.findingLines(nat.value, nat.lb, nat.name)];
+    const node: TopologyNode = { id, kind: 'natRule', tag: 'NAT RULE', label: display(nat.name), details, parent: lbId, ...this.loc(spanOf(nat.value)) };
     if (ports.unknown || floating.unknown) node.unknown = true;
     return this.add(node);
   }
@@ -484,12 +512,12 @@ class Collector {
   private markHairpins(graph: NetworkGraph, lbs: LoadBalancerNode[]): void {
     const inView = new Set(lbs);
     const loops = RULES.filter((r) => r.topology === 'hairpin-loop');
-    const findings = loops.flatMap((r) => r.check(graph, {})).filter((f) => f.facts.viaModule === undefined && this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
+    const findings = loops.flatMap((r) => r.check(graph, {})).filter((f) => this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
     for (const lb of lbs) {
       if (!inView.has(lb)) continue;
       const lbId = this.lbIds.get(lb) as string;
       for (const rule of lb.rules) {
-        const f = findings.find((x) => x.facts.lbRule === display(rule.name) && x.facts.loadBalancer === display(lb.name) && inside(x.span, spanOf(rule.value)));
+        const f = findings.find((x) => x.facts.lbRule === display(rule.name) && x.facts.loadBalancer === display(lb.name) && inside(ruleSite(x), spanOf(rule.value)));
         if (!f) continue;
         this.mark(rule, lbId, f);
       }
@@ -555,7 +583,7 @@ class Collector {
       frontend: feId,
       pools: poolIds,
       member: memberId,
-      message: this.messages.get(`${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`) ?? f.message,
+      message: this.messages.get(`${ruleSite(f).file}\u0000${ruleSite(f).start}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`) ?? f.message,
       members: f.facts.members,
       failureChance: f.facts.failureChance,
       findings: [where],

@@ -20,13 +20,29 @@ import { checkGraph } from '../findings';
 import type { Finding } from '../rules/types';
 import type { SourceFile } from '../source';
 import { lineSuppressed } from '../suppress';
-import { looksLikeTemplate } from '../engine';
+import { MAX_FILE_BYTES, looksLikeTemplate } from '../engine';
 import { FileIndex, STRUCTURE, type FileEntry, type FileRole } from './files';
 import { deploymentRoots, readParameterValues, resolveLink, resolveRelative, shortName, type Root } from './roots';
 import { dedupeProblems, labelEnvironments, mergeFindings } from './merge';
 
 /** Why a template the workspace keeps no tree of (see FileIndex) is not evaluated as a module or linked template. */
 const INERT_REASON = 'it declares no load balancer, NIC, VM, scale set or deployment';
+
+/** Why a workspace file a link or module names is not evaluated as a template. */
+function notATemplate(entry: FileEntry): string {
+  if (entry.tooLarge) return `it is larger than ${MAX_FILE_BYTES / (1024 * 1024)} MB, the most a file may be`;
+  switch (entry.role) {
+    case 'armParameters':
+      return 'it is a parameter file, not a template';
+    case 'bicepParameters':
+      return 'it is a Bicep parameter file, not a template';
+    case 'armTemplate':
+    case 'bicep':
+      return 'it does not parse';
+    case 'other':
+      return /\.jsonc?$/i.test(entry.file.path) ? "it is not a deployment template (its $schema does not name deploymentTemplate.json)" : 'it is not a template (.json or .bicep)';
+  }
+}
 
 /** One evaluation of a template: with its defaults, or with one parameter file. */
 interface RootEvaluation {
@@ -234,7 +250,14 @@ export class Workspace {
           deps.set(path, entry.version);
           return { unread: INERT_REASON };
         }
-        if (!path || !entry?.arm) return undefined;
+        if (!path || !entry?.arm) {
+          // A file at that path that is no template to evaluate: say what it is, not that it is missing.
+          const other = path ?? resolveLink(this.files, from, link, 'any');
+          const found = other ? this.files.get(other) : undefined;
+          if (!other || !found) return undefined;
+          deps.set(other, found.version);
+          return { unread: notATemplate(found), contentUnknown: true };
+        }
         deps.set(path, entry.version);
         return entry.arm;
       },
@@ -265,7 +288,7 @@ export class Workspace {
         if (entry.role === 'bicep' && entry.bicep) return { kind: 'bicep', file: entry.file, program: entry.bicep.program };
         if (entry.role === 'armTemplate' && entry.arm) return { kind: 'arm', document: entry.arm };
         if (entry.role === 'armTemplate' && entry.inert) return { kind: 'unread', reason: INERT_REASON };
-        return undefined;
+        return { kind: 'unread', reason: notATemplate(entry) };
       },
     };
   }

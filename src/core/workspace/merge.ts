@@ -4,7 +4,7 @@
  * their parameter sources listed.
  */
 import type { EvaluationProblem } from '../evaluate/resources';
-import type { CallSite, Finding } from '../rules/types';
+import { ruleSite, type CallSite, type Finding } from '../rules/types';
 
 /**
  * A finding whose own deployment has no parameter file may still differ by environment (its
@@ -59,15 +59,19 @@ export function mergeFindings(findings: Finding[]): Finding[] {
   const merged = [...byPlace.values()];
   // One rule in a module, made hairpin-prone by several calls: its fix must reach every call.
   const sitesAt = new Map<string, CallSite[]>();
+  const siteKey = (f: Finding): string => {
+    const site = ruleSite(f);
+    return `${f.ruleId}\u0000${site.file}\u0000${site.start}\u0000${f.facts.lbRule}`;
+  };
   for (const f of findings) {
-    if (!f.fixTarget?.callSites || f.facts.viaModule !== undefined) continue;
-    const key = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`;
+    if (!f.fixTarget?.callSites) continue;
+    const key = siteKey(f);
     const list = sitesAt.get(key) ?? [];
     if (!sitesAt.has(key)) sitesAt.set(key, list);
     for (const site of f.fixTarget.callSites) list.push(site);
   }
   return merged.map((f) => {
-    const sites = f.facts.viaModule === undefined ? sitesAt.get(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.facts.lbRule}`) : undefined;
+    const sites = sitesAt.get(siteKey(f));
     if (!sites || !f.fixTarget) return f;
     const seen = new Set<string>();
     const unique = sites.filter((s) => {

@@ -93,8 +93,11 @@ function usingTarget(files: FileIndex, path: string, entry: FileEntry): string |
  * (`_artifactsLocation` and the like), the path taken from the linking file's folder or the
  * nearest folder above it that has it.
  */
-export function resolveLink(files: FileIndex, from: string, link: { relativePath?: Value; uri?: Value }, role: FileRole = 'armTemplate'): string | undefined {
-  const isTemplate = (p: string): boolean => files.get(p)?.role === role;
+export function resolveLink(files: FileIndex, from: string, link: { relativePath?: Value; uri?: Value }, role: FileRole | 'any' = 'armTemplate'): string | undefined {
+  const isTemplate = (p: string): boolean => {
+    const entry = files.get(p);
+    return entry !== undefined && (role === 'any' || entry.role === role);
+  };
   if (typeof link.relativePath === 'string') {
     const p = resolveRelative(from, link.relativePath);
     return isTemplate(p) ? p : undefined;
