@@ -148,7 +148,9 @@ async function runCommand(page, title) {
       if (attempt >= 3) throw e;
     }
   }
-  await page.keyboard.type(title);
+  // The title goes into the palette's input itself: keys typed while the widget is still taking
+  // the focus can be lost, and the unfiltered list (hundreds of rows) hides the command.
+  await page.locator('.quick-input-widget input').fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await row.click();
@@ -499,6 +501,10 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     // So is the walk's height the person dragged (the rule selected again, unless the reload kept it).
     if (!(await frame.$('#canvas g.overlay[data-path="failing"]'))) await frame.click('#canvas g.node.k-rule');
     await frame.waitForSelector('#canvas g.overlay[data-path="failing"]', { timeout: 10_000 });
+    // The restored panel settles its split in the frames after the first picture: wait for it.
+    await frame
+      .waitForFunction((d) => Math.abs(Math.round(document.getElementById('path-panel').getBoundingClientRect().height) - d) <= 1, dragged, { timeout: 5_000 })
+      .catch(() => {});
     const height = await frame.evaluate(() => Math.round(document.getElementById('path-panel').getBoundingClientRect().height));
     assert.ok(Math.abs(height - dragged) <= 1, `the walk is ${height} px high after the reload, as dragged (${dragged} px)`);
     await frame.press('#canvas', 'Escape');
