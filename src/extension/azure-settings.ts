@@ -9,6 +9,8 @@ export interface AzureSettings {
   /** The cloud signed in to (the setting; AzureCloud by default). */
   cloud: CloudName;
   armEndpoint: string | undefined;
+  /** The cloud whose portal links a custom endpoint gets: only one named in the settings. */
+  portalCloud: CloudName | undefined;
   endpoints: CloudEndpoints;
 }
 
@@ -27,5 +29,5 @@ export function azureSettings(): AzureSettings | { problem: string } {
   const cloudNamed = config.inspect<string>('cloud');
   const explicitCloud = cloudNamed?.globalValue ?? cloudNamed?.workspaceValue ?? cloudNamed?.workspaceFolderValue;
   const linkCloud = endpoint !== undefined && explicitCloud === undefined ? undefined : cloud;
-  return { cloud, armEndpoint: endpoint, endpoints: cloudEndpoints(linkCloud, endpoint) };
+  return { cloud, armEndpoint: endpoint, portalCloud: linkCloud, endpoints: cloudEndpoints(linkCloud, endpoint) };
 }

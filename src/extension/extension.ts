@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerDeployedTree, type DeployedTree } from './azure-tree';
 import { registerBicepRecommendation } from './bicep';
 import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
@@ -10,7 +11,7 @@ import { registerWalkthrough } from './walkthrough';
 import { registerContextKeys } from './when';
 
 /** Wires the features; each lives in its own module. */
-export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
+export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController; deployed: DeployedTree } {
   const log = vscode.window.createOutputChannel('ILB Hairpin', { log: true });
   const diagnostics = new DiagnosticsController(log);
   const scanWithProgress = (): Thenable<void> =>
@@ -32,11 +33,12 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   registerTasks(context);
   registerWalkthrough(context);
   registerTopology(context, diagnostics);
+  const deployed = registerDeployedTree(context, diagnostics, log);
   registerBicepRecommendation(context, () =>
     vscode.workspace.findFiles('**/*.{bicep,bicepparam}', '{**/node_modules/**,**/.git/**}', 1).then((found) => found.length > 0),
   );
   void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
-  return { diagnostics };
+  return { diagnostics, deployed };
 }
 
 export function deactivate(): void {
