@@ -5,6 +5,8 @@
  * neither loads nor parses the SDK. It hands back plain data only (the tree's view, topology
  * models), never engine objects: the extension's bundle has its own copy of the engine.
  */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import * as vscode from 'vscode';
 import { listSubscriptions, listTenants, type SubscriptionInfo } from '../core/azure/accounts';
 import { analyzeEstate, type DeployedAnalysis } from '../core/azure/estate';
@@ -73,8 +75,24 @@ async function pickSubscriptions(subs: SubscriptionInfo[]): Promise<string[] | '
   return picked.some((p) => p.id === ALL) ? 'all' : picked.map((p) => p.id);
 }
 
+/**
+ * The certificate authorities of NODE_EXTRA_CA_CERTS (a private CA, as Azure Stack Hub's) with
+ * Node's own. VS Code's extension host answers HTTPS connections' trust with its own list (its
+ * proxy support), which leaves that variable out; the SDK's clients are given the list instead.
+ */
+function trusted(): string | undefined {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')].join('\n');
+  } catch {
+    return undefined;
+  }
+}
+
 function readOptions(settings: AzureSettings, credential: AzureReadOptions['credential']): AzureReadOptions {
-  return { credential, ...(settings.portalCloud ? { cloud: settings.portalCloud } : {}), ...(settings.armEndpoint ? { armEndpoint: settings.armEndpoint } : {}) };
+  const ca = trusted();
+  return { credential, ...(ca !== undefined ? { ca } : {}), ...(settings.portalCloud ? { cloud: settings.portalCloud } : {}), ...(settings.armEndpoint ? { armEndpoint: settings.armEndpoint } : {}) };
 }
 
 /**

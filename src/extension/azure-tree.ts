@@ -180,7 +180,7 @@ export class DeployedTree implements vscode.TreeDataProvider<DeployedNode>, vsco
         const item = new vscode.TreeItem(`${f.lbRule}: ${headline(f.message)}`, none);
         item.id = `finding:${f.resourceId}:${f.ruleId}`;
         item.description = f.ruleId;
-        item.tooltip = new vscode.MarkdownString().appendText(f.message).appendMarkdown(`\n\n\`${f.resourceId}\``);
+        item.tooltip = `${f.message}\n\n${f.resourceId}`;
         item.iconPath = severityIcon(f.severity);
         item.contextValue = `ilbHairpin.deployedFinding${f.portal ? '.portal' : ''}`;
         item.command = { command: SHOW_DEPLOYED_TOPOLOGY, title: 'Show Topology', arguments: [node] };

@@ -10,8 +10,7 @@ import { describe, it } from 'node:test';
 import { analyzeEstate, type DeployedEstate } from '../../src/core/azure/estate';
 import { driftOf, loadBalancerShape, matchTemplates, type LoadBalancerShape } from '../../src/core/azure/drift';
 import { deployedView } from '../../src/core/azure/view';
-import { addBackendIpConfigurations, ids, loadBalancer, networkInterface, virtualMachine } from '../azure/shapes';
-import { lab, RG, SUB1, SUB2, SUB3 } from '../azure/scenarios';
+import { lab, RG, seedLabDeployed, SUB1, SUB2, SUB3, type SeedLabOptions } from '../azure/scenarios';
 import { analyze, SEED_LAB, textAt } from './helpers';
 
 const seedText = fs.readFileSync(SEED_LAB, 'utf8');
@@ -22,27 +21,9 @@ function templateShape(text = seedText): LoadBalancerShape {
   return loadBalancerShape(lb);
 }
 
-interface Deployed {
-  floatingIp?: boolean;
-  pool?: string;
-  vms?: string[];
-  rg?: string;
-}
+type Deployed = SeedLabOptions;
 
-/** The seed lab as deployed, with the changes asked for. */
-function deployed(o: Deployed = {}): { resources: unknown[]; id: string } {
-  const rg = o.rg ?? RG;
-  const pool = o.pool ?? 'be-web';
-  const lb = loadBalancer({ sub: SUB1, rg, name: 'ilb-we-02-web', frontend: { name: 'fe-web', ip: '10.2.1.100' }, pools: [{ name: pool }], rules: [{ name: 'rule-http', pool, port: 80, floatingIp: o.floatingIp ?? false }] });
-  const poolId = `${ids.lb(SUB1, rg, 'ilb-we-02-web')}/backendAddressPools/${pool}`;
-  const out: unknown[] = [lb];
-  (o.vms ?? ['VM-WE-02-Web01']).forEach((vm, i) => {
-    const nic = networkInterface(SUB1, rg, `${vm}-nic`, `10.2.1.${4 + i}`, [poolId], ids.vm(SUB1, rg, vm));
-    addBackendIpConfigurations(lb, pool, [nic.properties.ipConfigurations[0].id]);
-    out.push(nic, virtualMachine(SUB1, rg, vm, [nic.id]));
-  });
-  return { resources: out, id: lb.id };
-}
+const deployed = seedLabDeployed;
 
 function deployedShape(o: Deployed = {}): { shape: LoadBalancerShape; id: string } {
   const { resources, id } = deployed(o);
