@@ -6,15 +6,17 @@
  * models), never engine objects: the extension's bundle has its own copy of the engine.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { listSubscriptions, listTenants, type SubscriptionInfo } from '../core/azure/accounts';
-import { analyzeEstate, type DeployedAnalysis } from '../core/azure/estate';
+import type { TokenCredential } from '@azure/core-auth';
 import { describeError } from '../core/azure/pipeline';
-import { NothingRead, readEstate, type AzureReadOptions, type AzureScope } from '../core/azure/read';
-import { deployedView, type DeployedView } from '../core/azure/view';
-import { buildTopology } from '../core/topology/build';
+import type { AzureReadOptions, AzureScope } from '../core/azure/read';
+import type { DeployedView } from '../core/azure/view';
 import type { TopologyModel } from '../core/topology/model';
+import type { FromAzureWorker, ToAzureWorker, WorkerReadOptions } from './azure-protocol';
 import { environmentToken, signIn, SignInCancelled } from './azure-auth';
 import type { AzureSettings } from './azure-settings';
 
@@ -32,9 +34,11 @@ export interface ScanResult {
   view: DeployedView;
   /**
    * The topology of one load balancer (its `azure:<resource ID>` "file") or, without one, of
-   * everything read; undefined when nothing was read.
+   * everything read (built in the worker); undefined when nothing was read.
    */
-  topology: ((file: string | undefined) => TopologyModel) | undefined;
+  topology: ((file: string | undefined) => Promise<TopologyModel | undefined>) | undefined;
+  /** Ends the worker that holds the analysis (when the next scan replaces this one). */
+  dispose(): void;
   /** Set when nothing could be read. */
   failure?: string;
   account: string;
@@ -44,11 +48,69 @@ export interface ScanResult {
 
 const ALL = '$all';
 
-/** A deployed resource's "file" is `azure:<resource ID>`: named by its resource group, as in the CLI. */
-const fileName = (p: string): string => /\/resourceGroups\/([^/]+)/i.exec(p)?.[1] ?? p;
-
-function topologyOf(analysis: DeployedAnalysis): (file: string | undefined) => TopologyModel {
-  return (file) => buildTopology(analysis, file !== undefined ? { scope: 'file', file, fileName } : { scope: 'workspace', fileName });
+/**
+ * Reads and analyzes in a worker thread (azure-worker.ts): the host only answers its token
+ * requests and shows its progress, so a large read never holds the host's event loop.
+ */
+function readInWorker(scope: AzureScope, options: WorkerReadOptions, credential: TokenCredential, account: string, progress: vscode.Progress<{ message?: string }>, token: vscode.CancellationToken): Promise<ScanResult> {
+  const worker = new Worker(join(__dirname, 'azure-worker.js'));
+  const post = (m: ToAzureWorker): void => worker.postMessage(m);
+  let nextId = 0;
+  const models = new Map<number, (m: TopologyModel | undefined) => void>();
+  const dispose = (): void => {
+    for (const resolve of models.values()) resolve(undefined);
+    models.clear();
+    void worker.terminate();
+  };
+  const topology = (file: string | undefined): Promise<TopologyModel | undefined> =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      models.set(id, resolve);
+      post({ type: 'topology', id, ...(file !== undefined ? { file } : {}) });
+    });
+  return new Promise<ScanResult>((resolve, reject) => {
+    let settled = false;
+    const cancel = token.onCancellationRequested(() => post({ type: 'cancel' }));
+    const fail = (e: Error): void => {
+      cancel.dispose();
+      dispose();
+      if (!settled) reject(e);
+      settled = true;
+    };
+    worker.on('error', (e) => fail(e));
+    worker.on('exit', (code) => {
+      if (!settled) fail(new Error(`the scan's worker stopped (exit code ${code})`));
+      for (const r of models.values()) r(undefined);
+      models.clear();
+    });
+    worker.on('message', (m: FromAzureWorker) => {
+      switch (m.type) {
+        case 'progress':
+          progress.report({ message: m.message });
+          break;
+        case 'getToken':
+          credential.getToken(m.scopes).then(
+            (t) => post({ type: 'token', id: m.id, ...(t ? { token: t.token, expiresOnTimestamp: t.expiresOnTimestamp } : { error: 'no token' }) }),
+            (e: unknown) => post({ type: 'token', id: m.id, error: e instanceof Error ? e.message : String(e) }),
+          );
+          break;
+        case 'topology':
+          models.get(m.id)?.(m.model);
+          models.delete(m.id);
+          break;
+        case 'error':
+          fail(new Error(m.message));
+          break;
+        case 'done':
+          cancel.dispose();
+          settled = true;
+          if (m.failure !== undefined) dispose();
+          resolve({ view: m.view, topology: m.failure === undefined ? topology : undefined, account, analysisMs: m.analysisMs, dispose, ...(m.failure !== undefined ? { failure: m.failure } : {}) });
+          break;
+      }
+    });
+    post({ type: 'scan', scope, options });
+  });
 }
 
 async function pickTenant(settings: AzureSettings, log: vscode.LogOutputChannel): Promise<string | undefined> {
@@ -111,28 +173,12 @@ export async function runScan(settings: AzureSettings, request: ScanRequest, log
       ...(request.source ? { source: request.source } : {}),
     };
     log.info(`Scanning Azure (${settings.endpoints.arm}) as ${account}.`);
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ILB Hairpin: reading Azure', cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      try {
-        const estate = await readEstate(scope, { ...readOptions(settings, credential), abortSignal: abort.signal, onProgress: (message) => progress.report({ message }) });
-        progress.report({ message: `Analyzing ${estate.resources.length} resources` });
-        const started = performance.now();
-        const analysis = analyzeEstate(estate);
-        const view = deployedView(estate, analysis);
-        const analysisMs = performance.now() - started;
-        log.info(`Read ${estate.resources.length} resources in ${estate.requests} requests; analyzed in ${analysisMs.toFixed(0)} ms.`);
-        return { view, topology: topologyOf(analysis), account, analysisMs };
-      } catch (e) {
-        if (e instanceof NothingRead) {
-          const failure = abort.signal.aborted ? 'cancelled' : e.message;
-          return { view: deployedView(e.estate, undefined), topology: undefined, failure, account, analysisMs: 0 };
-        }
-        throw e;
-      } finally {
-        cancel.dispose();
-      }
-    });
+    const { credential: _c, ...options } = readOptions(settings, credential);
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ILB Hairpin: reading Azure', cancellable: true }, (progress, token) =>
+      readInWorker(scope, options, credential, account, progress, token),
+    );
+    log.info(`Read ${result.view.subscriptions.length} subscription(s) in ${result.view.requests} requests; analyzed in the worker in ${result.analysisMs.toFixed(0)} ms.`);
+    return result;
   } catch (e) {
     if (e instanceof SignInCancelled) return undefined;
     const message = e instanceof Error && /^the list of|could not sign in/.test(e.message) ? e.message : describeError(e, 'Azure', settings.endpoints.arm);

@@ -11,6 +11,7 @@ import type { DeployedFindingView, DeployedLoadBalancerView, DeployedSubscriptio
 import { isDeployedFile } from '../core/azure/resources';
 import type { Severity } from '../core/rules/types';
 import { SourceFile, type SourceSpan } from '../core/source';
+import type { TopologyModel } from '../core/topology/model';
 import { azureSettings } from './azure-settings';
 import type { ScanRequest, ScanResult, runScan } from './azure-scan';
 import { uriOf, type DiagnosticsController } from './diagnostics';
@@ -71,6 +72,7 @@ export class DeployedTree implements vscode.TreeDataProvider<DeployedNode>, vsco
   }
 
   set(result: ScanResult): void {
+    if (this.result !== result) this.result?.dispose();
     this.result = result;
     this.templates = undefined;
     void vscode.commands.executeCommand('setContext', 'ilbHairpin.azureScanned', true);
@@ -209,9 +211,13 @@ export class DeployedTree implements vscode.TreeDataProvider<DeployedNode>, vsco
   }
 
   dispose(): void {
+    this.result?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
+
+/** Load balancers up to which "the whole deployed estate" is drawn too (the panel's other scope). */
+const WHOLE_TOPOLOGY_LIMIT = 200;
 
 /** The node a context command was run on (a tree item, or the selection when run otherwise). */
 function resourceOf(node: DeployedNode | undefined): { id: string; portal: string | undefined } | undefined {
@@ -288,13 +294,19 @@ export function registerDeployedTree(context: vscode.ExtensionContext, diagnosti
       const r = resourceOf(node ?? view.selection[0]);
       if (r) await vscode.env.clipboard.writeText(r.id);
     }),
-    vscode.commands.registerCommand(SHOW_DEPLOYED_TOPOLOGY, (node?: DeployedNode) => {
+    vscode.commands.registerCommand(SHOW_DEPLOYED_TOPOLOGY, async (node?: DeployedNode) => {
       const n = node ?? view.selection[0];
-      const model = tree.last?.topology;
-      if (!n || !model || (n.kind !== 'loadBalancer' && n.kind !== 'finding')) return undefined;
+      const last = tree.last;
+      if (!n || !last?.topology || (n.kind !== 'loadBalancer' && n.kind !== 'finding')) return undefined;
+      // Built in the scan's worker; the whole estate only when it is small enough to draw.
+      const file = `azure:${n.lb.id}`;
+      const count = last.view.subscriptions.reduce((sum, s) => sum + s.loadBalancerViews.length, 0);
+      const [one, whole] = await Promise.all([last.topology(file), count <= WHOLE_TOPOLOGY_LIMIT ? last.topology(undefined) : Promise.resolve(undefined)]);
+      if (!one) return undefined;
+      const tooMany: TopologyModel = { ...one, notes: [`${count} load balancers were read: too many to draw at once. Show Topology on one of them in the Deployed Load Balancers view.`, ...one.notes] };
       const target: TopologyTarget = {
         scope: 'file',
-        deployed: { model, file: `azure:${n.lb.id}`, title: n.lb.name },
+        deployed: { model: (f) => (f !== undefined ? one : (whole ?? tooMany)), file, title: n.lb.name },
         ...(n.kind === 'finding' ? { finding: { file: '', start: -1, loadBalancer: n.lb.name, lbRule: n.finding.lbRule } } : {}),
       };
       return vscode.commands.executeCommand(SHOW_TOPOLOGY, target);

@@ -85,7 +85,7 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
     const result = await vscode.commands.executeCommand<ScanResult | undefined>(SCAN, { subscriptions: [SUB1, SUB2, SUB3] });
     assert.ok(result, 'the scan ran');
     assert.equal(result.failure, undefined);
-    console.log(`      (read in ${server.requests.length} requests; analyzed in the host in ${result.analysisMs.toFixed(1)} ms)`);
+    console.log(`      (read in ${server.requests.length} requests; analyzed in the worker in ${result.analysisMs.toFixed(1)} ms)`);
 
     const top = tree().getChildren();
     assert.deepEqual(top.map(describeItem), [`${SUB1} — 1 load balancer`, `${SUB2} — 2 load balancers`, `${SUB3} — could not be read`]);
