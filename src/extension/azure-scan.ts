@@ -28,6 +28,8 @@ export interface ScanRequest {
   /** A tenant ID to sign in to (a VS Code session only). */
   tenant?: string;
   source?: 'arm' | 'resource-graph';
+  /** Cancels the read as the notification's Cancel does (for a caller that runs the command). */
+  cancellation?: vscode.CancellationToken;
 }
 
 export interface ScanResult {
@@ -47,6 +49,14 @@ export interface ScanResult {
 }
 
 const ALL = '$all';
+
+function anyOf(a: vscode.CancellationToken, b: vscode.CancellationToken): vscode.CancellationToken {
+  const source = new vscode.CancellationTokenSource();
+  a.onCancellationRequested(() => source.cancel());
+  b.onCancellationRequested(() => source.cancel());
+  if (a.isCancellationRequested || b.isCancellationRequested) source.cancel();
+  return source.token;
+}
 
 /**
  * Reads and analyzes in a worker thread (azure-worker.ts): the host only answers its token
@@ -71,6 +81,7 @@ function readInWorker(scope: AzureScope, options: WorkerReadOptions, credential:
   return new Promise<ScanResult>((resolve, reject) => {
     let settled = false;
     const cancel = token.onCancellationRequested(() => post({ type: 'cancel' }));
+    if (token.isCancellationRequested) post({ type: 'cancel' });
     const fail = (e: Error): void => {
       cancel.dispose();
       dispose();
@@ -175,7 +186,7 @@ export async function runScan(settings: AzureSettings, request: ScanRequest, log
     log.info(`Scanning Azure (${settings.endpoints.arm}) as ${account}.`);
     const { credential: _c, ...options } = readOptions(settings, credential);
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ILB Hairpin: reading Azure', cancellable: true }, (progress, token) =>
-      readInWorker(scope, options, credential, account, progress, token),
+      readInWorker(scope, options, credential, account, progress, request.cancellation ? anyOf(token, request.cancellation) : token),
     );
     log.info(`Read ${result.view.subscriptions.length} subscription(s) in ${result.view.requests} requests; analyzed in the worker in ${result.analysisMs.toFixed(0)} ms.`);
     return result;

@@ -267,7 +267,8 @@ export function registerDeployedTree(context: vscode.ExtensionContext, diagnosti
       tree.set(result);
       const failed = result.view.subscriptions.filter((s) => s.status === 'failed').length;
       view.message = `${result.view.scope} · read as ${result.account}${failed ? ` · ${failed} could not be read` : ''}`;
-      if (result.failure !== undefined) void vscode.window.showErrorMessage(`ILB Hairpin: nothing could be read from Azure: ${result.failure}`);
+      if (result.failure === 'cancelled') void vscode.window.showInformationMessage('ILB Hairpin: the Azure scan was cancelled.');
+      else if (result.failure !== undefined) void vscode.window.showErrorMessage(`ILB Hairpin: nothing could be read from Azure: ${result.failure}`);
       void vscode.commands.executeCommand(`${DEPLOYED_VIEW}.focus`);
       return result;
     } catch (e) {

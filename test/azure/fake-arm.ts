@@ -53,6 +53,8 @@ export interface FakeEstate {
   endless?: RegExp;
   /** The one bearer token accepted; a request without it gets 401. */
   token: string;
+  /** Milliseconds every answer waits (a slow Resource Manager, for cancelling mid-scan). */
+  delayMs?: number;
   /** Answer 401 ExpiredAuthenticationToken to every request. */
   tokenExpired?: boolean;
 }
@@ -114,7 +116,9 @@ export async function startFakeArm(estate: FakeEstate): Promise<FakeArm> {
   const server = https.createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => (estate.delayMs ? setTimeout(answer, estate.delayMs) : answer()));
+    const answer = (): void => {
+      if (req.socket.destroyed) return;
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       const method = req.method ?? 'GET';
       const rec: RecordedRequest = { method, path: url.pathname, status: 0, authorization: req.headers.authorization };
@@ -180,7 +184,7 @@ export async function startFakeArm(estate: FakeEstate): Promise<FakeArm> {
         return found ? send(200, JSON.stringify(found)) : send(404, error('NotFound', `Resource ${url.pathname} not found.`));
       }
       send(404, error('InvalidResourceType', `No route for ${url.pathname} in the fake server.`));
-    });
+    };
   });
 
   function graphQuery(request: Json, send: (status: number, text: string) => void): void {

@@ -149,6 +149,28 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
     assert.deepEqual(tree().getChildren().map(describeItem), [`${SUB1} — 1 load balancer`, `${SUB2} — 2 load balancers`]);
   });
 
+  it('Cancel aborts the requests in flight: the scan ends as cancelled, and nothing more is asked', async () => {
+    const slow = await startFakeArm({ token: TOKEN, resources: seedLabDeployed({ sub: SUB1 }).resources, delayMs: 400 });
+    await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', slow.url, vscode.ConfigurationTarget.Global);
+    try {
+      const cancel = new vscode.CancellationTokenSource();
+      const running = vscode.commands.executeCommand<ScanResult | undefined>(SCAN, { subscriptions: [SUB1, SUB2, SUB3], cancellation: cancel.token });
+      await waitFor('the first request', () => (slow.requests.length > 0 ? true : undefined));
+      cancel.cancel();
+      const result = await running;
+      assert.equal(result?.failure, 'cancelled');
+      assert.match(label(tree().getChildren()[0] as DeployedNode), /^Nothing could be read: cancelled$/);
+      const asked = slow.requests.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(slow.requests.length, asked, 'no request after the cancel');
+      // Three subscriptions read in full ask for their load balancers, then NICs, VMs and scale sets.
+      assert.ok(asked < 6, `${asked} requests`);
+    } finally {
+      await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', server.url, vscode.ConfigurationTarget.Global);
+      await slow.close();
+    }
+  });
+
   it('a refused token: nothing could be read, said in the tree', async () => {
     process.env.ILB_HAIRPIN_ARM_TOKEN = 'not-the-token';
     try {
