@@ -176,7 +176,13 @@ export async function runScan(settings: AzureSettings, request: ScanRequest, log
   try {
     const tenant = request.tenant ?? (environmentToken() || request.subscriptions ? undefined : await pickTenant(settings, log));
     const { credential, account } = await signIn(settings, tenant);
-    const subscriptions = request.subscriptions ?? (await pickSubscriptions(await listSubscriptions(readOptions(settings, credential))));
+    const names = new Map<string, string>();
+    const pick = async (): Promise<string[] | 'all'> => {
+      const listed = await listSubscriptions(readOptions(settings, credential));
+      for (const s of listed) if (s.displayName) names.set(s.subscriptionId.toLowerCase(), s.displayName);
+      return pickSubscriptions(listed);
+    };
+    const subscriptions = request.subscriptions ?? (await pick());
     const scope: AzureScope = {
       subscriptions: subscriptions === 'all' ? [] : subscriptions,
       allSubscriptions: subscriptions === 'all',
@@ -188,6 +194,8 @@ export async function runScan(settings: AzureSettings, request: ScanRequest, log
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ILB Hairpin: reading Azure', cancellable: true }, (progress, token) =>
       readInWorker(scope, options, credential, account, progress, request.cancellation ? anyOf(token, request.cancellation) : token),
     );
+    // The names the picker showed (a scan by ID through Resource Manager has none of its own).
+    for (const s of result.view.subscriptions) if (s.name === undefined && names.has(s.id.toLowerCase())) s.name = names.get(s.id.toLowerCase());
     log.info(`Read ${result.view.subscriptions.length} subscription(s) in ${result.view.requests} requests; analyzed in the worker in ${result.analysisMs.toFixed(0)} ms.`);
     return result;
   } catch (e) {

@@ -41,12 +41,6 @@ function severityIcon(s: Severity): vscode.ThemeIcon {
   return s === 'error' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')) : s === 'warning' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
 }
 
-/** The finding's first sentence (the tooltip has all of it). */
-function headline(message: string): string {
-  const at = message.indexOf('. ');
-  return at > 0 ? message.slice(0, at + 1) : message;
-}
-
 export class DeployedTree implements vscode.TreeDataProvider<DeployedNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<DeployedNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -179,7 +173,7 @@ export class DeployedTree implements vscode.TreeDataProvider<DeployedNode>, vsco
       }
       case 'finding': {
         const f = node.finding;
-        const item = new vscode.TreeItem(`${f.lbRule}: ${headline(f.message)}`, none);
+        const item = new vscode.TreeItem(`${f.lbRule}: ${f.headline}`, none);
         item.id = `finding:${f.resourceId}:${f.ruleId}`;
         item.description = f.ruleId;
         item.tooltip = `${f.message}\n\n${f.resourceId}`;
@@ -266,7 +260,8 @@ export function registerDeployedTree(context: vscode.ExtensionContext, diagnosti
       if (!result) return undefined;
       tree.set(result);
       const failed = result.view.subscriptions.filter((s) => s.status === 'failed').length;
-      view.message = `${result.view.scope} · read as ${result.account}${failed ? ` · ${failed} could not be read` : ''}`;
+      const total = result.view.subscriptions.length;
+      view.message = `Read as ${result.account}${failed ? `; ${failed} of ${total} subscriptions could not be read` : ''}.`;
       if (result.failure === 'cancelled') void vscode.window.showInformationMessage('ILB Hairpin: the Azure scan was cancelled.');
       else if (result.failure !== undefined) void vscode.window.showErrorMessage(`ILB Hairpin: nothing could be read from Azure: ${result.failure}`);
       void vscode.commands.executeCommand(`${DEPLOYED_VIEW}.focus`);

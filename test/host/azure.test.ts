@@ -97,7 +97,8 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
     const seed = child(top[0], /^ilb-we-02-web$/);
     assert.equal(tree().getTreeItem(seed).description, 'rg-ilb-lab · 1 finding');
     const seedChildren = tree().getChildren(seed).map(describeItem);
-    assert.match(seedChildren[0] ?? '', /^rule-http: Hairpin-prone: internal load balancer ilb-we-02-web, rule rule-http: frontend 10\.2\.1\.100:80 \(TCP\) sends to pool be-web with 1 member/);
+    assert.equal(seedChildren[0], 'rule-http: hairpin-prone, 1 member: every call from it to the frontend fails — hairpin-prone-rule');
+    assert.match(tooltip(tree().getChildren(seed)[0] as DeployedNode), /^Hairpin-prone: internal load balancer ilb-we-02-web, rule rule-http: frontend 10\.2\.1\.100:80 \(TCP\) sends to pool be-web with 1 member/);
     assert.match(tooltip(tree().getChildren(seed)[0] as DeployedNode), /every connection fails/);
     assert.ok(seedChildren.includes('Template: seed-lab/azuredeploy.json — same name; no drift'), seedChildren.join(' | '));
     assert.ok(!seedChildren.some((c) => c.startsWith('Drift:')), seedChildren.join(' | '));
@@ -107,6 +108,7 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
     const driftLabels = tree().getChildren(drifted).map(label).filter((l) => l.startsWith('Drift:'));
     assert.ok(driftLabels.includes('Drift: pool be-web: members in Azure, not in the template: VM-WE-02-Web02 (seed-lab/azuredeploy.json)'), driftLabels.join(' | '));
     const two = child(top[1], /^ilb-two$/);
+    assert.equal(label(tree().getChildren(two)[0] as DeployedNode), 'http: hairpin-prone, 2 members: 1 in 2 calls from a member to the frontend fail');
     assert.match(tooltip(tree().getChildren(two)[0] as DeployedNode), /1 in 2 connections fail \(50%\)/);
 
     // Read-only, with the token from the environment, and only from the fake server.

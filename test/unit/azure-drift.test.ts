@@ -127,6 +127,8 @@ describe('the tree view of a deployed scan', () => {
     assert.equal(one?.portal, `https://portal.azure.com/#@/resource${one?.id}/overview`);
     assert.deepEqual(one?.findings.map((f) => [f.ruleId, f.severity, f.lbRule]), [['hairpin-prone-rule', 'warning', 'http']]);
     assert.match(one?.findings[0]?.message ?? '', /every connection fails/);
+    assert.equal(one?.findings[0]?.headline, 'hairpin-prone, 1 member: every call from it to the frontend fails');
+    assert.equal(view.subscriptions[1]?.loadBalancerViews[0]?.findings[0]?.headline, 'hairpin-prone, 2 members: 1 in 2 calls from a member to the frontend fail');
     assert.match(one?.findings[0]?.resourceId ?? '', /\/loadBalancingRules\/http$/);
     assert.match(one?.findings[0]?.portal ?? '', /\/loadBalancingRules$/);
     assert.match(view.subscriptions[1]?.loadBalancerViews[0]?.findings[0]?.message ?? '', /1 in 2 connections fail \(50%\)/);

@@ -3,7 +3,7 @@
  * or failed, and why), their load balancers, and each load balancer's findings.
  */
 import { display } from '../evaluate/value';
-import type { Severity } from '../rules/types';
+import type { Finding, Severity } from '../rules/types';
 import { loadBalancerShape, type LoadBalancerShape } from './drift';
 import type { DeployedAnalysis, DeployedEstate, SubscriptionResult } from './estate';
 import { portalUrl } from './clouds';
@@ -15,7 +15,20 @@ export interface DeployedFindingView {
   /** The load-balancing rule's resource ID. */
   resourceId: string;
   lbRule: string;
+  /** One line for the tree: what fails, without the names the tree already shows. */
+  headline: string;
   portal: string | undefined;
+}
+
+/** What a finding says in one line: the failure chance of a hairpin, else its message's first sentence. */
+function headlineOf(f: Finding): string {
+  const { members, failureChance } = f.facts;
+  if (f.ruleId === 'hairpin-prone-rule' && members !== null && failureChance !== null && members > 0) {
+    const who = `${members} member${members === 1 ? '' : 's'}`;
+    return members === 1 ? `hairpin-prone, ${who}: every call from it to the frontend fails` : `hairpin-prone, ${who}: 1 in ${members} calls from a member to the frontend fail`;
+  }
+  const first = f.message.indexOf('. ');
+  return first > 0 ? f.message.slice(0, first + 1) : f.message;
 }
 
 export interface DeployedLoadBalancerView {
@@ -64,7 +77,7 @@ export function deployedView(estate: DeployedEstate, analysis: DeployedAnalysis 
     const lbId = resourceId ? LB_OF.exec(resourceId)?.[1] : undefined;
     const lb = lbId ? lbs.get(lbId.toLowerCase()) : undefined;
     if (!lb || !resourceId) continue;
-    lb.findings.push({ ruleId: f.ruleId, severity: f.severity, message: f.message, resourceId, lbRule: f.facts.lbRule, portal: f.span.resource?.portal });
+    lb.findings.push({ ruleId: f.ruleId, severity: f.severity, message: f.message, resourceId, lbRule: f.facts.lbRule, headline: headlineOf(f), portal: f.span.resource?.portal });
   }
   const order = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
   for (const s of subs.values()) s.loadBalancerViews.sort(order);
