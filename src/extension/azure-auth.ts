@@ -49,7 +49,8 @@ export async function signIn(settings: AzureSettings, tenant: string | undefined
   try {
     session = await vscode.authentication.getSession(provider, scopes, { createIfNone: true });
   } catch (e) {
-    if (/cancel/i.test((e as Error).message ?? '')) throw new SignInCancelled();
+    // VS Code says "Cancelled" or "User did not consent to login." when the user declines.
+    if (/cancel|did not consent/i.test((e as Error).message ?? '')) throw new SignInCancelled();
     throw new Error(`could not sign in with the ${provider} account provider: ${(e as Error).message}`);
   }
   const credential: TokenCredential = {

@@ -42,6 +42,26 @@ function rows(page) {
   });
 }
 
+/** code-server with the extension and the workspace open, in Chromium; `env` for code-server. */
+async function openWorkbench(tmp, settings, env) {
+  const executablePath = ensureChromium();
+  const entry = await ensureCodeServer();
+  const { chromium } = await import('playwright-core');
+  const userDataDir = path.join(tmp, 'user');
+  await writeUserSettings(userDataDir, { ...QUIET_SETTINGS, ...settings });
+  const server = await startCodeServer({ userDataDir, extensionsDir: path.join(tmp, 'extensions'), entry, env });
+  const context = await chromium.launchPersistentContext(path.join(tmp, 'browser'), { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const payload = [
+    ['extensionDevelopmentPath', remoteUri(server.port, repo)],
+    ['skipWelcome', 'true'],
+  ];
+  await page.goto(workbenchUrl(server.port, { folder: workspace, payload }));
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await fsp.mkdir(artifacts, { recursive: true });
+  return { server, context, page };
+}
+
 describe('the Deployed Load Balancers view in the browser workbench', { timeout: 240_000 }, () => {
   let tmp;
   let fake;
@@ -63,21 +83,7 @@ describe('the Deployed Load Balancers view in the browser workbench', { timeout:
       ],
       faults: [{ match: new RegExp(`^GET /subscriptions/${f.SUB3}/`, 'i'), status: 403, code: 'AuthorizationFailed' }],
     });
-    const executablePath = ensureChromium();
-    const entry = await ensureCodeServer();
-    const { chromium } = await import('playwright-core');
-    const userDataDir = path.join(tmp, 'user');
-    await writeUserSettings(userDataDir, { ...QUIET_SETTINGS, 'ilbHairpin.azure.armEndpoint': fake.url });
-    server = await startCodeServer({ userDataDir, extensionsDir: path.join(tmp, 'extensions'), entry, env: { NODE_EXTRA_CA_CERTS: certFile, ILB_HAIRPIN_ARM_TOKEN: f.TOKEN } });
-    context = await chromium.launchPersistentContext(path.join(tmp, 'browser'), { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    const payload = [
-      ['extensionDevelopmentPath', remoteUri(server.port, repo)],
-      ['skipWelcome', 'true'],
-    ];
-    await page.goto(workbenchUrl(server.port, { folder: workspace, payload }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    await fsp.mkdir(artifacts, { recursive: true });
+    ({ server, context, page } = await openWorkbench(tmp, { 'ilbHairpin.azure.armEndpoint': fake.url }, { NODE_EXTRA_CA_CERTS: certFile, ILB_HAIRPIN_ARM_TOKEN: f.TOKEN }));
   });
 
   after(async () => {
@@ -136,5 +142,47 @@ describe('the Deployed Load Balancers view in the browser workbench', { timeout:
     assert.ok(text.some((r) => /^Drift: pool be-web: members in Azure, not in the template: VM-WE-02-Web02/.test(r)), text.join('\n'));
     await page.screenshot({ path: path.join(artifacts, 'ui-azure-tree.png') });
     assert.ok(fake.requests.every((r) => r.method === 'GET'), 'only reads');
+  });
+});
+
+describe("without a token in the environment: VS Code's Microsoft sign-in", { timeout: 240_000 }, () => {
+  let tmp;
+  let fake;
+  let server;
+  let context;
+  let page;
+
+  before(async () => {
+    tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'ilb-hairpin-ui-azure-'));
+    const f = await loadFake(tmp);
+    const { certFile } = f.testCertificate();
+    fake = await f.startFakeArm({ token: f.TOKEN, resources: f.seedLabDeployed().resources, subscriptions: [{ id: f.SUB1, name: 'Lab' }] });
+    const env = { NODE_EXTRA_CA_CERTS: certFile };
+    // code-server inherits this process's environment: a token here would be used instead.
+    delete process.env.ILB_HAIRPIN_ARM_TOKEN;
+    ({ server, context, page } = await openWorkbench(tmp, { 'ilbHairpin.azure.armEndpoint': fake.url }, env));
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+    await fake?.close().catch(() => {});
+    if (tmp) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
+  });
+
+  it('asks to sign in with Microsoft; Cancel ends the command quietly, with nothing sent to Azure', async () => {
+    await page.waitForTimeout(2000);
+    await runCommand(page, 'ILB Hairpin: Scan Azure Subscription');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = await dialog.innerText();
+    assert.match(text, /wants to sign in using Microsoft/i);
+    await page.screenshot({ path: path.join(artifacts, 'ui-azure-sign-in.png') });
+    await dialog.locator('.monaco-button', { hasText: /^Cancel$/ }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.waitForTimeout(1000);
+    const errors = await page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-list-item')].map((n) => n.innerText));
+    assert.deepEqual(errors.filter((e) => /ILB Hairpin/.test(e)), [], 'no error after a cancelled sign-in');
+    assert.equal(fake.requests.length, 0, 'nothing was sent without a token');
   });
 });
