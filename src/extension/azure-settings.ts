@@ -16,17 +16,17 @@ export interface AzureSettings {
 
 /** The settings, or the message that says what is wrong with them. */
 export function azureSettings(): AzureSettings | { problem: string } {
-  const config = vscode.workspace.getConfiguration('ilbHairpin.azure');
-  const rawCloud = config.get<string>('cloud');
+  const config = vscode.workspace.getConfiguration('ilbHairpin');
+  const rawCloud = config.get<string>('azure.cloud');
   const cloud = (CLOUDS as readonly string[]).includes(rawCloud ?? 'AzureCloud') ? ((rawCloud ?? 'AzureCloud') as CloudName) : undefined;
   if (!cloud) return { problem: `ilbHairpin.azure.cloud is '${rawCloud}': it must be one of ${CLOUDS.join(', ')}.` };
-  const endpoint = config.get<string>('armEndpoint')?.trim() || undefined;
+  const endpoint = config.get<string>('azure.armEndpoint')?.trim() || undefined;
   if (endpoint !== undefined) {
     const problem = armEndpointProblem(endpoint);
     if (problem) return { problem: `ilbHairpin.azure.armEndpoint: ${problem}` };
   }
   // An endpoint with the default cloud named only by default: no portal link is guessed for it.
-  const cloudNamed = config.inspect<string>('cloud');
+  const cloudNamed = config.inspect<string>('azure.cloud');
   const explicitCloud = cloudNamed?.globalValue ?? cloudNamed?.workspaceValue ?? cloudNamed?.workspaceFolderValue;
   const linkCloud = endpoint !== undefined && explicitCloud === undefined ? undefined : cloud;
   return { cloud, armEndpoint: endpoint, portalCloud: linkCloud, endpoints: cloudEndpoints(linkCloud, endpoint) };

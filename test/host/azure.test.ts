@@ -173,6 +173,18 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
     }
   });
 
+  it('an endpoint that would get the token in clear text is refused before anything is sent', async () => {
+    const asked = server.requests.length;
+    await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', 'http://management.example.com', vscode.ConfigurationTarget.Global);
+    try {
+      const result = await vscode.commands.executeCommand<ScanResult | undefined>(SCAN, { subscriptions: [SUB1] });
+      assert.equal(result, undefined);
+      assert.equal(server.requests.length, asked);
+    } finally {
+      await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', server.url, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('a refused token: nothing could be read, said in the tree', async () => {
     process.env.ILB_HAIRPIN_ARM_TOKEN = 'not-the-token';
     try {
