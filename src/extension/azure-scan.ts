@@ -126,9 +126,17 @@ function readInWorker(scope: AzureScope, options: WorkerReadOptions, credential:
 
 async function pickTenant(settings: AzureSettings, log: vscode.LogOutputChannel): Promise<string | undefined> {
   const first = await signIn(settings, undefined);
-  const tenants = await listTenants(readOptions(settings, first.credential));
+  let tenants: Awaited<ReturnType<typeof listTenants>>;
+  try {
+    tenants = await listTenants(readOptions(settings, first.credential));
+  } catch (e) {
+    // Without the list, the account's own tenant is scanned (the session already made is for it).
+    log.warn(`${(e as Error).message}; scanning the account's default tenant.`);
+    return undefined;
+  }
   log.info(`Signed in as ${first.account}; ${tenants.length} tenant(s).`);
-  if (tenants.length <= 1) return tenants[0]?.tenantId;
+  // One tenant: the session already made is for it; no second sign-in.
+  if (tenants.length <= 1) return undefined;
   const picked = await vscode.window.showQuickPick(
     tenants.map((t) => ({ label: t.displayName ?? t.tenantId, description: t.defaultDomain, detail: t.tenantId, tenantId: t.tenantId })),
     { title: 'ILB Hairpin: the tenant to scan', placeHolder: 'Pick a tenant', ignoreFocusOut: true },

@@ -69,7 +69,6 @@ export class DeployedTree implements vscode.TreeDataProvider<DeployedNode>, vsco
     if (this.result !== result) this.result?.dispose();
     this.result = result;
     this.templates = undefined;
-    void vscode.commands.executeCommand('setContext', 'ilbHairpin.azureScanned', true);
     this.changed.fire(undefined);
   }
 
