@@ -5,12 +5,13 @@
  * ILB_HAIRPIN_ARM_TOKEN; the endpoint from ilbHairpin.azure.armEndpoint. No request leaves the machine.
  */
 import * as assert from 'node:assert/strict';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { RenderedReport } from '../../src/core/topology/protocol';
 import type { DeployedNode, DeployedTree } from '../../src/extension/azure-tree';
 import type { ScanResult } from '../../src/extension/azure-scan';
 import { startFakeArm, type FakeArm } from '../azure/fake-arm';
-import { lab, seedLabDeployed, SUB1, SUB2, SUB3, TOKEN } from '../azure/scenarios';
+import { generatedTenant, lab, seedLabDeployed, SUB1, SUB2, SUB3, TOKEN } from '../azure/scenarios';
 import { fixture, ours, waitFor } from './helpers';
 
 const SCAN = 'ilbHairpin.scanAzure';
@@ -182,6 +183,34 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
       assert.equal(server.requests.length, asked);
     } finally {
       await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', server.url, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('a generated tenant of 2,000 load balancers in 100 subscriptions through Resource Graph: read and analyzed in the worker', async () => {
+    const tenant = generatedTenant(100, 2000);
+    const big = await startFakeArm({ token: TOKEN, graph: tenant });
+    await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', big.url, vscode.ConfigurationTarget.Global);
+    // The host's event loop while the worker reads and analyzes (printed; tests never assert times).
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    try {
+      delay.enable();
+      const result = await vscode.commands.executeCommand<ScanResult | undefined>(SCAN, { subscriptions: 'all' });
+      delay.disable();
+      assert.equal(result?.failure, undefined);
+      const lbs = result?.view.subscriptions.reduce((n, s) => n + s.loadBalancerViews.length, 0);
+      assert.equal(lbs, 2000);
+      assert.equal(result?.view.subscriptions.length, 100);
+      // Every fifth has floating IP on; the other 1,600 are hairpin-prone with two members.
+      const prone = result?.view.subscriptions.flatMap((s) => s.loadBalancerViews).filter((l) => l.findings.some((f) => f.ruleId === 'hairpin-prone-rule')).length;
+      assert.equal(prone, 1600);
+      assert.equal(big.requests.length, Math.ceil(2000 / 1000) + Math.ceil(8000 / 1000));
+      const top = tree().getChildren();
+      assert.equal(top.length, 100);
+      console.log(`      (${tenant.rows} rows in ${big.requests.length} requests; analysis in the worker ${result?.analysisMs.toFixed(0)} ms; host event loop during the scan: max ${(delay.max / 1e6).toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms)`);
+    } finally {
+      delay.disable();
+      await vscode.workspace.getConfiguration('ilbHairpin.azure').update('armEndpoint', server.url, vscode.ConfigurationTarget.Global);
+      await big.close();
     }
   });
 
