@@ -143,6 +143,24 @@ describe('Scan Azure Subscription against the fake Resource Manager', function (
     assert.deepEqual(tabs.map((t) => t.label), ['Topology: ilb-we-02-web (deployed)']);
   });
 
+  it("Open in Portal: offered with the cloud's portal when the cloud is named; not for a bare custom endpoint", async () => {
+    const seedOf = (): DeployedNode => child(tree().getChildren()[0], /^ilb-we-02-web$/);
+    assert.equal(tree().getTreeItem(seedOf()).contextValue, 'ilbHairpin.deployedLoadBalancer', 'a custom endpoint alone has no portal');
+    await vscode.workspace.getConfiguration('ilbHairpin.azure').update('cloud', 'AzureUSGovernment', vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand(SCAN, { subscriptions: [SUB1] });
+      const seed = seedOf();
+      assert.equal(tree().getTreeItem(seed).contextValue, 'ilbHairpin.deployedLoadBalancer.portal');
+      assert.ok(seed.kind === 'loadBalancer');
+      assert.equal(seed.lb.portal, `https://portal.azure.us/#@/resource/subscriptions/${SUB1}/resourceGroups/rg-ilb-lab/providers/Microsoft.Network/loadBalancers/ilb-we-02-web/overview`);
+      const finding = tree().getChildren(seed)[0] as DeployedNode;
+      assert.ok(finding.kind === 'finding');
+      assert.equal(finding.finding.portal, `https://portal.azure.us/#@/resource/subscriptions/${SUB1}/resourceGroups/rg-ilb-lab/providers/Microsoft.Network/loadBalancers/ilb-we-02-web/loadBalancingRules`);
+    } finally {
+      await vscode.workspace.getConfiguration('ilbHairpin.azure').update('cloud', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('all subscriptions go through Resource Graph', async () => {
     const before = server.requests.length;
     const result = await vscode.commands.executeCommand<ScanResult | undefined>(SCAN, { subscriptions: 'all' });
