@@ -67,6 +67,10 @@ const azureApart = {
 const builds = [
   // The extension: minified (the VSIX ships it without its map).
   { ...common, minify: true, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [ruleDocs] },
+  // The deployed scan (the Azure SDK with it), loaded by the extension when the command first runs.
+  { ...common, minify: true, entryPoints: ['src/extension/azure-scan.ts'], outfile: 'dist/azure-scan.js', external: ['vscode'] },
+  // Its worker thread: the read through the Azure SDK and the analysis of what was read.
+  { ...common, minify: true, entryPoints: ['src/extension/azure-worker.ts'], outfile: 'dist/azure-worker.js' },
   // The analysis worker the extension starts (worker_threads): the core, no vscode.
   { ...common, minify: true, entryPoints: ['src/extension/analysis-worker.ts'], outfile: 'dist/analysis-worker.js' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [elkApart, azureApart] },
@@ -91,5 +95,5 @@ if (watch) {
   chmodSync('dist/cli.js', 0o755);
   mkdirSync('dist', { recursive: true });
   copyFileSync(createRequire(import.meta.url).resolve(ELK_WORKER), 'dist/elk-worker.js');
-  console.log('esbuild: dist/extension.js, dist/analysis-worker.js, dist/cli.js (+ dist/cli-azure.js, dist/elk-worker.js), dist/webview/topology.{js,css}');
+  console.log('esbuild: dist/extension.js, dist/azure-scan.js, dist/azure-worker.js, dist/analysis-worker.js, dist/cli.js (+ dist/cli-azure.js, dist/elk-worker.js), dist/webview/topology.{js,css}');
 }

@@ -8,7 +8,9 @@
 //   ILB_HAIRPIN_HOST_WORKSPACE   folder opened in the workbench (default: test/fixtures/host-workspace)
 //   ILB_HAIRPIN_HOST_TIMEOUT_MS  limit for the whole run (default: 300000)
 //   ILB_HAIRPIN_CODE_SERVER_DIR  where code-server is cached (see vscode-host.mjs)
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError, ensureChromium, ensureCodeServer, runInHost } from './vscode-host.mjs';
@@ -53,6 +55,24 @@ if (!fs.existsSync(testsIndex)) {
   setupFail(`${testsIndex} is missing: compile the tests with \`npm run compile-tests\` (tsc -p tsconfig.test.json).`);
 }
 if (!fs.existsSync(workspace)) setupFail(`workspace folder ${workspace} is missing.`);
+
+/**
+ * The fake Azure Resource Manager of test/host/azure.test.ts serves HTTPS with a certificate made
+ * here, before VS Code starts: the extension host trusts it only through NODE_EXTRA_CA_CERTS,
+ * which Node reads at process start (code-server and its extension host inherit this environment).
+ */
+function fakeArmCertificate() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-host-cert-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  } catch (e) {
+    setupFail(`openssl could not make the fake Azure server's certificate: ${e.message}`);
+  }
+  process.env.ILB_HAIRPIN_TEST_CERT_DIR = dir;
+  process.env.NODE_EXTRA_CA_CERTS = path.join(dir, 'cert.pem');
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+if (!env.ILB_HAIRPIN_EXTENSION_ROOT) fakeArmCertificate();
 
 const t = Date.now();
 try {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerDeployedTree, type DeployedTree } from './azure-tree';
 import { registerBicepRecommendation } from './bicep';
 import { registerCodeActions } from './code-actions';
 import { DiagnosticsController } from './diagnostics';
@@ -11,7 +12,7 @@ import { registerWalkthrough } from './walkthrough';
 import { registerContextKeys } from './when';
 
 /** Wires the features; each lives in its own module. */
-export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController } {
+export function activate(context: vscode.ExtensionContext): { diagnostics: DiagnosticsController; deployed: DeployedTree } {
   const log = vscode.window.createOutputChannel('ILB Hairpin', { log: true });
   const diagnostics = new DiagnosticsController(log);
   const scanWithProgress = (): Thenable<void> =>
@@ -34,11 +35,12 @@ export function activate(context: vscode.ExtensionContext): { diagnostics: Diagn
   registerTasks(context);
   registerWalkthrough(context);
   registerTopology(context, diagnostics);
+  const deployed = registerDeployedTree(context, diagnostics, log);
   registerBicepRecommendation(context, () =>
     vscode.workspace.findFiles('**/*.{bicep,bicepparam}', '{**/node_modules/**,**/.git/**}', 1).then((found) => found.length > 0),
   );
   void diagnostics.scan().then(() => log.info('ILB Hairpin is active.'));
-  return { diagnostics };
+  return { diagnostics, deployed };
 }
 
 export function deactivate(): void {

@@ -18,6 +18,18 @@ export interface TopologyTarget {
   scope?: Scope;
   /** A finding's rule, to select it and draw its failing path. */
   finding?: { file: string; start: number; loadBalancer: string; lbRule: string };
+  /** What is deployed (a deployed scan's graph) instead of the workspace's templates. */
+  deployed?: DeployedTopology;
+}
+
+/** A deployed scan's graph, shown one load balancer at a time (scope `file`) or whole (`workspace`). */
+export interface DeployedTopology {
+  /** Builds the model of one load balancer's "file", or of everything read (undefined). */
+  model: (file: string | undefined) => TopologyModel;
+  /** The load balancer's "file" (`azure:<resource ID>`), the scope `file` shows. */
+  file: string;
+  /** What the panel's title names (the load balancer). */
+  title: string;
 }
 
 /** Delay after an analysis before the picture is rebuilt (analyses come in bursts while typing). */
@@ -37,6 +49,8 @@ export class TopologyPanel implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private waiting: { version: number; resolve: (r: RenderedReport | undefined) => void }[] = [];
   private pendingSelect: TopologyTarget['finding'];
+  /** Set while the panel shows a deployed scan. */
+  private deployed: DeployedTopology | undefined;
   private refit = true;
   /** Where the editors are (the panel opens beside them). */
   private editorColumn: vscode.ViewColumn;
@@ -44,15 +58,17 @@ export class TopologyPanel implements vscode.Disposable {
   /** Opens the panel (or reuses it) for a target; resolves when the webview has drawn it. */
   static show(context: vscode.ExtensionContext, diagnostics: DiagnosticsController, target: TopologyTarget): Promise<RenderedReport | undefined> {
     const column = vscode.window.activeTextEditor?.viewColumn ?? vscode.ViewColumn.One;
-    const file = target.file ?? activeTemplate() ?? TopologyPanel.current?.state.file;
+    const file = target.deployed ? target.deployed.file : (target.file ?? activeTemplate() ?? (TopologyPanel.current?.deployed ? undefined : TopologyPanel.current?.state.file));
     const state: TopologyState = { scope: target.scope ?? (file ? 'file' : 'workspace'), ...(file ? { file } : {}) };
     let panel = TopologyPanel.current;
     if (panel) {
       panel.panel.reveal(undefined, true);
+      if (panel.deployed !== target.deployed) panel.refit = true;
+      panel.deployed = target.deployed;
       panel.retarget(state, target.finding);
     } else {
       const webviewPanel = vscode.window.createWebviewPanel(TOPOLOGY_VIEW_TYPE, 'Topology', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, TopologyPanel.options(context));
-      panel = new TopologyPanel(webviewPanel, context, diagnostics, state, column);
+      panel = new TopologyPanel(webviewPanel, context, diagnostics, state, column, target.deployed);
       panel.pendingSelect = target.finding;
     }
     return panel.whenRendered();
@@ -62,7 +78,9 @@ export class TopologyPanel implements vscode.Disposable {
   static revive(webviewPanel: vscode.WebviewPanel, context: vscode.ExtensionContext, diagnostics: DiagnosticsController, state: TopologyState | undefined): void {
     webviewPanel.webview.options = TopologyPanel.options(context);
     TopologyPanel.current?.dispose();
-    new TopologyPanel(webviewPanel, context, diagnostics, state?.scope ? state : { scope: 'workspace' }, vscode.ViewColumn.One);
+    // A deployed scan is not kept across a reload: the panel comes back with the workspace.
+    const usable = state?.scope && !(state.file ?? '').startsWith('azure:') ? state : { scope: 'workspace' as const };
+    new TopologyPanel(webviewPanel, context, diagnostics, usable, vscode.ViewColumn.One);
   }
 
   private static options(context: vscode.ExtensionContext): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -76,8 +94,10 @@ export class TopologyPanel implements vscode.Disposable {
     private readonly diagnostics: DiagnosticsController,
     private state: TopologyState,
     column: vscode.ViewColumn,
+    deployed?: DeployedTopology,
   ) {
     TopologyPanel.current = this;
+    this.deployed = deployed;
     this.editorColumn = column;
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
     panel.webview.html = this.html();
@@ -129,6 +149,10 @@ export class TopologyPanel implements vscode.Disposable {
   }
 
   private updateTitle(): void {
+    if (this.deployed) {
+      this.panel.title = this.state.scope === 'file' ? `Topology: ${this.deployed.title} (deployed)` : 'Topology: deployed';
+      return;
+    }
     const name = this.state.scope === 'file' && this.state.file ? this.state.file.slice(this.state.file.lastIndexOf('/') + 1) : 'workspace';
     this.panel.title = `Topology: ${name}`;
   }
@@ -155,6 +179,11 @@ export class TopologyPanel implements vscode.Disposable {
   }
 
   private build(): TopologyModel {
+    if (this.deployed) {
+      const file = this.state.scope === 'file' ? this.deployed.file : undefined;
+      const model = this.deployed.model(file);
+      return { ...model, title: file ? `Deployed: ${this.deployed.title}` : 'Deployed: every load balancer read' };
+    }
     const analysis = this.diagnostics.analysis ?? { graphs: [], findings: [] };
     const sources = new Map<string, SourceFile | undefined>();
     const locate = (span: SourceSpan): TopologyLocation | undefined => {
@@ -216,7 +245,8 @@ export class TopologyPanel implements vscode.Disposable {
         break;
       case 'scope':
         this.state = { ...this.state, scope: m.scope, environment: m.environment };
-        if (m.scope === 'file' && !this.state.file) this.state.file = activeTemplate();
+        if (m.scope === 'file' && this.deployed) this.state.file = this.deployed.file;
+        else if (m.scope === 'file' && !this.state.file) this.state.file = activeTemplate();
         this.refit = true;
         this.updateTitle();
         this.push();

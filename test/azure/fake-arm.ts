@@ -42,6 +42,8 @@ export interface FakeEstate {
   /** Instance NICs of Uniform scale sets, by the scale set's ID in lower case. */
   scaleSetNics?: Map<string, Json[]>;
   subscriptions?: { id: string; name: string }[];
+  /** The identity's tenants (`GET /tenants`); subscriptions say the first one's ID. */
+  tenants?: { id: string; name: string }[];
   /** Resource Graph rows of a generated tenant (used instead of `resources` for queries). */
   graph?: { loadBalancers: RowSource; members: RowSource };
   /** Items on one page of a Resource Manager list (default 50). */
@@ -51,6 +53,8 @@ export interface FakeEstate {
   endless?: RegExp;
   /** The one bearer token accepted; a request without it gets 401. */
   token: string;
+  /** Milliseconds every answer waits (a slow Resource Manager, for cancelling mid-scan). */
+  delayMs?: number;
   /** Answer 401 ExpiredAuthenticationToken to every request. */
   tokenExpired?: boolean;
 }
@@ -77,6 +81,12 @@ let certificate: { key: string; cert: string; certFile: string } | undefined;
 /** A self-signed certificate for 127.0.0.1, made once per process with the openssl CLI. */
 export function testCertificate(): { key: string; cert: string; certFile: string } {
   if (certificate) return certificate;
+  // The host tests make it before VS Code starts, since NODE_EXTRA_CA_CERTS is read at process start.
+  const made = process.env.ILB_HAIRPIN_TEST_CERT_DIR;
+  if (made && fs.existsSync(path.join(made, 'key.pem')) && fs.existsSync(path.join(made, 'cert.pem'))) {
+    certificate = { key: fs.readFileSync(path.join(made, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(made, 'cert.pem'), 'utf8'), certFile: path.join(made, 'cert.pem') };
+    return certificate;
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-fake-arm-'));
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
@@ -88,6 +98,8 @@ export function testCertificate(): { key: string; cert: string; certFile: string
 const LIST = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?\/providers\/(Microsoft\.Network\/loadBalancers|Microsoft\.Network\/networkInterfaces|Microsoft\.Compute\/virtualMachines|Microsoft\.Compute\/virtualMachineScaleSets)$/i;
 const SCALE_SET_NICS = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)\/networkInterfaces$/i;
 const GET_ONE = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.Network\/networkInterfaces|Microsoft\.Network\/loadBalancers)\/([^/]+)$/i;
+/** The Subscriptions API's lists (Microsoft.Resources). */
+const ACCOUNT_LIST = /^\/(tenants|subscriptions)$/i;
 const GRAPH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
 
 function error(code: string, message: string): string {
@@ -104,7 +116,9 @@ export async function startFakeArm(estate: FakeEstate): Promise<FakeArm> {
   const server = https.createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => (estate.delayMs ? setTimeout(answer, estate.delayMs) : answer()));
+    const answer = (): void => {
+      if (req.socket.destroyed) return;
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       const method = req.method ?? 'GET';
       const rec: RecordedRequest = { method, path: url.pathname, status: 0, authorization: req.headers.authorization };
@@ -140,6 +154,17 @@ export async function startFakeArm(estate: FakeEstate): Promise<FakeArm> {
         next.searchParams.set('$skiptoken', String(skip + pageSize));
         send(200, JSON.stringify({ value: slice, ...(more ? { nextLink: `https://${req.headers.host}${next.pathname}${next.search}` } : {}) }));
       };
+      const account = ACCOUNT_LIST.exec(url.pathname);
+      if (account) {
+        // Shaped as the Subscriptions API (2022-12-01) documents them: no REST example of these is stored.
+        const tenantId = estate.tenants?.[0]?.id ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
+        if ((account[1] as string).toLowerCase() === 'tenants') {
+          return page((estate.tenants ?? []).map((t) => ({ id: `/tenants/${t.id}`, tenantId: t.id, countryCode: 'US', displayName: t.name, domains: [`${t.name.toLowerCase().replace(/[^a-z0-9]/g, '')}.onmicrosoft.com`], defaultDomain: `${t.name.toLowerCase().replace(/[^a-z0-9]/g, '')}.onmicrosoft.com`, tenantCategory: 'Home', tenantType: 'AAD' })));
+        }
+        return page(
+          (estate.subscriptions ?? []).map((x) => ({ id: `/subscriptions/${x.id}`, authorizationSource: 'RoleBased', managedByTenants: [], subscriptionId: x.id, tenantId, displayName: x.name, state: 'Enabled', subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' } })),
+        );
+      }
       let m = SCALE_SET_NICS.exec(url.pathname);
       if (m) {
         const id = `/subscriptions/${m[1]}/resourceGroups/${m[2]}/providers/Microsoft.Compute/virtualMachineScaleSets/${m[3]}`.toLowerCase();
@@ -159,7 +184,7 @@ export async function startFakeArm(estate: FakeEstate): Promise<FakeArm> {
         return found ? send(200, JSON.stringify(found)) : send(404, error('NotFound', `Resource ${url.pathname} not found.`));
       }
       send(404, error('InvalidResourceType', `No route for ${url.pathname} in the fake server.`));
-    });
+    };
   });
 
   function graphQuery(request: Json, send: (status: number, text: string) => void): void {

@@ -58,6 +58,36 @@ export function lab(o: LabOptions = {}): Json[] {
   return out;
 }
 
+export interface SeedLabOptions {
+  sub?: string;
+  rg?: string;
+  floatingIp?: boolean;
+  /** The pool's name (the template's is be-web). */
+  pool?: string;
+  /** The VMs in the pool (the template's one: VM-WE-02-Web01). */
+  vms?: string[];
+}
+
+/**
+ * The seed lab template (examples/seed-lab/azuredeploy.json) as Azure returns it once deployed:
+ * the template's names (ilb-we-02-web, fe-web, be-web, rule-http, VM-WE-02-Web01), with the
+ * changes asked for, for the drift tests.
+ */
+export function seedLabDeployed(o: SeedLabOptions = {}): { resources: Json[]; id: string } {
+  const sub = o.sub ?? SUB1;
+  const rg = o.rg ?? RG;
+  const pool = o.pool ?? 'be-web';
+  const lb = loadBalancer({ sub, rg, name: 'ilb-we-02-web', frontend: { name: 'fe-web', ip: '10.2.1.100' }, pools: [{ name: pool }], rules: [{ name: 'rule-http', pool, port: 80, floatingIp: o.floatingIp ?? false }] });
+  const poolId = `${ids.lb(sub, rg, 'ilb-we-02-web')}/backendAddressPools/${pool}`;
+  const out: Json[] = [lb];
+  (o.vms ?? ['VM-WE-02-Web01']).forEach((vm, i) => {
+    const nic = networkInterface(sub, rg, `${vm}-nic`, `10.2.1.${4 + i}`, [poolId], ids.vm(sub, rg, vm));
+    addBackendIpConfigurations(lb, pool, [nic.properties.ipConfigurations[0].id]);
+    out.push(nic, virtualMachine(sub, rg, vm, [nic.id]));
+  });
+  return { resources: out, id: lb.id };
+}
+
 /** A Uniform scale set of `capacity` with `existing` instances whose NICs join the pool. */
 export function scaleSetLab(capacity: number, existing: number): { resources: Json[]; scaleSetNics: Map<string, Json[]> } {
   const lb = loadBalancer({ sub: SUB1, rg: RG, name: 'ilb-vmss', frontend: { name: 'fe', ip: '10.2.1.50' }, pools: [{ name: 'app' }], rules: [{ name: 'api', pool: 'app', port: 443 }] });

@@ -117,7 +117,7 @@ describe('the VSIX (the extension)', { timeout: 180_000 }, () => {
   it('holds the minified extension, the webview, media, syntaxes and the example; no CLI, tests, fixtures or maps', () => {
     const names = zipEntries(vsix).filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
     for (const n of names) assert.doesNotMatch(n, NEVER, n);
-    for (const wanted of ['package.json', 'dist/extension.js', 'dist/webview/topology.js', 'dist/webview/topology.css', 'media/walkthrough/hairpin.svg', 'examples/seed-lab/azuredeploy.json', 'syntaxes/directive.injection.json']) {
+    for (const wanted of ['package.json', 'dist/extension.js', 'dist/azure-scan.js', 'dist/azure-worker.js', 'dist/webview/topology.js', 'dist/webview/topology.css', 'media/walkthrough/hairpin.svg', 'examples/seed-lab/azuredeploy.json', 'syntaxes/directive.injection.json']) {
       assert.ok(names.includes(wanted), `${wanted} is in the VSIX`);
     }
     assert.ok(!names.includes('dist/cli.js') && !names.includes('dist/cli-azure.js') && !names.includes('dist/elk-worker.js'), 'the CLI is not in the VSIX: the extension never loads it');

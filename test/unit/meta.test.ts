@@ -134,6 +134,6 @@ describe('the extension manifest', () => {
   it('documents every setting it reads', () => {
     const props = Object.keys(pkg.contributes.configuration.properties);
     const code = filesUnder('src/extension').map((f) => read(f)).join('\n');
-    for (const m of code.matchAll(/get<[^>]+>\('([A-Za-z]+)'/g)) assert.ok(props.includes(`ilbHairpin.${m[1]}`), `ilbHairpin.${m[1]}`);
+    for (const m of code.matchAll(/get<[^>]+>\('([A-Za-z.]+)'/g)) assert.ok(props.includes(`ilbHairpin.${m[1]}`), `ilbHairpin.${m[1]}`);
   });
 });

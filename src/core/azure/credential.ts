@@ -2,7 +2,7 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 
 /** When a JWT expires (its `exp`), if it says; otherwise in an hour (Resource Manager will say 401 if it has). */
-function expiry(token: string): number {
+export function tokenExpiry(token: string): number {
   const payload = token.split('.')[1];
   if (payload) {
     try {
@@ -16,6 +16,6 @@ function expiry(token: string): number {
 }
 
 export function staticTokenCredential(token: string): TokenCredential {
-  const value: AccessToken = { token, expiresOnTimestamp: expiry(token) };
+  const value: AccessToken = { token, expiresOnTimestamp: tokenExpiry(token) };
   return { getToken: async () => value };
 }

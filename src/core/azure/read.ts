@@ -55,11 +55,11 @@ export function describeScope(scope: AzureScope): string {
   return scope.resourceGroup !== undefined ? `resource group ${scope.resourceGroup} in ${subs}` : subs;
 }
 
-export async function readEstate(scope: AzureScope, options: AzureReadOptions): Promise<DeployedEstate> {
-  const endpoints = cloudEndpoints(options.cloud, options.armEndpoint);
-  const ctx: ReaderContext = {
+/** What every request of one scan shares (endpoints, retry, bounds, counters), from its options. */
+export function readerContext(options: AzureReadOptions): ReaderContext {
+  return {
     credential: options.credential,
-    endpoints,
+    endpoints: cloudEndpoints(options.cloud, options.armEndpoint),
     maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
     retry: options.retry ?? {},
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -68,6 +68,11 @@ export async function readEstate(scope: AzureScope, options: AzureReadOptions): 
     ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
   };
+}
+
+export async function readEstate(scope: AzureScope, options: AzureReadOptions): Promise<DeployedEstate> {
+  const ctx = readerContext(options);
+  const endpoints = ctx.endpoints;
   const source = defaultSource(scope);
   const estate: DeployedEstate = { source, scope: describeScope(scope), resources: [], subscriptions: [], notes: ctx.notes, requests: 0, portal: endpoints.portal };
   const finish = (): DeployedEstate => {
