@@ -26,9 +26,12 @@ async function loadFake(tmp) {
 }
 
 async function runCommand(page, title) {
+  const input = page.locator('.quick-input-widget input');
+  // A palette still closing would lose F1; keys typed while it takes the focus could be lost too.
+  await input.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
   await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget', { state: 'visible', timeout: 10_000 });
-  await page.keyboard.type(title);
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: title }) }).first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await row.click();

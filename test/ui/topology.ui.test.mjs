@@ -138,11 +138,14 @@ async function insideSubnet(frame, selector) {
 async function runCommand(page, title) {
   // F1 pressed while the webview has the focus may not reach the workbench: take the focus back
   // to the workbench's own document and try again until the command palette is there.
+  const input = page.locator('.quick-input-widget input');
   for (let attempt = 0; ; attempt++) {
+    // The palette of the command before may still be closing: F1 pressed then is lost with it.
+    await input.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
     if (attempt > 0) await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
     await page.keyboard.press('F1');
     try {
-      await page.waitForSelector('.quick-input-widget', { state: 'visible', timeout: 5_000 });
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
       break;
     } catch (e) {
       if (attempt >= 3) throw e;
@@ -150,7 +153,7 @@ async function runCommand(page, title) {
   }
   // The title goes into the palette's input itself: keys typed while the widget is still taking
   // the focus can be lost, and the unfiltered list (hundreds of rows) hides the command.
-  await page.locator('.quick-input-widget input').fill(`>${title}`);
+  await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await row.click();
