@@ -42,8 +42,8 @@ export interface AnalysisSummary {
 
 export type ToWorker =
   | { type: 'set'; path: string; text: string }
-  /** A template file by its bytes (one the prefilter found inert: not decoded, not parsed). */
-  | { type: 'setBytes'; path: string; bytes: Uint8Array }
+  /** A template the host's prefilter found inert (no text sent: it is neither decoded nor parsed). */
+  | { type: 'setInert'; path: string }
   | { type: 'remove'; path: string }
   | { type: 'analyze'; generation: number; rules: RuleSettings };
 

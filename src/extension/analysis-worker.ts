@@ -16,7 +16,7 @@ const workspace = new Workspace();
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'set') workspace.setFile(m.path, m.text);
-  else if (m.type === 'setBytes') workspace.setFileBytes(m.path, m.bytes);
+  else if (m.type === 'setInert') workspace.setInertTemplate(m.path);
   else if (m.type === 'remove') workspace.removeFile(m.path);
   else {
     const t0 = performance.now();

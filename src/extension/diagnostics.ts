@@ -15,6 +15,8 @@ import type { AnalysisSummary, FromWorker, PlainDiagnostic, PlainRange, ToWorker
 import { docsTarget } from './docs';
 
 const SOURCE = 'ilb-hairpin';
+/** In `mirrorPending`: the file is an inert template (see setInert). */
+const INERT = Symbol('inert template');
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
 const TEMPLATE_FILE = /\.(jsonc?|bicep|bicepparam)$/i;
 const LANGUAGES = new Set(['json', 'jsonc', 'arm-template', 'bicep', 'bicep-params']);
@@ -62,7 +64,7 @@ export class DiagnosticsController implements vscode.Disposable {
   private readonly inert = new Set<string>();
   /** The host's mirror, brought up to date from `texts` only when something asks for it. */
   private readonly mirror = new Workspace();
-  private readonly mirrorPending = new Map<string, string | Uint8Array | undefined>();
+  private readonly mirrorPending = new Map<string, string | typeof INERT | undefined>();
   private mirrorAnalysis: WorkspaceAnalysis | undefined;
   private mirrorStale = true;
   private readonly disposables: vscode.Disposable[] = [this.collection];
@@ -150,8 +152,8 @@ export class DiagnosticsController implements vscode.Disposable {
   private syncMirror(): void {
     for (const [path, text] of this.mirrorPending) {
       if (text === undefined) this.mirror.removeFile(path);
-      else if (typeof text === 'string') this.mirror.setFile(path, text);
-      else this.mirror.setFileBytes(path, text);
+      else if (text === INERT) this.mirror.setInertTemplate(path);
+      else this.mirror.setFile(path, text);
     }
     this.mirrorPending.clear();
   }
@@ -164,13 +166,13 @@ export class DiagnosticsController implements vscode.Disposable {
     this.post({ type: 'set', path, text });
   }
 
-  /** A template the prefilter says declares nothing the graph reads: its bytes go to the worker, no text is kept. */
-  private setInert(path: string, bytes: Uint8Array): void {
+  /** A template the prefilter says declares nothing the graph reads: the worker and the mirror count it, no text is kept or sent. */
+  private setInert(path: string): void {
     if (this.inert.has(path)) return;
     this.texts.delete(path);
     this.inert.add(path);
-    this.mirrorPending.set(path, bytes);
-    this.post({ type: 'setBytes', path, bytes });
+    this.mirrorPending.set(path, INERT);
+    this.post({ type: 'setInert', path });
   }
 
   private removeFile(path: string): void {
@@ -267,7 +269,7 @@ export class DiagnosticsController implements vscode.Disposable {
       const bytes = local ? await readFile(uri.fsPath) : await vscode.workspace.fs.readFile(uri);
       // A template that certainly declares nothing the graph reads is neither decoded nor parsed.
       if (/\.jsonc?$/i.test(uri.path) && certainlyInertTemplate(bytes)) {
-        this.setInert(documentPath(uri), bytes);
+        this.setInert(documentPath(uri));
         if (schedule) this.schedule();
         return;
       }

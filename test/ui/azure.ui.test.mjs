@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { CHROMIUM_ARGS, QUIET_SETTINGS, ensureChromium, ensureCodeServer, remoteUri, startCodeServer, workbenchUrl, writeUserSettings } from '../../scripts/vscode-host.mjs';
+import { runCommand } from './workbench.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(repo, 'test-results');
@@ -23,18 +24,6 @@ async function loadFake(tmp) {
   const outfile = path.join(tmp, 'fake-arm.cjs');
   await esbuild.build({ stdin: { contents: "export * from './test/azure/fake-arm'; export * from './test/azure/scenarios';", resolveDir: repo, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error' });
   return createRequire(import.meta.url)(outfile);
-}
-
-async function runCommand(page, title) {
-  const input = page.locator('.quick-input-widget input');
-  // A palette still closing would lose F1; keys typed while it takes the focus could be lost too.
-  await input.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: title }) }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await row.click();
 }
 
 /** The visible rows of the Deployed Load Balancers view, as their text. */

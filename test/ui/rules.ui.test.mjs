@@ -9,22 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, ensureChromium, ensureCodeServer, remoteUri, startCodeServer, workbenchUrl, writeUserSettings } from '../../scripts/vscode-host.mjs';
+import { runCommand, topologyFrame } from './workbench.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(repo, 'test-results');
 const workspace = path.join(repo, 'test', 'fixtures', 'host-workspace', 'rules');
-
-/** F1 once the last palette has closed, the command's title into the input, a click on its row. */
-async function runCommand(page, title) {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await row.click();
-}
 
 describe('every rule in the browser workbench', { timeout: 240_000 }, () => {
   let tmp;
@@ -97,13 +86,7 @@ describe('every rule in the browser workbench', { timeout: 240_000 }, () => {
   it('the topology shows the other rules\' findings on their nodes, with their severities', async () => {
     await runCommand(page, 'View: Toggle Maximized Panel');
     await runCommand(page, 'ILB Hairpin: Show Topology');
-    const until = Date.now() + 60_000;
-    let frame;
-    while (!frame) {
-      for (const f of page.frames()) if (await f.evaluate(() => !!document.querySelector('#canvas svg.ilbh')).catch(() => false)) frame = f;
-      if (!frame && Date.now() > until) throw new Error('the topology webview did not draw a graph');
-      if (!frame) await page.waitForTimeout(250);
-    }
+    const frame = await topologyFrame(page);
     await frame.waitForFunction(() => /warning: floating-ip-without-loopback/.test(document.querySelector('#canvas svg.ilbh')?.textContent ?? ''), null, { timeout: 30_000 });
     const text = await frame.evaluate(() => document.querySelector('#canvas svg.ilbh')?.textContent ?? '');
     for (const line of ['error: floating-ip-unsupported', 'warning: floating-ip-without-loopback', 'warning: hairpin-prone-nat-rule', 'information: hairpin-prone-nat-rule']) assert.ok(text.includes(line), `the picture says "${line}"`);

@@ -45,14 +45,19 @@ export class FileIndex {
    */
   setBytes(path: string, bytes: Uint8Array): { ok: true; encoding: TextEncodingName } | { ok: false; reason: string } {
     if (bytes.length <= MAX_FILE_BYTES && /\.jsonc?$/i.test(path) && certainlyInertTemplate(bytes)) {
-      if (!this.files.has(path)) this.structureVersion++;
-      this.files.set(path, { file: new SourceFile(path, ''), version: this.nextVersion++, role: 'armTemplate', inert: true });
+      this.setInert(path);
       return { ok: true, encoding: bytes[0] === 0xef ? 'utf-8-bom' : 'utf-8' };
     }
     const decoded = decodeText(bytes);
     if (!decoded.ok) return decoded;
     this.set(path, decoded.text);
     return { ok: true, encoding: decoded.encoding };
+  }
+
+  /** A JSON template that `certainlyInertTemplate` accepted: counted, kept without its text. */
+  setInert(path: string): void {
+    if (!this.files.has(path)) this.structureVersion++;
+    this.files.set(path, { file: new SourceFile(path, ''), version: this.nextVersion++, role: 'armTemplate', inert: true });
   }
 
   /** Adds or replaces a file's text. Paths are the files' identities (`/` separators). */

@@ -87,6 +87,14 @@ export class Workspace {
     return this.files.setBytes(path, bytes);
   }
 
+  /**
+   * Adds or replaces a JSON template whose bytes `certainlyInertTemplate` (parse/prefilter.ts)
+   * already accepted elsewhere (the extension decides on its host thread): counted, never parsed.
+   */
+  setInertTemplate(path: string): void {
+    this.files.setInert(path);
+  }
+
   removeFile(path: string): void {
     this.files.remove(path);
   }
