@@ -440,6 +440,9 @@ new ResizeObserver((entries) => {
   if (!r || (Math.max(1, r.width) === canvasSize.w && Math.max(1, r.height) === canvasSize.h)) return;
   const before = canvasSize;
   canvasSize = { w: Math.max(1, r.width), h: Math.max(1, r.height) };
+  // The room the graph and the walk share changed (the legend or the notes grew, the panel was
+  // resized): the walk is sized again, so that the split says what is shown.
+  if (!split) sizeWalk();
   // Space freed or taken (the panel resized, the legend or the walk opened, the split dragged): a
   // fitted picture is fitted again; a panned or zoomed one keeps its scale and its centre.
   if (fitted) fit();
