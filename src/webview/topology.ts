@@ -188,8 +188,21 @@ const MIN_WALK = 110;
 
 /** Height that the graph and the walk share: the page less the toolbar, notes, legend and status. */
 function sharedHeight(): number {
-  const others = [toolbar, notes, legend, splitter, status].reduce((sum, el) => sum + (el.hidden ? 0 : el.offsetHeight), 0);
-  return document.documentElement.clientHeight - others;
+  const page = document.documentElement.clientHeight;
+  const others = [toolbar, notes, splitter, status].reduce((sum, el) => sum + (el.hidden ? 0 : el.offsetHeight), 0);
+  return page - others - legendHeight(page);
+}
+
+/**
+ * The legend's own height: its content, at most 30 % of the page (CSS: its max-height), not the
+ * height it has now. When the walk is taller than the room, the flex layout shrinks the legend and
+ * the walk together; a room measured from that shrunk legend would size the walk from a layout that
+ * the new size changes again (the walk came back from a reload 171 px high where 200 px were free).
+ */
+function legendHeight(page: number): number {
+  if (legend.hidden) return 0;
+  const borders = legend.offsetHeight - legend.clientHeight;
+  return Math.min(legend.scrollHeight + borders, Math.floor(page * 0.3));
 }
 
 /**
