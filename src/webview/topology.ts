@@ -464,10 +464,15 @@ new ResizeObserver((entries) => {
     applyView();
   }
 }).observe(canvas);
-// The window itself: the walk is sized again (as the person set it, within what leaves the graph its minimum).
-new ResizeObserver(() => {
+// The window itself, and what shares the page with the graph and the walk (the status line wraps
+// when its figures arrive, the toolbar wraps, notes come and go): the walk is sized again, as the
+// person set it, within what leaves the graph its minimum. With the graph at its minimum such a
+// change does not resize the canvas (the flex layout shrinks the walk), so the canvas's observer
+// alone would leave the walk shorter than the split says.
+const roomObserver = new ResizeObserver(() => {
   if (!split) sizeWalk();
-}).observe(document.documentElement);
+});
+for (const el of [document.documentElement, toolbar, notes, legend, status]) roomObserver.observe(el);
 let walkWidth = 0;
 new ResizeObserver(() => {
   // The walk's lanes follow the panel's width.

@@ -472,7 +472,11 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     // restored panel settles its split in the frames after the first picture: wait for it.
     const measure = (d) => {
       const max = Number(document.getElementById('splitter')?.getAttribute('aria-valuemax'));
-      return { height: Math.round(document.getElementById('path-panel').getBoundingClientRect().height), want: Math.min(d, Number.isFinite(max) ? max : Infinity) };
+      // The page's parts, for the message when it fails.
+      const layout = ['header', '#notes', 'main', '#legend', '#splitter', '#path-panel', '#status']
+        .map((q) => `${q} ${Math.round(document.querySelector(q)?.getBoundingClientRect().height ?? -1)}`)
+        .join(', ');
+      return { height: Math.round(document.getElementById('path-panel').getBoundingClientRect().height), want: Math.min(d, Number.isFinite(max) ? max : Infinity), layout: `${layout}; page ${document.documentElement.clientHeight}` };
     };
     await frame
       .waitForFunction(
@@ -485,9 +489,9 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
         { timeout: 5_000 },
       )
       .catch(() => {});
-    const { height, want } = await frame.evaluate(measure, dragged);
+    const { height, want, layout } = await frame.evaluate(measure, dragged);
     assert.ok(want >= 110, `the panel leaves the walk room (${want} px)`);
-    assert.ok(Math.abs(height - want) <= 1, `the walk is ${height} px high after the reload: as dragged (${dragged} px), or the most the panel allows (${want} px)`);
+    assert.ok(Math.abs(height - want) <= 1, `the walk is ${height} px high after the reload: as dragged (${dragged} px), or the most the panel allows (${want} px); ${layout}`);
     await frame.press('#canvas', 'Escape');
   });
 
