@@ -88,7 +88,7 @@ function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSett
   };
   const walk = collectFiles(paths.map((p) => path.resolve(cwd, p)));
   const readErrors = [...walk.errors];
-  const workspace = new Workspace();
+  const workspace = new Workspace({ incremental: false });
   let filesScanned = 0;
   const encodings = new Map<string, TextEncodingName>();
   for (const file of walk.files) {

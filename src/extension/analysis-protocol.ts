@@ -81,14 +81,21 @@ export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalys
 /** What the status bar, the context keys and the CodeLens show of an analysis. */
 export function summarize(workspace: Workspace, analysis: WorkspaceAnalysis): AnalysisSummary {
   const lenses = new Map<string, LensData[]>();
+  // Hairpin-prone: the rules the topology draws as a loop (the other rules' findings are lines of their nodes), by file and load balancer.
+  const proneRules = new Map<string, Set<unknown>>();
+  for (const f of analysis.findings) {
+    if (!LOOP_RULES.has(f.ruleId)) continue;
+    const key = `${ruleSite(f).file}\u0000${f.facts.loadBalancer}`;
+    const set = proneRules.get(key) ?? new Set();
+    proneRules.set(key, set.add(f.facts.lbRule));
+  }
   for (const { graph } of analysis.graphs) {
     for (const lb of graph.loadBalancers) {
       const file = lb.resource.file;
       const list = lenses.get(file) ?? [];
       if (list.some((l) => l.start === lb.resource.span.start)) continue;
       const name = display(lb.name);
-      // Hairpin-prone: the rules the topology draws as a loop (the other rules' findings are lines of their nodes).
-      const prone = new Set(analysis.findings.filter((f) => LOOP_RULES.has(f.ruleId) && f.facts.loadBalancer === name && ruleSite(f).file === file).map((f) => f.facts.lbRule)).size;
+      const prone = proneRules.get(`${file}\u0000${name}`)?.size ?? 0;
       const rules = lb.rules.length;
       list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
       lenses.set(file, list);

@@ -39,8 +39,9 @@ function edit(text: string, rand: () => number): string {
   return text.slice(0, at) + ch + text.slice(at + 1);
 }
 
-function workspaceOf(files: Map<string, string>): Workspace {
-  const ws = new Workspace();
+/** A workspace of these files; `incremental: false` is the reference: one graph of everything, no groups kept. */
+function workspaceOf(files: Map<string, string>, options: { incremental?: boolean } = {}): Workspace {
+  const ws = new Workspace(options);
   for (const [p, t] of files) ws.setFile(p, t);
   return ws;
 }
@@ -65,7 +66,7 @@ describe('incremental re-analysis equals a fresh analysis', () => {
           files.set(file, edit(files.get(file) as string, rand));
           ws.setFile(file, files.get(file) as string);
           const incremental = ws.analyze();
-          assert.equal(summary(incremental), summary(workspaceOf(files).analyze()), `seed ${seed}, after edit ${i + 1} of ${file}`);
+          assert.equal(summary(incremental), summary(workspaceOf(files, { incremental: false }).analyze()), `seed ${seed}, after edit ${i + 1} of ${file}`);
         }
       }
     });
@@ -87,9 +88,144 @@ describe('incremental re-analysis equals a fresh analysis', () => {
       const at = (m.index as number) + 1 + Math.floor(rand() * (m[1] as string).length);
       text = rand() < 0.5 ? text.slice(0, at) + 'x' + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
       ws.setFile(file, text);
-      const fresh = new Workspace();
+      const fresh = new Workspace({ incremental: false });
       fresh.setFile(file, text);
       assert.equal(summary(ws.analyze()), summary(fresh.analyze()), `after edit ${i + 1}`);
     }
+  });
+});
+
+describe('groups of deployments: the graph and the rules run again only where an edit reaches', () => {
+  const CORPUS = path.resolve(ROOT, '../shared/corpus');
+
+  it('the whole shared corpus as one workspace: the groups say what one graph of everything says, before and after edits', { skip: !fs.existsSync(CORPUS) && 'shared/corpus is not present' }, () => {
+    const files = new Map(filesUnder(CORPUS).filter((f) => /\.(bicep|bicepparam|json)$/.test(f)).map((f) => [f.split(path.sep).join('/'), fs.readFileSync(f, 'utf8')]));
+    const ws = workspaceOf(files);
+    const first = ws.analyze();
+    assert.ok(first.findings.length > 5 && first.groups.total > 5, `${first.findings.length} findings in ${first.groups.total} groups`);
+    assert.equal(summary(first), summary(workspaceOf(files, { incremental: false }).analyze()));
+    const editable = [...files.keys()].filter((f) => /\.(bicep|json)$/.test(f));
+    const rand = random(31337);
+    for (let i = 0; i < 6; i++) {
+      const file = editable[Math.floor(rand() * editable.length)] as string;
+      files.set(file, edit(files.get(file) as string, rand));
+      ws.setFile(file, files.get(file) as string);
+      assert.equal(summary(ws.analyze()), summary(workspaceOf(files, { incremental: false }).analyze()), `after edit ${i + 1} of ${file}`);
+    }
+  });
+
+  const lb = (name: string, ip: string): string =>
+    JSON.stringify({
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+      contentVersion: '1.0.0.0',
+      resources: [
+        {
+          type: 'Microsoft.Network/loadBalancers',
+          apiVersion: '2023-09-01',
+          name,
+          location: 'westeurope',
+          sku: { name: 'Standard' },
+          properties: {
+            frontendIPConfigurations: [{ name: 'fe', properties: { privateIPAddress: ip, privateIPAllocationMethod: 'Static', subnet: { id: "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'app')]" } } }],
+            backendAddressPools: [{ name: 'be' }],
+            loadBalancingRules: [
+              {
+                name: 'http',
+                properties: {
+                  frontendIPConfiguration: { id: `[resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', '${name}', 'fe')]` },
+                  backendAddressPool: { id: `[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', '${name}', 'be')]` },
+                  protocol: 'Tcp',
+                  frontendPort: 80,
+                  backendPort: 80,
+                },
+              },
+            ],
+          },
+        },
+      ],
+    }, null, 2);
+  const nics = (lbName: string, count: number): string =>
+    JSON.stringify({
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+      contentVersion: '1.0.0.0',
+      resources: [
+        {
+          type: 'Microsoft.Network/networkInterfaces',
+          apiVersion: '2023-09-01',
+          name: "[concat('nic-', copyIndex())]",
+          location: 'westeurope',
+          copy: { name: 'nics', count },
+          properties: {
+            ipConfigurations: [
+              {
+                name: 'ipconfig1',
+                properties: {
+                  subnet: { id: "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet2', 'app')]" },
+                  loadBalancerBackendAddressPools: [{ id: `[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', '${lbName}', 'be')]` }],
+                },
+              },
+            ],
+          },
+        },
+      ],
+    }, null, 2);
+  const members = (a: WorkspaceAnalysis, lbName: string): number | null | undefined => a.findings.find((f) => f.ruleId === 'hairpin-prone-rule' && f.facts.loadBalancer === lbName)?.facts.members;
+
+  it('an edit checks only its own group, a link made or broken moves members between groups, and the results match one graph', () => {
+    const files = new Map([
+      ['/ws/a/lb.json', lb('ilb-a', '10.0.1.10')],
+      ['/ws/b/lb.json', lb('ilb-b', '10.0.2.10')],
+      ['/ws/members/nics.json', nics('ilb-a', 3)],
+    ]);
+    const ws = workspaceOf(files);
+    const first = ws.analyze();
+    assert.deepEqual(first.groups, { checked: 2, total: 2 });
+    assert.equal(members(first, 'ilb-a'), 3);
+    assert.equal(members(first, 'ilb-b'), undefined, 'ilb-b has no members: no finding');
+
+    // An edit of ilb-b (its frontend address) reaches its group only.
+    files.set('/ws/b/lb.json', lb('ilb-b', '10.0.2.11'));
+    ws.setFile('/ws/b/lb.json', files.get('/ws/b/lb.json') as string);
+    const second = ws.analyze();
+    assert.deepEqual(second.groups, { checked: 1, total: 2 });
+    assert.equal(members(second, 'ilb-a'), 3);
+    assert.equal(summary(second), summary(workspaceOf(files, { incremental: false }).analyze()));
+
+    // The NICs move to ilb-b's pool: the groups are {ilb-a} and {ilb-b, NICs}; both are checked again.
+    files.set('/ws/members/nics.json', nics('ilb-b', 2));
+    ws.setFile('/ws/members/nics.json', files.get('/ws/members/nics.json') as string);
+    const third = ws.analyze();
+    assert.deepEqual(third.groups, { checked: 2, total: 2 });
+    assert.equal(members(third, 'ilb-a'), undefined);
+    assert.equal(members(third, 'ilb-b'), 2);
+    assert.equal(summary(third), summary(workspaceOf(files, { incremental: false }).analyze()));
+    // The graph across the groups is the whole graph: both load balancers, the pool with its members.
+    const graph = third.graphs[0]?.graph;
+    assert.deepEqual(graph?.loadBalancers.map((l) => l.name).sort(), ['ilb-a', 'ilb-b']);
+    assert.equal(graph?.pools.values().find((p) => p.lb?.name === 'ilb-b')?.members.length, 2, 'the two NICs of the copy loop in the pool');
+
+    // A member file with a syntax error links to nothing: its group goes, the rest is kept.
+    ws.setFile('/ws/members/nics.json', '{ "$schema": ');
+    const fourth = ws.analyze();
+    assert.equal(members(fourth, 'ilb-b'), undefined);
+    assert.equal(fourth.groups.checked, 1);
+  });
+
+  it('an IP-based pool and the NIC with that address, in two templates, are one group', () => {
+    const pool = JSON.parse(lb('ilb-ip', '10.0.3.10'));
+    pool.resources[0].properties.backendAddressPools = [{ name: 'be', properties: { loadBalancerBackendAddresses: [{ name: 'a1', properties: { ipAddress: '10.0.3.4', virtualNetwork: { id: "[resourceId('Microsoft.Network/virtualNetworks', 'vnet')]" } } }] } }];
+    const nic = JSON.parse(nics('none', 1));
+    nic.resources[0].copy = undefined;
+    nic.resources[0].name = 'nic-ip';
+    nic.resources[0].properties.ipConfigurations[0].properties = { privateIPAddress: '10.0.3.4', privateIPAllocationMethod: 'Static', subnet: { id: "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet9', 'app')]" } };
+    const files = new Map([
+      ['/ws/pool.json', JSON.stringify(pool)],
+      ['/ws/nic.json', JSON.stringify(nic)],
+    ]);
+    const grouped = workspaceOf(files).analyze();
+    assert.equal(grouped.groups.total, 1);
+    assert.equal(summary(grouped), summary(workspaceOf(files, { incremental: false }).analyze()));
+    const member = grouped.graphs[0]?.graph.pools.values()[0]?.members[0];
+    assert.equal(member?.displayName, 'nic-ip', 'the address is matched to the NIC of the other template');
   });
 });

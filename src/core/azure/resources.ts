@@ -5,19 +5,14 @@
  * it: a rule, a frontend, an ipConfiguration) by its resource ID.
  */
 import { setOrigin } from '../evaluate/origin';
-import type { EvaluatedResource } from '../evaluate/resources';
+import { DEPLOYED_FILE_PREFIX, type EvaluatedResource } from '../evaluate/resources';
 import { getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import type { SourceSpan } from '../source';
 import { portalUrl } from './clouds';
 
 /** The deployment every deployed resource belongs to (references between them all resolve). */
 export const DEPLOYED = 'azure';
-/** The prefix of a deployed resource's `file` (followed by its resource ID). */
-export const DEPLOYED_FILE_PREFIX = 'azure:';
-
-export function isDeployedFile(file: string): boolean {
-  return file.startsWith(DEPLOYED_FILE_PREFIX);
-}
+export { DEPLOYED_FILE_PREFIX, isDeployedFile } from '../evaluate/resources';
 
 /** Wraps one resource's JSON; undefined when it has no string `id` and `type`. */
 export function deployedResource(json: ValueObject, portal: string | undefined): EvaluatedResource | undefined {

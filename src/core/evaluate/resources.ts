@@ -35,6 +35,14 @@ export interface ModuleCall {
 }
 
 /** One resource that a deployment would create (one per copy iteration). */
+/** The prefix of a deployed resource's `file` (followed by its resource ID): core/azure reads them. */
+export const DEPLOYED_FILE_PREFIX = 'azure:';
+
+/** Is this the `file` of a resource read from Azure (not from a template)? */
+export function isDeployedFile(file: string): boolean {
+  return file.startsWith(DEPLOYED_FILE_PREFIX);
+}
+
 export interface EvaluatedResource {
   file: string;
   /** The resource declaration (for a copy loop, the whole loop). */

@@ -290,6 +290,37 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   return graph;
 }
 
+/**
+ * One graph of the graphs of groups of deployments that share nothing the graph links by (see
+ * links.ts): the same graph as buildGraph of all their resources, in the groups' order. The pools
+ * and the DNS names are joined when first asked for.
+ */
+export function mergeGraphs(parts: readonly NetworkGraph[]): NetworkGraph {
+  if (parts.length === 1) return parts[0] as NetworkGraph;
+  let pools: DeploymentIndex<PoolNode> | undefined;
+  let unresolved: NetworkGraph['unresolved'] | undefined;
+  let dns: Map<string, string[]> | undefined;
+  return {
+    loadBalancers: parts.flatMap((g) => g.loadBalancers),
+    get pools(): DeploymentIndex<PoolNode> {
+      if (!pools) {
+        pools = new DeploymentIndex<PoolNode>();
+        for (const g of parts) pools.addAll(g.pools);
+      }
+      return pools;
+    },
+    get unresolved(): NetworkGraph['unresolved'] {
+      return (unresolved ??= parts.flatMap((g) => g.unresolved));
+    },
+    dnsNames: () => {
+      if (dns) return dns;
+      dns = new Map();
+      for (const g of parts) for (const [ip, names] of g.dnsNames?.() ?? []) dns.set(ip, [...(dns.get(ip) ?? []), ...names]);
+      return dns;
+    },
+  };
+}
+
 const T_VNET = 'microsoft.network/virtualnetworks';
 const T_SUBNET = 'microsoft.network/virtualnetworks/subnets';
 const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';

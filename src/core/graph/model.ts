@@ -188,4 +188,9 @@ export class DeploymentIndex<T extends { deployment: string }> {
   values(): T[] {
     return [...this.map.values()].flat();
   }
+
+  /** Every item of another index, added to this one. */
+  addAll(other: DeploymentIndex<T>): void {
+    for (const [key, list] of other.map) for (const item of list) this.add(key, item);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { display, Unknown, type Value } from '../evaluate/value';
 import { propertySpan, spanOf } from '../evaluate/origin';
-import type { ModuleCall } from '../evaluate/resources';
+import { isDeployedFile, type ModuleCall } from '../evaluate/resources';
 import type { MemberNode, RuleNode } from '../graph/model';
 import { conditionWords, readInt, ruleMembers } from '../graph/query';
 import type { SourceSpan } from '../source';
@@ -71,7 +71,7 @@ export function describeMember(m: MemberNode): string {
 function memberName(m: MemberNode): string {
   switch (m.kind) {
     case 'nic':
-      return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it${m.resource?.span.resource ? '' : ' in these templates'})`;
+      return m.vm ? `VM ${display(leaf(m.vm.name))}` : `NIC ${m.displayName} (no VM attaches it${m.resource && isDeployedFile(m.resource.file) ? '' : ' in these templates'})`;
     case 'vm-nic-config':
       return `VM ${m.displayName}`;
     case 'scale-set':

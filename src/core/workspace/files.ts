@@ -35,8 +35,21 @@ export interface FileEntry {
 export class FileIndex {
   private readonly files = new Map<string, FileEntry>();
   private nextVersion = 1;
-  /** Bumped when files come or go: lookups across the workspace depend on the set of files. */
+  /** Bumped when files come or go (or a file's role changes): lookups across the workspace depend on the set of files. */
   structureVersion = 0;
+  /** Files set or removed since the last takeChanges(), each with the entry it replaced (undefined: it was new). */
+  private changes = new Map<string, FileEntry | undefined>();
+
+  /** The files set or removed since the last call, with the entries they replaced. */
+  takeChanges(): Map<string, FileEntry | undefined> {
+    const changes = this.changes;
+    this.changes = new Map();
+    return changes;
+  }
+
+  private changed(path: string, prior: FileEntry | undefined): void {
+    if (!this.changes.has(path)) this.changes.set(path, prior);
+  }
 
   /**
    * Adds or replaces a file from its bytes. A JSON template that certainly declares nothing the
@@ -56,7 +69,9 @@ export class FileIndex {
 
   /** A JSON template that `certainlyInertTemplate` accepted: counted, kept without its text. */
   setInert(path: string): void {
-    if (!this.files.has(path)) this.structureVersion++;
+    const prior = this.files.get(path);
+    if (!prior || prior.role !== 'armTemplate') this.structureVersion++;
+    this.changed(path, prior);
     this.files.set(path, { file: new SourceFile(path, ''), version: this.nextVersion++, role: 'armTemplate', inert: true });
   }
 
@@ -64,7 +79,7 @@ export class FileIndex {
   set(path: string, text: string): void {
     const prior = this.files.get(path);
     if (prior && !prior.inert && prior.file.text === text) return;
-    if (!prior) this.structureVersion++;
+    this.changed(path, prior);
     const clean = text.replace(/^\uFEFF/, '');
     const file = new SourceFile(path, clean);
     const entry: FileEntry = { file, version: this.nextVersion++, role: 'other' };
@@ -84,6 +99,8 @@ export class FileIndex {
       if (entry.role === 'armParameters' || (entry.role === 'armTemplate' && mayAddToGraph(arm) !== false) || arm.errors.length) entry.arm = arm;
       else this.makeInert(entry, path);
     }
+    // Links and modules are resolved by role: a file that becomes another kind changes what they find.
+    if (!prior || prior.role !== entry.role) this.structureVersion++;
     this.files.set(path, entry);
   }
 
@@ -97,7 +114,11 @@ export class FileIndex {
   }
 
   remove(path: string): void {
-    if (this.files.delete(path)) this.structureVersion++;
+    const prior = this.files.get(path);
+    if (!prior) return;
+    this.changed(path, prior);
+    this.files.delete(path);
+    this.structureVersion++;
   }
 
   get(path: string): FileEntry | undefined {

@@ -14,15 +14,17 @@ import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from '../e
 import { evaluateBicep, evaluateBicepParams, type BicepIncrementalState, type LoadedTemplate, type ModuleHost } from '../evaluate/bicep-evaluator';
 import { idKey, type EvaluatedResource, type EvaluationProblem } from '../evaluate/resources';
 import type { Value } from '../evaluate/value';
-import { buildGraph } from '../graph/build';
+import { buildGraph, mergeGraphs } from '../graph/build';
+import { linkTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
+import { RULES } from '../rules';
 import { checkGraph } from '../findings';
 import type { Finding } from '../rules/types';
 import type { SourceFile } from '../source';
 import { lineSuppressed } from '../suppress';
 import { MAX_FILE_BYTES, looksLikeTemplate } from '../engine';
 import { FileIndex, STRUCTURE, type FileEntry, type FileRole } from './files';
-import { deploymentRoots, readParameterValues, resolveLink, resolveRelative, shortName, type Root } from './roots';
+import { deploymentRoots, readParameterValues, resolveLink, resolveRelative, rootSignature, shortName, type Root } from './roots';
 import { dedupeProblems, labelEnvironments, mergeFindings } from './merge';
 
 /** Why a template the workspace keeps no tree of (see FileIndex) is not evaluated as a module or linked template. */
@@ -56,7 +58,18 @@ interface RootEvaluation {
   evaluation: Pick<TemplateEvaluation, 'resources' | 'problems'>;
   /** For a Bicep root: what the next evaluation after an edit of the file may take over. */
   bicepState?: BicepIncrementalState;
+  /** What its resources link by (graph/links.ts), when first asked. */
+  tokens?: ReturnType<typeof linkTokens>;
 }
+
+/** The graph and the findings of one group of deployments (see Workspace.groupedAnalysis), per environment. */
+interface GroupAnalysis {
+  members: RootEvaluation[];
+  environments: string;
+  perEnvironment: { graph: NetworkGraph; findings: Finding[] }[];
+}
+
+const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
 
 export interface WorkspaceAnalysis {
   /** Findings, de-duplicated across evaluations (parameter sources merged into one finding). */
@@ -68,11 +81,31 @@ export interface WorkspaceAnalysis {
   templates: number;
   /** Roots evaluated afresh by this analysis (the rest came from the cache). */
   evaluated: number;
+  /** Groups of deployments whose graph was built and checked afresh (see Workspace.groupedAnalysis); of how many. */
+  groups: { checked: number; total: number };
+}
+
+export interface WorkspaceOptions {
+  /**
+   * Keep the graph and the findings of each group of deployments that share nothing the graph
+   * links by, and after an edit build and check only the edited one's group (default true: the
+   * editor). A one-shot scan (the CLI) sets false: one graph, no link tokens to compute.
+   */
+  incremental?: boolean;
 }
 
 export class Workspace {
   private readonly files = new FileIndex();
   private readonly cache = new Map<string, RootEvaluation>();
+  private readonly incremental: boolean;
+  /** The groups of the last analyses, by their first member (see groupedAnalysis). */
+  private groups = new WeakMap<RootEvaluation, GroupAnalysis>();
+  private groupsChecked = 0;
+  private groupsTotal = 0;
+
+  constructor(options: WorkspaceOptions = {}) {
+    this.incremental = options.incremental ?? true;
+  }
 
   /** Adds or replaces a file's text. Paths are the files' identities (`/` separators). */
   setFile(path: string, text: string): void {
@@ -122,44 +155,246 @@ export class Workspace {
 
   /** Re-evaluates what changed since the last call and returns the findings of the whole workspace. */
   analyze(): WorkspaceAnalysis {
-    const roots = deploymentRoots(this.files);
+    const changes = this.files.takeChanges();
+    this.updateFileNotes(changes);
+    // The roots change with the set of files, and with an edit of what they read of a file
+    // (roots.ts: rootSignature); typing in a template's resources leaves them.
+    const rootsStale =
+      this.rootsAt !== this.files.structureVersion || [...changes].some(([path, prior]) => rootSignature(this.files, path, prior) !== rootSignature(this.files, path, this.files.get(path)));
+    if (rootsStale) {
+      this.roots = deploymentRoots(this.files);
+      this.rootsAt = this.files.structureVersion;
+      this.templateCount = this.roots.length ? new Set(this.roots.map((r) => r.template)).size : 0;
+    }
+    const roots = this.roots;
     this.evaluatedCount = 0;
-    this.roots = roots;
-    const live = new Set(roots.map((r) => r.key));
-    const results = roots.map((root) => this.ensureRoot(root));
-    const evaluated = this.evaluatedCount;
-    for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key);
-
-    // One graph per environment: evaluations with a parameter file meet the evaluations of
-    // templates that have none, but never another environment's (dev and prod members of one
-    // pool would otherwise be counted together).
-    const environments = [...new Set(results.map((r) => r.environment).filter((e): e is string => e !== undefined))];
-    if (environments.length === 0) environments.push('default');
-    const graphs = environments.map((environment) => ({
-      environment,
-      graph: buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources)),
-    }));
-    const suppressed = (f: Finding): boolean => lineSuppressed(f, this.files.get(f.span.file)?.file);
-    const findings = mergeFindings(labelEnvironments(graphs.map(({ environment, graph }) => ({ environment, findings: checkGraph(graph, {}) })))).filter(
-      // A copy shown where a module is called (its first related location is the rule in the
-      // module) goes with a suppression written at that rule.
-      (f) => !suppressed(f) && !(f.facts.viaModule !== undefined && f.related[0] && suppressed({ ...f, span: f.related[0].span })),
-    );
-    const problems = results.flatMap((r) => r.evaluation.problems);
-    for (const [path, entry] of this.files.entries()) if (entry.lookalike) problems.push({ span: { file: path, start: 0, end: 0 }, message: entry.lookalike, severity: 'warning' });
-    const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
-    for (const [path, entry] of this.files.entries()) {
-      if (entry.arm?.errors.length && (entry.role !== 'other' || looksLikeTemplate(entry.file.text))) {
-        parseErrors.push({ file: path, errors: entry.arm.errors });
+    let results: RootEvaluation[];
+    // Only the roots that read a changed file can be stale (all of them when the roots changed).
+    let reached: Set<string> | undefined;
+    if (rootsStale) {
+      results = roots.map((root) => this.ensureRoot(root));
+      this.rootIndex = new Map(roots.map((r, i) => [r.key, i]));
+      const live = new Set(roots.map((r) => r.key));
+      for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key);
+      // One graph per environment: evaluations with a parameter file meet the evaluations of
+      // templates that have none, but never another environment's (dev and prod members of one
+      // pool would otherwise be counted together).
+      this.environments = [...new Set(roots.map((r) => r.environment).filter((e): e is string => e !== undefined))];
+      if (this.environments.length === 0) this.environments.push('default');
+    } else {
+      reached = new Set<string>();
+      for (const path of changes.keys()) for (const key of this.dependents.get(path) ?? []) reached.add(key);
+      results = this.results.slice();
+      for (const key of reached) {
+        const i = this.rootIndex.get(key);
+        if (i !== undefined) results[i] = this.ensureRoot(roots[i] as Root);
       }
+    }
+    this.results = results;
+    const evaluated = this.evaluatedCount;
+    const environments = this.environments;
+    this.groupsChecked = 0;
+    this.groupsTotal = 1;
+    const perEnvironment = this.incremental
+      ? this.groupedAnalysis(results, environments, reached)
+      : environments.map((environment) => {
+          const graph = buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources));
+          return { environment, graph, findings: checkGraph(graph, {}) };
+        });
+    const graphs = perEnvironment.map((e) => ({
+      environment: e.environment,
+      get graph(): NetworkGraph {
+        return e.graph;
+      },
+    }));
+    const findings = mergeFindings(labelEnvironments(perEnvironment.map(({ environment, findings }) => ({ environment, findings })))).filter((f) => !this.suppressed(f));
+    const problems: EvaluationProblem[] = [];
+    for (const r of results) if (r.evaluation.problems.length) problems.push(...r.evaluation.problems);
+    const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
+    for (const notes of this.fileNotes.values()) {
+      if (notes.lookalike) problems.push(notes.lookalike);
+      parseErrors.push(...notes.parseErrors);
+    }
+    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.incremental ? this.groupsChecked : 1, total: this.groupsTotal } };
+  }
+
+  /** The structure version the roots were found at (-1: never). */
+  private rootsAt = -1;
+  /** The last analysis's evaluation of each root (in the order of the roots), each root's index, the environments. */
+  private results: RootEvaluation[] = [];
+  private rootIndex = new Map<string, number>();
+  private environments: string[] = [];
+  /** The last partition of the evaluations that have resources into groups (see partition). */
+  private lastPartition: { members: RootEvaluation[][]; at: Map<string, [number, number]> } | undefined;
+  private templateCount = 0;
+  /** The roots whose last evaluation read each file. */
+  private readonly dependents = new Map<string, Set<string>>();
+  /** What each file says of itself (a look-alike template, syntax errors), kept up to date with the changes. */
+  private readonly fileNotes = new Map<string, { lookalike?: EvaluationProblem; parseErrors: WorkspaceAnalysis['parseErrors'] }>();
+
+  private updateFileNotes(changes: Map<string, FileEntry | undefined>): void {
+    for (const path of changes.keys()) {
+      const entry = this.files.get(path);
+      if (!entry) {
+        this.fileNotes.delete(path);
+        continue;
+      }
+      const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
+      if (entry.arm?.errors.length && (entry.role !== 'other' || looksLikeTemplate(entry.file.text))) parseErrors.push({ file: path, errors: entry.arm.errors });
       if (entry.bicep?.diagnostics.length) {
         parseErrors.push({
           file: path,
           errors: entry.bicep.diagnostics.map((d) => ({ span: { file: path, start: d.start, end: d.end }, message: `Bicep: ${d.message}` })),
         });
       }
+      const lookalike = entry.lookalike ? { span: { file: path, start: 0, end: 0 }, message: entry.lookalike, severity: 'warning' as const } : undefined;
+      if (lookalike || parseErrors.length) this.fileNotes.set(path, { ...(lookalike ? { lookalike } : {}), parseErrors });
+      else this.fileNotes.delete(path);
     }
-    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: roots.length ? new Set(roots.map((r) => r.template)).size : 0, evaluated };
+  }
+
+  /** Suppressions read, by finding, with the versions of the files read (a kept group's findings are asked again). */
+  private readonly suppressions = new WeakMap<Finding, { versions: string; suppressed: boolean }>();
+
+  /**
+   * Is a finding suppressed by a comment on its line? A copy shown where a module is called (its
+   * first related location is the rule in the module) goes with a suppression written at that rule.
+   */
+  private suppressed(f: Finding): boolean {
+    const atModule = f.facts.viaModule !== undefined ? f.related[0]?.span : undefined;
+    const versions = `${this.files.get(f.span.file)?.version}/${atModule ? this.files.get(atModule.file)?.version : ''}`;
+    const known = this.suppressions.get(f);
+    if (known?.versions === versions) return known.suppressed;
+    const at = (span: Finding['span']): boolean => lineSuppressed({ ...f, span }, this.files.get(span.file)?.file);
+    const suppressed = at(f.span) || (atModule !== undefined && at(atModule));
+    this.suppressions.set(f, { versions, suppressed });
+    return suppressed;
+  }
+
+  /**
+   * The graph and findings of each environment, from groups of deployments: two deployments are in
+   * one group when their resources share a link token (graph/links.ts), so that no part of the
+   * graph reaches across groups and each group's graph and rules give what one graph of all would.
+   * A group whose deployments are the same evaluations as in the last analysis keeps its graph and
+   * findings; after an edit only the edited deployment's group (with what it now links to) is built
+   * and checked again. The findings are in rule order, then in the order of the deployments.
+   */
+  private groupedAnalysis(results: RootEvaluation[], environments: string[], reached: Set<string> | undefined): { environment: string; graph: NetworkGraph; findings: Finding[] }[] {
+    const partition = this.partition(results, reached);
+    const envKey = environments.join('\u0000');
+    const next = new WeakMap<RootEvaluation, GroupAnalysis>();
+    const groups = partition.map((members) => {
+      const first = members[0] as RootEvaluation;
+      const known = this.groups.get(first);
+      let group = known;
+      if (!group || group.environments !== envKey || group.members.length !== members.length || !group.members.every((m, i) => m === members[i])) {
+        group = analyzeGroup(members, environments, envKey);
+        this.groupsChecked++;
+      }
+      next.set(first, group);
+      return group;
+    });
+    this.groups = next;
+    this.groupsTotal = groups.length;
+    return environments.map((environment, e) => {
+      const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
+      const findings = parts.flatMap((p) => p.findings);
+      if (parts.length > 1) findings.sort((a, b) => (RULE_ORDER.get(a.ruleId) ?? 0) - (RULE_ORDER.get(b.ruleId) ?? 0));
+      let graph: NetworkGraph | undefined;
+      return {
+        environment,
+        findings,
+        get graph(): NetworkGraph {
+          return (graph ??= mergeGraphs(parts.map((p) => p.graph)));
+        },
+      };
+    });
+  }
+
+  /**
+   * The evaluations that have resources, in groups that share no link token (in the order of the
+   * roots). After an edit that re-evaluated roots whose tokens stayed the same (typing in a
+   * template rarely changes what it declares or names), the last partition is kept with the new
+   * evaluations in their places; otherwise it is made again (union-find over the tokens).
+   */
+  private partition(results: RootEvaluation[], reached: Set<string> | undefined): RootEvaluation[][] {
+    const last = this.lastPartition;
+    if (last && reached) {
+      const swaps: [number, number, RootEvaluation][] = [];
+      let same = true;
+      for (const key of reached) {
+        const i = this.rootIndex.get(key);
+        const now = i === undefined ? undefined : results[i];
+        const at = last.at.get(key);
+        const before = at ? last.members[at[0]]?.[at[1]] : undefined;
+        if (now === before) continue;
+        const live = now !== undefined && now.evaluation.resources.length > 0;
+        if (!live && !before) continue;
+        if (!live || !before?.tokens || !now) {
+          same = false;
+          break;
+        }
+        now.tokens ??= linkTokens(now.evaluation.resources);
+        if (!sameTokens(now.tokens, before.tokens)) {
+          same = false;
+          break;
+        }
+        swaps.push([(at as [number, number])[0], (at as [number, number])[1], now]);
+      }
+      if (same) {
+        if (!swaps.length) return last.members;
+        const members = last.members.slice();
+        for (const [g, m, r] of swaps) {
+          if (members[g] === last.members[g]) members[g] = (members[g] as RootEvaluation[]).slice();
+          (members[g] as RootEvaluation[])[m] = r;
+        }
+        this.lastPartition = { members, at: last.at };
+        return members;
+      }
+    }
+    const live = results.filter((r) => r.evaluation.resources.length > 0);
+    const parent = live.map((_, i) => i);
+    const find = (i: number): number => {
+      while (parent[i] !== i) {
+        const up = parent[parent[i] as number] as number;
+        parent[i] = up;
+        i = up;
+      }
+      return i;
+    };
+    const union = (i: number, j: number): void => {
+      const a = find(i);
+      const b = find(j);
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+    };
+    // Deployments that declare the same thing are one group; so are a declaration and a reference to it.
+    const declarer = new Map<string, number>();
+    live.forEach((r, i) => {
+      r.tokens ??= linkTokens(r.evaluation.resources);
+      for (const t of r.tokens.declared) {
+        const j = declarer.get(t);
+        if (j === undefined) declarer.set(t, i);
+        else union(i, j);
+      }
+    });
+    live.forEach((r, i) => {
+      for (const t of (r.tokens as { named: Set<string> }).named) {
+        const j = declarer.get(t);
+        if (j !== undefined) union(i, j);
+      }
+    });
+    const byRoot = new Map<number, RootEvaluation[]>();
+    live.forEach((r, i) => {
+      const root = find(i);
+      const list = byRoot.get(root);
+      if (list) list.push(r);
+      else byRoot.set(root, [r]);
+    });
+    const members = [...byRoot.values()];
+    const at = new Map<string, [number, number]>();
+    members.forEach((list, g) => list.forEach((r, m) => at.set(r.key, [g, m])));
+    this.lastPartition = { members, at };
+    return members;
   }
 
   /**
@@ -183,6 +418,12 @@ export class Workspace {
       const r = this.evaluateRoot(root, cached);
       this.evaluatedCount++;
       this.cache.set(root.key, r);
+      // (A file it no longer reads keeps it listed: it is then only checked, and found fresh.)
+      for (const path of r.deps.keys()) {
+        const list = this.dependents.get(path);
+        if (list) list.add(root.key);
+        else this.dependents.set(path, new Set([root.key]));
+      }
       return r;
     } finally {
       this.evaluating.delete(root.key);
@@ -300,4 +541,22 @@ export class Workspace {
       },
     };
   }
+}
+
+/** One group's graph and findings in each environment (one graph for all when no member has an environment of its own). */
+function analyzeGroup(members: RootEvaluation[], environments: string[], envKey: string): GroupAnalysis {
+  const check = (list: RootEvaluation[]): { graph: NetworkGraph; findings: Finding[] } => {
+    const graph = buildGraph(list.flatMap((r) => r.evaluation.resources));
+    return { graph, findings: checkGraph(graph, {}) };
+  };
+  if (members.every((m) => m.environment === undefined)) {
+    const one = check(members);
+    return { members, environments: envKey, perEnvironment: environments.map(() => one) };
+  }
+  return { members, environments: envKey, perEnvironment: environments.map((environment) => check(members.filter((m) => m.environment === undefined || m.environment === environment))) };
+}
+
+function sameTokens(a: NonNullable<RootEvaluation['tokens']>, b: NonNullable<RootEvaluation['tokens']>): boolean {
+  const same = (x: Set<string>, y: Set<string>): boolean => x.size === y.size && [...x].every((t) => y.has(t));
+  return same(a.declared, b.declared) && same(a.named, b.named);
 }

@@ -12,6 +12,8 @@ import { ruleSite, type CallSite, type Finding } from '../rules/types';
  * every environment name the environments they hold in.
  */
 export function labelEnvironments(perEnvironment: { environment: string; findings: Finding[] }[]): Finding[] {
+  // One environment: every finding holds in all of them.
+  if (perEnvironment.length === 1) return (perEnvironment[0] as { findings: Finding[] }).findings;
   const envsOf = new Map<string, Set<string>>();
   const keyOf = (f: Finding): string => `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${f.message}`;
   for (const { environment, findings } of perEnvironment) {
@@ -29,6 +31,16 @@ export function labelEnvironments(perEnvironment: { environment: string; finding
   );
 }
 
+/**
+ * The call sites a fix target was made with, before a merge gave it every call's: the workspace
+ * keeps the findings of a group of deployments no edit reached, and merges them again.
+ */
+const ORIGINAL_SITES = new WeakMap<object, CallSite[] | undefined>();
+function ownCallSites(target: NonNullable<Finding['fixTarget']>): CallSite[] | undefined {
+  if (!ORIGINAL_SITES.has(target)) ORIGINAL_SITES.set(target, target.callSites);
+  return ORIGINAL_SITES.get(target);
+}
+
 const SOURCE_SUFFIX = / \[(?:with|in) [^\]]*\]$/;
 
 /**
@@ -37,38 +49,61 @@ const SOURCE_SUFFIX = / \[(?:with|in) [^\]]*\]$/;
  * differ (2 members with dev, 4 with prod) stay separate findings.
  */
 export function mergeFindings(findings: Finding[]): Finding[] {
-  const byPlace = new Map<string, Finding>();
+  // By place first (a short key); the statements are compared only where two findings share a place.
+  const places = new Map<string, Finding | Finding[]>();
   for (const f of findings) {
-    const statement = f.message.replace(SOURCE_SUFFIX, '');
-    const key = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}\u0000${statement}`;
-    const prior = byPlace.get(key);
-    if (!prior) {
-      byPlace.set(key, f);
-      continue;
-    }
-    const a = prior.facts.parameterSource;
-    const b = f.facts.parameterSource;
-    if (a === undefined || b === undefined || a.split(', ').includes(b)) {
-      // The defaults make it prone too: no parameter file needs naming.
-      if (b === undefined && a !== undefined) byPlace.set(key, f);
-      continue;
-    }
-    const merged = `${a}, ${b}`;
-    byPlace.set(key, { ...prior, message: `${statement} [with ${merged.replace(/environment /g, '')}]`, facts: { ...prior.facts, parameterSource: merged } });
+    const place = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`;
+    const there = places.get(place);
+    if (there === undefined) places.set(place, f);
+    else if (Array.isArray(there)) there.push(f);
+    else places.set(place, [there, f]);
   }
-  const merged = [...byPlace.values()];
-  // One rule in a module, made hairpin-prone by several calls: its fix must reach every call.
+  const byPlace = new Map<string, Finding>();
+  for (const [place, there] of places) {
+    if (!Array.isArray(there)) {
+      byPlace.set(place, there);
+      continue;
+    }
+    for (const f of there) {
+      const statement = f.message.replace(SOURCE_SUFFIX, '');
+      mergeAt(byPlace, `${place}\u0000${statement}`, f, statement);
+    }
+  }
+  return withAllCallSites(findings, [...byPlace.values()]);
+}
+
+/** Adds a finding said at a place with a statement: merged into one said there before. */
+function mergeAt(byPlace: Map<string, Finding>, key: string, f: Finding, statement: string): void {
+  const prior = byPlace.get(key);
+  if (!prior) {
+    byPlace.set(key, f);
+    return;
+  }
+  const a = prior.facts.parameterSource;
+  const b = f.facts.parameterSource;
+  if (a === undefined || b === undefined || a.split(', ').includes(b)) {
+    // The defaults make it prone too: no parameter file needs naming.
+    if (b === undefined && a !== undefined) byPlace.set(key, f);
+    return;
+  }
+  const merged = `${a}, ${b}`;
+  byPlace.set(key, { ...prior, message: `${statement} [with ${merged.replace(/environment /g, '')}]`, facts: { ...prior.facts, parameterSource: merged } });
+}
+
+/** One rule in a module, made hairpin-prone by several calls: its fix must reach every call. */
+function withAllCallSites(findings: Finding[], merged: Finding[]): Finding[] {
   const sitesAt = new Map<string, CallSite[]>();
   const siteKey = (f: Finding): string => {
     const site = ruleSite(f);
     return `${f.ruleId}\u0000${site.file}\u0000${site.start}\u0000${f.facts.lbRule}`;
   };
   for (const f of findings) {
-    if (!f.fixTarget?.callSites) continue;
+    const own = f.fixTarget ? ownCallSites(f.fixTarget) : undefined;
+    if (!own) continue;
     const key = siteKey(f);
     const list = sitesAt.get(key) ?? [];
     if (!sitesAt.has(key)) sitesAt.set(key, list);
-    for (const site of f.fixTarget.callSites) list.push(site);
+    for (const site of own) list.push(site);
   }
   return merged.map((f) => {
     const sites = sitesAt.get(siteKey(f));

@@ -49,6 +49,28 @@ export function deploymentRoots(files: FileIndex): Root[] {
   return roots;
 }
 
+/**
+ * What of a file the roots depend on besides the set of files: its role and inertness, the links
+ * and module paths it writes, the template a parameter file names. An edit that leaves this alone
+ * (typing in a template's resources) leaves the roots as they are.
+ */
+export function rootSignature(files: FileIndex, path: string, entry: FileEntry | undefined): string {
+  if (!entry) return '';
+  const head = `${entry.role}${entry.inert ? ' inert' : ''}`;
+  if (entry.role === 'armTemplate' && entry.arm) {
+    entry.links ??= staticLinks(entry.arm);
+    const text = (v: Value | undefined): string => (v instanceof Unknown ? `{${v.symbol ?? v.text ?? ''}}` : JSON.stringify(v) ?? '');
+    return `${head} ${entry.links.map((l) => `${text(l.relativePath)} ${text(l.uri)}`).join('\u0001')}`;
+  }
+  if (entry.role === 'bicep') {
+    const modules = (entry.bicep?.program.statements ?? []).flatMap((st) => (st.kind === 'ModuleDeclaration' && st.path.kind === 'String' ? [String(st.path.value)] : []));
+    return `${head} ${modules.join('\u0001')}`;
+  }
+  if (entry.role === 'armParameters') return `${head} ${String(parameterTarget(files, path, entry))}`;
+  if (entry.role === 'bicepParameters') return `${head} ${String(usingTarget(files, path, entry))}`;
+  return head;
+}
+
 /** How a parameter file names its template: `<base>.parameters[.<env>].json` beside it. */
 export function templateForParameterFile(paramPath: string, exists: (p: string) => boolean): string | undefined {
   const m = /^(.*?)\.parameters(?:\.[^./\\]+)?\.jsonc?$/i.exec(paramPath);
