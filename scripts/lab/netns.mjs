@@ -234,7 +234,12 @@ export class Network {
         if (l.floating) {
           const j = l.members.findIndex((ip) => m.nics.some((n) => n.ip === ip));
           add(`    ct state new ct mark ${markBase(i) + j} ip saddr { ${own} } counter name selfmapped`);
-        } else add(`    ct state new ct original ip daddr ${l.vip} ip saddr { ${own} } ip daddr { ${own} } counter name selfmapped`);
+        } else {
+          // Once per flow: a SYN sent again (the caller retries a flow that gets no answer) is
+          // still in state new; the flow's conntrack mark says it was counted. (No route looks
+          // at this mark: the floating-IP tables match their own marks exactly.)
+          add(`    ct state new ct mark 0 ct original ip daddr ${l.vip} ip saddr { ${own} } ip daddr { ${own} } counter name selfmapped ct mark set ${COUNTED_MARK}`);
+        }
       });
     }
     add('  }');
@@ -256,7 +261,7 @@ export class Network {
     this.ilbs = ilbs;
   }
 
-  /** The fabric's counters: { spoofed, selfmapped } (packets). */
+  /** The fabric's counters: { spoofed (packets), selfmapped (flows) }. */
   counters() {
     const out = this.exec(this.fabric, [NFT, '-j', 'list', 'counters', 'table', 'ip', 'azure']).stdout;
     const result = {};
@@ -343,3 +348,6 @@ function sleepSync(ms) {
 function markBase(i) {
   return 16 * (i + 1);
 }
+
+/** The conntrack mark of a non-floating flow the fabric counted as mapped back to its caller (above every markBase). */
+const COUNTED_MARK = '0x40000000';
