@@ -21,11 +21,48 @@ export function deployedResource(json: ValueObject, portal: string | undefined):
   if (typeof id !== 'string' || typeof type !== 'string') return undefined;
   const rawName = getProp(json, 'name');
   const name = typeof rawName === 'string' ? rawName : (id.split('/').pop() ?? id);
-  const file = DEPLOYED_FILE_PREFIX + id;
-  const counter = { n: 0 };
-  const end = register(json, file, () => origin(deployedSpan(file, 0, counter.n, id, portal)), portal, counter, id);
-  const span = deployedSpan(file, 0, end, id, portal);
-  return { file, span, type, name, segments: [name], id, condition: true, existing: false, deployment: DEPLOYED, body: () => json };
+  const resource = new DeployedResource(id, type, name, json, portal);
+  resource.end = register(json, resource, undefined, { n: 0 }, id);
+  return resource;
+}
+
+/**
+ * A deployed resource: its file name (`azure:` and its ID) and its span (with the portal link)
+ * are made when first asked for; a tenant's hundred thousand resources would otherwise hold two
+ * long strings and a span each that most are never asked for.
+ */
+class DeployedResource implements EvaluatedResource {
+  readonly condition = true as const;
+  readonly existing = false;
+  readonly deployment = DEPLOYED;
+  /** The end of its span (the count of its parts). */
+  end = 0;
+  private fileName: string | undefined;
+  private ownSpan: SourceSpan | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly type: string,
+    readonly name: string,
+    private readonly json: ValueObject,
+    readonly portal: string | undefined,
+  ) {}
+
+  get file(): string {
+    return (this.fileName ??= DEPLOYED_FILE_PREFIX + this.id);
+  }
+
+  get span(): SourceSpan {
+    return (this.ownSpan ??= deployedSpan(this.file, 0, this.end, this.id, this.portal));
+  }
+
+  get segments(): Value[] {
+    return [this.name];
+  }
+
+  body(): ValueObject {
+    return this.json;
+  }
 }
 
 function deployedSpan(file: string, start: number, end: number, id: string, portal: string | undefined): SourceSpan {
@@ -34,40 +71,55 @@ function deployedSpan(file: string, start: number, end: number, id: string, port
 }
 
 /**
- * Gives each object an origin: the span of the nearest object that is a resource or a part of
- * one (an object with an `id` and more; `{ "id": ... }` alone is a reference to something
- * else). The objects of one part share one origin, made when first asked for (a tenant's
- * million objects cost a map entry each, not a span each); parts nest by a depth-first count.
+ * The place of a part of a deployed resource (the resource, a rule, a frontend, an
+ * ipConfiguration: an object with an `id` and more), made when first asked for. A deployed value
+ * has no finer place than its part: its properties and elements point there too.
  */
-function register(v: Value, file: string, owner: () => Origin, portal: string | undefined, counter: { n: number }, top?: string): number {
+class PartOrigin {
+  end = 0;
+  private made: SourceSpan | undefined;
+
+  constructor(
+    private readonly resource: DeployedResource,
+    private readonly id: string,
+    private readonly start: number,
+  ) {}
+
+  get span(): SourceSpan {
+    return (this.made ??= deployedSpan(this.resource.file, this.start, this.end, this.id, this.resource.portal));
+  }
+
+  property(): SourceSpan {
+    return this.span;
+  }
+
+  element(): SourceSpan {
+    return this.span;
+  }
+}
+
+/**
+ * Gives each object with an `id` an origin: its part's (the nearest object that is the resource or
+ * a part of it; `{ "id": ... }` alone is a reference to something else, and has the place of the
+ * part that holds it). Parts nest by a depth-first count. Only what a location is asked of is
+ * registered: a property bag or an array asked for its place has none, and the one asking falls
+ * back to its part.
+ */
+function register(v: Value, resource: DeployedResource, owner: PartOrigin | undefined, counter: { n: number }, top?: string): number {
   if (Array.isArray(v)) {
-    for (const x of v) register(x, file, owner, portal, counter);
+    for (const x of v) register(x, resource, owner, counter);
     return counter.n;
   }
   if (!isObject(v)) return counter.n;
   const id = top ?? getProp(v, 'id');
   let own = owner;
   if (typeof id === 'string' && Object.keys(v).length > 1) {
-    const start = counter.n++;
-    let end = start;
-    let made: Origin | undefined;
-    own = () => (made ??= origin(deployedSpan(file, start, end, id, portal)));
-    for (const k of Object.keys(v)) register(v[k] as Value, file, own, portal, counter);
-    end = counter.n;
+    own = new PartOrigin(resource, id, counter.n++);
+    for (const k of Object.keys(v)) register(v[k] as Value, resource, own, counter);
+    own.end = counter.n;
   } else {
-    for (const k of Object.keys(v)) register(v[k] as Value, file, own, portal, counter);
+    for (const k of Object.keys(v)) register(v[k] as Value, resource, own, counter);
   }
-  setOrigin(v, own);
+  if (typeof id === 'string' && own) setOrigin(v, own);
   return counter.n;
-}
-
-interface Origin {
-  span: SourceSpan;
-  property: () => SourceSpan;
-  element: () => SourceSpan;
-}
-
-/** A deployed value has no finer place than its part: its properties point there too. */
-function origin(span: SourceSpan): Origin {
-  return { span, property: () => span, element: () => span };
 }

@@ -285,9 +285,17 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   }
   for (const lb of graph.loadBalancers) for (const nat of lb.natRules) if (nat.pool) nat.targets.push(...nat.pool.members);
   describeSurroundings(graph, byType);
-  let dns: Map<string, string[]> | undefined;
-  graph.dnsNames = () => (dns ??= privateDnsNames(byType));
+  graph.dnsNames = lazyDnsNames(byType.get(T_DNS_A) ?? []);
   return graph;
+}
+
+/**
+ * The DNS names, read when first asked. (A function of its own: a closure made in buildGraph would
+ * keep buildGraph's indexes of every resource alive as long as the graph.)
+ */
+function lazyDnsNames(records: EvaluatedResource[]): () => Map<string, string[]> {
+  let dns: Map<string, string[]> | undefined;
+  return () => (dns ??= privateDnsNames(records));
 }
 
 /**
@@ -322,6 +330,7 @@ export function mergeGraphs(parts: readonly NetworkGraph[]): NetworkGraph {
 }
 
 const T_VNET = 'microsoft.network/virtualnetworks';
+const T_DNS_A = 'microsoft.network/privatednszones/a';
 const T_SUBNET = 'microsoft.network/virtualnetworks/subnets';
 const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';
 const T_VMSS_EXT = 'microsoft.compute/virtualmachinescalesets/extensions';
@@ -335,20 +344,23 @@ function describeSurroundings(
   graph: NetworkGraph,
   byType: Map<string, EvaluatedResource[]>,
 ): void {
+  // (The closures left on the members keep this function's variables alive: only these lists.)
+  const vnets = byType.get(T_VNET) ?? [];
+  const subnets = byType.get(T_SUBNET) ?? [];
   // Subnet prefixes are read only when a fix asks for one (not on every keystroke's analysis).
   let prefixes: DeploymentIndex<{ deployment: string; prefix: Value }> | undefined;
   const prefixIndex = (): DeploymentIndex<{ deployment: string; prefix: Value }> => {
     if (prefixes) return prefixes;
     const index = new DeploymentIndex<{ deployment: string; prefix: Value }>();
     const prefixOf = (subnet: Value | undefined): Value | undefined => getProp(props(subnet), 'addressPrefix') ?? arrayOf(getProp(props(subnet), 'addressPrefixes'))[0];
-    for (const vnet of byType.get(T_VNET) ?? []) {
+    for (const vnet of vnets) {
       for (const subnet of objectsOf(getPath(vnet.body(), 'properties', 'subnets'))) {
         const key = childKey(vnet.id, 'subnets', getProp(subnet, 'name'));
         const prefix = prefixOf(subnet);
         if (key && prefix !== undefined) index.add(key, { deployment: vnet.deployment, prefix });
       }
     }
-    for (const subnet of byType.get(T_SUBNET) ?? []) {
+    for (const subnet of subnets) {
       const key = idKey(subnet.id);
       const prefix = prefixOf(subnet.body());
       if (key && prefix !== undefined) index.add(key, { deployment: subnet.deployment, prefix });
@@ -357,14 +369,14 @@ function describeSurroundings(
   };
   // The virtual network of a subnet: its address space and every subnet's prefix (inline and child subnets).
   const networkOf = (vnetKey: string, deployment: string): MemberNetwork | undefined => {
-    const vnet = (byType.get(T_VNET) ?? []).filter((v) => idKey(v.id) === vnetKey).sort((a, b) => Number(b.deployment === deployment) - Number(a.deployment === deployment))[0];
+    const vnet = (vnets).filter((v) => idKey(v.id) === vnetKey).sort((a, b) => Number(b.deployment === deployment) - Number(a.deployment === deployment))[0];
     if (!vnet) return undefined;
     const prefixOf = (subnet: Value | undefined): Value[] => {
       const one = getProp(props(subnet), 'addressPrefix');
       return one !== undefined ? [one] : arrayOf(getProp(props(subnet), 'addressPrefixes'));
     };
     const subnetPrefixes = objectsOf(getPath(vnet.body(), 'properties', 'subnets')).flatMap(prefixOf);
-    for (const subnet of byType.get(T_SUBNET) ?? []) if (idKey(subnet.id)?.startsWith(`${vnetKey}/subnets/`)) subnetPrefixes.push(...prefixOf(subnet.body()));
+    for (const subnet of subnets) if (idKey(subnet.id)?.startsWith(`${vnetKey}/subnets/`)) subnetPrefixes.push(...prefixOf(subnet.body()));
     return { vnet, addressSpace: arrayOf(getPath(vnet.body(), 'properties', 'addressSpace', 'addressPrefixes')), subnetPrefixes };
   };
   const nicsById = new DeploymentIndex<{ deployment: string; nic: EvaluatedResource }>();
@@ -377,8 +389,6 @@ function describeSurroundings(
     const key = idKey(ext.id)?.replace(/\/extensions\/[^/]+$/, '');
     if (key) extensionsOf.add(key, { deployment: ext.deployment, ext });
   }
-  const poolsOfConfigs = (ipConfigs: ValueObject[]): Value[] =>
-    ipConfigs.flatMap((ipc) => objectsOf(getProp(props(ipc), ipConfigKey('loadBalancerBackendAddressPools'))).map((ref) => refId(ref) ?? null));
   const guests = new Map<EvaluatedResource, GuestConfiguration>();
   const guestOf = (machine: EvaluatedResource): GuestConfiguration => {
     const known = guests.get(machine);
@@ -425,29 +435,41 @@ function describeSurroundings(
     const machine = m.kind === 'scale-set' ? m.resource : m.vm;
     if (!machine) continue;
     m.guest = () => guestOf(machine);
-    if (m.kind === 'nic' || m.kind === 'ip-address') {
-      const own = idKey(m.resource?.id);
-      m.otherNics = objectsOf(getPath(machine.body(), 'properties', 'networkProfile', 'networkInterfaces'))
-        .map((ref) => idKey(refId(ref)))
-        .filter((key): key is string => !!key && key !== own)
-        .map((key) => {
-          const nic = nicsById.find(key, machine.deployment)[0]?.nic;
-          return { inPools: nic ? poolsOfConfigs(objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'))) : [null] };
-        });
-    } else if (m.kind === 'vm-nic-config' || m.kind === 'scale-set') {
-      const profile = m.kind === 'scale-set' ? getPath(machine.body(), 'properties', 'virtualMachineProfile') : getProp(machine.body(), 'properties');
-      m.otherNics = objectsOf(getPath(profile, 'networkProfile', 'networkInterfaceConfigurations'))
-        .map((cfg) => objectsOf(getPath(cfg, 'properties', 'ipConfigurations')))
-        .filter((ipConfigs) => !m.ipConfig || !ipConfigs.includes(m.ipConfig))
-        .map((ipConfigs) => ({ inPools: poolsOfConfigs(ipConfigs) }));
-    }
+    const others = otherNicsOf(m, machine, nicsById);
+    if (others) m.otherNics = others;
   }
 }
 
+/** The VM's (or scale set's) other network interfaces than the member's, and the pools they are in. */
+function otherNicsOf(m: MemberNode, machine: EvaluatedResource, nicsById: DeploymentIndex<{ deployment: string; nic: EvaluatedResource }>): MemberNode['otherNics'] {
+  if (m.kind === 'nic' || m.kind === 'ip-address') {
+    const own = idKey(m.resource?.id);
+    return objectsOf(getPath(machine.body(), 'properties', 'networkProfile', 'networkInterfaces'))
+      .map((ref) => idKey(refId(ref)))
+      .filter((key): key is string => !!key && key !== own)
+      .map((key) => {
+        const nic = nicsById.find(key, machine.deployment)[0]?.nic;
+        return { inPools: nic ? poolsOfConfigs(objectsOf(getPath(nic.body(), 'properties', 'ipConfigurations'))) : [null] };
+      });
+  }
+  if (m.kind === 'vm-nic-config' || m.kind === 'scale-set') {
+    const profile = m.kind === 'scale-set' ? getPath(machine.body(), 'properties', 'virtualMachineProfile') : getProp(machine.body(), 'properties');
+    return objectsOf(getPath(profile, 'networkProfile', 'networkInterfaceConfigurations'))
+      .map((cfg) => objectsOf(getPath(cfg, 'properties', 'ipConfigurations')))
+      .filter((ipConfigs) => !m.ipConfig || !ipConfigs.includes(m.ipConfig))
+      .map((ipConfigs) => ({ inPools: poolsOfConfigs(ipConfigs) }));
+  }
+  return undefined;
+}
+
+function poolsOfConfigs(ipConfigs: ValueObject[]): Value[] {
+  return ipConfigs.flatMap((ipc) => objectsOf(getProp(props(ipc), ipConfigKey('loadBalancerBackendAddressPools'))).map((ref) => refId(ref) ?? null));
+}
+
 /** The A records of the private DNS zones declared: IP address -> the names that resolve to it. */
-function privateDnsNames(byType: Map<string, EvaluatedResource[]>): Map<string, string[]> {
+function privateDnsNames(records: EvaluatedResource[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const r of byType.get('microsoft.network/privatednszones/a') ?? []) {
+  for (const r of records) {
     if (typeof r.name !== 'string') continue;
     const [zone, record] = r.name.split('/');
     if (!zone || !record) continue;
