@@ -8,7 +8,7 @@ import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import { countInstances, scaleSetInstance, type SubscriptionResult } from './estate';
 import { describeError, modularClientOptions, type ReaderContext } from './pipeline';
-import { pruneRow } from './prune';
+import { pruneRow, stringInterner } from './prune';
 
 /** Rows a page (the most Resource Graph returns). */
 export const PAGE_ROWS = 1000;
@@ -44,7 +44,7 @@ export interface GraphRead {
 }
 
 /** Runs one query to its last page (or the page bound). */
-export async function queryAll(ctx: ReaderContext, client: ResourceGraphClient, query: string, subscriptions: string[] | undefined, what: string): Promise<ValueObject[]> {
+export async function queryAll(ctx: ReaderContext, client: ResourceGraphClient, query: string, subscriptions: string[] | undefined, what: string, intern?: (s: string) => string): Promise<ValueObject[]> {
   const rows: ValueObject[] = [];
   const chunks = subscriptions === undefined ? [undefined] : chunk(subscriptions, SUBSCRIPTIONS_PER_QUERY);
   for (const subs of chunks) {
@@ -59,7 +59,7 @@ export async function queryAll(ctx: ReaderContext, client: ResourceGraphClient, 
       ctx.stats.sdkMs += performance.now() - started;
       const data: unknown = response.data;
       if (!Array.isArray(data)) throw new Error(`the answer to the ${what} query has no row list (data is ${data === null ? 'null' : typeof data})`);
-      for (const row of data) if (isObject(row as Value)) rows.push(pruneRow(row as ValueObject));
+      for (const row of data) if (isObject(row as Value)) rows.push(pruneRow(row as ValueObject, intern));
       skipToken = typeof response.skipToken === 'string' && response.skipToken !== '' ? response.skipToken : undefined;
       if (++pages >= ctx.maxPages && skipToken) {
         ctx.notes.push(`${what}: stopped after ${pages} pages of Resource Graph rows (the page bound); the rest is not read`);
@@ -83,9 +83,10 @@ export function resourceGraphClient(ctx: ReaderContext): ResourceGraphClient {
 export async function readResourceGraph(ctx: ReaderContext, subscriptions: string[] | undefined, resourceGroup: string | undefined): Promise<GraphRead> {
   const client = resourceGraphClient(ctx);
   const endpoint = ctx.endpoints.arm;
+  const intern = stringInterner();
   let lbs: ValueObject[];
   try {
-    lbs = await queryAll(ctx, client, loadBalancerQuery(resourceGroup), subscriptions, 'load balancers (Resource Graph)');
+    lbs = await queryAll(ctx, client, loadBalancerQuery(resourceGroup), subscriptions, 'load balancers (Resource Graph)', intern);
   } catch (e) {
     return { resources: [], results: [], failure: describeError(e, 'load balancers (Resource Graph)', endpoint) };
   }
@@ -100,7 +101,7 @@ export async function readResourceGraph(ctx: ReaderContext, subscriptions: strin
   if (lbs.length) {
     try {
       // Members may sit in other subscriptions than their load balancer: the query spans the same scope.
-      members = await queryAll(ctx, client, memberQuery(), subscriptions, 'pool members (Resource Graph)');
+      members = await queryAll(ctx, client, memberQuery(), subscriptions, 'pool members (Resource Graph)', intern);
     } catch (e) {
       memberProblem = describeError(e, 'pool members (Resource Graph)', endpoint);
     }

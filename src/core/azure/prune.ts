@@ -48,21 +48,37 @@ const BY_TYPE: Record<string, Keep> = {
   'microsoft.compute/virtualmachinescalesets': SCALE_SET,
 };
 
-function keep(v: Value, spec: Keep): Value {
-  if (Array.isArray(v)) return v.map((x) => keep(x, spec));
+function keep(v: Value, spec: Keep, intern: (s: string) => string): Value {
+  if (Array.isArray(v)) return v.map((x) => keep(x, spec, intern));
   if (!isObject(v)) return v;
   const out: ValueObject = {};
   for (const k of Object.keys(v)) {
     const s = spec[k.toLowerCase()];
-    if (s === true) out[k] = v[k] as Value;
-    else if (s) out[k] = keep(v[k] as Value, s);
+    const x = v[k] as Value;
+    if (s === true) out[k] = typeof x === 'string' ? intern(x) : x;
+    else if (s) out[k] = keep(x, s, intern);
   }
   return out;
 }
 
-/** The row with only what the graph reads; a row of another type is returned as is. */
-export function pruneRow(row: ValueObject): ValueObject {
+/**
+ * The row with only what the graph reads; a row of another type is returned as is. `intern`
+ * gives one copy of each string a read meets again (a subnet's ID in each of its NICs, a pool's
+ * in each rule and ipConfiguration, the type, subscription and group in every row).
+ */
+export function pruneRow(row: ValueObject, intern: (s: string) => string = (s) => s): ValueObject {
   const type = row['type'];
   const spec = typeof type === 'string' ? BY_TYPE[type.toLowerCase()] : undefined;
-  return spec ? (keep(row, spec) as ValueObject) : row;
+  return spec ? (keep(row, spec, intern) as ValueObject) : row;
+}
+
+/** One copy of each string, for the rows of one read (see pruneRow). */
+export function stringInterner(): (s: string) => string {
+  const strings = new Map<string, string>();
+  return (s) => {
+    const known = strings.get(s);
+    if (known !== undefined) return known;
+    strings.set(s, s);
+    return s;
+  };
 }
