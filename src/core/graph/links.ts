@@ -55,10 +55,27 @@ export function linkTokens(resources: readonly EvaluatedResource[]): { declared:
   for (const r of resources) {
     const type = r.type.toLowerCase();
     if (!r.existing && ID_TYPES.has(type)) addId(tokens.declared, r.id);
-    if (r.opaque || (!r.existing && BODY_TYPES.has(type))) walk(r.body(), tokens, ADDRESS_TYPES.has(type) ? tokens.declared : tokens.named, 0, false);
+    if (r.opaque || (!r.existing && BODY_TYPES.has(type))) {
+      const body = r.body();
+      let own = BODY_TOKENS.get(body);
+      if (!own) {
+        const found = { declared: new Set<string>(), named: new Set<string>() };
+        walk(body, found, ADDRESS_TYPES.has(type) ? found.declared : found.named, 0, false);
+        own = { declared: [...found.declared], named: [...found.named] };
+        BODY_TOKENS.set(body, own);
+      }
+      for (const t of own.declared) tokens.declared.add(t);
+      for (const t of own.named) tokens.named.add(t);
+    }
   }
   return tokens;
 }
+
+/**
+ * The tokens of each body read: a Bicep declaration an edit did not reach keeps its evaluated
+ * body, which is then not read again.
+ */
+const BODY_TOKENS = new WeakMap<object, { declared: string[]; named: string[] }>();
 
 /**
  * The types whose addresses the graph finds others by: a NIC's (an IP-based pool's entry names
