@@ -3,22 +3,14 @@
  * fake Resource Manager: every page read, faults said in one line, only GETs sent.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { listSubscriptions, listTenants } from '../../src/core/azure/accounts';
 import { staticTokenCredential } from '../../src/core/azure/credential';
-import { startFakeArm, type FakeArm, type FakeEstate } from '../azure/fake-arm';
+import type { FakeArm } from '../azure/fake-arm';
+import { fakeArmServers } from '../azure/serve';
 import { SUB1, SUB2, SUB3, TOKEN } from '../azure/scenarios';
 
-const servers: FakeArm[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-});
-
-async function serve(estate: Omit<FakeEstate, 'token'>): Promise<FakeArm> {
-  const s = await startFakeArm({ token: TOKEN, ...estate });
-  servers.push(s);
-  return s;
-}
+const serve = fakeArmServers();
 
 const opts = (server: FakeArm, token = TOKEN) => ({ credential: staticTokenCredential(token), armEndpoint: server.url, ca: server.ca, retry: { retryDelayInMs: 5, maxRetryDelayInMs: 20, maxRetries: 1 } });
 

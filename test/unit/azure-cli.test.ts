@@ -7,23 +7,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { startFakeArm, type FakeArm, type FakeEstate } from '../azure/fake-arm';
+import { describe, it } from 'node:test';
+import type { FakeArm } from '../azure/fake-arm';
+import { fakeArmServers } from '../azure/serve';
 import { lab, RG, SUB1, SUB2, SUB3, TOKEN } from '../azure/scenarios';
 import { REPO_ROOT } from './helpers';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const skip = !fs.existsSync(CLI) && 'dist/cli.js is missing (npm run build)';
-const servers: FakeArm[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-});
-
-async function serve(estate: Omit<FakeEstate, 'token'>): Promise<FakeArm> {
-  const s = await startFakeArm({ token: TOKEN, ...estate });
-  servers.push(s);
-  return s;
-}
+const serve = fakeArmServers();
 
 interface Run {
   code: number;

@@ -3,7 +3,7 @@
  * the real SDK clients: what is read, the findings it gives, and each fault's message.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TokenCredential } from '@azure/core-auth';
 import { analyzeEstate } from '../../src/core/azure/estate';
 import { NothingRead, readEstate, type AzureReadOptions, type AzureScope } from '../../src/core/azure/read';
@@ -14,20 +14,12 @@ import { networkClientOptions } from '../../src/core/azure/pipeline';
 import { buildReport } from '../../src/core/report';
 import { formatSarif } from '../../src/cli/format/sarif';
 import { formatText } from '../../src/cli/format/text';
-import { startFakeArm, type FakeArm, type FakeEstate } from '../azure/fake-arm';
+import type { FakeArm, FakeEstate } from '../azure/fake-arm';
+import { fakeArmServers } from '../azure/serve';
 import { generatedTenant, ipPoolLab, lab, many, RG, scaleSetLab, SUB1, SUB2, SUB3, subscriptionId, TOKEN } from '../azure/scenarios';
 
 const credential = (token = TOKEN): TokenCredential => ({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) });
-const servers: FakeArm[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-});
-
-async function serve(estate: Omit<FakeEstate, 'token'>): Promise<FakeArm> {
-  const s = await startFakeArm({ token: TOKEN, ...estate });
-  servers.push(s);
-  return s;
-}
+const serve = fakeArmServers();
 
 function options(server: FakeArm, extra: Partial<AzureReadOptions> = {}): AzureReadOptions {
   return { credential: credential(), armEndpoint: server.url, ca: server.ca, retry: { retryDelayInMs: 5, maxRetryDelayInMs: 20 }, ...extra };

@@ -33,12 +33,18 @@ const ruleKey = (k: keyof LoadBalancingRule & string): string => k;
 const ipConfigKey = (k: keyof NetworkInterfaceIPConfiguration & string): string => k;
 const frontendKey = (k: keyof FrontendIPConfiguration & string): string => k;
 
-const T_LB = 'microsoft.network/loadbalancers';
-const T_POOL = 'microsoft.network/loadbalancers/backendaddresspools';
-const T_NAT_RULE = 'microsoft.network/loadbalancers/inboundnatrules';
-const T_NIC = 'microsoft.network/networkinterfaces';
-const T_VM = 'microsoft.compute/virtualmachines';
-const T_VMSS = 'microsoft.compute/virtualmachinescalesets';
+/** The resource types the graph reads (lower case), by their role; links.ts reads the same ones. */
+export const T_LB = 'microsoft.network/loadbalancers';
+export const T_POOL = 'microsoft.network/loadbalancers/backendaddresspools';
+export const T_NAT_RULE = 'microsoft.network/loadbalancers/inboundnatrules';
+export const T_NIC = 'microsoft.network/networkinterfaces';
+export const T_VM = 'microsoft.compute/virtualmachines';
+export const T_VMSS = 'microsoft.compute/virtualmachinescalesets';
+export const T_VNET = 'microsoft.network/virtualnetworks';
+export const T_SUBNET = 'microsoft.network/virtualnetworks/subnets';
+export const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';
+export const T_VMSS_EXT = 'microsoft.compute/virtualmachinescalesets/extensions';
+export const T_DNS_A = 'microsoft.network/privatednszones/a';
 
 function arrayOf(v: Value | undefined): Value[] {
   return Array.isArray(v) ? v : [];
@@ -329,11 +335,6 @@ export function mergeGraphs(parts: readonly NetworkGraph[]): NetworkGraph {
   };
 }
 
-const T_VNET = 'microsoft.network/virtualnetworks';
-const T_DNS_A = 'microsoft.network/privatednszones/a';
-const T_SUBNET = 'microsoft.network/virtualnetworks/subnets';
-const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';
-const T_VMSS_EXT = 'microsoft.compute/virtualmachinescalesets/extensions';
 
 /**
  * What the fixes and the mitigation checks need around each member: its subnet's prefix, the

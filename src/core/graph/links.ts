@@ -13,30 +13,17 @@
  */
 import { idKey, type EvaluatedResource } from '../evaluate/resources';
 import { Unknown, isObject, type Value } from '../evaluate/value';
+import { T_DNS_A, T_LB, T_NAT_RULE, T_NIC, T_POOL, T_SUBNET, T_VM, T_VM_EXT, T_VMSS, T_VMSS_EXT, T_VNET } from './build';
 
 /** The types whose bodies the graph reads for links (the rest link by their own ID only). */
-const BODY_TYPES = new Set([
-  'microsoft.network/loadbalancers',
-  'microsoft.network/loadbalancers/backendaddresspools',
-  'microsoft.network/loadbalancers/inboundnatrules',
-  'microsoft.network/networkinterfaces',
-  'microsoft.compute/virtualmachines',
-  'microsoft.compute/virtualmachinescalesets',
-  'microsoft.network/privatednszones/a',
-]);
+const BODY_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_DNS_A]);
 
 /**
  * The types the graph finds by their ID (the bodies' types, and virtual networks, subnets and
  * extensions, which name their VM or network in their ID): any other resource links nothing, and
  * its ID (its name evaluated) is not even asked for.
  */
-const ID_TYPES = new Set([
-  ...BODY_TYPES,
-  'microsoft.network/virtualnetworks',
-  'microsoft.network/virtualnetworks/subnets',
-  'microsoft.compute/virtualmachines/extensions',
-  'microsoft.compute/virtualmachinescalesets/extensions',
-]);
+const ID_TYPES = new Set([...BODY_TYPES, T_VNET, T_SUBNET, T_VM_EXT, T_VMSS_EXT]);
 
 /** Past this depth a body is not read further: its deployment then joins every other such one. */
 const MAX_DEPTH = 64;
@@ -83,7 +70,7 @@ const BODY_TOKENS = new WeakMap<object, { declared: string[]; named: string[] }>
  * (frontends, pool entries) only name: two frontends with the same private address in two
  * networks link nothing.
  */
-const ADDRESS_TYPES = new Set(['microsoft.network/networkinterfaces', 'microsoft.network/privatednszones/a']);
+const ADDRESS_TYPES = new Set([T_NIC, T_DNS_A]);
 
 function walk(v: Value | undefined, tokens: { declared: Set<string>; named: Set<string> }, addresses: Set<string>, depth: number, isId: boolean): void {
   if (depth > MAX_DEPTH) {
