@@ -193,7 +193,8 @@ export class Workspace {
     this.results = results;
     const evaluated = this.evaluatedCount;
     const environments = this.environments;
-    this.groupsChecked = 0;
+    // (Without groups: one graph per environment, built and checked anew.)
+    this.groupsChecked = this.incremental ? 0 : 1;
     this.groupsTotal = 1;
     const perEnvironment = this.incremental
       ? this.groupedAnalysis(results, environments, reached)
@@ -201,6 +202,7 @@ export class Workspace {
           const graph = buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources));
           return { environment, graph, findings: checkGraph(graph, {}) };
         });
+    // A getter: the graph across the groups is joined only when someone asks for it (the topology, fixes).
     const graphs = perEnvironment.map((e) => ({
       environment: e.environment,
       get graph(): NetworkGraph {
@@ -215,7 +217,7 @@ export class Workspace {
       if (notes.lookalike) problems.push(notes.lookalike);
       parseErrors.push(...notes.parseErrors);
     }
-    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.incremental ? this.groupsChecked : 1, total: this.groupsTotal } };
+    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.groupsChecked, total: this.groupsTotal } };
   }
 
   /** The structure version the roots were found at (-1: never). */
@@ -285,8 +287,7 @@ export class Workspace {
     const next = new WeakMap<RootEvaluation, GroupAnalysis>();
     const groups = partition.map((members) => {
       const first = members[0] as RootEvaluation;
-      const known = this.groups.get(first);
-      let group = known;
+      let group = this.groups.get(first);
       if (!group || group.environments !== envKey || group.members.length !== members.length || !group.members.every((m, i) => m === members[i])) {
         group = analyzeGroup(members, environments, envKey);
         this.groupsChecked++;
