@@ -92,7 +92,8 @@ export function getProp(obj: Value | undefined, key: string): Value | undefined 
   if (!isObject(obj)) return undefined;
   if (Object.prototype.hasOwnProperty.call(obj, key)) return obj[key];
   const lower = key.toLowerCase();
-  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
+  // (for-in and a length test first: most keys differ in length, and no key array is made.)
+  for (const k in obj) if (k.length === lower.length && k.toLowerCase() === lower) return obj[k];
   return undefined;
 }
 

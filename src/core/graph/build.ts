@@ -271,7 +271,7 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
       for (const entry of objectsOf(getPath(decl, 'properties', 'loadBalancerBackendAddresses'))) {
         const ip = getPath(entry, 'properties', 'ipAddress');
         if (ip === undefined || ip === null) continue;
-        const owner = typeof ip === 'string' ? nicByIp.find(ip, pool.deployment)[0] : undefined;
+        const owner = typeof ip === 'string' ? sameNetwork(nicByIp.find(ip, pool.deployment), entry) : undefined;
         const vm = owner ? vmFor(owner.nic) : undefined;
         pool.members.push({
           kind: 'ip-address',
@@ -293,6 +293,25 @@ export function buildGraph(resources: readonly EvaluatedResource[]): NetworkGrap
   describeSurroundings(graph, byType);
   graph.dnsNames = lazyDnsNames(byType.get(T_DNS_A) ?? []);
   return graph;
+}
+
+/**
+ * Of the NICs with an IP-based pool entry's address, the one in the entry's virtual network: the
+ * same private address is used again in other networks (every subscription's 10.0.0.4). Where
+ * the entry's network or a NIC's is not known, the address alone decides (the first NIC).
+ */
+function sameNetwork<T extends { ipConfig: ValueObject }>(candidates: T[], entry: ValueObject): T | undefined {
+  const props = getProp(entry, 'properties');
+  const wanted = networkKey(refId(getProp(props, 'virtualNetwork'))) ?? networkKey(refId(getProp(props, 'subnet')));
+  if (wanted === undefined || candidates.length < 2) return candidates[0];
+  const known = candidates.filter((c) => networkKey(refId(getPath(c.ipConfig, 'properties', 'subnet'))) !== undefined);
+  return candidates.find((c) => networkKey(refId(getPath(c.ipConfig, 'properties', 'subnet'))) === wanted) ?? candidates.find((c) => !known.includes(c)) ?? candidates[0];
+}
+
+/** The virtual network's key of a network's or a subnet's resource ID (a string ID only). */
+function networkKey(id: Value | undefined): string | undefined {
+  if (typeof id !== 'string') return undefined;
+  return idKey(id)?.replace(/\/subnets\/[^/]+$/, '');
 }
 
 /**

@@ -42,7 +42,7 @@ export function linkTokens(resources: readonly EvaluatedResource[]): { declared:
   for (const r of resources) {
     const type = r.type.toLowerCase();
     if (!r.existing && ID_TYPES.has(type)) addId(tokens.declared, r.id);
-    if (r.opaque || (!r.existing && BODY_TYPES.has(type))) {
+    if (readsBody(r, type)) {
       const body = r.body();
       let own = BODY_TOKENS.get(body);
       if (!own) {
@@ -58,21 +58,32 @@ export function linkTokens(resources: readonly EvaluatedResource[]): { declared:
   return tokens;
 }
 
+/** Where tokens go as they are found (a Set, or a partition that joins as it goes). */
+export interface TokenSink {
+  add(token: string): unknown;
+}
+
+function readsBody(r: EvaluatedResource, type: string): boolean {
+  return r.opaque !== undefined || (!r.existing && BODY_TYPES.has(type));
+}
+
 /**
  * The tokens of each body read: a Bicep declaration an edit did not reach keeps its evaluated
- * body, which is then not read again.
+ * body, which is then not read again. (resourceTokens keeps nothing here.)
  */
 const BODY_TOKENS = new WeakMap<object, { declared: string[]; named: string[] }>();
 
 /**
- * The types whose addresses the graph finds others by: a NIC's (an IP-based pool's entry names
- * it) and a private DNS record's (a frontend's address names it). Any other body's addresses
- * (frontends, pool entries) only name: two frontends with the same private address in two
- * networks link nothing.
+ * Where an address is what the graph finds others by, it is declared: a private DNS record's (a
+ * frontend's address names it) and an IP-based pool's entry (a NIC's address names it, since
+ * the graph matches NICs to the entry by address). Any other address only names: two NICs, or
+ * two frontends, with the same private address in two networks (every subscription's 10.0.0.4)
+ * link nothing, while a NIC with an entry's address joins the entry's load balancer.
  */
-const ADDRESS_TYPES = new Set([T_NIC, T_DNS_A]);
+const ADDRESS_TYPES = new Set([T_DNS_A]);
+const POOL_ADDRESSES = 'loadbalancerbackendaddresses';
 
-function walk(v: Value | undefined, tokens: { declared: Set<string>; named: Set<string> }, addresses: Set<string>, depth: number, isId: boolean): void {
+function walk(v: Value | undefined, tokens: { declared: TokenSink; named: TokenSink }, addresses: TokenSink, depth: number, isId: boolean): void {
   if (depth > MAX_DEPTH) {
     tokens.declared.add(DEEP);
     return;
@@ -92,10 +103,15 @@ function walk(v: Value | undefined, tokens: { declared: Set<string>; named: Set<
     return;
   }
   if (!isObject(v)) return;
-  for (const k of Object.keys(v)) walk(v[k], tokens, addresses, depth + 1, k.toLowerCase() === 'id');
+  // (for-in and a length test before any lower-casing: a tenant's bodies hold millions of keys.)
+  for (const k in v) {
+    const isIdKey = k.length === 2 && k.toLowerCase() === 'id';
+    const pool = k.length === POOL_ADDRESSES.length && k.toLowerCase() === POOL_ADDRESSES;
+    walk(v[k], tokens, pool ? tokens.declared : addresses, depth + 1, isIdKey);
+  }
 }
 
-function addId(out: Set<string>, id: Value | undefined): void {
+function addId(out: TokenSink, id: Value | undefined): void {
   const key = idKey(id);
   if (key !== undefined) out.add(`id:${topResource(key)}`);
 }
@@ -106,6 +122,17 @@ function addId(out: Set<string>, id: Value | undefined): void {
  * own (`{uniqueString(/subscriptions/...)}`): only slashes outside braces separate segments.
  */
 export function topResource(key: string): string {
+  if (!key.includes('{')) {
+    // No symbol: the top resource ends at the fourth slash after `providers/`, if there is one.
+    const p = key.startsWith('providers/') ? 0 : key.indexOf('/providers/') + 1;
+    if (p === 0 && !key.startsWith('providers/')) return key;
+    let end = p;
+    for (let n = 0; n < 4; n++) {
+      end = key.indexOf('/', end + 1);
+      if (end < 0) return key;
+    }
+    return key.slice(0, end);
+  }
   const segments: string[] = [];
   let depth = 0;
   let start = 0;
@@ -121,4 +148,61 @@ export function topResource(key: string): string {
   segments.push(key.slice(start));
   const p = segments.indexOf('providers');
   return p >= 0 && segments.length >= p + 4 ? segments.slice(0, p + 4).join('/') : key;
+}
+
+/**
+ * The items in groups that share no link token, each group in the order of the items, the groups
+ * in the order of their first items: items that declare the same token are one group, and so are
+ * an item that names a token and the item that declares it (union-find, joined as the tokens come:
+ * only the names whose declaration has not come yet are kept until the end).
+ */
+export function partitionByTokens<T>(items: readonly T[], tokensOf: (item: T, declared: TokenSink, named: TokenSink) => void): T[][] {
+  const parent = items.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      const up = parent[parent[i] as number] as number;
+      parent[i] = up;
+      i = up;
+    }
+    return i;
+  };
+  const union = (i: number, j: number): void => {
+    const a = find(i);
+    const b = find(j);
+    if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+  };
+  const declarer = new Map<string, number>();
+  const laterItems: number[] = [];
+  const laterTokens: string[] = [];
+  let i = 0;
+  const declared: TokenSink = {
+    add(t) {
+      const j = declarer.get(t);
+      if (j === undefined) declarer.set(t, i);
+      else union(i, j);
+    },
+  };
+  const named: TokenSink = {
+    add(t) {
+      const j = declarer.get(t);
+      if (j !== undefined) union(i, j);
+      else {
+        laterItems.push(i);
+        laterTokens.push(t);
+      }
+    },
+  };
+  for (; i < items.length; i++) tokensOf(items[i] as T, declared, named);
+  laterTokens.forEach((t, k) => {
+    const j = declarer.get(t);
+    if (j !== undefined) union(laterItems[k] as number, j);
+  });
+  const byRoot = new Map<number, T[]>();
+  items.forEach((item, k) => {
+    const root = find(k);
+    const list = byRoot.get(root);
+    if (list) list.push(item);
+    else byRoot.set(root, [item]);
+  });
+  return [...byRoot.values()];
 }

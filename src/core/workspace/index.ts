@@ -15,9 +15,9 @@ import { evaluateBicep, evaluateBicepParams, type BicepIncrementalState, type Lo
 import { idKey, type EvaluatedResource, type EvaluationProblem } from '../evaluate/resources';
 import type { Value } from '../evaluate/value';
 import { buildGraph, mergeGraphs } from '../graph/build';
-import { linkTokens } from '../graph/links';
+import { linkTokens, partitionByTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
-import { RULES } from '../rules';
+import { sortByRule } from '../rules';
 import { checkGraph } from '../findings';
 import type { Finding } from '../rules/types';
 import type { SourceFile } from '../source';
@@ -69,7 +69,6 @@ interface GroupAnalysis {
   perEnvironment: { graph: NetworkGraph; findings: Finding[] }[];
 }
 
-const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
 
 export interface WorkspaceAnalysis {
   /** Findings, de-duplicated across evaluations (parameter sources merged into one finding). */
@@ -300,7 +299,7 @@ export class Workspace {
     return environments.map((environment, e) => {
       const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
       const findings = parts.flatMap((p) => p.findings);
-      if (parts.length > 1) findings.sort((a, b) => (RULE_ORDER.get(a.ruleId) ?? 0) - (RULE_ORDER.get(b.ruleId) ?? 0));
+      if (parts.length > 1) sortByRule(findings);
       let graph: NetworkGraph | undefined;
       return {
         environment,
@@ -354,44 +353,12 @@ export class Workspace {
       }
     }
     const live = results.filter((r) => r.evaluation.resources.length > 0);
-    const parent = live.map((_, i) => i);
-    const find = (i: number): number => {
-      while (parent[i] !== i) {
-        const up = parent[parent[i] as number] as number;
-        parent[i] = up;
-        i = up;
-      }
-      return i;
-    };
-    const union = (i: number, j: number): void => {
-      const a = find(i);
-      const b = find(j);
-      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
-    };
     // Deployments that declare the same thing are one group; so are a declaration and a reference to it.
-    const declarer = new Map<string, number>();
-    live.forEach((r, i) => {
+    const members = partitionByTokens(live, (r, declared, named) => {
       r.tokens ??= linkTokens(r.evaluation.resources);
-      for (const t of r.tokens.declared) {
-        const j = declarer.get(t);
-        if (j === undefined) declarer.set(t, i);
-        else union(i, j);
-      }
+      for (const t of r.tokens.declared) declared.add(t);
+      for (const t of r.tokens.named) named.add(t);
     });
-    live.forEach((r, i) => {
-      for (const t of (r.tokens as { named: Set<string> }).named) {
-        const j = declarer.get(t);
-        if (j !== undefined) union(i, j);
-      }
-    });
-    const byRoot = new Map<number, RootEvaluation[]>();
-    live.forEach((r, i) => {
-      const root = find(i);
-      const list = byRoot.get(root);
-      if (list) list.push(r);
-      else byRoot.set(root, [r]);
-    });
-    const members = [...byRoot.values()];
     const at = new Map<string, [number, number]>();
     members.forEach((list, g) => list.forEach((r, m) => at.set(r.key, [g, m])));
     this.lastPartition = { members, at };
