@@ -103,7 +103,8 @@ export function buildReport(
       frontendIp: f.facts.frontendIp,
       members: f.facts.members,
       failureChance: f.facts.failureChance,
-      related: f.related.map((r) => ({ ...loc(r.span), message: r.message })),
+      // (Object.assign, not a spread: a spread's copy of each location had a hidden class of its own in V8.)
+      related: f.related.map((r) => Object.assign(loc(r.span), { message: r.message })),
     };
     if (f.facts.parameterSource !== undefined) out.parameterSource = f.facts.parameterSource;
     return out;
