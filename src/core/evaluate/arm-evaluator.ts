@@ -284,8 +284,7 @@ class ArmEvaluator {
       case 'array': {
         const kids = node.children ?? [];
         const arr = kids.map((c) => this.evalNode(c));
-        const file = this.file;
-        setOrigin(arr, () => lazyOrigin(file, node, { element: (i) => (kids[i] ? spanOfNode(file, kids[i]) : undefined) }));
+        setOrigin(arr, new ArrayOrigin(this.file, node));
         return arr;
       }
       case 'object':
@@ -297,7 +296,7 @@ class ArmEvaluator {
 
   private evalObject(node: JsonNode, skipKeys?: ReadonlySet<string>): ValueObject {
     const obj: ValueObject = {};
-    const copyArrays = new Map<string, JsonNode>();
+    let copyArrays: Map<string, JsonNode> | undefined;
     for (const p of node.children ?? []) {
       const key = p.children?.[0]?.value;
       const value = p.children?.[1];
@@ -305,24 +304,12 @@ class ArmEvaluator {
       const lower = key.toLowerCase();
       if (skipKeys?.has(lower)) continue;
       if (lower === 'copy' && value.type === 'array') {
-        this.expandPropertyCopy(value, obj, copyArrays);
+        this.expandPropertyCopy(value, obj, (copyArrays ??= new Map()));
         continue;
       }
       obj[key] = this.evalNode(value);
     }
-    const file = this.file;
-    setOrigin(obj, () =>
-      lazyOrigin(file, node, {
-        property: (k, part = 'value') => {
-          const lower = k.toLowerCase();
-          const copied = [...copyArrays].find(([n]) => n.toLowerCase() === lower);
-          if (copied) return spanOfNode(file, copied[1]);
-          const prop = property(node, k);
-          const target = prop?.children?.[part === 'key' ? 0 : 1];
-          return target ? spanOfNode(file, target) : undefined;
-        },
-      }),
-    );
+    setOrigin(obj, new ObjectOrigin(this.file, node, copyArrays));
     return obj;
   }
 
@@ -1072,6 +1059,49 @@ class ArmEvaluator {
 }
 
 const RESOURCE_SKIP_KEYS: ReadonlySet<string> = new Set(['resources', 'copy', 'condition', 'dependson']);
+
+/**
+ * Where an evaluated object was written; its spans are looked up when asked for (a lookup may
+ * build the syntax tree). One small object each, not a closure over the evaluation's scope: a
+ * template of 40,000 resources evaluates hundreds of thousands of objects.
+ */
+class ObjectOrigin implements Origin {
+  constructor(
+    private readonly file: string,
+    private readonly node: JsonNode,
+    /** The arrays a property `copy` built, by name, with their `input`. */
+    private readonly copyArrays: Map<string, JsonNode> | undefined,
+  ) {}
+
+  get span(): SourceSpan {
+    return spanOfNode(this.file, this.node);
+  }
+
+  property(k: string, part: 'key' | 'value' = 'value'): SourceSpan | undefined {
+    const lower = k.toLowerCase();
+    const copied = this.copyArrays ? [...this.copyArrays].find(([n]) => n.toLowerCase() === lower) : undefined;
+    if (copied) return spanOfNode(this.file, copied[1]);
+    const target = property(this.node, k)?.children?.[part === 'key' ? 0 : 1];
+    return target ? spanOfNode(this.file, target) : undefined;
+  }
+}
+
+/** Where an evaluated array and its elements were written (see ObjectOrigin). */
+class ArrayOrigin implements Origin {
+  constructor(
+    private readonly file: string,
+    private readonly node: JsonNode,
+  ) {}
+
+  get span(): SourceSpan {
+    return spanOfNode(this.file, this.node);
+  }
+
+  element(i: number): SourceSpan | undefined {
+    const kid = this.node.children?.[i];
+    return kid ? spanOfNode(this.file, kid) : undefined;
+  }
+}
 
 /** An origin whose span is looked up on first use (a lookup may build the syntax tree). */
 function lazyOrigin(file: string, node: JsonNode, rest: Omit<Origin, 'span'>): Origin {
