@@ -7,26 +7,48 @@
  */
 export class Unknown {
   readonly kind = 'unknown' as const;
+  /** The source text of the expression that produced it, when there is one. */
+  readonly text?: string;
+  /**
+   * A stable stand-in for a value that is fixed but not known here: a parameter without a value,
+   * the resource group's name. Two Unknowns with the same symbol are the same value, so IDs built
+   * from them still match (`resourceId('...', parameters('lbName'))` on both sides).
+   */
+  readonly symbol?: string;
+
   constructor(
     /** Why the value is not known, in words a user understands. */
     readonly reason: string,
-    /** The source text of the expression that produced it, when there is one. */
-    readonly text?: string,
-    /**
-     * A stable stand-in for a value that is fixed but not known here: a parameter without a value,
-     * the resource group's name. Two Unknowns with the same symbol are the same value, so IDs built
-     * from them still match (`resourceId('...', parameters('lbName'))` on both sides).
-     */
-    readonly symbol?: string,
+    text?: string,
+    symbol?: string,
     /**
      * The values it may be, when it is the choice of a condition not known here
      * (`if(cond, a, b)`, `cond ? a : b`): the graph counts what each may add as possible.
      */
     readonly alternatives?: readonly Value[],
-  ) {}
+  ) {
+    this.text = text === undefined ? undefined : shared(text);
+    this.symbol = symbol === undefined ? undefined : shared(symbol);
+  }
   toString(): string {
     return this.text ?? `<unknown: ${this.reason}>`;
   }
+}
+
+/**
+ * One copy of a text or symbol met again: a template of 40,000 resources evaluates the same
+ * `resourceId(...)` 40,000 times, each making the same long symbol (about 20 MB of copies). The
+ * table is emptied when it grows past a bound, so a long editor session does not keep every
+ * string it ever met.
+ */
+const SHARED = new Map<string, string>();
+const SHARED_MAX = 20_000;
+function shared(s: string): string {
+  const known = SHARED.get(s);
+  if (known !== undefined) return known;
+  if (SHARED.size >= SHARED_MAX) SHARED.clear();
+  SHARED.set(s, s);
+  return s;
 }
 
 /**
