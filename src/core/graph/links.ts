@@ -69,7 +69,7 @@ function readsBody(r: EvaluatedResource, type: string): boolean {
 
 /**
  * The tokens of each body read: a Bicep declaration an edit did not reach keeps its evaluated
- * body, which is then not read again. (resourceTokens keeps nothing here.)
+ * body, which is then not read again.
  */
 const BODY_TOKENS = new WeakMap<object, { declared: string[]; named: string[] }>();
 
