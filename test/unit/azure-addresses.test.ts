@@ -16,11 +16,7 @@ const PORTAL = 'https://portal.azure.com';
 /** The resources of an estate in groups that share no link token, by name. */
 function groups(resources: ReturnType<typeof lab>): string[][] {
   const evaluated = estateResources({ resources, portal: PORTAL });
-  return partitionByTokens(evaluated, (r, declared, named) => {
-    const tokens = linkTokens([r]);
-    for (const t of tokens.declared) declared.add(t);
-    for (const t of tokens.named) named.add(t);
-  }).map((g) => g.map((r) => String(r.name)));
+  return partitionByTokens(evaluated, (r) => linkTokens([r])).map((g) => g.map((r) => String(r.name)));
 }
 
 describe('azure: an IP-based pool entry is matched in its own virtual network', () => {

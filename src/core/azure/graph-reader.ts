@@ -5,10 +5,10 @@
  * the graph takes. It is eventually consistent: seconds to minutes behind Resource Manager.
  */
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
-import { getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
+import { getPath, getProp, isObject, stringInterner, type Value, type ValueObject } from '../evaluate/value';
 import { countInstances, scaleSetInstance, type SubscriptionResult } from './estate';
 import { describeError, modularClientOptions, type ReaderContext } from './pipeline';
-import { pruneRow, stringInterner } from './prune';
+import { pruneRow } from './prune';
 
 /** Rows a page (the most Resource Graph returns). */
 export const PAGE_ROWS = 1000;

@@ -71,14 +71,3 @@ export function pruneRow(row: ValueObject, intern: (s: string) => string = (s) =
   const spec = typeof type === 'string' ? BY_TYPE[type.toLowerCase()] : undefined;
   return spec ? (keep(row, spec, intern) as ValueObject) : row;
 }
-
-/** One copy of each string, for the rows of one read (see pruneRow). */
-export function stringInterner(): (s: string) => string {
-  const strings = new Map<string, string>();
-  return (s) => {
-    const known = strings.get(s);
-    if (known !== undefined) return known;
-    strings.set(s, s);
-    return s;
-  };
-}

@@ -36,20 +36,26 @@ export class Unknown {
 }
 
 /**
- * One copy of a text or symbol met again: a template of 40,000 resources evaluates the same
- * `resourceId(...)` 40,000 times, each making the same long symbol (about 20 MB of copies). The
- * table is emptied when it grows past a bound, so a long editor session does not keep every
- * string it ever met.
+ * One copy of each string given to it. With `max`, the table is emptied when it holds that many,
+ * so that a long-lived one does not keep every string it ever met.
  */
-const SHARED = new Map<string, string>();
-const SHARED_MAX = 20_000;
-function shared(s: string): string {
-  const known = SHARED.get(s);
-  if (known !== undefined) return known;
-  if (SHARED.size >= SHARED_MAX) SHARED.clear();
-  SHARED.set(s, s);
-  return s;
+export function stringInterner(max = Infinity): (s: string) => string {
+  const strings = new Map<string, string>();
+  return (s) => {
+    const known = strings.get(s);
+    if (known !== undefined) return known;
+    if (strings.size >= max) strings.clear();
+    strings.set(s, s);
+    return s;
+  };
 }
+
+/**
+ * One copy of an Unknown's text or symbol met again: a template of 40,000 resources evaluates the
+ * same `resourceId(...)` 40,000 times, each making the same long symbol (about 20 MB of copies).
+ * Bounded: a long editor session does not keep every string it ever met.
+ */
+const shared = stringInterner(20_000);
 
 /**
  * `if(condition, whenTrue, whenFalse)` with a condition not known here: the same value when both

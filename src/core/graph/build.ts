@@ -313,8 +313,8 @@ function sameNetwork<T extends { ipConfig: ValueObject }>(candidates: T[], entry
   const props = getProp(entry, 'properties');
   const wanted = networkKey(refId(getProp(props, 'virtualNetwork'))) ?? networkKey(refId(getProp(props, 'subnet')));
   if (wanted === undefined || candidates.length < 2) return candidates[0];
-  const known = candidates.filter((c) => networkKey(refId(getPath(c.ipConfig, 'properties', 'subnet'))) !== undefined);
-  return candidates.find((c) => networkKey(refId(getPath(c.ipConfig, 'properties', 'subnet'))) === wanted) ?? candidates.find((c) => !known.includes(c)) ?? candidates[0];
+  const networkOf = (c: T): string | undefined => networkKey(refId(getPath(c.ipConfig, 'properties', 'subnet')));
+  return candidates.find((c) => networkOf(c) === wanted) ?? candidates.find((c) => networkOf(c) === undefined) ?? candidates[0];
 }
 
 /** The virtual network's key of a network's or a subnet's resource ID (a string ID only). */

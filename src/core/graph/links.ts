@@ -42,7 +42,7 @@ export function linkTokens(resources: readonly EvaluatedResource[]): { declared:
   for (const r of resources) {
     const type = r.type.toLowerCase();
     if (!r.existing && ID_TYPES.has(type)) addId(tokens.declared, r.id);
-    if (readsBody(r, type)) {
+    if (r.opaque || (!r.existing && BODY_TYPES.has(type))) {
       const body = r.body();
       let own = BODY_TOKENS.get(body);
       if (!own) {
@@ -56,15 +56,6 @@ export function linkTokens(resources: readonly EvaluatedResource[]): { declared:
     }
   }
   return tokens;
-}
-
-/** Where tokens go as they are found (a Set, or a partition that joins as it goes). */
-export interface TokenSink {
-  add(token: string): unknown;
-}
-
-function readsBody(r: EvaluatedResource, type: string): boolean {
-  return r.opaque !== undefined || (!r.existing && BODY_TYPES.has(type));
 }
 
 /**
@@ -83,7 +74,7 @@ const BODY_TOKENS = new WeakMap<object, { declared: string[]; named: string[] }>
 const ADDRESS_TYPES = new Set([T_DNS_A]);
 const POOL_ADDRESSES = 'loadbalancerbackendaddresses';
 
-function walk(v: Value | undefined, tokens: { declared: TokenSink; named: TokenSink }, addresses: TokenSink, depth: number, isId: boolean): void {
+function walk(v: Value | undefined, tokens: { declared: Set<string>; named: Set<string> }, addresses: Set<string>, depth: number, isId: boolean): void {
   if (depth > MAX_DEPTH) {
     tokens.declared.add(DEEP);
     return;
@@ -111,7 +102,7 @@ function walk(v: Value | undefined, tokens: { declared: TokenSink; named: TokenS
   }
 }
 
-function addId(out: TokenSink, id: Value | undefined): void {
+function addId(out: Set<string>, id: Value | undefined): void {
   const key = idKey(id);
   if (key !== undefined) out.add(`id:${topResource(key)}`);
 }
@@ -153,10 +144,9 @@ export function topResource(key: string): string {
 /**
  * The items in groups that share no link token, each group in the order of the items, the groups
  * in the order of their first items: items that declare the same token are one group, and so are
- * an item that names a token and the item that declares it (union-find, joined as the tokens come:
- * only the names whose declaration has not come yet are kept until the end).
+ * an item that names a token and the item that declares it (union-find).
  */
-export function partitionByTokens<T>(items: readonly T[], tokensOf: (item: T, declared: TokenSink, named: TokenSink) => void): T[][] {
+export function partitionByTokens<T>(items: readonly T[], tokensOf: (item: T) => { declared: Set<string>; named: Set<string> }): T[][] {
   const parent = items.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -171,35 +161,24 @@ export function partitionByTokens<T>(items: readonly T[], tokensOf: (item: T, de
     const b = find(j);
     if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
   };
+  const tokens = items.map(tokensOf);
   const declarer = new Map<string, number>();
-  const laterItems: number[] = [];
-  const laterTokens: string[] = [];
-  let i = 0;
-  const declared: TokenSink = {
-    add(t) {
+  tokens.forEach(({ declared }, i) => {
+    for (const t of declared) {
       const j = declarer.get(t);
       if (j === undefined) declarer.set(t, i);
       else union(i, j);
-    },
-  };
-  const named: TokenSink = {
-    add(t) {
+    }
+  });
+  tokens.forEach(({ named }, i) => {
+    for (const t of named) {
       const j = declarer.get(t);
       if (j !== undefined) union(i, j);
-      else {
-        laterItems.push(i);
-        laterTokens.push(t);
-      }
-    },
-  };
-  for (; i < items.length; i++) tokensOf(items[i] as T, declared, named);
-  laterTokens.forEach((t, k) => {
-    const j = declarer.get(t);
-    if (j !== undefined) union(laterItems[k] as number, j);
+    }
   });
   const byRoot = new Map<number, T[]>();
-  items.forEach((item, k) => {
-    const root = find(k);
+  items.forEach((item, i) => {
+    const root = find(i);
     const list = byRoot.get(root);
     if (list) list.push(item);
     else byRoot.set(root, [item]);

@@ -17,7 +17,7 @@ import type { Value } from '../evaluate/value';
 import { buildGraph, mergeGraphs } from '../graph/build';
 import { linkTokens, partitionByTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
-import { sortByRule } from '../rules';
+import { RULES } from '../rules';
 import { checkGraph } from '../findings';
 import type { Finding } from '../rules/types';
 import type { SourceFile } from '../source';
@@ -69,6 +69,7 @@ interface GroupAnalysis {
   perEnvironment: { graph: NetworkGraph; findings: Finding[] }[];
 }
 
+const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
 
 export interface WorkspaceAnalysis {
   /** Findings, de-duplicated across evaluations (parameter sources merged into one finding). */
@@ -299,7 +300,7 @@ export class Workspace {
     return environments.map((environment, e) => {
       const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
       const findings = parts.flatMap((p) => p.findings);
-      if (parts.length > 1) sortByRule(findings);
+      if (parts.length > 1) findings.sort((a, b) => (RULE_ORDER.get(a.ruleId) ?? 0) - (RULE_ORDER.get(b.ruleId) ?? 0));
       let graph: NetworkGraph | undefined;
       return {
         environment,
@@ -354,11 +355,7 @@ export class Workspace {
     }
     const live = results.filter((r) => r.evaluation.resources.length > 0);
     // Deployments that declare the same thing are one group; so are a declaration and a reference to it.
-    const members = partitionByTokens(live, (r, declared, named) => {
-      r.tokens ??= linkTokens(r.evaluation.resources);
-      for (const t of r.tokens.declared) declared.add(t);
-      for (const t of r.tokens.named) named.add(t);
-    });
+    const members = partitionByTokens(live, (r) => (r.tokens ??= linkTokens(r.evaluation.resources)));
     const at = new Map<string, [number, number]>();
     members.forEach((list, g) => list.forEach((r, m) => at.set(r.key, [g, m])));
     this.lastPartition = { members, at };
