@@ -55,8 +55,9 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
-    // The engine is shared by the CLI, the tests and the extension: it never imports the editor API.
-    files: ['src/core/**/*.ts'],
+    // The engine and the Node file reading (src/node) are shared by the CLI, the tests and the
+    // extension: they never import the editor API or an adapter.
+    files: ['src/core/**/*.ts', 'src/node/**/*.ts'],
     rules: { 'no-restricted-imports': layerRule(undefined, '') },
   },
   ...LAYERS.map(({ folder, above, alsoForbidden }) => ({

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { specialKind } from './read';
+import { specialKind } from '../node/read';
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
 const TEMPLATE_EXTENSIONS = new Set(['.json', '.jsonc', '.bicep', '.bicepparam']);

@@ -13,7 +13,7 @@ import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings,
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
-import { readRegularBytes } from './read';
+import { readRegularBytes } from '../node/read';
 import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';

@@ -40,14 +40,29 @@ export interface AnalysisSummary {
   lenses: [string, LensData[]][];
 }
 
+/** A local file the worker is asked to read: the path the workspace knows it by, and where it is on disk. */
+export interface ReadRequest {
+  path: string;
+  fsPath: string;
+}
+
+/**
+ * What the worker found reading a file: its text (which the host's mirror needs), or that it is a
+ * template the graph has no use for (no text is kept), or why it was not read.
+ */
+export type ReadOutcome = { path: string; text: string } | { path: string; inert: true } | { path: string; error: string };
+
 export type ToWorker =
   | { type: 'set'; path: string; text: string }
+  /** Local files for the worker to read from disk, as the CLI reads them, and add (the host's thread only lists them). */
+  | { type: 'read'; batch: number; files: ReadRequest[] }
   /** A template the host's prefilter found inert (no text sent: it is neither decoded nor parsed). */
   | { type: 'setInert'; path: string }
   | { type: 'remove'; path: string }
   | { type: 'analyze'; generation: number; rules: RuleSettings };
 
 export type FromWorker =
+  | { type: 'read'; batch: number; files: ReadOutcome[] }
   | { type: 'analysis'; generation: number; diagnostics: [string, PlainDiagnostic[]][]; summary: AnalysisSummary; ms: number }
   | { type: 'failed'; generation: number; error: string };
 

@@ -6,16 +6,30 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { MAX_FILE_BYTES } from '../core/engine';
 import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
-import { plainDiagnostics, summarize, type FromWorker, type ToWorker } from './analysis-protocol';
+import { readRegularBytes } from '../node/read';
+import { plainDiagnostics, summarize, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
 const workspace = new Workspace();
 
+/** Reads a local file as the CLI does (a regular file, within the size limit) into the workspace. */
+function read(file: ReadRequest): ReadOutcome {
+  const bytes = readRegularBytes(file.fsPath, MAX_FILE_BYTES, true);
+  const set = bytes.ok ? workspace.setFileBytes(file.path, bytes.bytes) : undefined;
+  if (!set?.ok) {
+    workspace.removeFile(file.path);
+    return { path: file.path, error: bytes.ok ? `not read: ${(set as { reason: string }).reason}` : bytes.message };
+  }
+  return workspace.isInert(file.path) ? { path: file.path, inert: true } : { path: file.path, text: workspace.source(file.path)?.text ?? '' };
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'set') workspace.setFile(m.path, m.text);
+  else if (m.type === 'read') port.postMessage({ type: 'read', batch: m.batch, files: m.files.map(read) } satisfies FromWorker);
   else if (m.type === 'setInert') workspace.setInertTemplate(m.path);
   else if (m.type === 'remove') workspace.removeFile(m.path);
   else {

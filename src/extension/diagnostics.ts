@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -11,13 +10,15 @@ import type { Finding, Severity } from '../core/rules/types';
 import { normalizePath } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
-import type { AnalysisSummary, FromWorker, PlainDiagnostic, PlainRange, ToWorker } from './analysis-protocol';
+import type { AnalysisSummary, FromWorker, PlainDiagnostic, PlainRange, ReadOutcome, ToWorker } from './analysis-protocol';
 import { docsTarget } from './docs';
 
 const SOURCE = 'ilb-hairpin';
 /** In `mirrorPending`: the file is an inert template (see setInert). */
 const INERT = Symbol('inert template');
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
+/** Files the worker reads per message: progress and cancellation come between batches. */
+const READ_BATCH = 100;
 const TEMPLATE_FILE = /\.(jsonc?|bicep|bicepparam)$/i;
 const LANGUAGES = new Set(['json', 'jsonc', 'arm-template', 'bicep', 'bicep-params']);
 const SCHEMES = new Set(['file', 'untitled', 'vscode-remote']);
@@ -76,6 +77,10 @@ export class DiagnosticsController implements vscode.Disposable {
   /** Bumped by every change; an analysis publishes only if none came in while it ran. */
   private generation = 0;
   private readonly waiting = new Map<number, () => void>();
+  /** Reads the worker was asked for, by path, with their batch: a change the host makes meanwhile wins over the read's outcome. */
+  private readonly reading = new Map<string, number>();
+  private readonly readBatches = new Map<number, () => void>();
+  private nextBatch = 0;
   /** Analyses the worker ran, with their time in the worker (for tests and the log). */
   readonly workerAnalyses: { generation: number; ms: number }[] = [];
   private readonly created = performance.now();
@@ -159,6 +164,7 @@ export class DiagnosticsController implements vscode.Disposable {
   }
 
   private setFile(path: string, text: string): void {
+    this.reading.delete(path);
     if (this.texts.get(path) === text) return;
     this.inert.delete(path);
     this.texts.set(path, text);
@@ -168,6 +174,7 @@ export class DiagnosticsController implements vscode.Disposable {
 
   /** A template the prefilter says declares nothing the graph reads: the worker and the mirror count it, no text is kept or sent. */
   private setInert(path: string): void {
+    this.reading.delete(path);
     if (this.inert.has(path)) return;
     this.texts.delete(path);
     this.inert.add(path);
@@ -176,11 +183,54 @@ export class DiagnosticsController implements vscode.Disposable {
   }
 
   private removeFile(path: string): void {
+    this.reading.delete(path);
     if (!this.texts.has(path) && !this.inert.has(path)) return;
     this.texts.delete(path);
     this.inert.delete(path);
     this.mirrorPending.set(path, undefined);
     this.post({ type: 'remove', path });
+  }
+
+  /**
+   * Local files read by the worker (as the CLI reads them: regular files within the size limit,
+   * inert templates neither decoded nor parsed), so the host's thread never reads or decodes a
+   * workspace; resolves once the host has recorded what the worker found.
+   */
+  private readInWorker(uris: readonly vscode.Uri[]): Promise<void> {
+    const files = uris.filter((u) => !this.isOpen(u)).map((u) => ({ path: documentPath(u), fsPath: u.fsPath }));
+    if (!files.length) return Promise.resolve();
+    const batch = this.nextBatch++;
+    for (const f of files) this.reading.set(f.path, batch);
+    return new Promise((resolve) => {
+      this.readBatches.set(batch, resolve);
+      this.post({ type: 'read', batch, files });
+    });
+  }
+
+  /** What the worker read (it has added the files already): the host's own record and mirror follow. */
+  private readByWorker(batch: number, outcomes: readonly ReadOutcome[]): void {
+    for (const o of outcomes) {
+      // A change the host sent after asking (an editor opened the file, a watcher read it) is what the worker has now.
+      if (this.reading.get(o.path) !== batch) continue;
+      this.reading.delete(o.path);
+      if ('error' in o) {
+        this.log.warn(`Could not read ${o.path}: ${o.error}`);
+        this.texts.delete(o.path);
+        this.inert.delete(o.path);
+        this.mirrorPending.set(o.path, undefined);
+      } else if ('inert' in o) {
+        this.texts.delete(o.path);
+        this.inert.add(o.path);
+        this.mirrorPending.set(o.path, INERT);
+      } else {
+        this.inert.delete(o.path);
+        this.texts.set(o.path, o.text);
+        this.mirrorPending.set(o.path, o.text);
+      }
+    }
+    const done = this.readBatches.get(batch);
+    this.readBatches.delete(batch);
+    done?.();
   }
 
   private post(m: ToWorker): void {
@@ -232,17 +282,23 @@ export class DiagnosticsController implements vscode.Disposable {
     const keep = new Set(uris.map((u) => documentPath(u)));
     for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri));
     for (const p of [...this.texts.keys(), ...this.inert]) if (!keep.has(p)) this.removeFile(p);
-    let done = 0;
-    // A few reads in flight at a time: the reads wait on the disk, not on each other.
-    const queue = [...uris];
+    // Local files are read by the worker, in batches (progress and cancellation between them);
+    // others (a virtual file system) through the workbench's file service, a few at a time.
+    const local = uris.filter((u) => u.scheme === 'file');
+    const queue = uris.filter((u) => u.scheme !== 'file');
     const reader = async (): Promise<void> => {
       for (let uri = queue.shift(); uri; uri = queue.shift()) {
         if (token?.isCancellationRequested) return;
         await this.readFromDisk(uri, false);
-        if (++done % 50 === 0) progress?.report({ message: `${done} of ${uris.length} files`, increment: (50 / uris.length) * 100 });
       }
     };
-    await Promise.all(Array.from({ length: 8 }, reader));
+    const others = Promise.all(Array.from({ length: 8 }, reader));
+    for (let i = 0; i < local.length && !token?.isCancellationRequested; i += READ_BATCH) {
+      await this.readInWorker(local.slice(i, i + READ_BATCH));
+      const done = Math.min(i + READ_BATCH, local.length);
+      progress?.report({ message: `${done} of ${uris.length} files`, increment: ((done - i) / uris.length) * 100 });
+    }
+    await others;
     if (token?.isCancellationRequested) return;
     for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.setFile(documentPath(doc.uri), doc.getText());
     this.log.info(`Indexed ${uris.length} template candidates.`);
@@ -256,27 +312,24 @@ export class DiagnosticsController implements vscode.Disposable {
 
   private async readFromDisk(uri: vscode.Uri, schedule = true): Promise<void> {
     if (this.isOpen(uri)) return; // the editor's text wins over the file on disk
+    if (uri.scheme === 'file') {
+      // A local file is read by the worker (the workbench's file service costs a round trip per call).
+      await this.readInWorker([uri]);
+      if (schedule) this.schedule();
+      return;
+    }
     try {
-      // A local file is read with Node's fs (the workbench's file service costs a round trip per call).
-      const local = uri.scheme === 'file';
-      const info = local ? await stat(uri.fsPath) : await vscode.workspace.fs.stat(uri);
-      if (info.size > MAX_FILE_BYTES) return;
-      // Only regular files: a FIFO or device named like a template would block or never end.
-      if (!(local ? (info as Awaited<ReturnType<typeof stat>>).isFile() : (info as vscode.FileStat).type & vscode.FileType.File)) {
-        this.log.warn(`Not read: ${uri.toString()} is not a regular file.`);
-        return;
-      }
-      const bytes = local ? await readFile(uri.fsPath) : await vscode.workspace.fs.readFile(uri);
-      // A template that certainly declares nothing the graph reads is neither decoded nor parsed.
-      if (/\.jsonc?$/i.test(uri.path) && certainlyInertTemplate(bytes)) {
-        this.setInert(documentPath(uri));
-        if (schedule) this.schedule();
-        return;
-      }
-      const decoded = decodeText(bytes);
-      if (!decoded.ok) {
-        this.log.warn(`Could not read ${uri.toString()}: ${decoded.reason}`);
+      const info = await vscode.workspace.fs.stat(uri);
+      // Only regular files within the size limit: a FIFO or device named like a template would block or never end.
+      const refused = !(info.type & vscode.FileType.File) ? 'it is not a regular file' : info.size > MAX_FILE_BYTES ? `it is over the ${MAX_FILE_BYTES / 1048576} MB limit` : undefined;
+      const bytes = refused ? undefined : await vscode.workspace.fs.readFile(uri);
+      const decoded = bytes && !(/\.jsonc?$/i.test(uri.path) && certainlyInertTemplate(bytes)) ? decodeText(bytes) : undefined;
+      if (refused || (decoded && !decoded.ok)) {
+        this.log.warn(`Not read: ${uri.toString()}: ${refused ?? (decoded as { reason: string }).reason}`);
         this.removeFile(documentPath(uri));
+      } else if (!decoded) {
+        // A template that certainly declares nothing the graph reads is neither decoded nor parsed.
+        this.setInert(documentPath(uri));
       } else {
         this.setFile(documentPath(uri), decoded.text);
       }
@@ -347,6 +400,7 @@ export class DiagnosticsController implements vscode.Disposable {
   }
 
   private fromWorker(m: FromWorker): void {
+    if (m.type === 'read') return this.readByWorker(m.batch, m.files);
     const done = this.waiting.get(m.generation);
     this.waiting.delete(m.generation);
     try {

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { fixture, ours, waitFor } from './helpers';
 
@@ -50,6 +52,24 @@ describe('one graph for the whole workspace, in the real host', () => {
     assert.match(d.message, /nic-draft/);
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await waitFor('the finding to go away after revert', () => (ours(ilb).length === 0 ? true : undefined));
+  });
+
+  it('reads the workspace in the analysis worker: a member saved as UTF-16 joins the pool, a FIFO named like a template is passed over', async () => {
+    const pipe = fixture('cross', 'pipe.json');
+    execFileSync('mkfifo', [pipe.fsPath]);
+    try {
+      // UTF-16LE with a byte order mark, as some Windows editors save.
+      const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(MEMBER('be-app'), 'utf16le')]);
+      await vscode.workspace.fs.writeFile(added, utf16);
+      // The scan ends (a FIFO opened for reading would wait for a writer forever) and finds the member.
+      await vscode.commands.executeCommand('ilbHairpin.scanWorkspace');
+      const d = await waitFor('a finding in ilb.json from the UTF-16 member', () => ours(ilb)[0]);
+      assert.match(d.message, /nic-added/);
+    } finally {
+      rmSync(pipe.fsPath, { force: true });
+      await vscode.workspace.fs.delete(added).then(undefined, () => undefined);
+    }
+    await waitFor('the finding to go away', () => (ours(ilb).length === 0 ? true : undefined));
   });
 
   it('has a Scan Workspace command and a status bar count', async () => {

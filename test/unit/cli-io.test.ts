@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { readRegularFile } from '../../src/cli/read';
+import { readRegularFile } from '../../src/node/read';
 import { decodeText, encodeText } from '../../src/core/decode';
 import { cli, REPO_ROOT, SEED_LAB, TEMPLATE_SCHEMA } from './helpers';
 

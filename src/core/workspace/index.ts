@@ -144,6 +144,11 @@ export class Workspace {
     return this.files.get(path)?.file;
   }
 
+  /** Is a file a template that cannot add to the graph (counted, its text not kept)? */
+  isInert(path: string): boolean {
+    return this.files.get(path)?.inert === true;
+  }
+
   role(path: string): FileRole | undefined {
     return this.files.get(path)?.role;
   }

@@ -1,3 +1,7 @@
+/**
+ * Reading files from a local disk as the CLI and the extension's analysis worker both do: regular
+ * files only, never more than a limit whatever `stat` says.
+ */
 import * as fs from 'node:fs';
 import { decodeText, type TextEncodingName } from '../core/decode';
 
