@@ -5,7 +5,7 @@
 //     JSON.parse-ing them in the same process; the scan's peak RSS in a fresh process. The same at
 //     20,000 templates / 1 GB (BENCH_LARGE=0 leaves it out).
 //  2. A one-character edit in a 10,000-line ARM template inside the workspace (200, 2,000 and
-//     20,000 templates around it): the re-analysis plus the diagnostics' ranges against a bare
+//     20,000 templates around it): the re-analysis plus the diagnostics (as the analysis worker makes them) against a bare
 //     jsonc-parser parseTree of that file.
 //  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace: the
 //     re-analysis against tree-sitter-bicep's incremental re-parse (measured by the caller).
@@ -26,7 +26,7 @@ export async function loadEngine(dir) {
   const outfile = path.join(dir, 'engine.cjs');
   await esbuild.build({
     stdin: {
-      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main';",
+      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { plainDiagnostics } from './src/extension/analysis-protocol';",
       resolveDir: ROOT,
       loader: 'ts',
     },
@@ -77,6 +77,7 @@ export function ratios(a, b, invert = false) {
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
 const range = (s, digits = 2, unit = 'x') => `${s.median.toFixed(digits)}${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
 const RUNS = 5;
+const NO_RULE_SETTINGS = { rules: {}, exclude: [] };
 
 // ---------------------------------------------------------------- generated workspace
 
@@ -323,12 +324,8 @@ function benchArmEdit(engine, ws, label) {
     Math.max(RUNS, 21),
     () => {
       ws.setFile(file, edited[flip++ % 2]);
-      const a = ws.analyze();
-      const source = ws.source(file);
-      for (const f of a.findings) {
-        source.rangeOf(f.span);
-        for (const r of f.related) ws.source(r.span.file)?.rangeOf(r.span);
-      }
+      // What the extension's analysis worker does after an edit: the analysis, then every diagnostic with its ranges.
+      engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true);
     },
     () => parseTree(edited[flip % 2], []),
     10,

@@ -5,7 +5,7 @@
  */
 import { display } from '../core/evaluate/value';
 import { RULES } from '../core/rules';
-import { ruleSite, type Severity } from '../core/rules/types';
+import { ruleSite, type Finding, type Severity } from '../core/rules/types';
 import type { SourceFile, SourceSpan } from '../core/source';
 import { applyRuleSettings, type RuleSettings } from '../core/settings';
 import type { Workspace, WorkspaceAnalysis } from '../core/workspace';
@@ -66,31 +66,52 @@ export type FromWorker =
   | { type: 'analysis'; generation: number; diagnostics: [string, PlainDiagnostic[]][]; summary: AnalysisSummary; ms: number }
   | { type: 'failed'; generation: number; error: string };
 
+/**
+ * A finding's diagnostic, by its span (a copy of the finding with another severity shares it),
+ * kept with the files' texts its ranges were measured in: after an edit the findings of the groups
+ * it did not reach are the same objects, in the same texts, and are not measured again.
+ */
+const MADE = new WeakMap<SourceSpan, { finding: Finding; sources: (SourceFile | undefined)[]; diagnostic: PlainDiagnostic }>();
+
 /** The diagnostics of an analysis, by file, with line/character ranges. */
 export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings, known: (ruleId: string) => boolean): [string, PlainDiagnostic[]][] {
   const byFile = new Map<string, PlainDiagnostic[]>();
   const sources = new Map<string, SourceFile | undefined>();
+  const sourceOf = (file: string): SourceFile | undefined => {
+    let source = sources.get(file);
+    if (source === undefined && !sources.has(file)) sources.set(file, (source = workspace.source(file)));
+    return source;
+  };
   const range = (span: SourceSpan): PlainRange => {
-    if (!sources.has(span.file)) sources.set(span.file, workspace.source(span.file));
-    const r = sources.get(span.file)?.rangeOf(span);
+    const r = sourceOf(span.file)?.rangeOf(span);
     return r ? [r.start.line, r.start.character, r.end.line, r.end.character] : [0, 0, 0, 0];
   };
   const add = (file: string, d: PlainDiagnostic): void => {
-    const list = byFile.get(file) ?? [];
-    list.push(d);
-    byFile.set(file, list);
+    const list = byFile.get(file);
+    if (list) list.push(d);
+    else byFile.set(file, [d]);
   };
-  for (const f of applyRuleSettings(analysis.findings, settings)) {
-    add(f.span.file, {
+  const diagnosticOf = (f: Finding): PlainDiagnostic => {
+    const kept = MADE.get(f.span);
+    if (kept && sameFinding(kept.finding, f) && kept.sources[0] === sourceOf(f.span.file) && f.related.every((r, i) => kept.sources[i + 1] === sourceOf(r.span.file))) return kept.diagnostic;
+    const diagnostic: PlainDiagnostic = {
       range: range(f.span),
       message: f.message,
       severity: f.severity,
       code: known(f.ruleId) ? f.ruleId : `?${f.ruleId}`,
       related: f.related.map((r) => ({ file: r.span.file, range: range(r.span), message: r.message })),
-    });
-  }
+    };
+    MADE.set(f.span, { finding: f, sources: [sourceOf(f.span.file), ...f.related.map((r) => sourceOf(r.span.file))], diagnostic });
+    return diagnostic;
+  };
+  for (const f of applyRuleSettings(analysis.findings, settings)) add(f.span.file, diagnosticOf(f));
   for (const p of analysis.problems) add(p.span.file, { range: range(p.span), message: p.message, severity: p.severity, code: 'template-evaluation', related: [] });
   return [...byFile];
+}
+
+/** The same finding, or a copy of it with the same severity (another rule setting makes a new copy each analysis). */
+function sameFinding(a: Finding, b: Finding): boolean {
+  return a === b || (a.related === b.related && a.message === b.message && a.severity === b.severity && a.ruleId === b.ruleId);
 }
 
 /** What the status bar, the context keys and the CodeLens show of an analysis. */

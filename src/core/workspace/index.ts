@@ -215,8 +215,7 @@ export class Workspace {
       },
     }));
     const findings = mergeFindings(labelEnvironments(perEnvironment.map(({ environment, findings }) => ({ environment, findings })))).filter((f) => !this.suppressed(f));
-    const problems: EvaluationProblem[] = [];
-    for (const r of results) if (r.evaluation.problems.length) problems.push(...r.evaluation.problems);
+    const problems = this.evaluationProblems(results, reached);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const notes of this.fileNotes.values()) {
       if (notes.lookalike) problems.push(notes.lookalike);
@@ -224,6 +223,31 @@ export class Workspace {
     }
     return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.groupsChecked, total: this.groupsTotal } };
   }
+
+  /**
+   * The evaluations' problems in root order. After an edit whose re-evaluated roots had none and
+   * have none, the last list (copied: the analysis adds the files' notes to it) is the same.
+   */
+  private evaluationProblems(results: RootEvaluation[], reached: Set<string> | undefined): EvaluationProblem[] {
+    const last = this.lastProblems;
+    if (last && reached) {
+      let same = true;
+      for (const key of reached) {
+        const i = this.rootIndex.get(key);
+        if (i !== undefined && ((results[i] as RootEvaluation).evaluation.problems.length || last.results[i]?.evaluation.problems.length)) same = false;
+      }
+      if (same && last.results.length === results.length) {
+        this.lastProblems = { results, list: last.list };
+        return last.list.slice();
+      }
+    }
+    const list: EvaluationProblem[] = [];
+    for (const r of results) if (r.evaluation.problems.length) list.push(...r.evaluation.problems);
+    this.lastProblems = { results, list };
+    return list.slice();
+  }
+
+  private lastProblems: { results: RootEvaluation[]; list: EvaluationProblem[] } | undefined;
 
   /** The structure version the roots were found at (-1: never). */
   private rootsAt = -1;
@@ -261,7 +285,7 @@ export class Workspace {
   }
 
   /** Suppressions read, by finding, with the versions of the files read (a kept group's findings are asked again). */
-  private readonly suppressions = new WeakMap<Finding, { versions: string; suppressed: boolean }>();
+  private readonly suppressions = new WeakMap<Finding, { version: number | undefined; moduleVersion: number | undefined; suppressed: boolean }>();
 
   /**
    * Is a finding suppressed by a comment on its line? A copy shown where a module is called (its
@@ -269,12 +293,13 @@ export class Workspace {
    */
   private suppressed(f: Finding): boolean {
     const atModule = f.facts.viaModule !== undefined ? f.related[0]?.span : undefined;
-    const versions = `${this.files.get(f.span.file)?.version}/${atModule ? this.files.get(atModule.file)?.version : ''}`;
+    const version = this.files.get(f.span.file)?.version;
+    const moduleVersion = atModule ? this.files.get(atModule.file)?.version : undefined;
     const known = this.suppressions.get(f);
-    if (known?.versions === versions) return known.suppressed;
+    if (known && known.version === version && known.moduleVersion === moduleVersion) return known.suppressed;
     const at = (span: Finding['span']): boolean => lineSuppressed({ ...f, span }, this.files.get(span.file)?.file);
     const suppressed = at(f.span) || (atModule !== undefined && at(atModule));
-    this.suppressions.set(f, { versions, suppressed });
+    this.suppressions.set(f, { version, moduleVersion, suppressed });
     return suppressed;
   }
 

@@ -52,7 +52,7 @@ export function mergeFindings(findings: Finding[]): Finding[] {
   // By place first (a short key); the statements are compared only where two findings share a place.
   const places = new Map<string, Finding | Finding[]>();
   for (const f of findings) {
-    const place = `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`;
+    const place = placeOf(f);
     const there = places.get(place);
     if (there === undefined) places.set(place, f);
     else if (Array.isArray(there)) there.push(f);
@@ -70,6 +70,26 @@ export function mergeFindings(findings: Finding[]): Finding[] {
     }
   }
   return withAllCallSites(findings, [...byPlace.values()]);
+}
+
+/**
+ * A finding's place and the place of the rule it fixes, made once per finding: after an edit the
+ * workspace keeps the findings of every group the edit did not reach, and merges them again.
+ */
+const KEYS = new WeakMap<Finding, { place: string; site?: string }>();
+function keysOf(f: Finding): { place: string; site?: string } {
+  let k = KEYS.get(f);
+  if (!k) KEYS.set(f, (k = { place: `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}` }));
+  return k;
+}
+const placeOf = (f: Finding): string => keysOf(f).place;
+function siteKey(f: Finding): string {
+  const k = keysOf(f);
+  if (k.site === undefined) {
+    const site = ruleSite(f);
+    k.site = `${f.ruleId}\u0000${site.file}\u0000${site.start}\u0000${f.facts.lbRule}`;
+  }
+  return k.site;
 }
 
 /** Adds a finding said at a place with a statement: merged into one said there before. */
@@ -93,10 +113,6 @@ function mergeAt(byPlace: Map<string, Finding>, key: string, f: Finding, stateme
 /** One rule in a module, made hairpin-prone by several calls: its fix must reach every call. */
 function withAllCallSites(findings: Finding[], merged: Finding[]): Finding[] {
   const sitesAt = new Map<string, CallSite[]>();
-  const siteKey = (f: Finding): string => {
-    const site = ruleSite(f);
-    return `${f.ruleId}\u0000${site.file}\u0000${site.start}\u0000${f.facts.lbRule}`;
-  };
   for (const f of findings) {
     const own = f.fixTarget ? ownCallSites(f.fixTarget) : undefined;
     if (!own) continue;
