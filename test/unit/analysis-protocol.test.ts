@@ -61,4 +61,3 @@ describe('the worker diagnostics after edits', () => {
     assert.equal(after.get('/b/azuredeploy.json')?.[0], before.get('/b/azuredeploy.json')?.[0], 'the other keeps its diagnostic');
   });
 });
-});
