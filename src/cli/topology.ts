@@ -120,7 +120,8 @@ export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliI
  */
 export function* jsonPieces(value: Record<string, unknown>): Generator<string> {
   const indent = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
-  const entries = Object.entries(value).filter(([, v]) => JSON.stringify(v) !== undefined || Array.isArray(v));
+  // (Arrays first: stringifying the model's arrays whole to test them would make the text this avoids.)
+  const entries = Object.entries(value).filter(([, v]) => Array.isArray(v) || JSON.stringify(v) !== undefined);
   if (entries.length === 0) {
     yield '{}\n';
     return;

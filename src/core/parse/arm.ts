@@ -33,7 +33,7 @@ export function parseArm(file: SourceFile): ArmDocument {
   // a syntax tree is built, and the tree is built only if a location in the file is asked for.
   const strict = strictParse(file.text);
   if (strict.ok) {
-    const root = new LazyNode(new LazyTree(file.text), strict.value, undefined, 0, undefined);
+    const root = new LazyNode(new LazyTree(file.text), strict.value, undefined, 0);
     return { file, root, kind: classify(root, file.path), errors: [], value: strict.value };
   }
   const errs: ParseError[] = [];
@@ -186,32 +186,37 @@ function treeOf(root: JsonNode | undefined): LazyTree | undefined {
  * children come from the value; offset and length are found in the syntax tree on first use.
  */
 class LazyNode implements Node {
-  readonly type: NodeType;
-  readonly value: unknown;
   private located: Node | undefined | null = null;
 
+  // (Few fields: a large template's evaluation keeps hundreds of thousands of these. The type and
+  // value are read from the parsed value, the path from the parents.)
   constructor(
     readonly tree: LazyTree,
     private readonly raw: unknown,
-    /** The node whose child this is (the path is built on demand from it and the segment). */
-    private readonly atNode: LazyNode | undefined,
-    /** The key or index this node has in atNode. */
+    readonly parent: LazyNode | undefined,
+    /** The key or index of this value in its object or array (a property and its value share it). */
     private readonly segment: string | number,
-    readonly parent: Node | undefined,
     /** Set for a property node: its key. */
     private readonly key?: string,
-  ) {
-    if (key !== undefined) this.type = 'property';
-    else if (raw === null) this.type = 'null';
-    else if (Array.isArray(raw)) this.type = 'array';
-    else if (typeof raw === 'object') this.type = 'object';
-    else this.type = typeof raw as 'string' | 'number' | 'boolean';
-    this.value = key === undefined && (raw === null || typeof raw !== 'object') ? raw : undefined;
+  ) {}
+
+  get type(): NodeType {
+    const raw = this.raw;
+    if (this.key !== undefined) return 'property';
+    if (raw === null) return 'null';
+    if (Array.isArray(raw)) return 'array';
+    return typeof raw === 'object' ? 'object' : (typeof raw as 'string' | 'number' | 'boolean');
   }
 
+  get value(): unknown {
+    const raw = this.raw;
+    return this.key === undefined && (raw === null || typeof raw !== 'object') ? raw : undefined;
+  }
+
+  /** The keys and indices from the root to this value (a property's path is its value's). */
   private path(): JSONPath {
     const segments: (string | number)[] = [];
-    for (let at: LazyNode | undefined = this.atNode ? this : undefined; at?.atNode; at = at.atNode) segments.push(at.segment);
+    for (let at: LazyNode = this; at.parent; at = at.parent) if (at === this || at.key === undefined) segments.push(at.segment);
     return segments.reverse();
   }
 
@@ -241,7 +246,7 @@ class LazyNode implements Node {
       const lower = key.toLowerCase();
       k = Object.keys(record).find((x) => x.toLowerCase() === lower);
     }
-    return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k, this);
+    return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k);
   }
 
   /**
@@ -253,11 +258,11 @@ class LazyNode implements Node {
     const raw = this.raw;
     if (this.key !== undefined) {
       const keyNode: Node = new KeyNode(this, this.key);
-      return [keyNode, new LazyNode(this.tree, raw, this.atNode, this.segment, this)];
+      return [keyNode, new LazyNode(this.tree, raw, this, this.segment)];
     } else if (Array.isArray(raw)) {
-      return raw.map((v, i) => new LazyNode(this.tree, v, this, i, this));
+      return raw.map((v, i) => new LazyNode(this.tree, v, this, i));
     } else if (raw !== null && typeof raw === 'object') {
-      return Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, this, k));
+      return Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, k));
     }
     return undefined;
   }
