@@ -215,8 +215,9 @@ class LazyNode implements Node {
 
   /** The keys and indices from the root to this value (a property's path is its value's). */
   private path(): JSONPath {
-    const segments: (string | number)[] = [];
-    for (let at: LazyNode = this; at.parent; at = at.parent) if (at === this || at.key === undefined) segments.push(at.segment);
+    if (!this.parent) return [];
+    const segments: (string | number)[] = [this.segment];
+    for (let at: LazyNode = this.parent; at.parent; at = at.parent) if (at.key === undefined) segments.push(at.segment);
     return segments.reverse();
   }
 
