@@ -58,7 +58,9 @@ export function isCandidate(doc: vscode.TextDocument): boolean {
  */
 export class DiagnosticsController implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection(SOURCE);
-  private readonly worker: Worker;
+  private worker: Worker;
+  private workerRestarts = 0;
+  private disposed = false;
   /** The texts the worker has (the editor's or the disk's), by path. */
   private readonly texts = new Map<string, string>();
   /** Templates the worker has from their bytes only (the prefilter found nothing the graph reads in them). */
@@ -89,10 +91,7 @@ export class DiagnosticsController implements vscode.Disposable {
   readonly onDidAnalyze = this.changed.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
-    this.worker = new Worker(join(__dirname, 'analysis-worker.js'));
-    this.worker.on('message', (m: FromWorker) => this.fromWorker(m));
-    this.worker.on('error', (e) => this.log.error(`The analysis worker failed: ${e.stack ?? String(e)}`));
-    this.worker.unref();
+    this.worker = this.startWorker();
     const watcher = vscode.workspace.createFileSystemWatcher(TEMPLATE_GLOB);
     this.disposables.push(
       watcher,
@@ -198,7 +197,7 @@ export class DiagnosticsController implements vscode.Disposable {
    */
   private readInWorker(uris: readonly vscode.Uri[]): Promise<void> {
     const files = uris.filter((u) => !this.isOpen(u)).map((u) => ({ path: documentPath(u), fsPath: u.fsPath }));
-    if (!files.length) return Promise.resolve();
+    if (!files.length || this.workerGone) return Promise.resolve();
     const batch = this.nextBatch++;
     for (const f of files) this.reading.set(f.path, batch);
     return new Promise((resolve) => {
@@ -231,6 +230,46 @@ export class DiagnosticsController implements vscode.Disposable {
     const done = this.readBatches.get(batch);
     this.readBatches.delete(batch);
     done?.();
+  }
+
+  private startWorker(): Worker {
+    const worker = new Worker(join(__dirname, 'analysis-worker.js'));
+    worker.on('message', (m: FromWorker) => this.fromWorker(m));
+    worker.on('error', (e) => this.log.error(`The analysis worker failed: ${e.stack ?? String(e)}`));
+    worker.on('exit', (code) => this.workerExited(worker, code));
+    worker.unref();
+    return worker;
+  }
+
+  /**
+   * The worker ended without being asked to (it failed, or ran out of memory): what waited on it
+   * is let go, and a new worker is given the workspace again (the host has every text), up to
+   * three times in a session.
+   */
+  private get workerGone(): boolean {
+    return this.workerRestarts > 3;
+  }
+
+  private workerExited(worker: Worker, code: number): void {
+    if (this.disposed || worker !== this.worker) return;
+    this.log.error(`The analysis worker stopped (exit code ${code}).`);
+    const unread = [...this.reading.keys()];
+    for (const done of this.readBatches.values()) done();
+    this.readBatches.clear();
+    this.reading.clear();
+    for (const done of this.waiting.values()) done();
+    this.waiting.clear();
+    this.workerRestarts++;
+    if (this.workerGone) {
+      this.log.error('The analysis worker stopped more than three times: diagnostics are off until the window is reloaded.');
+      return;
+    }
+    this.worker = this.startWorker();
+    for (const path of this.inert) this.post({ type: 'setInert', path });
+    for (const [path, text] of this.texts) this.post({ type: 'set', path, text });
+    // The files it was reading are read again.
+    void this.readInWorker(unread.map((p) => vscode.Uri.file(p))).then(() => this.schedule());
+    this.schedule();
   }
 
   private post(m: ToWorker): void {
@@ -389,6 +428,7 @@ export class DiagnosticsController implements vscode.Disposable {
     const rules: RuleSettings = { rules: {}, exclude: [] };
     readRules(this.config().get<unknown>('rules'), rules);
     const generation = this.generation;
+    if (this.workerGone) return Promise.resolve();
     return new Promise((resolve) => {
       const before = this.waiting.get(generation);
       this.waiting.set(generation, () => {
@@ -464,6 +504,7 @@ export class DiagnosticsController implements vscode.Disposable {
     clearTimeout(this.timer);
     this.changed.dispose();
     for (const d of this.disposables) d.dispose();
+    this.disposed = true;
     void this.worker.terminate();
   }
 }

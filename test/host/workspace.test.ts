@@ -72,6 +72,20 @@ describe('one graph for the whole workspace, in the real host', () => {
     await waitFor('the finding to go away', () => (ours(ilb).length === 0 ? true : undefined));
   });
 
+  it('starts the analysis worker again when it stops, with the workspace it had', async () => {
+    const ext = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin');
+    const controller = (ext?.exports as { diagnostics: { worker: { terminate(): Promise<number> }; workerAnalyses: unknown[] } }).diagnostics;
+    const old = controller.worker;
+    await old.terminate();
+    await waitFor('a new worker', () => (controller.worker !== old ? true : undefined));
+    // The new worker has every template: a member added now finds the pool declared in another file.
+    await vscode.workspace.fs.writeFile(added, new TextEncoder().encode(MEMBER('be-app')));
+    const d = await waitFor('a finding from the new worker', () => ours(ilb)[0]);
+    assert.match(d.message, /nic-added/);
+    await vscode.workspace.fs.delete(added);
+    await waitFor('the finding to go away', () => (ours(ilb).length === 0 ? true : undefined));
+  });
+
   it('has a Scan Workspace command and a status bar count', async () => {
     await vscode.commands.executeCommand('ilbHairpin.scanWorkspace');
     const ext = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin');
