@@ -241,15 +241,16 @@ export class DiagnosticsController implements vscode.Disposable {
     return worker;
   }
 
-  /**
-   * The worker ended without being asked to (it failed, or ran out of memory): what waited on it
-   * is let go, and a new worker is given the workspace again (the host has every text), up to
-   * three times in a session.
-   */
+  /** The worker stopped more than three times: no analysis is asked for any more. */
   private get workerGone(): boolean {
     return this.workerRestarts > 3;
   }
 
+  /**
+   * The worker ended without being asked to (it failed, or ran out of memory): what waited on it
+   * is let go, and a new worker is given the workspace again (the host has every text) and the
+   * files it was reading, up to three times in a session.
+   */
   private workerExited(worker: Worker, code: number): void {
     if (this.disposed || worker !== this.worker) return;
     this.log.error(`The analysis worker stopped (exit code ${code}).`);
