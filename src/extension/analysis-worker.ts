@@ -1,8 +1,9 @@
 /**
  * The analysis worker (dist/analysis-worker.js): the workspace's parse, evaluation and rules run
  * here, on a `worker_threads` thread, so the extension host's event loop never waits for them.
- * The host sends file texts and asks for analyses; this sends back diagnostics and summaries as
- * plain data (see analysis-protocol.ts).
+ * The host names local files for it to read (as the CLI reads them) and sends the editors' texts,
+ * and asks for analyses; this sends back what it read, diagnostics and summaries as plain data
+ * (see analysis-protocol.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';

@@ -50,9 +50,10 @@ export function isCandidate(doc: vscode.TextDocument): boolean {
  * the changed file, and diagnostics are published for every file with findings — open or not —
  * and cleared where findings went away or files were deleted.
  *
- * The analysis runs in a worker thread (analysis-worker.ts): the host sends it texts and gets
- * back diagnostics and summaries as plain data, so its event loop never waits for a parse or an
- * evaluation. What needs the findings' graph nodes (quick fixes, fix-all, the topology) asks
+ * The analysis runs in a worker thread (analysis-worker.ts): the host lists the files, the
+ * worker reads the local ones itself, the host sends it the editors' texts (and files of other
+ * file systems) and gets back diagnostics and summaries as plain data, so its event loop never
+ * waits for a read, a parse or an evaluation. What needs the findings' graph nodes (quick fixes, fix-all, the topology) asks
  * `analysis`, a mirror of the workspace in the host analyzed only when asked (incrementally,
  * as the worker's).
  */
