@@ -5,8 +5,8 @@
 //     JSON.parse-ing them in the same process; the scan's peak RSS in a fresh process. The same at
 //     20,000 templates / 1 GB (BENCH_LARGE=0 leaves it out).
 //  2. A one-character edit in a 10,000-line ARM template inside the workspace (200, 2,000 and
-//     20,000 templates around it): the re-analysis plus the diagnostics (as the analysis worker makes them) against a bare
-//     jsonc-parser parseTree of that file.
+//     20,000 templates around it): the re-analysis plus the diagnostics (as the analysis worker
+//     makes them) against a bare jsonc-parser parseTree of that file.
 //  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace: the
 //     re-analysis against tree-sitter-bicep's incremental re-parse (measured by the caller).
 import * as esbuild from 'esbuild';

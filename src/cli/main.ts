@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_FILE_BYTES } from '../core/engine';
 import { buildReport, reaches, type ScanReport } from '../core/report';
 import { Workspace } from '../core/workspace';
 import { normalizePath } from '../core/source';
@@ -13,7 +12,7 @@ import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings,
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
 import { collectFiles } from './files';
-import { readRegularBytes } from '../node/read';
+import { readIntoWorkspace } from '../node/read';
 import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
 import { formatSarif } from './format/sarif';
@@ -93,15 +92,9 @@ function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSett
   const encodings = new Map<string, TextEncodingName>();
   for (const file of walk.files) {
     if (settings.exclude.length && isExcluded(relative(file), settings)) continue;
-    const read = readRegularBytes(file, MAX_FILE_BYTES, true);
-    if (!read.ok) {
-      readErrors.push({ file, message: read.message });
-      continue;
-    }
-    // Bytes, so that a template the graph has no use for is neither decoded nor parsed.
-    const set = workspace.setFileBytes(normalizePath(file), read.bytes);
+    const set = readIntoWorkspace(workspace, normalizePath(file), file);
     if (!set.ok) {
-      readErrors.push({ file, message: `not read: ${set.reason}` });
+      readErrors.push({ file, message: set.message });
       continue;
     }
     encodings.set(normalizePath(file), set.encoding);

@@ -1,8 +1,7 @@
 /**
  * What the extension host and the analysis worker (analysis-worker.ts) say to each other: files
  * to read and texts in, what was read, diagnostic data and the summaries the host shows out, all
- * plain data. No `vscode` here:
- * the worker imports it too.
+ * plain data. No `vscode` here: the worker imports it too.
  */
 import { display } from '../core/evaluate/value';
 import { RULES } from '../core/rules';

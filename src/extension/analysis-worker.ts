@@ -7,23 +7,21 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { MAX_FILE_BYTES } from '../core/engine';
 import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
-import { readRegularBytes } from '../node/read';
+import { readIntoWorkspace } from '../node/read';
 import { plainDiagnostics, summarize, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
 const workspace = new Workspace();
 
-/** Reads a local file as the CLI does (a regular file, within the size limit) into the workspace. */
+/** Reads a local file into the workspace as the CLI does; what the host needs to know of it. */
 function read(file: ReadRequest): ReadOutcome {
-  const bytes = readRegularBytes(file.fsPath, MAX_FILE_BYTES, true);
-  const set = bytes.ok ? workspace.setFileBytes(file.path, bytes.bytes) : undefined;
-  if (!set?.ok) {
+  const set = readIntoWorkspace(workspace, file.path, file.fsPath);
+  if (!set.ok) {
     workspace.removeFile(file.path);
-    return { path: file.path, error: bytes.ok ? `not read: ${(set as { reason: string }).reason}` : bytes.message };
+    return { path: file.path, error: set.message };
   }
   return workspace.isInert(file.path) ? { path: file.path, inert: true } : { path: file.path, text: workspace.source(file.path)?.text ?? '' };
 }

@@ -4,6 +4,8 @@
  */
 import * as fs from 'node:fs';
 import { decodeText, type TextEncodingName } from '../core/decode';
+import { MAX_FILE_BYTES } from '../core/engine';
+import type { Workspace } from '../core/workspace';
 
 export type ReadResult = { ok: true; text: string; encoding: TextEncodingName } | { ok: false; message: string };
 
@@ -28,6 +30,18 @@ export function readRegularFile(file: string, limit: number): ReadResult {
   if (!read.ok) return read;
   const decoded = decodeText(read.bytes);
   return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
+}
+
+/**
+ * Reads a local file into a workspace under `path`, as the CLI's scan and the extension's analysis
+ * worker both do: as bytes, so that a template the graph has no use for is neither decoded nor
+ * parsed; at most the size limit.
+ */
+export function readIntoWorkspace(workspace: Workspace, path: string, file: string): { ok: true; encoding: TextEncodingName } | { ok: false; message: string } {
+  const read = readRegularBytes(file, MAX_FILE_BYTES, true);
+  if (!read.ok) return read;
+  const set = workspace.setFileBytes(path, read.bytes);
+  return set.ok ? set : { ok: false, message: `not read: ${set.reason}` };
 }
 
 /** A buffer that `transient` reads reuse, so that a scan of thousands of files allocates (and collects) almost nothing. */
