@@ -3,7 +3,7 @@
  * Azure SDK (core/azure), judged by the same rule, printed in the same formats.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { analyzeEstate, type DeployedAnalysis, type DeployedEstate } from '../core/azure/estate';
+import { analyzeEstate, analyzeEstateForReport, type DeployedAnalysis, type DeployedEstate } from '../core/azure/estate';
 import { NothingRead, readEstate, describeScope } from '../core/azure/read';
 import { deployedReport } from '../core/azure/report';
 import { staticTokenCredential } from '../core/azure/credential';
@@ -36,7 +36,8 @@ interface Read {
   failure?: string;
 }
 
-async function read(target: AzureTarget, io: CliIo, env: NodeJS.ProcessEnv): Promise<Read> {
+/** Reads and analyses the target: for the report alone (`azure`: the graph is let go part by part), or keeping the graph (`topology --azure`). */
+async function read(target: AzureTarget, io: CliIo, env: NodeJS.ProcessEnv, keepGraph: boolean): Promise<Read> {
   const scope = { subscriptions: target.subscriptions, allSubscriptions: target.allSubscriptions, ...(target.resourceGroup !== undefined ? { resourceGroup: target.resourceGroup } : {}), ...(target.source ? { source: target.source } : {}) };
   const progress = env['ILB_HAIRPIN_PROGRESS'] === '1' ? (m: string) => io.stderr(`${m}…\n`) : undefined;
   try {
@@ -47,7 +48,7 @@ async function read(target: AzureTarget, io: CliIo, env: NodeJS.ProcessEnv): Pro
       ...(target.armEndpoint ? { armEndpoint: target.armEndpoint } : {}),
       ...(progress ? { onProgress: progress } : {}),
     });
-    return { estate, analysis: analyzeEstate(estate) };
+    return { estate, analysis: keepGraph ? analyzeEstate(estate) : analyzeEstateForReport(estate) };
   } catch (e) {
     if (e instanceof NothingRead) return { estate: e.estate, analysis: undefined, failure: e.message };
     const endpoint = cloudEndpoints(target.cloud, target.armEndpoint).arm;
@@ -57,7 +58,7 @@ async function read(target: AzureTarget, io: CliIo, env: NodeJS.ProcessEnv): Pro
 }
 
 export async function azureScan(args: AzureArgs, io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { estate, analysis, failure } = await read(args.target, io, env);
+  const { estate, analysis, failure } = await read(args.target, io, env, false);
   const report = deployedReport(estate, analysis);
   io.stdout(args.format === 'json' ? formatJson(report) : args.format === 'sarif' ? formatSarif(report) : formatText(report));
   if (failure !== undefined) {
@@ -68,7 +69,7 @@ export async function azureScan(args: AzureArgs, io: CliIo, env: NodeJS.ProcessE
 }
 
 export async function azureTopology(args: TopologyArgs & { azure: AzureTarget }, io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { estate, analysis, failure } = await read(args.azure, io, env);
+  const { estate, analysis, failure } = await read(args.azure, io, env, true);
   if (failure !== undefined || !analysis) {
     io.stderr(`ilb-hairpin: nothing could be read from Azure: ${failure ?? 'no answer'}\n`);
     return 2;

@@ -3,7 +3,7 @@
  * relative to a base folder with `/`, ranges as 0-based lines and UTF-16 columns.
  */
 import { display } from './evaluate/value';
-import type { RuleNode } from './graph/model';
+import type { NetworkGraph, RuleNode } from './graph/model';
 import { ruleMembers } from './graph/query';
 import type { Finding, Severity } from './rules/types';
 import type { Range, SourceSpan } from './source';
@@ -76,10 +76,13 @@ export function deployedLocation(span: SourceSpan): ReportLocation | undefined {
   return out;
 }
 
-/** Builds the report of one workspace analysis (or of a deployed estate's: no sources, no parse errors). */
+/**
+ * Builds the report of one workspace analysis (or of a deployed estate's: no sources, no parse
+ * errors; its load balancers summarised already when its graph was not kept).
+ */
 export function buildReport(
   workspace: Pick<Workspace, 'source'>,
-  analysis: Pick<WorkspaceAnalysis, 'findings' | 'graphs' | 'parseErrors' | 'problems' | 'templates'>,
+  analysis: Pick<WorkspaceAnalysis, 'findings' | 'graphs' | 'parseErrors' | 'problems' | 'templates'> & { loadBalancers?: ReportLoadBalancer[] },
   options: { relative: (path: string) => string; filesScanned: number; readErrors: { file: string; message: string }[] },
 ): ScanReport {
   const loc = (span: SourceSpan): ReportLocation => {
@@ -110,10 +113,26 @@ export function buildReport(
     return out;
   };
 
-  const prone = new Set(analysis.findings.map((f) => `${f.span.file}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`));
+  return {
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    scanned: { files: options.filesScanned, templates: analysis.templates },
+    findings: analysis.findings.map(finding).sort(byPlace),
+    loadBalancers: analysis.loadBalancers ?? reportLoadBalancers(analysis.graphs, analysis.findings, options.relative),
+    parseErrors: analysis.parseErrors.flatMap((p) => p.errors.map((e) => ({ ...loc(e.span), message: e.message }))).sort(byPlace),
+    notes: analysis.problems.map((p) => ({ ...loc(p.span), message: p.message, severity: p.severity })),
+    readErrors: options.readErrors.map((e) => ({ file: options.relative(e.file), message: e.message })),
+  };
+}
+
+/**
+ * The report's load balancers: each one of the graphs once (a load balancer two environments
+ * share is one), with its rules and which of them are hairpin-prone in `findings`.
+ */
+export function reportLoadBalancers(graphs: readonly { graph: NetworkGraph }[], findings: readonly Finding[], relative: (path: string) => string): ReportLoadBalancer[] {
+  const prone = new Set(findings.map((f) => `${f.span.file}\u0000${f.facts.loadBalancer}\u0000${f.facts.lbRule}`));
   const loadBalancers: ReportLoadBalancer[] = [];
   const seen = new Set<string>();
-  for (const { graph } of analysis.graphs) {
+  for (const { graph } of graphs) {
     for (const lb of graph.loadBalancers) {
       const name = display(lb.name);
       const key = `${lb.resource.file}\u0000${lb.resource.span.start}\u0000${name}`;
@@ -122,23 +141,14 @@ export function buildReport(
       const deployedId = lb.resource.span.resource?.id;
       loadBalancers.push({
         name,
-        file: deployedId ?? options.relative(lb.resource.file),
+        file: deployedId ?? relative(lb.resource.file),
         ...(deployedId !== undefined ? { resourceId: deployedId } : {}),
         internal: lb.frontends.some((f) => f.internal === true),
         rules: lb.rules.map((r) => ruleSummary(r, prone.has(`${lb.resource.file}\u0000${name}\u0000${display(r.name)}`))),
       });
     }
   }
-
-  return {
-    tool: { name: TOOL_NAME, version: TOOL_VERSION },
-    scanned: { files: options.filesScanned, templates: analysis.templates },
-    findings: analysis.findings.map(finding).sort(byPlace),
-    loadBalancers,
-    parseErrors: analysis.parseErrors.flatMap((p) => p.errors.map((e) => ({ ...loc(e.span), message: e.message }))).sort(byPlace),
-    notes: analysis.problems.map((p) => ({ ...loc(p.span), message: p.message, severity: p.severity })),
-    readErrors: options.readErrors.map((e) => ({ file: options.relative(e.file), message: e.message })),
-  };
+  return loadBalancers;
 }
 
 function ruleSummary(r: RuleNode, hairpinProne: boolean): ReportLoadBalancer['rules'][number] {

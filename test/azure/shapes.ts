@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type Json = any;
+export type Json = any;
 
 /** The examples' folder: above this file (compiled tests) or the working folder (a bundle elsewhere). */
 const DIR = ((): string => {

@@ -51,20 +51,42 @@ const BY_TYPE: Record<string, Keep> = {
 function keep(v: Value, spec: Keep, intern: (s: string) => string): Value {
   if (Array.isArray(v)) return v.map((x) => keep(x, spec, intern));
   if (!isObject(v)) return v;
-  const out: ValueObject = {};
-  for (const k of Object.keys(v)) {
+  // An object whose every key is kept is kept itself (its values kept in their places): the
+  // parser made it the size of its keys, and a new object would be made with room for four.
+  let whole = true;
+  for (const k in v) {
+    if (!spec[k.toLowerCase()]) {
+      whole = false;
+      break;
+    }
+  }
+  const out: ValueObject = whole ? v : {};
+  for (const k in v) {
     const s = spec[k.toLowerCase()];
     const x = v[k] as Value;
-    if (s === true) out[k] = typeof x === 'string' ? intern(x) : x;
+    if (s === true) out[k] = interned(x, intern);
     else if (s) out[k] = keep(x, s, intern);
   }
   return out;
 }
 
+/** A value kept whole, with one copy of each of its strings (an image reference in every VM). */
+function interned(v: Value, intern: (s: string) => string): Value {
+  if (typeof v === 'string') return intern(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = interned(v[i] as Value, intern);
+  } else if (isObject(v)) {
+    for (const k in v) v[k] = interned(v[k] as Value, intern);
+  }
+  return v;
+}
+
 /**
  * The row with only what the graph reads; a row of another type is returned as is. `intern`
  * gives one copy of each string a read meets again (a subnet's ID in each of its NICs, a pool's
- * in each rule and ipConfiguration, the type, subscription and group in every row).
+ * in each rule and ipConfiguration, the type, subscription and group in every row). The row is
+ * the reader's to give: an object of it whose every key is kept is kept itself, its values
+ * replaced in place.
  */
 export function pruneRow(row: ValueObject, intern: (s: string) => string = (s) => s): ValueObject {
   const type = row['type'];

@@ -5,7 +5,7 @@ import type { DeployedAnalysis, DeployedEstate } from './estate';
 export function deployedReport(estate: DeployedEstate, analysis: DeployedAnalysis | undefined): ScanReport {
   const report = buildReport(
     { source: () => undefined },
-    { findings: analysis?.findings ?? [], graphs: analysis?.graphs ?? [], parseErrors: [], problems: [], templates: 0 },
+    { findings: analysis?.findings ?? [], graphs: analysis?.graphs ?? [], ...(analysis?.loadBalancers ? { loadBalancers: analysis.loadBalancers } : {}), parseErrors: [], problems: [], templates: 0 },
     { relative: (p) => p, filesScanned: 0, readErrors: [] },
   );
   report.azure = {

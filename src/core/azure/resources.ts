@@ -4,7 +4,7 @@
  * is known; every object and array gets an origin whose span names the resource (or the part of
  * it: a rule, a frontend, an ipConfiguration) by its resource ID.
  */
-import { setOrigin } from '../evaluate/origin';
+import { forgetOrigin, setOrigin } from '../evaluate/origin';
 import { DEPLOYED_FILE_PREFIX, type EvaluatedResource } from '../evaluate/resources';
 import { getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import type { SourceSpan } from '../source';
@@ -123,6 +123,21 @@ function register(v: Value, resource: DeployedResource, owner: PartOrigin | unde
   }
   if (typeof id === 'string' && own) setOrigin(v, own);
   return counter.n;
+}
+
+/**
+ * Forgets the origins deployedResource gave a resource's JSON, once its part of an analysis is
+ * done (analyzeEstateForReport): an origin that stays registered for a row that is long-lived
+ * keeps its part's wrapper alive until the collector's next full pass.
+ */
+export function forgetDeployed(v: Value): void {
+  if (Array.isArray(v)) {
+    for (const x of v) forgetDeployed(x);
+    return;
+  }
+  if (!isObject(v)) return;
+  forgetOrigin(v);
+  for (const k in v) forgetDeployed(v[k] as Value);
 }
 
 function hasTwoKeys(v: ValueObject): boolean {

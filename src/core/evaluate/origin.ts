@@ -22,6 +22,11 @@ export function setOrigin(value: object, origin: OriginSource): void {
   origins.set(value, origin);
 }
 
+/** Forgets a value's origin (a deployed resource whose analysis is done: see core/azure/resources). */
+export function forgetOrigin(value: object): void {
+  origins.delete(value);
+}
+
 export function originOf(value: unknown): Origin | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const o = origins.get(value);

@@ -35,15 +35,20 @@ const PROVIDERS = /\/providers\//i;
  * The tokens of a deployment's resources (see the module comment): `declared`, what they are (their
  * own IDs, the addresses they write, which two deployments may both write); `named`, the IDs they
  * refer to. Two references to a resource that no deployment declares link nothing: only a
- * declaration joins deployments.
+ * declaration joins deployments. Each body's tokens are kept while the body lives, unless `cache`
+ * is false (a body read once, as a deployed resource's).
  */
-export function linkTokens(resources: readonly EvaluatedResource[]): { declared: Set<string>; named: Set<string> } {
+export function linkTokens(resources: readonly LinkedResource[], options: { cache?: boolean } = {}): { declared: Set<string>; named: Set<string> } {
   const tokens = { declared: new Set<string>(), named: new Set<string>() };
   for (const r of resources) {
     const type = r.type.toLowerCase();
     if (!r.existing && ID_TYPES.has(type)) addId(tokens.declared, r.id);
     if (r.opaque || (!r.existing && BODY_TYPES.has(type))) {
       const body = r.body();
+      if (options.cache === false) {
+        walk(body, tokens, ADDRESS_TYPES.has(type) ? tokens.declared : tokens.named, 0, false);
+        continue;
+      }
       let own = BODY_TOKENS.get(body);
       if (!own) {
         const found = { declared: new Set<string>(), named: new Set<string>() };
@@ -57,6 +62,9 @@ export function linkTokens(resources: readonly EvaluatedResource[]): { declared:
   }
   return tokens;
 }
+
+/** What linkTokens reads of a resource. */
+export type LinkedResource = Pick<EvaluatedResource, 'type' | 'existing' | 'id' | 'opaque' | 'body'>;
 
 /**
  * The tokens of each body read: a Bicep declaration an edit did not reach keeps its evaluated
@@ -144,9 +152,12 @@ export function topResource(key: string): string {
 /**
  * The items in groups that share no link token, each group in the order of the items, the groups
  * in the order of their first items: items that declare the same token are one group, and so are
- * an item that names a token and the item that declares it (union-find).
+ * an item that names a token and the item that declares it (union-find). `tokensOf` is asked
+ * twice for each item (cache its answer if it is dear).
  */
 export function partitionByTokens<T>(items: readonly T[], tokensOf: (item: T) => { declared: Set<string>; named: Set<string> }): T[][] {
+  // (Two passes, each asking for an item's tokens again: all items' tokens at once would be held
+  // together, and a tenant's hundred thousand resources name several hundred thousand IDs.)
   const parent = items.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -161,17 +172,16 @@ export function partitionByTokens<T>(items: readonly T[], tokensOf: (item: T) =>
     const b = find(j);
     if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
   };
-  const tokens = items.map(tokensOf);
   const declarer = new Map<string, number>();
-  tokens.forEach(({ declared }, i) => {
-    for (const t of declared) {
+  items.forEach((item, i) => {
+    for (const t of tokensOf(item).declared) {
       const j = declarer.get(t);
       if (j === undefined) declarer.set(t, i);
       else union(i, j);
     }
   });
-  tokens.forEach(({ named }, i) => {
-    for (const t of named) {
+  items.forEach((item, i) => {
+    for (const t of tokensOf(item).named) {
       const j = declarer.get(t);
       if (j !== undefined) union(i, j);
     }

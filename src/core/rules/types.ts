@@ -192,6 +192,12 @@ export function ruleSite(f: Finding): SourceSpan {
   return f.facts.viaModule !== undefined && f.related[0] ? f.related[0].span : f.span;
 }
 
+/** The finding without its graph node, so that it no longer holds the graph (see analyzeEstateForReport). */
+export function withoutSubject<F extends Finding>(finding: F): F {
+  delete (finding as Finding & { [SUBJECT]?: FindingSubject })[SUBJECT];
+  return finding;
+}
+
 export function subjectOf(finding: Finding): FindingSubject | undefined {
   return (finding as Finding & { [SUBJECT]?: FindingSubject })[SUBJECT];
 }
