@@ -16,10 +16,13 @@ export class OffsetIndex {
   private kind = new Uint8Array(1024);
   private off = new Int32Array(1024);
   private len = new Int32Array(1024);
-  /** For a property: the length of its key (with quotes). */
-  private keyLen = new Int32Array(1024);
+  /**
+   * For an object or array: where its children start in `kids`. For a property: the length of its
+   * key (with quotes); its value, when it has one (`count` 1), is the node after it.
+   */
   private first = new Int32Array(1024);
   private count = new Int32Array(1024);
+  /** The children of objects and arrays, each one's in a run. */
   private kids = new Int32Array(1024);
   private kidsSize = 0;
 
@@ -47,7 +50,6 @@ export class OffsetIndex {
       this.kind = grow(this.kind);
       this.off = grow(this.off);
       this.len = grow(this.len);
-      this.keyLen = grow(this.keyLen);
       this.first = grow(this.first);
       this.count = grow(this.count);
     }
@@ -62,6 +64,11 @@ export class OffsetIndex {
     const stack: { id: number; children: number[] }[] = [];
     const close = (id: number, end: number, children: number[]): void => {
       this.len[id] = end - (this.off[id] as number);
+      if (this.kind[id] === PROPERTY) {
+        // Its value is the node after it (see `first`).
+        this.count[id] = children.length;
+        return;
+      }
       if (this.kidsSize + children.length > this.kids.length) {
         let n = this.kids.length * 2;
         while (n < this.kidsSize + children.length) n *= 2;
@@ -104,7 +111,7 @@ export class OffsetIndex {
         onArrayEnd: end,
         onObjectProperty: (_property, offset, length) => {
           const id = this.add(PROPERTY, offset);
-          this.keyLen[id] = length;
+          this.first[id] = length;
           stack.push({ id, children: [] });
         },
         onLiteralValue: (_value, offset, length) => {
@@ -119,7 +126,7 @@ export class OffsetIndex {
 
   private keyIs(prop: number, key: string): boolean {
     const at = this.off[prop] as number;
-    const n = this.keyLen[prop] as number;
+    const n = this.first[prop] as number;
     if (n === key.length + 2 && this.text.startsWith(key, at + 1)) return true;
     const raw = this.text.slice(at, at + n);
     if (!raw.includes('\\')) return false;
@@ -131,7 +138,7 @@ export class OffsetIndex {
   }
 
   private child(id: number, i: number): number {
-    return this.kids[(this.first[id] as number) + i] as number;
+    return this.kind[id] === PROPERTY ? id + 1 : (this.kids[(this.first[id] as number) + i] as number);
   }
 
   /** The value at a path (keys exact, as JSON.parse gives them; the last of equal keys wins). */
@@ -217,7 +224,7 @@ export class OffsetIndex {
       else this.len[i] = (this.len[i] as number) + delta;
     }
     const next = new OffsetIndex(text);
-    Object.assign(next, { size: this.size, kind: this.kind, off: this.off, len: this.len, keyLen: this.keyLen, first: this.first, count: this.count, kids: this.kids, kidsSize: this.kidsSize });
+    Object.assign(next, { size: this.size, kind: this.kind, off: this.off, len: this.len, first: this.first, count: this.count, kids: this.kids, kidsSize: this.kidsSize });
     this.size = 0;
     return next;
   }
