@@ -1,6 +1,7 @@
 /**
  * What a deployed scan read (the estate), and its analysis by the same graph and rules as the
- * templates': one graph across every subscription read, its findings located by resource ID.
+ * templates': one graph across every subscription read (or, for a report alone, its parts that
+ * share no link token, one at a time), its findings located by resource ID.
  */
 import type { EvaluatedResource } from '../evaluate/resources';
 import { getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
