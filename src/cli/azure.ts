@@ -3,9 +3,9 @@
  * Azure SDK (core/azure), judged by the same rule, printed in the same formats.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { analyzeEstate, analyzeEstateForReport, type DeployedAnalysis, type DeployedEstate } from '../core/azure/estate';
+import { analyzeEstate, type DeployedAnalysis, type DeployedEstate } from '../core/azure/estate';
 import { NothingRead, readEstate, describeScope } from '../core/azure/read';
-import { deployedReport } from '../core/azure/report';
+import { analyzeEstateForReport, deployedReport } from '../core/azure/report';
 import { staticTokenCredential } from '../core/azure/credential';
 import { describeError } from '../core/azure/pipeline';
 import { cloudEndpoints } from '../core/azure/clouds';

@@ -4,10 +4,9 @@
  * process's peak RSS over all three.
  */
 import * as fs from 'node:fs';
-import { analyzeEstateForReport } from '../../src/core/azure/estate';
 import { staticTokenCredential } from '../../src/core/azure/credential';
 import { readEstate } from '../../src/core/azure/read';
-import { deployedReport } from '../../src/core/azure/report';
+import { analyzeEstateForReport, deployedReport } from '../../src/core/azure/report';
 
 /**
  * This process's peak RSS in KB: on Linux its own high-water mark (VmHWM), since getrusage's

@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeEstate, analyzeEstateForReport, type DeployedEstate } from '../../src/core/azure/estate';
+import { analyzeEstate, type DeployedEstate } from '../../src/core/azure/estate';
 import { pruneRow } from '../../src/core/azure/prune';
-import { deployedReport } from '../../src/core/azure/report';
+import { analyzeEstateForReport, deployedReport } from '../../src/core/azure/report';
 import { stringInterner, type ValueObject } from '../../src/core/evaluate/value';
 import { subjectOf } from '../../src/core/rules/types';
 import { addBackendIpConfigurations, graphRow, ids, loadBalancer, networkInterface, scaleSet, virtualMachine, type Json } from '../azure/shapes';

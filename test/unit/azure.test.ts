@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TokenCredential } from '@azure/core-auth';
-import { analyzeEstate, analyzeEstateForReport } from '../../src/core/azure/estate';
-import { deployedReport } from '../../src/core/azure/report';
+import { analyzeEstate } from '../../src/core/azure/estate';
+import { analyzeEstateForReport, deployedReport } from '../../src/core/azure/report';
 import { NothingRead, readEstate, type AzureReadOptions, type AzureScope } from '../../src/core/azure/read';
 import * as https from 'node:https';
 import { NetworkManagementClient } from '@azure/arm-network';

@@ -6,12 +6,11 @@
 import type { EvaluatedResource } from '../evaluate/resources';
 import { getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
 import { buildGraph } from '../graph/build';
-import { linkTokens, partitionByTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
-import { reportLoadBalancers, type ReportLoadBalancer } from '../report';
+import type { ReportLoadBalancer } from '../report';
 import { RULES } from '../rules';
-import { withoutSubject, type Finding } from '../rules/types';
-import { deployedResource, forgetDeployed } from './resources';
+import type { Finding } from '../rules/types';
+import { deployedResource } from './resources';
 
 export type AzureSource = 'arm' | 'resource-graph';
 
@@ -43,7 +42,7 @@ export interface DeployedEstate {
 
 export interface DeployedAnalysis {
   findings: Finding[];
-  /** The deployed graph (none when analysed for the report alone: see analyzeEstateForReport). */
+  /** The deployed graph (none when analysed for the report alone: see azure/report.ts). */
   graphs: { environment: string; graph: NetworkGraph }[];
   /** The report's load balancers, when they were summarised as the graph was built part by part. */
   loadBalancers?: ReportLoadBalancer[];
@@ -61,11 +60,11 @@ const lower = (v: Value | undefined): string => (typeof v === 'string' ? v.toLow
  * their own NICs, which are the members.
  */
 export function estateResources(estate: Pick<DeployedEstate, 'resources' | 'portal'>): EvaluatedResource[] {
-  return wrap([...estate.resources, ...standInVms(estate.resources)], estate.portal);
+  return wrapRows([...estate.resources, ...standInVms(estate.resources)], estate.portal);
 }
 
 /** The stand-in VMs (Resource Manager JSON) of the NICs attached to VMs that were not read. */
-function standInVms(rows: readonly ValueObject[]): ValueObject[] {
+export function standInVms(rows: readonly ValueObject[]): ValueObject[] {
   const vmIds = new Set<string>();
   for (const r of rows) if (lower(getProp(r, 'type')) === 'microsoft.compute/virtualmachines') vmIds.add(lower(getProp(r, 'id')));
   const standIns = new Map<string, ValueObject>();
@@ -84,7 +83,8 @@ function standInVms(rows: readonly ValueObject[]): ValueObject[] {
   return [...standIns.values()];
 }
 
-function wrap(rows: readonly ValueObject[], portal: string | undefined): EvaluatedResource[] {
+/** The rows as the graph takes them (without Flexible scale sets). */
+export function wrapRows(rows: readonly ValueObject[], portal: string | undefined): EvaluatedResource[] {
   const out: EvaluatedResource[] = [];
   for (const r of rows) {
     if (lower(getProp(r, 'type')) === 'microsoft.compute/virtualmachinescalesets' && lower(getPath(r, 'properties', 'orchestrationMode')) === 'flexible') continue;
@@ -99,43 +99,6 @@ export function analyzeEstate(estate: Pick<DeployedEstate, 'resources' | 'portal
   const graph = buildGraph(estateResources(estate));
   const findings = RULES.flatMap((rule) => rule.check(graph, {}));
   return { findings, graphs: [{ environment: DEPLOYED_ENVIRONMENT, graph }] };
-}
-
-const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
-
-/**
- * The findings and the report's load balancers, as analyzeEstate and the report give them, for a
- * scan that needs nothing else (the CLI's `azure`): the estate's rows are taken out of it and
- * analysed in parts that share no link token (graph/links.ts: the graph of each part is what one
- * graph of all would hold of it), and each part's rows and graph are let go once its findings and
- * load balancers are summarised. A tenant's memory then holds the rows read and what is found,
- * never the rows, the whole graph and the findings at once.
- */
-export function analyzeEstateForReport(estate: Pick<DeployedEstate, 'resources' | 'portal'>): DeployedAnalysis & { loadBalancers: ReportLoadBalancer[] } {
-  const rows = [...estate.resources, ...standInVms(estate.resources)];
-  estate.resources = [];
-  const parts: (ValueObject[] | undefined)[] = partitionByTokens(rows, rowTokens);
-  rows.length = 0;
-  const findings: Finding[] = [];
-  const loadBalancers: ReportLoadBalancer[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as ValueObject[];
-    parts[i] = undefined;
-    const graph = buildGraph(wrap(part, estate.portal));
-    const found = RULES.flatMap((rule) => rule.check(graph, {}));
-    for (const lb of reportLoadBalancers([{ graph }], found, (p) => p)) loadBalancers.push(lb);
-    for (const f of found) findings.push(withoutSubject(f));
-    for (const row of part) forgetDeployed(row);
-  }
-  // In rule order, as from one graph (a stable sort keeps the order of the parts within a rule).
-  findings.sort((a, b) => (RULE_ORDER.get(a.ruleId) ?? 0) - (RULE_ORDER.get(b.ruleId) ?? 0));
-  return { findings, graphs: [], loadBalancers };
-}
-
-/** A row's link tokens, read afresh (the row's body is read once per pass, never kept). */
-function rowTokens(row: ValueObject): ReturnType<typeof linkTokens> {
-  const type = getProp(row, 'type');
-  return linkTokens([{ type: typeof type === 'string' ? type : '', existing: false, id: getProp(row, 'id') ?? '', body: () => row }], { cache: false });
 }
 
 /**
