@@ -8,7 +8,7 @@
  * what is wrong with the template is reported as a problem with its location.
  */
 import type { JsonNode, ArmDocument } from '../parse/arm';
-import { child, property, spanOfNode } from '../parse/arm';
+import { child, nodeOrigin, property, spanOfNode } from '../parse/arm';
 import { SourceFile, type SourceSpan } from '../source';
 import { classifyTemplateString, parseExpressionCached, type Expr } from './arm-expression';
 import { callPure } from './functions';
@@ -284,7 +284,7 @@ class ArmEvaluator {
       case 'array': {
         const kids = node.children ?? [];
         const arr = kids.map((c) => this.evalNode(c));
-        setOrigin(arr, new ArrayOrigin(this.file, node));
+        setOrigin(arr, nodeOrigin(this.file, node) ?? new ArrayOrigin(this.file, node));
         return arr;
       }
       case 'object':
@@ -309,7 +309,7 @@ class ArmEvaluator {
       }
       obj[key] = this.evalNode(value);
     }
-    setOrigin(obj, new ObjectOrigin(this.file, node, copyArrays));
+    setOrigin(obj, (!copyArrays && nodeOrigin(this.file, node)) || new ObjectOrigin(this.file, node, copyArrays));
     return obj;
   }
 

@@ -33,7 +33,7 @@ export function parseArm(file: SourceFile): ArmDocument {
   // a syntax tree is built, and the tree is built only if a location in the file is asked for.
   const strict = strictParse(file.text);
   if (strict.ok) {
-    const root = new LazyNode(new LazyTree(file.text), strict.value, undefined, 0);
+    const root = new LazyNode(new LazyTree(file.text, file.path), strict.value, undefined, 0);
     return { file, root, kind: classify(root, file.path), errors: [], value: strict.value };
   }
   const errs: ParseError[] = [];
@@ -131,7 +131,11 @@ class LazyTree {
   private index: OffsetIndex | undefined;
   private previous: { tree: LazyTree; start: number; oldEnd: number; newEnd: number } | undefined;
   private tooDeep = false;
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    /** The file's path, for the spans its nodes give (see LazyNode.span). */
+    readonly file: string,
+  ) {}
 
   locate(path: JSONPath): Node | undefined {
     if (this.tooDeep) return undefined;
@@ -237,6 +241,27 @@ class LazyNode implements Node {
     return this.node()?.length ?? 0;
   }
 
+  /**
+   * The span of this value: with `property` and `element`, a node is the origin of the object or
+   * array evaluated from it (evaluate/origin.ts), so that a large template's evaluation keeps one
+   * object per value it evaluates, not a node and an origin.
+   */
+  get span(): SourceSpan {
+    return spanOfNode(this.tree.file, this);
+  }
+
+  /** The span of the value (or the key) of the property `key` (case-insensitive) of this object. */
+  property(key: string, part: 'key' | 'value' = 'value'): SourceSpan | undefined {
+    const target = property(this, key)?.children?.[part === 'key' ? 0 : 1];
+    return target ? spanOfNode(this.tree.file, target) : undefined;
+  }
+
+  /** The span of this array's element `i`. */
+  element(i: number): SourceSpan | undefined {
+    const kid = this.children?.[i];
+    return kid ? spanOfNode(this.tree.file, kid) : undefined;
+  }
+
   /** The node of `value[key]` (case-insensitive), without building the other children. */
   valueAt(key: string): Node | undefined {
     const raw = this.raw;
@@ -267,6 +292,18 @@ class LazyNode implements Node {
     }
     return undefined;
   }
+}
+
+/** What locates an evaluated object or array (the shape of evaluate/origin.ts's Origin). */
+export interface NodeOrigin {
+  readonly span: SourceSpan;
+  property(key: string, part?: 'key' | 'value'): SourceSpan | undefined;
+  element(i: number): SourceSpan | undefined;
+}
+
+/** The node itself as the origin of what is evaluated from it, when it is a node of `file`'s strict parse. */
+export function nodeOrigin(file: string, node: JsonNode): NodeOrigin | undefined {
+  return node instanceof LazyNode && node.tree.file === file ? node : undefined;
 }
 
 /** The key of a property node: a property's text starts with its key. */
