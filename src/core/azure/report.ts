@@ -7,7 +7,7 @@ import { getProp, type ValueObject } from '../evaluate/value';
 import { buildGraph } from '../graph/build';
 import { linkTokens, partitionByTokens } from '../graph/links';
 import { buildReport, reportLoadBalancers, type ReportLoadBalancer, type ScanReport } from '../report';
-import { RULES } from '../rules';
+import { byRuleOrder, RULES } from '../rules';
 import { withoutSubject, type Finding } from '../rules/types';
 import { standInVms, wrapRows, type DeployedAnalysis, type DeployedEstate } from './estate';
 import { forgetDeployed } from './resources';
@@ -27,8 +27,6 @@ export function deployedReport(estate: DeployedEstate, analysis: DeployedAnalysi
   };
   return report;
 }
-
-const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
 
 /**
  * The findings and the report's load balancers, as analyzeEstate and the report give them, for a
@@ -55,7 +53,7 @@ export function analyzeEstateForReport(estate: Pick<DeployedEstate, 'resources' 
     for (const row of part) forgetDeployed(row);
   }
   // In rule order, as from one graph (a stable sort keeps the order of the parts within a rule).
-  findings.sort((a, b) => (RULE_ORDER.get(a.ruleId) ?? 0) - (RULE_ORDER.get(b.ruleId) ?? 0));
+  findings.sort(byRuleOrder);
   return { findings, graphs: [], loadBalancers };
 }
 

@@ -17,7 +17,7 @@ import type { Value } from '../evaluate/value';
 import { buildGraph, mergeGraphs } from '../graph/build';
 import { linkTokens, partitionByTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
-import { RULES } from '../rules';
+import { byRuleOrder } from '../rules';
 import { checkGraph } from '../findings';
 import type { Finding } from '../rules/types';
 import type { SourceFile } from '../source';
@@ -68,8 +68,6 @@ interface GroupAnalysis {
   environments: string;
   perEnvironment: { graph: NetworkGraph; findings: Finding[] }[];
 }
-
-const RULE_ORDER = new Map(RULES.map((r, i) => [r.id, i]));
 
 export interface WorkspaceAnalysis {
   /** Findings, de-duplicated across evaluations (parameter sources merged into one finding). */
@@ -330,7 +328,7 @@ export class Workspace {
     return environments.map((environment, e) => {
       const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
       const findings = parts.flatMap((p) => p.findings);
-      if (parts.length > 1) findings.sort((a, b) => (RULE_ORDER.get(a.ruleId) ?? 0) - (RULE_ORDER.get(b.ruleId) ?? 0));
+      if (parts.length > 1) findings.sort(byRuleOrder);
       let graph: NetworkGraph | undefined;
       return {
         environment,
