@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { getNodePath, parseTree, type Node } from 'jsonc-parser';
-import { OffsetIndex } from '../../src/core/parse/offset-index';
+import { EXPAND_FROM, OffsetIndex } from '../../src/core/parse/offset-index';
 import { CORPUS, EXAMPLES } from './fix-helpers';
 
 function jsonFiles(root: string): string[] {
@@ -16,10 +16,20 @@ function jsonFiles(root: string): string[] {
   return fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\.json$/i.test(e.name)).map((e) => path.join(e.parentPath, e.name));
 }
 
-/** Compares the index with the tree at every value; returns how many values were compared. */
+/**
+ * Compares the index with the tree at every value; returns how many values were compared. Each
+ * text is indexed whole (expandFrom 0), as the product does (containers under EXPAND_FROM
+ * characters indexed when asked into) and with nearly every container left to that.
+ */
 function compare(text: string, where: string): number {
+  let values = 0;
+  for (const expandFrom of [0, EXPAND_FROM, 8]) values = compareWith(text, `${where} (expanded from ${expandFrom})`, expandFrom);
+  return values;
+}
+
+function compareWith(text: string, where: string, expandFrom: number): number {
   const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
-  const index = OffsetIndex.build(text);
+  const index = OffsetIndex.build(text, expandFrom);
   if (!tree) return 0;
   assert.ok(index, `${where}: indexed`);
   // With repeated keys the last one is the value (as JSON.parse has it): compare those only.
@@ -38,6 +48,9 @@ function compare(text: string, where: string): number {
   return seen.size;
 }
 
+/** Is a node the key of its property? */
+const isKey = (n: Node): boolean => n.parent?.type === 'property' && n.parent.children?.[0] === n;
+
 describe('offset index: where jsonc-parser puts each value', () => {
   it('every value of the examples and the corpus', () => {
     let values = 0;
@@ -54,5 +67,43 @@ describe('offset index: where jsonc-parser puts each value', () => {
       '{ "a": 1, "a": { "x": 2 } }',
     ];
     texts.forEach((t, i) => compare(t, `text ${i}`));
+  });
+
+  it('after a character typed inside a string, the edited index finds every value of the new text', () => {
+    let edits = 0;
+    for (const f of [...jsonFiles(EXAMPLES), ...jsonFiles(CORPUS)].slice(0, 40)) {
+      const text = fs.readFileSync(f, 'utf8').replace(/^\uFEFF/, '');
+      const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+      if (!tree) continue;
+      // A string value in the middle of the file, and one near its end.
+      const strings: Node[] = [];
+      const visit = (n: Node): void => {
+        if (n.type === 'string' && !isKey(n)) strings.push(n);
+        for (const c of n.children ?? []) visit(c);
+      };
+      visit(tree);
+      for (const s of [strings[strings.length >> 1], strings[strings.length - 1]]) {
+        if (!s || s.length < 3) continue;
+        for (const expandFrom of [0, EXPAND_FROM, 8]) {
+          const index = OffsetIndex.build(text, expandFrom);
+          assert.ok(index);
+          const at = s.offset + 1;
+          const next = index.edited(text.slice(0, at) + 'Q' + text.slice(at), text, at, at, at + 1);
+          assert.ok(next, `${f}: the edit at ${at} keeps the structure`);
+          const edited = text.slice(0, at) + 'Q' + text.slice(at);
+          const after = parseTree(edited, [], { allowTrailingComma: true, disallowComments: false }) as Node;
+          const check = (n: Node): void => {
+            if (n.type !== 'property' && !isKey(n)) {
+              const got = next.locate(getNodePath(n));
+              assert.deepEqual(got && [got.offset, got.length], [n.offset, n.length], `${f} (expanded from ${expandFrom}): ${JSON.stringify(getNodePath(n))} after the edit`);
+            }
+            for (const c of n.children ?? []) check(c);
+          };
+          check(after);
+          edits++;
+        }
+      }
+    }
+    assert.ok(edits > 30, `${edits} edits`);
   });
 });

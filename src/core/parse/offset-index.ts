@@ -3,6 +3,11 @@
  * (`visit`) fills typed arrays with each node's offset, length and children, so a 32 MB template
  * costs a few bytes per node instead of a tree of objects (hundreds of MB). The values themselves
  * come from JSON.parse; this only answers "where is the value at this path".
+ *
+ * Only containers of at least EXPAND_FROM characters keep their children: a smaller one (a typical
+ * resource of a large template) is one entry, indexed on its own when a location inside it is asked
+ * for (a few recent ones are kept). So the index of a 32 MB template of 40,000 resources holds about
+ * 40,000 entries, not two million.
  */
 import { visit, type JSONPath, type Node } from 'jsonc-parser';
 
@@ -11,26 +16,59 @@ const ARRAY = 2;
 const PROPERTY = 3;
 const LEAF = 4;
 
+/** A container shorter than this (in characters) is not expanded (see above). */
+export const EXPAND_FROM = 1024;
+/** Sub-indexes of unexpanded containers kept, most recently used last. */
+const SUBS_KEPT = 32;
+/**
+ * Sub-indexes made before the whole text is indexed instead: a caller that locates a value in
+ * every resource (a topology of 40,000 members) is served by one pass, not 40,000 small ones.
+ */
+const SUBS_BEFORE_WHOLE = 256;
+/** `count` of a container whose children are not in this index. */
+const UNEXPANDED = -1;
+
 export class OffsetIndex {
   private size = 0;
-  private kind = new Uint8Array(1024);
-  private off = new Int32Array(1024);
-  private len = new Int32Array(1024);
+  private kind: Uint8Array;
+  private off: Int32Array;
+  private len: Int32Array;
   /**
    * For an object or array: where its children start in `kids`. For a property: the length of its
    * key (with quotes); its value, when it has one (`count` 1), is the node after it.
    */
-  private first = new Int32Array(1024);
-  private count = new Int32Array(1024);
+  private first: Int32Array;
+  /** Children of an object or array (UNEXPANDED: not indexed here, see subIndex); 1 or 0 for a property. */
+  private count: Int32Array;
   /** The children of objects and arrays, each one's in a run. */
-  private kids = new Int32Array(1024);
+  private kids: Int32Array;
   private kidsSize = 0;
+  /** Indexes of unexpanded containers, by their node (see subIndex). */
+  private subs = new Map<number, OffsetIndex>();
+  private subsMade = 0;
+  /** The whole text's index, once SUBS_BEFORE_WHOLE sub-indexes were made: it answers from then on. */
+  private whole: OffsetIndex | undefined;
 
-  private constructor(private readonly text: string) {}
+  private constructor(
+    private readonly text: string,
+    private readonly expandFrom: number,
+    capacity = 64,
+  ) {
+    this.kind = new Uint8Array(capacity);
+    this.off = new Int32Array(capacity);
+    this.len = new Int32Array(capacity);
+    this.first = new Int32Array(capacity);
+    this.count = new Int32Array(capacity);
+    this.kids = new Int32Array(capacity);
+  }
 
-  /** Indexes a text; undefined when it nests too deep for the scanner (no location then). */
-  static build(text: string): OffsetIndex | undefined {
-    const index = new OffsetIndex(text);
+  /**
+   * Indexes a text; undefined when it nests too deep for the scanner (no location then). Containers
+   * shorter than `expandFrom` characters (but the root) are indexed only when asked into.
+   */
+  static build(text: string, expandFrom = EXPAND_FROM): OffsetIndex | undefined {
+    // (About one value per 16 characters in a template: room for a small text at once.)
+    const index = new OffsetIndex(text, expandFrom, expandFrom > 0 ? 1024 : Math.max(16, text.length >> 4));
     try {
       index.scan();
     } catch (e) {
@@ -43,7 +81,7 @@ export class OffsetIndex {
   private add(kind: number, offset: number): number {
     if (this.size === this.off.length) {
       const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        const b = new (a.constructor as new (n: number) => T)(Math.max(16, a.length * 2));
         b.set(a);
         return b;
       };
@@ -60,17 +98,24 @@ export class OffsetIndex {
   }
 
   private scan(): void {
-    // Open containers and properties, with the children collected so far.
-    const stack: { id: number; children: number[] }[] = [];
-    const close = (id: number, end: number, children: number[]): void => {
+    // Open containers and properties, with the children collected so far and where the index
+    // stood when they opened (a small container's descendants are taken back when it closes).
+    const stack: { id: number; children: number[]; kidsAt: number }[] = [];
+    const close = (id: number, end: number, children: number[], kidsAt = this.kidsSize): void => {
       this.len[id] = end - (this.off[id] as number);
       if (this.kind[id] === PROPERTY) {
         // Its value is the node after it (see `first`).
         this.count[id] = children.length;
         return;
       }
+      if (this.kind[id] !== LEAF && id > 0 && end - (this.off[id] as number) < this.expandFrom) {
+        this.size = id + 1;
+        this.kidsSize = kidsAt;
+        this.count[id] = UNEXPANDED;
+        return;
+      }
       if (this.kidsSize + children.length > this.kids.length) {
-        let n = this.kids.length * 2;
+        let n = Math.max(16, this.kids.length * 2);
         while (n < this.kidsSize + children.length) n *= 2;
         const k = new Int32Array(n);
         k.set(this.kids);
@@ -94,12 +139,12 @@ export class OffsetIndex {
       }
     };
     const begin = (kind: number) => (offset: number): void => {
-      stack.push({ id: this.add(kind, offset), children: [] });
+      stack.push({ id: this.add(kind, offset), children: [], kidsAt: this.kidsSize });
     };
     const end = (offset: number, length: number): void => {
       const open = stack.pop();
       if (!open) return;
-      close(open.id, offset + length, open.children);
+      close(open.id, offset + length, open.children, open.kidsAt);
       done(open.id, offset + length);
     };
     visit(
@@ -112,7 +157,7 @@ export class OffsetIndex {
         onObjectProperty: (_property, offset, length) => {
           const id = this.add(PROPERTY, offset);
           this.first[id] = length;
-          stack.push({ id, children: [] });
+          stack.push({ id, children: [], kidsAt: this.kidsSize });
         },
         onLiteralValue: (_value, offset, length) => {
           const id = this.add(LEAF, offset);
@@ -141,12 +186,17 @@ export class OffsetIndex {
     return this.kind[id] === PROPERTY ? id + 1 : (this.kids[(this.first[id] as number) + i] as number);
   }
 
-  /** The value at a path (keys exact, as JSON.parse gives them; the last of equal keys wins). */
-  private find(path: JSONPath): { value: number; property: number } | undefined {
+  /**
+   * The value at a path (keys exact, as JSON.parse gives them; the last of equal keys wins), or
+   * the unexpanded container the rest of the path goes into (`rest`: how many segments are left).
+   */
+  private find(path: JSONPath): { value: number; property: number; rest: number } | undefined {
     let node = 0;
     let property = -1;
-    for (const segment of path) {
+    for (let s = 0; s < path.length; s++) {
+      const segment = path[s] as string | number;
       const kind = this.kind[node];
+      if (this.count[node] === UNEXPANDED) return { value: node, property, rest: path.length - s };
       if (kind === ARRAY && typeof segment === 'number') {
         if (segment < 0 || segment >= (this.count[node] as number)) return undefined;
         node = this.child(node, segment);
@@ -164,22 +214,47 @@ export class OffsetIndex {
         return undefined;
       }
     }
-    return { value: node, property };
+    return { value: node, property, rest: 0 };
+  }
+
+  /** The index of an unexpanded container's own text (offsets from its start), kept for the next locations. */
+  private subIndex(id: number): OffsetIndex | undefined {
+    let sub = this.subs.get(id);
+    if (sub) this.subs.delete(id);
+    else {
+      this.subsMade++;
+      const at = this.off[id] as number;
+      sub = OffsetIndex.build(this.text.slice(at, at + (this.len[id] as number)), 0);
+      if (!sub) return undefined;
+      if (this.subs.size >= SUBS_KEPT) this.subs.delete(this.subs.keys().next().value as number);
+    }
+    this.subs.set(id, sub);
+    return sub;
   }
 
   /**
    * The node at a path, shaped as much like jsonc-parser's as locations need: offset, length, and
    * for a property's value, its parent (the property: key through value).
    */
-  locate(path: JSONPath): Node | undefined {
+  locate(path: JSONPath, shift = 0): Node | undefined {
+    if (this.subsMade >= SUBS_BEFORE_WHOLE && this.expandFrom > 0) {
+      this.whole ??= OffsetIndex.build(this.text, 0);
+      this.subs.clear();
+      if (this.whole) return this.whole.locate(path, shift);
+    }
     const found = this.find(path);
     if (!found) return undefined;
     const shape = (id: number, parent?: Node): Node => ({
       type: this.kind[id] === OBJECT ? 'object' : this.kind[id] === ARRAY ? 'array' : this.kind[id] === PROPERTY ? 'property' : 'string',
-      offset: this.off[id] as number,
+      offset: (this.off[id] as number) + shift,
       length: this.len[id] as number,
       ...(parent ? { parent } : {}),
     });
+    if (found.rest > 0) {
+      const inner = this.subIndex(found.value)?.locate(path.slice(path.length - found.rest), shift + (this.off[found.value] as number));
+      // The container's own entry in its index is its root: a value right inside it has its property there.
+      return inner;
+    }
     return shape(found.value, found.property >= 0 ? shape(found.property) : undefined);
   }
 
@@ -188,6 +263,7 @@ export class OffsetIndex {
     let node = 0;
     for (;;) {
       const n = this.count[node] as number;
+      if (n === UNEXPANDED) return node;
       let lo = 0;
       let hi = n - 1;
       let next = -1;
@@ -205,6 +281,17 @@ export class OffsetIndex {
     }
   }
 
+  /** The value (not an object or array) that contains `offset`, looked for inside an unexpanded container too. */
+  private leafAt(offset: number): { start: number; length: number } | undefined {
+    const node = this.deepestAt(offset);
+    if (this.count[node] === UNEXPANDED) {
+      const base = this.off[node] as number;
+      const inner = this.subIndex(node)?.leafAt(offset - base);
+      return inner && { start: inner.start + base, length: inner.length };
+    }
+    return this.kind[node] === LEAF ? { start: this.off[node] as number, length: this.len[node] as number } : undefined;
+  }
+
   /**
    * The index of the text after an edit that replaced [start, oldEnd) by text up to newEnd inside
    * one string value (no quote, backslash or line break typed or removed): the same structure,
@@ -212,9 +299,10 @@ export class OffsetIndex {
    * given up (its arrays now describe the new text).
    */
   edited(text: string, oldText: string, start: number, oldEnd: number, newEnd: number): OffsetIndex | undefined {
-    const leaf = this.deepestAt(start);
-    if (this.kind[leaf] !== LEAF || oldText.charCodeAt(this.off[leaf] as number) !== 34 /* " */) return undefined;
-    if (start <= (this.off[leaf] as number) || oldEnd >= (this.off[leaf] as number) + (this.len[leaf] as number)) return undefined;
+    if (this.whole) return this.whole.edited(text, oldText, start, oldEnd, newEnd);
+    const leaf = this.leafAt(start);
+    if (!leaf || oldText.charCodeAt(leaf.start) !== 34 /* " */) return undefined;
+    if (start <= leaf.start || oldEnd >= leaf.start + leaf.length) return undefined;
     if (/["\\\n\r]/.test(text.slice(start, newEnd)) || /["\\]/.test(oldText.slice(start, oldEnd))) return undefined;
     const delta = newEnd - oldEnd;
     for (let i = 0; i < this.size; i++) {
@@ -223,7 +311,8 @@ export class OffsetIndex {
       if (o > start) this.off[i] = o + delta;
       else this.len[i] = (this.len[i] as number) + delta;
     }
-    const next = new OffsetIndex(text);
+    // (The kept sub-indexes are of the old text: the new index makes its own when asked.)
+    const next = new OffsetIndex(text, this.expandFrom, 0);
     Object.assign(next, { size: this.size, kind: this.kind, off: this.off, len: this.len, first: this.first, count: this.count, kids: this.kids, kidsSize: this.kidsSize });
     this.size = 0;
     return next;
