@@ -11,6 +11,11 @@ export interface Origin {
   property?(key: string, part?: 'key' | 'value'): SourceSpan | undefined;
   /** The span of an array element. */
   element?(index: number): SourceSpan | undefined;
+  /**
+   * Identical (===) for two origins exactly when they are the same place of the same text, known
+   * without locating either (a value of a template's strict parse: the parsed value itself).
+   */
+  readonly place?: unknown;
 }
 
 /** An origin, or what makes one when a location is first asked for (most never are). */
@@ -45,4 +50,9 @@ export function propertySpan(obj: unknown, key: string, part: 'key' | 'value' = 
 
 export function spanOf(value: unknown): SourceSpan | undefined {
   return originOf(value)?.span;
+}
+
+/** The place of a value's origin (see Origin.place), when its origin has one. */
+export function placeOf(value: unknown): unknown {
+  return originOf(value)?.place;
 }

@@ -250,6 +250,16 @@ class LazyNode implements Node {
     return spanOfNode(this.tree.file, this);
   }
 
+  /**
+   * The parsed object or array this node is of: JSON.parse makes one for each place of the text, so
+   * two nodes are at one place exactly when these are identical, and no location is needed. (A
+   * node of a string or number has no such identity: its path is its place.)
+   */
+  get place(): unknown {
+    const raw = this.raw;
+    return this.key === undefined && raw !== null && typeof raw === 'object' ? raw : JSON.stringify([this.tree.file, this.key !== undefined, ...this.path()]);
+  }
+
   /** The span of the value (or the key) of the property `key` (case-insensitive) of this object. */
   property(key: string, part: 'key' | 'value' = 'value'): SourceSpan | undefined {
     const target = property(this, key)?.children?.[part === 'key' ? 0 : 1];
@@ -297,6 +307,7 @@ class LazyNode implements Node {
 /** What locates an evaluated object or array (the shape of evaluate/origin.ts's Origin). */
 export interface NodeOrigin {
   readonly span: SourceSpan;
+  readonly place: unknown;
   property(key: string, part?: 'key' | 'value'): SourceSpan | undefined;
   element(i: number): SourceSpan | undefined;
 }

@@ -4,7 +4,7 @@
  * locations, and the copy of a finding shown where a module is called.
  */
 import { display, Unknown, type Value } from '../evaluate/value';
-import { propertySpan, spanOf } from '../evaluate/origin';
+import { placeOf, propertySpan, spanOf } from '../evaluate/origin';
 import { isDeployedFile, type ModuleCall } from '../evaluate/resources';
 import type { MemberNode, RuleNode } from '../graph/model';
 import { conditionWords, readInt, ruleMembers } from '../graph/query';
@@ -113,24 +113,41 @@ export function related(rule: RuleNode, members: MemberNode[]): RelatedLocation[
 /** The places that put members in (a pool, a NAT rule): one per place, with every name. */
 export function memberLocations(members: MemberNode[]): RelatedLocation[] {
   const out: RelatedLocation[] = [];
-  // Members written once in a copy loop share one place: list it once, with every name.
-  const bySpan = new Map<string, { span: SourceSpan; names: string[] }>();
+  const spanOfMember = (m: MemberNode): SourceSpan | undefined => propertySpan(m.reference, 'id') ?? spanOf(m.reference);
+  // Members written once in a copy loop share one place: list it once, with its first names and
+  // how many more. When every member's reference knows its place without being located (a
+  // template's values), only the places listed are located and described, the others counted: a
+  // pool of 40,000 members then costs no 40,000 locations or descriptions.
+  const byPlace = members.every((m) => placeOf(m.reference) !== undefined);
+  const listed = new Map<unknown, { span: SourceSpan | undefined; members: MemberNode[]; more: number }>();
+  const others = new Set<unknown>();
+  let firstOther: { member: MemberNode; span: SourceSpan | undefined } | undefined;
   for (const m of members) {
-    const s = propertySpan(m.reference, 'id') ?? spanOf(m.reference);
-    if (!s) continue;
-    const key = `${s.file}#${s.start}`;
-    let entry = bySpan.get(key);
-    if (!entry) bySpan.set(key, (entry = { span: s, names: [] }));
-    entry.names.push(describeMember(m));
-  }
-  let listed = 0;
-  for (const { span, names } of bySpan.values()) {
-    if (listed++ >= MAX_RELATED_MEMBERS) {
-      out.push({ span, message: `and ${bySpan.size - MAX_RELATED_MEMBERS} more member places` });
-      break;
+    let key: unknown;
+    let span: SourceSpan | undefined;
+    if (byPlace) key = placeOf(m.reference);
+    else {
+      span = spanOfMember(m);
+      if (!span) continue;
+      key = `${span.file}#${span.start}`;
     }
-    const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
-    out.push({ span, message: `member: ${shown}` });
+    const entry = listed.get(key);
+    if (entry) {
+      if (entry.members.length < 3) entry.members.push(m);
+      else entry.more++;
+    } else if (listed.size < MAX_RELATED_MEMBERS) listed.set(key, { span, members: [m], more: 0 });
+    else if (!others.has(key)) {
+      others.add(key);
+      firstOther ??= { member: m, span };
+    }
   }
+  for (const entry of listed.values()) {
+    const span = entry.span ?? spanOfMember(entry.members[0] as MemberNode);
+    if (!span) continue;
+    const names = entry.members.map(describeMember).join(', ');
+    out.push({ span, message: `member: ${entry.more > 0 ? `${names} and ${entry.more} more` : names}` });
+  }
+  const span = firstOther && (firstOther.span ?? spanOfMember(firstOther.member));
+  if (span) out.push({ span, message: `and ${others.size} more member places` });
   return out;
 }
