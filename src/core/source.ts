@@ -33,35 +33,43 @@ export interface DeployedResourceRef {
 }
 
 export class SourceFile {
-  private lineStarts: number[] | undefined;
+  private lineStarts: Uint32Array | undefined;
   constructor(
     /** Absolute path with `/` separators (or a URI-like key); the identity of the file. */
     readonly path: string,
     readonly text: string,
   ) {}
 
-  private starts(): number[] {
-    if (!this.lineStarts && !this.text.includes('\r')) {
+  private starts(): Uint32Array {
+    if (this.lineStarts) return this.lineStarts;
+    // Twice over the text, counting and then filling: one exact array (a large template has a
+    // million lines; a growing list of them leaves its earlier copies behind).
+    let n = 1;
+    this.lineBreaks(() => n++);
+    const starts = new Uint32Array(n);
+    n = 1;
+    this.lineBreaks((next) => (starts[n++] = next));
+    this.lineStarts = starts;
+    return starts;
+  }
+
+  /** Calls `found` with the offset after each line break (\n, \r\n or \r), in order. */
+  private lineBreaks(found: (next: number) => void): void {
+    const t = this.text;
+    if (!t.includes('\r')) {
       // Only \n line breaks: let the native search find them.
-      const starts = [0];
-      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
-      this.lineStarts = starts;
+      for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) found(i + 1);
+      return;
     }
-    if (!this.lineStarts) {
-      const starts = [0];
-      const t = this.text;
-      for (let i = 0; i < t.length; i++) {
-        const c = t.charCodeAt(i);
-        if (c === 13 /* \r */) {
-          if (t.charCodeAt(i + 1) === 10) i++;
-          starts.push(i + 1);
-        } else if (c === 10) {
-          starts.push(i + 1);
-        }
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 13 /* \r */) {
+        if (t.charCodeAt(i + 1) === 10) i++;
+        found(i + 1);
+      } else if (c === 10) {
+        found(i + 1);
       }
-      this.lineStarts = starts;
     }
-    return this.lineStarts;
   }
 
   positionAt(offset: number): Position {

@@ -452,14 +452,37 @@ function describeSurroundings(
     ...graph.unresolved.map((u) => u.member),
     ...graph.loadBalancers.flatMap((lb) => [...lb.natRules, ...lb.natPools].flatMap((n) => n.targets)),
   ];
+  // Members of one subnet and deployment share its two functions (a pool can have 40,000 members
+  // in one subnet): by deployment, then by the subnet's ID as written, then by its key.
+  const surroundings = new Map<string, Map<unknown, Pick<MemberNode, 'subnetPrefix' | 'network'> | undefined>>();
+  const keys = new Map<string, Map<string, Pick<MemberNode, 'subnetPrefix' | 'network'> | undefined>>();
+  const surroundingsOf = (subnetId: Value | undefined, deployment: string): Pick<MemberNode, 'subnetPrefix' | 'network'> | undefined => {
+    let written = surroundings.get(deployment);
+    if (!written) surroundings.set(deployment, (written = new Map()));
+    const id = typeof subnetId === 'string' ? subnetId : (subnetId ?? null);
+    if (written.has(id)) return written.get(id);
+    const subnetKey = idKey(subnetId);
+    let byKey = keys.get(deployment);
+    if (!byKey) keys.set(deployment, (byKey = new Map()));
+    const made = subnetKey === undefined || subnetKey === ''
+      ? undefined
+      : byKey.has(subnetKey)
+        ? byKey.get(subnetKey)
+        : {
+            subnetPrefix: () => prefixIndex().find(subnetKey, deployment)[0]?.prefix,
+            network: () => networkOf(subnetKey.replace(/\/subnets\/[^/]+$/, ''), deployment),
+          };
+    if (subnetKey) byKey.set(subnetKey, made);
+    written.set(id, made);
+    return made;
+  };
   for (const m of members) {
     if (seen.has(m)) continue;
     seen.add(m);
-    const subnetKey = idKey(m.subnetId);
-    const deployment = m.resource?.deployment ?? '';
-    if (subnetKey) {
-      m.subnetPrefix = () => prefixIndex().find(subnetKey, deployment)[0]?.prefix;
-      m.network = () => networkOf(subnetKey.replace(/\/subnets\/[^/]+$/, ''), deployment);
+    const around = surroundingsOf(m.subnetId, m.resource?.deployment ?? '');
+    if (around) {
+      m.subnetPrefix = around.subnetPrefix;
+      m.network = around.network;
     }
     const machine = m.kind === 'scale-set' ? m.resource : m.vm;
     if (!machine) continue;
@@ -467,6 +490,9 @@ function describeSurroundings(
     const others = otherNicsOf(m, machine, nicsById);
     if (others) m.otherNics = others;
   }
+  // (The members' functions keep this function's variables alive: not these maps' entries.)
+  surroundings.clear();
+  keys.clear();
 }
 
 /** The VM's (or scale set's) other network interfaces than the member's, and the pools they are in. */

@@ -68,26 +68,33 @@ function countMembers(members: MemberNode[]): RuleMembers {
 /** One entry per member; a scale set in two of the rule's pools counts once. */
 function uniqueMembers(lists: MemberNode[][]): MemberNode[] {
   const out: MemberNode[] = [];
-  const seen = new Set<string>();
+  // A member is its resource (or reference) and IP configuration, or its address: kept by
+  // identity, without a key string made per member (a pool can have 40,000).
+  const ips = new Set<string>();
+  const configs = new Map<object, string | Set<string>>();
   for (const list of lists) {
     for (const m of list) {
-      const key = memberIdentity(m);
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (m.kind === 'ip-address') {
+        const ip = display(m.privateIp);
+        if (ips.has(ip)) continue;
+        ips.add(ip);
+      } else {
+        const target = m.resource ?? m.reference;
+        const config = display(m.ipConfigName ?? null);
+        const seen = configs.get(target);
+        if (seen === undefined) configs.set(target, config);
+        else if (typeof seen === 'string') {
+          if (seen === config) continue;
+          configs.set(target, new Set([seen, config]));
+        } else {
+          if (seen.has(config)) continue;
+          seen.add(config);
+        }
+      }
       out.push(m);
     }
   }
   return out;
-}
-
-let anonymous = 0;
-const identities = new WeakMap<object, string>();
-function memberIdentity(m: MemberNode): string {
-  if (m.kind === 'ip-address') return `ip:${display(m.privateIp)}`;
-  const target = m.resource ?? m.reference;
-  let id = identities.get(target);
-  if (!id) identities.set(target, (id = `r${++anonymous}`));
-  return `${id}:${display(m.ipConfigName ?? null)}`;
 }
 
 /** The condition of a possible member, in words: its text (`empty(...)` is false), or why it is not known. */
