@@ -18,8 +18,9 @@ function jsonFiles(root: string): string[] {
 
 /**
  * Compares the index with the tree at every value; returns how many values were compared. Each
- * text is indexed whole (expandFrom 0), as the product does (containers under EXPAND_FROM
- * characters indexed when asked into) and with nearly every container left to that.
+ * text is indexed whole (expandFrom 0, as the product indexes texts under SPARSE_FROM characters),
+ * sparsely as the product indexes longer ones (containers under EXPAND_FROM characters indexed
+ * when asked into) and with nearly every container left to that.
  */
 function compare(text: string, where: string): number {
   let values = 0;

@@ -4,10 +4,12 @@
  * costs a few bytes per node instead of a tree of objects (hundreds of MB). The values themselves
  * come from JSON.parse; this only answers "where is the value at this path".
  *
- * Only containers of at least EXPAND_FROM characters keep their children: a smaller one (a typical
- * resource of a large template) is one entry, indexed on its own when a location inside it is asked
- * for (a few recent ones are kept). So the index of a 32 MB template of 40,000 resources holds about
- * 40,000 entries, not two million.
+ * In a text of SPARSE_FROM characters or more, only containers of at least EXPAND_FROM characters
+ * keep their children: a smaller one (a typical resource of a large template) is one entry, indexed
+ * on its own when a location inside it is asked for (a few recent ones are kept). So the index of a
+ * 32 MB template of 40,000 resources holds about 40,000 entries, not two million. A smaller text
+ * (nearly every template) is indexed whole: its index is small, and the index after typing in it
+ * is the same index shifted, with nothing to index again.
  */
 import { visit, type JSONPath, type Node } from 'jsonc-parser';
 
@@ -18,6 +20,8 @@ const LEAF = 4;
 
 /** A container shorter than this (in characters) is not expanded (see above). */
 export const EXPAND_FROM = 1024;
+/** Texts this long (in characters) or longer are indexed sparsely (see above). */
+export const SPARSE_FROM = 2 * 1024 * 1024;
 /** Sub-indexes of unexpanded containers kept, most recently used last. */
 const SUBS_KEPT = 32;
 /**
@@ -66,7 +70,7 @@ export class OffsetIndex {
    * Indexes a text; undefined when it nests too deep for the scanner (no location then). Containers
    * shorter than `expandFrom` characters (but the root) are indexed only when asked into.
    */
-  static build(text: string, expandFrom = EXPAND_FROM): OffsetIndex | undefined {
+  static build(text: string, expandFrom = text.length >= SPARSE_FROM ? EXPAND_FROM : 0): OffsetIndex | undefined {
     // (About one value per 16 characters in a template: room for a small text at once.)
     const index = new OffsetIndex(text, expandFrom, expandFrom > 0 ? 1024 : Math.max(16, text.length >> 4));
     try {
