@@ -174,6 +174,8 @@ export class Workspace {
     let results: RootEvaluation[];
     // Only the roots that read a changed file can be stale (all of them when the roots changed).
     let reached: Set<string> | undefined;
+    // After an edit: the last evaluation of each root evaluated again, by its index.
+    let replaced: Map<number, RootEvaluation> | undefined;
     if (rootsStale) {
       results = roots.map((root) => this.ensureRoot(root));
       this.rootIndex = new Map(roots.map((r, i) => [r.key, i]));
@@ -187,10 +189,14 @@ export class Workspace {
     } else {
       reached = new Set<string>();
       for (const path of changes.keys()) for (const key of this.dependents.get(path) ?? []) reached.add(key);
-      results = this.results.slice();
+      // (In place: a copy of every root's entry per keystroke is a large object at 20,000 templates.)
+      results = this.results;
+      replaced = new Map();
       for (const key of reached) {
         const i = this.rootIndex.get(key);
-        if (i !== undefined) results[i] = this.ensureRoot(roots[i] as Root);
+        if (i === undefined) continue;
+        replaced.set(i, results[i] as RootEvaluation);
+        results[i] = this.ensureRoot(roots[i] as Root);
       }
     }
     this.results = results;
@@ -213,7 +219,7 @@ export class Workspace {
       },
     }));
     const findings = mergeFindings(labelEnvironments(perEnvironment.map(({ environment, findings }) => ({ environment, findings })))).filter((f) => !this.suppressed(f));
-    const problems = this.evaluationProblems(results, reached);
+    const problems = this.evaluationProblems(results, replaced);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const notes of this.fileNotes.values()) {
       if (notes.lookalike) problems.push(notes.lookalike);
@@ -224,28 +230,23 @@ export class Workspace {
 
   /**
    * The evaluations' problems in root order. After an edit whose re-evaluated roots had none and
-   * have none, the last list (copied: the analysis adds the files' notes to it) is the same.
+   * have none (`replaced`: their evaluations before), the last list (copied: the analysis adds the
+   * files' notes to it) is the same.
    */
-  private evaluationProblems(results: RootEvaluation[], reached: Set<string> | undefined): EvaluationProblem[] {
+  private evaluationProblems(results: RootEvaluation[], replaced: Map<number, RootEvaluation> | undefined): EvaluationProblem[] {
     const last = this.lastProblems;
-    if (last && reached) {
+    if (last && replaced) {
       let same = true;
-      for (const key of reached) {
-        const i = this.rootIndex.get(key);
-        if (i !== undefined && ((results[i] as RootEvaluation).evaluation.problems.length || last.results[i]?.evaluation.problems.length)) same = false;
-      }
-      if (same && last.results.length === results.length) {
-        this.lastProblems = { results, list: last.list };
-        return last.list.slice();
-      }
+      for (const [i, before] of replaced) if ((results[i] as RootEvaluation).evaluation.problems.length || before.evaluation.problems.length) same = false;
+      if (same) return last.slice();
     }
     const list: EvaluationProblem[] = [];
     for (const r of results) if (r.evaluation.problems.length) list.push(...r.evaluation.problems);
-    this.lastProblems = { results, list };
+    this.lastProblems = list;
     return list.slice();
   }
 
-  private lastProblems: { results: RootEvaluation[]; list: EvaluationProblem[] } | undefined;
+  private lastProblems: EvaluationProblem[] | undefined;
 
   /** The structure version the roots were found at (-1: never). */
   private rootsAt = -1;
