@@ -42,34 +42,36 @@ export class SourceFile {
 
   private starts(): Uint32Array {
     if (this.lineStarts) return this.lineStarts;
-    // Twice over the text, counting and then filling: one exact array (a large template has a
-    // million lines; a growing list of them leaves its earlier copies behind).
-    let n = 1;
-    this.lineBreaks(() => n++);
-    const starts = new Uint32Array(n);
-    n = 1;
-    this.lineBreaks((next) => (starts[n++] = next));
-    this.lineStarts = starts;
-    return starts;
-  }
-
-  /** Calls `found` with the offset after each line break (\n, \r\n or \r), in order. */
-  private lineBreaks(found: (next: number) => void): void {
+    // Into a typed array sized for lines of about 24 characters, doubled when short, trimmed when
+    // much too long: a large template has a million lines, and a list grown by pushes leaves its
+    // earlier copies behind.
     const t = this.text;
+    let starts = new Uint32Array(Math.max(16, Math.ceil(t.length / 24)));
+    let n = 1;
+    const found = (next: number): void => {
+      if (n === starts.length) {
+        const more = new Uint32Array(starts.length * 2);
+        more.set(starts);
+        starts = more;
+      }
+      starts[n++] = next;
+    };
     if (!t.includes('\r')) {
       // Only \n line breaks: let the native search find them.
       for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) found(i + 1);
-      return;
-    }
-    for (let i = 0; i < t.length; i++) {
-      const c = t.charCodeAt(i);
-      if (c === 13 /* \r */) {
-        if (t.charCodeAt(i + 1) === 10) i++;
-        found(i + 1);
-      } else if (c === 10) {
-        found(i + 1);
+    } else {
+      for (let i = 0; i < t.length; i++) {
+        const c = t.charCodeAt(i);
+        if (c === 13 /* \r */) {
+          if (t.charCodeAt(i + 1) === 10) i++;
+          found(i + 1);
+        } else if (c === 10) {
+          found(i + 1);
+        }
       }
     }
+    this.lineStarts = n < starts.length * 0.75 ? starts.slice(0, n) : starts.subarray(0, n);
+    return this.lineStarts;
   }
 
   positionAt(offset: number): Position {

@@ -17,7 +17,7 @@ import type { Value } from '../evaluate/value';
 import { buildGraph, mergeGraphs } from '../graph/build';
 import { linkTokens, partitionByTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
-import { byRuleOrder } from '../rules';
+import { inRuleOrder } from '../rules';
 import { checkGraph } from '../findings';
 import type { Finding } from '../rules/types';
 import type { SourceFile } from '../source';
@@ -283,22 +283,24 @@ export class Workspace {
     }
   }
 
-  /** Suppressions read, by finding, with the versions of the files read (a kept group's findings are asked again). */
-  private readonly suppressions = new WeakMap<Finding, { version: number | undefined; moduleVersion: number | undefined; suppressed: boolean }>();
+  /**
+   * Suppressions read, by finding: a finding given again (a kept group's) is one whose files are
+   * unchanged, comments and all (a group is kept only while every evaluation in it is, and an
+   * evaluation only while every file it read is), so it is read once.
+   */
+  private readonly suppressions = new WeakMap<Finding, boolean>();
 
   /**
    * Is a finding suppressed by a comment on its line? A copy shown where a module is called (its
    * first related location is the rule in the module) goes with a suppression written at that rule.
    */
   private suppressed(f: Finding): boolean {
-    const atModule = f.facts.viaModule !== undefined ? f.related[0]?.span : undefined;
-    const version = this.files.get(f.span.file)?.version;
-    const moduleVersion = atModule ? this.files.get(atModule.file)?.version : undefined;
     const known = this.suppressions.get(f);
-    if (known && known.version === version && known.moduleVersion === moduleVersion) return known.suppressed;
+    if (known !== undefined) return known;
+    const atModule = f.facts.viaModule !== undefined ? f.related[0]?.span : undefined;
     const at = (span: Finding['span']): boolean => lineSuppressed({ ...f, span }, this.files.get(span.file)?.file);
     const suppressed = at(f.span) || (atModule !== undefined && at(atModule));
-    this.suppressions.set(f, { version, moduleVersion, suppressed });
+    this.suppressions.set(f, suppressed);
     return suppressed;
   }
 
@@ -328,8 +330,7 @@ export class Workspace {
     this.groupsTotal = groups.length;
     return environments.map((environment, e) => {
       const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
-      const findings = parts.flatMap((p) => p.findings);
-      if (parts.length > 1) findings.sort(byRuleOrder);
+      const findings = parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []);
       let graph: NetworkGraph | undefined;
       return {
         environment,

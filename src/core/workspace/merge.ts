@@ -112,25 +112,37 @@ function mergeAt(byPlace: Map<string, Finding>, key: string, f: Finding, stateme
 
 /** One rule in a module, made hairpin-prone by several calls: its fix must reach every call. */
 function withAllCallSites(findings: Finding[], merged: Finding[]): Finding[] {
-  const sitesAt = new Map<string, CallSite[]>();
+  // The call sites of each fixed rule, as the findings' own lists (not copied: usually one list).
+  const sitesAt = new Map<string, CallSite[][]>();
   for (const f of findings) {
     const own = f.fixTarget ? ownCallSites(f.fixTarget) : undefined;
     if (!own) continue;
     const key = siteKey(f);
-    const list = sitesAt.get(key) ?? [];
-    if (!sitesAt.has(key)) sitesAt.set(key, list);
-    for (const site of own) list.push(site);
+    const lists = sitesAt.get(key);
+    if (lists) lists.push(own);
+    else sitesAt.set(key, [own]);
   }
   return merged.map((f) => {
-    const sites = sitesAt.get(siteKey(f));
-    if (!sites || !f.fixTarget) return f;
-    const seen = new Set<string>();
-    const unique = sites.filter((s) => {
-      const k = `${s.file}\u0000${s.offset}\u0000${s.rule}`;
-      return !seen.has(k) && !!seen.add(k);
-    });
-    f.fixTarget.callSites = unique; // (the findings are this analysis's own; copying would make the lazy targets)
+    const lists = sitesAt.get(siteKey(f));
+    if (!lists || !f.fixTarget) return f;
+    f.fixTarget.callSites = lists.length === 1 ? uniqueSites(lists[0] as CallSite[]) : distinctSites(lists.flat()); // (the findings are this analysis's own; copying would make the lazy targets)
     return f;
+  });
+}
+
+/** A finding's own call sites without repeats, made once per list: a kept finding is merged again after every edit. */
+const UNIQUE_SITES = new WeakMap<CallSite[], CallSite[]>();
+function uniqueSites(sites: CallSite[]): CallSite[] {
+  let unique = UNIQUE_SITES.get(sites);
+  if (!unique) UNIQUE_SITES.set(sites, (unique = distinctSites(sites)));
+  return unique;
+}
+
+function distinctSites(sites: CallSite[]): CallSite[] {
+  const seen = new Set<string>();
+  return sites.filter((s) => {
+    const k = `${s.file}\u0000${s.offset}\u0000${s.rule}`;
+    return !seen.has(k) && !!seen.add(k);
   });
 }
 
