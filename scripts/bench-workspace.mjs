@@ -26,7 +26,7 @@ export async function loadEngine(dir) {
   const outfile = path.join(dir, 'engine.cjs');
   await esbuild.build({
     stdin: {
-      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { plainDiagnostics } from './src/extension/analysis-protocol';",
+      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { plainDiagnostics, SentDiagnostics } from './src/extension/analysis-protocol';",
       resolveDir: ROOT,
       loader: 'ts',
     },
@@ -318,14 +318,16 @@ function benchArmEdit(engine, ws, label) {
   const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
   const file = '/bench/big.json';
   ws.setFile(file, text);
-  ws.analyze();
+  const sent = new engine.SentDiagnostics();
+  sent.changes(engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true));
   let flip = 0;
   const [edit, parse] = compare(
     Math.max(RUNS, 21),
     () => {
       ws.setFile(file, edited[flip++ % 2]);
-      // What the extension's analysis worker does after an edit: the analysis, then every diagnostic with its ranges.
-      engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true);
+      // What the extension's analysis worker does after an edit: the analysis, every diagnostic with
+      // its ranges, and the files whose diagnostics changed (what it sends the host).
+      sent.changes(engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true));
     },
     () => parseTree(edited[flip % 2], []),
     10,

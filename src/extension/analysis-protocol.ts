@@ -59,11 +59,17 @@ export type ToWorker =
   /** A template the host's prefilter found inert (no text sent: it is neither decoded nor parsed). */
   | { type: 'setInert'; path: string }
   | { type: 'remove'; path: string }
-  | { type: 'analyze'; generation: number; rules: RuleSettings };
+  /** `full`: the host has no diagnostics of the worker's (it cleared them): send every file's. */
+  | { type: 'analyze'; generation: number; rules: RuleSettings; full?: boolean };
 
 export type FromWorker =
   | { type: 'read'; batch: number; files: ReadOutcome[] }
-  | { type: 'analysis'; generation: number; diagnostics: [string, PlainDiagnostic[]][]; summary: AnalysisSummary; ms: number }
+  /**
+   * `diagnostics`: the files whose diagnostics changed since the worker's last analysis message,
+   * each with all its diagnostics now ([]: none any more); with `full`, every file that has any
+   * (the host drops the others). A message the host finds stale is still applied in order.
+   */
+  | { type: 'analysis'; generation: number; diagnostics: [string, PlainDiagnostic[]][]; full: boolean; summary: AnalysisSummary; ms: number }
   | { type: 'failed'; generation: number; error: string };
 
 /**
@@ -72,6 +78,9 @@ export type FromWorker =
  * it did not reach are the same objects, in the same texts, and are not measured again.
  */
 const MADE = new WeakMap<SourceSpan, { finding: Finding; sources: (SourceFile | undefined)[]; diagnostic: PlainDiagnostic }>();
+
+/** An evaluation problem's diagnostic (see MADE). */
+const PROBLEMS_MADE = new WeakMap<object, PlainDiagnostic>();
 
 /** The diagnostics of an analysis, by file, with line/character ranges. */
 export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings, known: (ruleId: string) => boolean): [string, PlainDiagnostic[]][] {
@@ -93,6 +102,11 @@ export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalys
   };
   const diagnosticOf = (f: Finding): PlainDiagnostic => {
     const kept = MADE.get(f.span);
+    // The same finding object again: the workspace gives a finding again only while every file its
+    // evaluation read (where its spans lie) is unchanged (core/workspace: a group's findings are
+    // kept while its evaluations are), so its ranges are as measured. A copy (another severity) is
+    // checked against the texts its ranges were measured in.
+    if (kept && kept.finding === f) return kept.diagnostic;
     if (kept && sameFinding(kept.finding, f) && kept.sources[0] === sourceOf(f.span.file) && f.related.every((r, i) => kept.sources[i + 1] === sourceOf(r.span.file))) return kept.diagnostic;
     const diagnostic: PlainDiagnostic = {
       range: range(f.span),
@@ -105,9 +119,63 @@ export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalys
     return diagnostic;
   };
   for (const f of applyRuleSettings(analysis.findings, settings)) add(f.span.file, diagnosticOf(f));
-  for (const p of analysis.problems) add(p.span.file, { range: range(p.span), message: p.message, severity: p.severity, code: 'template-evaluation', related: [] });
+  for (const p of analysis.problems) {
+    // (A problem the workspace gives again is of an evaluation whose files are unchanged, as above.)
+    let d = PROBLEMS_MADE.get(p);
+    if (!d) PROBLEMS_MADE.set(p, (d = { range: range(p.span), message: p.message, severity: p.severity, code: 'template-evaluation', related: [] }));
+    add(p.span.file, d);
+  }
   return [...byFile];
 }
+
+/**
+ * What the worker last sent of each file's diagnostics, so that after an edit it sends only the
+ * files whose diagnostics changed (typing in one template changes one file's, or none) and the host
+ * sets only those: not every file's, compared on the host's thread.
+ */
+export class SentDiagnostics {
+  private sent = new Map<string, PlainDiagnostic[]>();
+  private fresh = true;
+
+  /** Forgets what was sent: the next changes are every file's (`full`). */
+  reset(): void {
+    this.sent.clear();
+    this.fresh = true;
+  }
+
+  /** The files whose diagnostics differ from what was sent ([] for a file that has none any more); they count as sent. */
+  changes(now: [string, PlainDiagnostic[]][]): { full: boolean; diagnostics: [string, PlainDiagnostic[]][] } {
+    const next = new Map(now);
+    const diagnostics: [string, PlainDiagnostic[]][] = [];
+    for (const [file, list] of now) {
+      const before = this.sent.get(file);
+      if (!before || !sameDiagnostics(before, list)) diagnostics.push([file, list]);
+    }
+    for (const file of this.sent.keys()) if (!next.has(file)) diagnostics.push([file, []]);
+    const full = this.fresh;
+    this.sent = next;
+    this.fresh = false;
+    return { full, diagnostics };
+  }
+}
+
+/** The same diagnostics: most are the same objects (plainDiagnostics keeps them); the rest compared field by field. */
+function sameDiagnostics(a: PlainDiagnostic[], b: PlainDiagnostic[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameDiagnostic(a[i] as PlainDiagnostic, b[i] as PlainDiagnostic)) return false;
+  return true;
+}
+
+function sameDiagnostic(a: PlainDiagnostic, b: PlainDiagnostic): boolean {
+  if (a === b) return true;
+  if (a.message !== b.message || a.severity !== b.severity || a.code !== b.code || !sameRange(a.range, b.range) || a.related.length !== b.related.length) return false;
+  return a.related.every((r, i) => {
+    const o = b.related[i] as PlainDiagnostic['related'][number];
+    return r.file === o.file && r.message === o.message && sameRange(r.range, o.range);
+  });
+}
+
+const sameRange = (a: PlainRange, b: PlainRange): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 
 /** The same finding, or a copy of it with the same severity (another rule setting makes a new copy each analysis). */
 function sameFinding(a: Finding, b: Finding): boolean {

@@ -10,11 +10,12 @@ import { performance } from 'node:perf_hooks';
 import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
 import { readIntoWorkspace } from '../node/read';
-import { plainDiagnostics, summarize, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
+import { SentDiagnostics, plainDiagnostics, summarize, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
 const workspace = new Workspace();
+const sent = new SentDiagnostics();
 
 /** Reads a local file into the workspace as the CLI does; what the host needs to know of it. */
 function read(file: ReadRequest): ReadOutcome {
@@ -36,10 +37,11 @@ port.on('message', (m: ToWorker) => {
     let reply: FromWorker;
     try {
       const analysis = workspace.analyze();
+      if (m.full) sent.reset();
       reply = {
         type: 'analysis',
         generation: m.generation,
-        diagnostics: plainDiagnostics(workspace, analysis, m.rules, (id) => ruleById(id) !== undefined),
+        ...sent.changes(plainDiagnostics(workspace, analysis, m.rules, (id) => ruleById(id) !== undefined)),
         summary: summarize(workspace, analysis),
         ms: performance.now() - t0,
       };

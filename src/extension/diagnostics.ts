@@ -72,8 +72,16 @@ export class DiagnosticsController implements vscode.Disposable {
   private mirrorAnalysis: WorkspaceAnalysis | undefined;
   private mirrorStale = true;
   private readonly disposables: vscode.Disposable[] = [this.collection];
-  /** The files with published diagnostics, each with the key (JSON) of what was published. */
-  private published = new Map<string, string>();
+  /** The files with published diagnostics. */
+  private published = new Set<string>();
+  /**
+   * The worker's diagnostics changes not published yet (those of analyses a newer change made
+   * stale, applied with the next one), and whether they replace everything (see FromWorker).
+   */
+  private unpublished = new Map<string, PlainDiagnostic[]>();
+  private unpublishedFull = false;
+  /** The published diagnostics were cleared here: the worker sends every file's next time. */
+  private needFull = false;
   private readonly changed = new vscode.EventEmitter<void>();
   private timer: NodeJS.Timeout | undefined;
   private lastSummary: AnalysisSummary | undefined;
@@ -437,7 +445,8 @@ export class DiagnosticsController implements vscode.Disposable {
         before?.();
         resolve();
       });
-      this.post({ type: 'analyze', generation, rules });
+      this.post({ type: 'analyze', generation, rules, ...(this.needFull ? { full: true } : {}) });
+      this.needFull = false;
     });
   }
 
@@ -453,10 +462,18 @@ export class DiagnosticsController implements vscode.Disposable {
       }
       this.workerAnalyses.push({ generation: m.generation, ms: m.ms });
       if (this.workerAnalyses.length > 100) this.workerAnalyses.shift();
+      // Every message's changes count, in order; a stale one's are published with the next.
+      if (m.full) {
+        this.unpublished = new Map();
+        this.unpublishedFull = true;
+      }
+      for (const [file, list] of m.diagnostics) this.unpublished.set(file, list);
       if (m.generation !== this.generation) return; // a newer change is on its way
       this.lastSummary = m.summary;
       this.mirrorStale = true;
-      this.publish(m.diagnostics);
+      this.publish(this.unpublished, this.unpublishedFull);
+      this.unpublished = new Map();
+      this.unpublishedFull = false;
       this.firstDiagnosticsMs ??= performance.now() - this.created;
       this.changed.fire();
     } finally {
@@ -465,19 +482,26 @@ export class DiagnosticsController implements vscode.Disposable {
   }
 
   /**
-   * Publishes the worker's diagnostics. A file whose diagnostics are what was published for it
-   * last time is left alone: each `set` is sent to the workbench and redrawn there, and after an
-   * edit most files' diagnostics have not changed.
+   * Publishes the files whose diagnostics changed (the worker sends only those: after an edit most
+   * files' diagnostics have not changed, and each `set` is sent to the workbench and redrawn there);
+   * `full`: the files not named have none.
    */
-  private publish(diagnostics: [string, PlainDiagnostic[]][]): void {
-    const byFile = new Map<string, vscode.Diagnostic[]>();
-    const keys = new Map<string, string>();
-    for (const [file, list] of diagnostics) {
-      const key = JSON.stringify(list);
-      keys.set(file, key);
-      if (this.published.get(file) === key) continue;
-      byFile.set(
-        file,
+  private publish(changes: Map<string, PlainDiagnostic[]>, full: boolean): void {
+    if (full) {
+      for (const file of this.published) {
+        if (changes.has(file)) continue;
+        this.collection.delete(uriOf(file));
+        this.published.delete(file);
+      }
+    }
+    for (const [file, list] of changes) {
+      if (!list.length) {
+        this.collection.delete(uriOf(file));
+        this.published.delete(file);
+        continue;
+      }
+      this.collection.set(
+        uriOf(file),
         list.map((p) => {
           const d = new vscode.Diagnostic(range(p.range), p.message, SEVERITY[p.severity]);
           d.source = SOURCE;
@@ -487,15 +511,18 @@ export class DiagnosticsController implements vscode.Disposable {
           return d;
         }),
       );
+      this.published.add(file);
     }
-    for (const file of this.published.keys()) if (!keys.has(file)) this.collection.delete(uriOf(file));
-    for (const [file, diags] of byFile) this.collection.set(uriOf(file), diags);
-    this.published = keys;
   }
 
   private clearAll(): void {
     this.collection.clear();
     this.published.clear();
+    this.unpublished = new Map();
+    this.unpublishedFull = false;
+    this.needFull = true;
+    // An analysis still on its way is stale: what it changes is not published.
+    this.generation++;
     this.lastSummary = undefined;
     this.mirrorAnalysis = undefined;
     this.mirrorStale = true;
