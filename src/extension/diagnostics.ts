@@ -19,6 +19,8 @@ const INERT = Symbol('inert template');
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
 /** Files the worker reads per message: progress and cancellation come between batches. */
 const READ_BATCH = 100;
+/** At most this long (ms) of diagnostics set on the host's thread at a time (see publish). */
+const PUBLISH_SLICE_MS = 8;
 const TEMPLATE_FILE = /\.(jsonc?|bicep|bicepparam)$/i;
 const LANGUAGES = new Set(['json', 'jsonc', 'arm-template', 'bicep', 'bicep-params']);
 const SCHEMES = new Set(['file', 'untitled', 'vscode-remote']);
@@ -452,7 +454,7 @@ export class DiagnosticsController implements vscode.Disposable {
 
   private fromWorker(m: FromWorker): void {
     if (m.type === 'read') return this.readByWorker(m.batch, m.files);
-    const done = this.waiting.get(m.generation);
+    let done = this.waiting.get(m.generation);
     this.waiting.delete(m.generation);
     try {
       if (m.type === 'failed') {
@@ -471,11 +473,17 @@ export class DiagnosticsController implements vscode.Disposable {
       if (m.generation !== this.generation) return; // a newer change is on its way
       this.lastSummary = m.summary;
       this.mirrorStale = true;
-      this.publish(this.unpublished, this.unpublishedFull);
+      const published = this.publish(this.unpublished, this.unpublishedFull);
       this.unpublished = new Map();
       this.unpublishedFull = false;
-      this.firstDiagnosticsMs ??= performance.now() - this.created;
-      this.changed.fire();
+      // What waits for this analysis goes on once its diagnostics are all set.
+      const waiting = done;
+      done = undefined;
+      void published.then(() => {
+        this.firstDiagnosticsMs ??= performance.now() - this.created;
+        this.changed.fire();
+        waiting?.();
+      });
     } finally {
       done?.();
     }
@@ -484,40 +492,73 @@ export class DiagnosticsController implements vscode.Disposable {
   /**
    * Publishes the files whose diagnostics changed (the worker sends only those: after an edit most
    * files' diagnostics have not changed, and each `set` is sent to the workbench and redrawn there);
-   * `full`: the files not named have none.
+   * `full`: the files not named have none. Resolves when they are all set: a few milliseconds of
+   * them at a time (the first analysis of a large workspace has diagnostics in a thousand files),
+   * with the host's other work in between.
    */
-  private publish(changes: Map<string, PlainDiagnostic[]>, full: boolean): void {
-    if (full) {
-      for (const file of this.published) {
-        if (changes.has(file)) continue;
-        this.collection.delete(uriOf(file));
-        this.published.delete(file);
-      }
-    }
+  private publish(changes: Map<string, PlainDiagnostic[]>, full: boolean): Promise<void> {
+    if (full) for (const file of [...this.published, ...this.toSet.keys()]) if (!changes.has(file)) this.toSet.set(file, []);
     for (const [file, list] of changes) {
-      if (!list.length) {
-        this.collection.delete(uriOf(file));
-        this.published.delete(file);
-        continue;
-      }
-      this.collection.set(
-        uriOf(file),
-        list.map((p) => {
-          const d = new vscode.Diagnostic(range(p.range), p.message, SEVERITY[p.severity]);
-          d.source = SOURCE;
-          // `?id`: a rule the registry does not know (no docs page to link).
-          d.code = p.code.startsWith('?') ? p.code.slice(1) : { value: p.code, target: docsTarget(p.code) };
-          d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uriOf(r.file), range(r.range)), r.message));
-          return d;
-        }),
-      );
-      this.published.add(file);
+      this.toSet.delete(file);
+      this.toSet.set(file, list);
     }
+    if (this.setting) return this.setting;
+    let settled!: () => void;
+    const setting = new Promise<void>((resolve) => (settled = resolve));
+    this.setting = setting;
+    const step = (): void => {
+      const until = performance.now() + PUBLISH_SLICE_MS;
+      try {
+        for (const [file, list] of this.toSet) {
+          if (this.disposed) break;
+          this.toSet.delete(file);
+          this.setFileDiagnostics(file, list);
+          if (performance.now() >= until) break;
+        }
+      } catch (e) {
+        this.log.error(`Could not publish diagnostics: ${(e as Error).stack ?? String(e)}`);
+        this.toSet.clear();
+      }
+      if (this.toSet.size && !this.disposed) {
+        setImmediate(step);
+        return;
+      }
+      this.setting = undefined;
+      settled();
+    };
+    step();
+    return setting;
+  }
+
+  /** Diagnostics waiting to be set, by file ([]: none any more), in order (see publish). */
+  private toSet = new Map<string, PlainDiagnostic[]>();
+  /** Resolves when `toSet` is empty again (undefined: it is). */
+  private setting: Promise<void> | undefined;
+
+  private setFileDiagnostics(file: string, list: PlainDiagnostic[]): void {
+    if (!list.length) {
+      this.collection.delete(uriOf(file));
+      this.published.delete(file);
+      return;
+    }
+    this.collection.set(
+      uriOf(file),
+      list.map((p) => {
+        const d = new vscode.Diagnostic(range(p.range), p.message, SEVERITY[p.severity]);
+        d.source = SOURCE;
+        // `?id`: a rule the registry does not know (no docs page to link).
+        d.code = p.code.startsWith('?') ? p.code.slice(1) : { value: p.code, target: docsTarget(p.code) };
+        d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uriOf(r.file), range(r.range)), r.message));
+        return d;
+      }),
+    );
+    this.published.add(file);
   }
 
   private clearAll(): void {
     this.collection.clear();
     this.published.clear();
+    this.toSet.clear();
     this.unpublished = new Map();
     this.unpublishedFull = false;
     this.needFull = true;
