@@ -5,8 +5,7 @@
  */
 import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest, RestError, type Pipeline } from '@azure/core-rest-pipeline';
 import { getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
-import { additionalPolicies, describeError, type ReaderContext } from './pipeline';
-import { readerContext, type AzureReadOptions } from './read';
+import { additionalPolicies, describeError, readerContext, type AzureReadOptions, type ReaderContext } from './pipeline';
 
 /** The Subscriptions API version of both lists (Microsoft.Resources). */
 const API_VERSION = '2022-12-01';

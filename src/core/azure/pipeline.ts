@@ -11,7 +11,7 @@ interface AdditionalPolicyConfig {
   policy: PipelinePolicy;
   position: 'perCall' | 'perRetry';
 }
-import type { CloudEndpoints } from './clouds';
+import { cloudEndpoints, type CloudEndpoints, type CloudName } from './clouds';
 
 export interface ReaderContext {
   credential: TokenCredential;
@@ -142,4 +142,34 @@ export async function readPages<T>(ctx: ReaderContext, what: string, pages: Asyn
     ctx.stats.sdkMs += performance.now() - started;
   }
   return out;
+}
+
+export interface AzureReadOptions {
+  credential: TokenCredential;
+  cloud?: CloudName;
+  armEndpoint?: string;
+  maxPages?: number;
+  abortSignal?: AbortSignal;
+  retry?: PipelineRetryOptions;
+  requestTimeoutMs?: number;
+  /** Extra trusted certificate authorities (PEM) for a custom endpoint with a private CA. */
+  ca?: string;
+  /** Subscriptions read at once through Resource Manager. */
+  concurrency?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** What every request of one scan shares (endpoints, retry, bounds, counters), from its options. */
+export function readerContext(options: AzureReadOptions): ReaderContext {
+  return {
+    credential: options.credential,
+    endpoints: cloudEndpoints(options.cloud, options.armEndpoint),
+    maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
+    retry: options.retry ?? {},
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    stats: { requests: 0, sdkMs: 0 },
+    notes: [],
+    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+  };
 }

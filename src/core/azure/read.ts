@@ -3,14 +3,15 @@
  * through which source (Resource Manager per subscription, or Resource Graph for many), and
  * with which identity and cloud. Returns the estate; never writes to Azure.
  */
-import type { TokenCredential } from '@azure/core-auth';
-import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';
-import { cloudEndpoints, type CloudName } from './clouds';
 import type { AzureSource, DeployedEstate, SubscriptionResult } from './estate';
 import { readSubscriptionArm } from './arm-reader';
 import { queryAll, readResourceGraph, resourceGraphClient, subscriptionsQuery } from './graph-reader';
-import { DEFAULT_MAX_PAGES, DEFAULT_REQUEST_TIMEOUT_MS, describeError, type ReaderContext } from './pipeline';
+import { describeError, readerContext, type AzureReadOptions } from './pipeline';
 import { getProp, type ValueObject } from '../evaluate/value';
+
+// (The options and what a scan's requests share are in pipeline.ts: the extension's host side reads
+// the accounts through them without loading the Resource Manager and Resource Graph clients.)
+export type { AzureReadOptions } from './pipeline';
 
 export interface AzureScope {
   subscriptions: string[];
@@ -18,21 +19,6 @@ export interface AzureScope {
   allSubscriptions?: boolean;
   /** Default: `arm` for named subscriptions or a resource group, `resource-graph` for all subscriptions. */
   source?: AzureSource;
-}
-
-export interface AzureReadOptions {
-  credential: TokenCredential;
-  cloud?: CloudName;
-  armEndpoint?: string;
-  maxPages?: number;
-  abortSignal?: AbortSignal;
-  retry?: PipelineRetryOptions;
-  requestTimeoutMs?: number;
-  /** Extra trusted certificate authorities (PEM) for a custom endpoint with a private CA. */
-  ca?: string;
-  /** Subscriptions read at once through Resource Manager. */
-  concurrency?: number;
-  onProgress?: (message: string) => void;
 }
 
 /** A scan with nothing that could be read at all. */
@@ -53,21 +39,6 @@ export function defaultSource(scope: AzureScope): AzureSource {
 export function describeScope(scope: AzureScope): string {
   const subs = scope.allSubscriptions ? 'every subscription the identity can read' : `subscription${scope.subscriptions.length === 1 ? '' : 's'} ${scope.subscriptions.join(', ')}`;
   return scope.resourceGroup !== undefined ? `resource group ${scope.resourceGroup} in ${subs}` : subs;
-}
-
-/** What every request of one scan shares (endpoints, retry, bounds, counters), from its options. */
-export function readerContext(options: AzureReadOptions): ReaderContext {
-  return {
-    credential: options.credential,
-    endpoints: cloudEndpoints(options.cloud, options.armEndpoint),
-    maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
-    retry: options.retry ?? {},
-    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    stats: { requests: 0, sdkMs: 0 },
-    notes: [],
-    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-    ...(options.ca !== undefined ? { ca: options.ca } : {}),
-  };
 }
 
 export async function readEstate(scope: AzureScope, options: AzureReadOptions): Promise<DeployedEstate> {
