@@ -8,47 +8,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadOne, onlyFinding } from './fix-helpers';
-import { SUBNET, TEMPLATE_SCHEMA } from './helpers';
+import { loadBalancer, nic as nicResource, poolId, template } from './helpers';
 import type { Finding } from '../../src/core/rules/types';
 
-const POOL = "[resourceId('Microsoft.Network/loadBalancers/backendAddressPools', 'ilb', 'be')]";
+const POOL = poolId('ilb', 'be');
 
-function nic(name: string, copy?: number): Record<string, unknown> {
-  return {
-    type: 'Microsoft.Network/networkInterfaces',
-    apiVersion: '2023-09-01',
-    name: copy ? `[concat('${name}', copyIndex())]` : name,
-    location: 'westeurope',
-    ...(copy ? { copy: { name: `${name}loop`, count: copy } } : {}),
-    properties: { ipConfigurations: [{ name: 'ipconfig1', properties: { subnet: { id: SUBNET }, loadBalancerBackendAddressPools: [{ id: POOL }] } }] },
-  };
-}
+/** A NIC in the pool, or a copy loop of `copy` of them (named `name0`, `name1`, ...). */
+const nic = (name: string, copy?: number): Record<string, unknown> =>
+  copy ? nicResource(`[concat('${name}', copyIndex())]`, [POOL], { copy: { name: `${name}loop`, count: copy } }) : nicResource(name, [POOL]);
 
 function templateText(nics: Record<string, unknown>[], comment = false): string {
-  const lb = {
-    type: 'Microsoft.Network/loadBalancers',
-    apiVersion: '2023-09-01',
-    name: 'ilb',
-    location: 'westeurope',
-    sku: { name: 'Standard' },
-    properties: {
-      frontendIPConfigurations: [{ name: 'fe', properties: { privateIPAddress: '10.0.0.100', privateIPAllocationMethod: 'Static', subnet: { id: SUBNET } } }],
-      backendAddressPools: [{ name: 'be' }],
-      loadBalancingRules: [
-        {
-          name: 'http',
-          properties: {
-            frontendIPConfiguration: { id: "[resourceId('Microsoft.Network/loadBalancers/frontendIPConfigurations', 'ilb', 'fe')]" },
-            backendAddressPool: { id: POOL },
-            protocol: 'Tcp',
-            frontendPort: 80,
-            backendPort: 80,
-          },
-        },
-      ],
-    },
-  };
-  const text = JSON.stringify({ $schema: TEMPLATE_SCHEMA, contentVersion: '1.0.0.0', resources: [lb, ...nics] }, null, 2);
+  const text = template({ resources: [loadBalancer({ name: 'ilb', frontendIp: '10.0.0.100', rules: [{ name: 'http' }] }), ...nics] });
   // A comment after the template (same offsets): not strict JSON, so the tolerant parse reads it.
   return comment ? `${text}\n// the end\n` : text;
 }
