@@ -457,7 +457,12 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
   });
 
   it('comes back after a reload (the panel serializer)', async () => {
-    await page.reload();
+    // Reloaded as a person does, from the palette: the workbench then waits for its storage (the
+    // webview's state with it) to be written before the page goes. The browser's own reload
+    // (page.reload) starts the write and does not wait for it, so the state is sometimes lost.
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await reloaded;
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     const frame = await topologyFrame(page, 90_000);
     await frame.waitForFunction(() => /rule-http/.test(document.querySelector('#canvas svg.ilbh')?.textContent ?? ''), null, { timeout: 30_000 });

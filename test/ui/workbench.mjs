@@ -3,27 +3,30 @@
 
 /** F1, the command's title, and a click on the row that is exactly that command. */
 export async function runCommand(page, title) {
-  // F1 pressed while the webview has the focus may not reach the workbench: take the focus back
-  // to the workbench's own document and try again until the command palette is there.
   const input = page.locator('.quick-input-widget input');
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
   for (let attempt = 0; ; attempt++) {
-    // The palette of the command before may still be closing: F1 pressed then is lost with it.
-    await input.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
-    if (attempt > 0) await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
-    await page.keyboard.press('F1');
     try {
+      // The palette of the command before may still be closing: F1 pressed then is lost with it.
+      await input.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+      // F1 pressed while the webview has the focus may not reach the workbench: take the focus
+      // back to the workbench's own document before trying again.
+      if (attempt > 0) await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
+      await page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
-      break;
+      // The title goes into the palette's input itself: keys typed while the widget is still
+      // taking the focus can be lost, and the unfiltered list (hundreds of rows) hides the
+      // command. The palette can also close again at once (a webview that takes the focus back
+      // closes it): then the fill or the row times out and the whole step is tried again.
+      await input.fill(`>${title}`, { timeout: 5_000 });
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      await row.click({ timeout: 5_000 });
+      return;
     } catch (e) {
       if (attempt >= 3) throw e;
+      await page.keyboard.press('Escape').catch(() => {});
     }
   }
-  // The title goes into the palette's input itself: keys typed while the widget is still taking
-  // the focus can be lost, and the unfiltered list (hundreds of rows) hides the command.
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await row.click();
 }
 
 
