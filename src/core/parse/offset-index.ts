@@ -10,6 +10,12 @@
  * 32 MB template of 40,000 resources holds about 40,000 entries, not two million. A smaller text
  * (nearly every template) is indexed whole: its index is small, and the index after typing in it
  * is the same index shifted, with nothing to index again.
+ *
+ * A new sub-index takes the arrays of the one it pushes out of those kept: a topology that locates
+ * a value in each of 40,000 resources makes 40,000 small indexes in the same few arrays. (A whole
+ * index of the text, made once for such callers before, held tens of MB more at the peak and was
+ * slower; so were 240,000 small typed arrays, whose memory outside the JavaScript heap only a
+ * full collection frees.)
  */
 import { visit, type JSONPath, type Node } from 'jsonc-parser';
 
@@ -24,13 +30,18 @@ export const EXPAND_FROM = 1024;
 export const SPARSE_FROM = 2 * 1024 * 1024;
 /** Sub-indexes of unexpanded containers kept, most recently used last. */
 const SUBS_KEPT = 32;
-/**
- * Sub-indexes made before the whole text is indexed instead: a caller that locates a value in
- * every resource (a topology of 40,000 members) is served by one pass, not 40,000 small ones.
- */
-const SUBS_BEFORE_WHOLE = 256;
 /** `count` of a container whose children are not in this index. */
 const UNEXPANDED = -1;
+
+/** `a`, or a copy of it with room for at least `n` numbers. */
+function withRoom<T extends Int32Array | Uint8Array>(a: T, n: number): T {
+  if (n <= a.length) return a;
+  let size = Math.max(16, a.length * 2);
+  while (size < n) size *= 2;
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
 
 export class OffsetIndex {
   private size = 0;
@@ -48,16 +59,21 @@ export class OffsetIndex {
   private kids: Int32Array;
   private kidsSize = 0;
   /** Indexes of unexpanded containers, by their node (see subIndex). */
-  private subs = new Map<number, OffsetIndex>();
-  private subsMade = 0;
-  /** The whole text's index, once SUBS_BEFORE_WHOLE sub-indexes were made: it answers from then on. */
-  private whole: OffsetIndex | undefined;
+  private subs: Map<number, OffsetIndex> | undefined;
 
   private constructor(
     private readonly text: string,
     private readonly expandFrom: number,
     capacity = 64,
+    /** An index no longer used, whose arrays this one takes (see above). */
+    recycled?: OffsetIndex,
   ) {
+    if (recycled) {
+      ({ kind: this.kind, off: this.off, len: this.len, first: this.first, count: this.count, kids: this.kids } = recycled);
+      recycled.size = 0;
+      recycled.kidsSize = 0;
+      return;
+    }
     this.kind = new Uint8Array(capacity);
     this.off = new Int32Array(capacity);
     this.len = new Int32Array(capacity);
@@ -69,10 +85,11 @@ export class OffsetIndex {
   /**
    * Indexes a text; undefined when it nests too deep for the scanner (no location then). Containers
    * shorter than `expandFrom` characters (but the root) are indexed only when asked into.
+   * `recycled`: an index no longer used, whose arrays the new one takes.
    */
-  static build(text: string, expandFrom = text.length >= SPARSE_FROM ? EXPAND_FROM : 0): OffsetIndex | undefined {
+  static build(text: string, expandFrom = text.length >= SPARSE_FROM ? EXPAND_FROM : 0, recycled?: OffsetIndex): OffsetIndex | undefined {
     // (About one value per 16 characters in a template: room for a small text at once.)
-    const index = new OffsetIndex(text, expandFrom, expandFrom > 0 ? 1024 : Math.max(16, text.length >> 4));
+    const index = new OffsetIndex(text, expandFrom, expandFrom > 0 ? 1024 : Math.max(16, text.length >> 4), recycled);
     try {
       index.scan();
     } catch (e) {
@@ -84,72 +101,74 @@ export class OffsetIndex {
 
   private add(kind: number, offset: number): number {
     if (this.size === this.off.length) {
-      const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(Math.max(16, a.length * 2));
-        b.set(a);
-        return b;
-      };
-      this.kind = grow(this.kind);
-      this.off = grow(this.off);
-      this.len = grow(this.len);
-      this.first = grow(this.first);
-      this.count = grow(this.count);
+      this.kind = withRoom(this.kind, this.size + 1);
+      this.off = withRoom(this.off, this.size + 1);
+      this.len = withRoom(this.len, this.size + 1);
+      this.first = withRoom(this.first, this.size + 1);
+      this.count = withRoom(this.count, this.size + 1);
     }
     const id = this.size++;
     this.kind[id] = kind;
     this.off[id] = offset;
+    // (An id taken back from a small container is used again: nothing of its old node stays.)
+    this.len[id] = 0;
+    this.first[id] = 0;
+    this.count[id] = 0;
     return id;
   }
 
   private scan(): void {
-    // Open containers and properties, with the children collected so far and where the index
-    // stood when they opened (a small container's descendants are taken back when it closes).
-    const stack: { id: number; children: number[]; kidsAt: number }[] = [];
-    const close = (id: number, end: number, children: number[], kidsAt = this.kidsSize): void => {
+    // The open containers and properties (parallel stacks: where each one's children start in
+    // `children`, and where the index stood when it opened: a small container's descendants are
+    // taken back when it closes), and the children collected so far, of all of them in one
+    // stack. No object per value: a 32 MB template has two million of them.
+    const openIds: number[] = [];
+    const openFrom: number[] = [];
+    const openKidsAt: number[] = [];
+    const children: number[] = [];
+    const open = (id: number): void => {
+      openIds.push(id);
+      openFrom.push(children.length);
+      openKidsAt.push(this.kidsSize);
+    };
+    /** Closes node `id`, whose children are those of `children` from `from` on. */
+    const close = (id: number, end: number, from: number, kidsAt: number): void => {
+      const n = children.length - from;
       this.len[id] = end - (this.off[id] as number);
       if (this.kind[id] === PROPERTY) {
         // Its value is the node after it (see `first`).
-        this.count[id] = children.length;
-        return;
-      }
-      if (this.kind[id] !== LEAF && id > 0 && end - (this.off[id] as number) < this.expandFrom) {
+        this.count[id] = n;
+      } else if (this.kind[id] !== LEAF && id > 0 && end - (this.off[id] as number) < this.expandFrom) {
         this.size = id + 1;
         this.kidsSize = kidsAt;
         this.count[id] = UNEXPANDED;
-        return;
+      } else {
+        this.kids = withRoom(this.kids, this.kidsSize + n);
+        this.first[id] = this.kidsSize;
+        this.count[id] = n;
+        for (let i = 0; i < n; i++) this.kids[this.kidsSize + i] = children[from + i] as number;
+        this.kidsSize += n;
       }
-      if (this.kidsSize + children.length > this.kids.length) {
-        let n = Math.max(16, this.kids.length * 2);
-        while (n < this.kidsSize + children.length) n *= 2;
-        const k = new Int32Array(n);
-        k.set(this.kids);
-        this.kids = k;
-      }
-      this.first[id] = this.kidsSize;
-      this.count[id] = children.length;
-      this.kids.set(children, this.kidsSize);
-      this.kidsSize += children.length;
+      children.length = from;
     };
     /** A value is complete: it becomes its parent's child; a property it completes closes too. */
     const done = (id: number, end: number): void => {
-      const parent = stack[stack.length - 1];
-      if (!parent) return;
-      parent.children.push(id);
-      if (this.kind[parent.id] === PROPERTY) {
-        stack.pop();
-        close(parent.id, end, parent.children);
-        const owner = stack[stack.length - 1];
-        owner?.children.push(parent.id);
+      const top = openIds.length - 1;
+      if (top < 0) return;
+      children.push(id);
+      const parent = openIds[top] as number;
+      if (this.kind[parent] === PROPERTY) {
+        openIds.pop();
+        close(parent, end, openFrom.pop() as number, openKidsAt.pop() as number);
+        if (openIds.length) children.push(parent);
       }
     };
-    const begin = (kind: number) => (offset: number): void => {
-      stack.push({ id: this.add(kind, offset), children: [], kidsAt: this.kidsSize });
-    };
+    const begin = (kind: number) => (offset: number): void => open(this.add(kind, offset));
     const end = (offset: number, length: number): void => {
-      const open = stack.pop();
-      if (!open) return;
-      close(open.id, offset + length, open.children, open.kidsAt);
-      done(open.id, offset + length);
+      const id = openIds.pop();
+      if (id === undefined) return;
+      close(id, offset + length, openFrom.pop() as number, openKidsAt.pop() as number);
+      done(id, offset + length);
     };
     visit(
       this.text,
@@ -161,11 +180,11 @@ export class OffsetIndex {
         onObjectProperty: (_property, offset, length) => {
           const id = this.add(PROPERTY, offset);
           this.first[id] = length;
-          stack.push({ id, children: [], kidsAt: this.kidsSize });
+          open(id);
         },
         onLiteralValue: (_value, offset, length) => {
           const id = this.add(LEAF, offset);
-          close(id, offset + length, []);
+          close(id, offset + length, children.length, this.kidsSize);
           done(id, offset + length);
         },
       },
@@ -223,16 +242,21 @@ export class OffsetIndex {
 
   /** The index of an unexpanded container's own text (offsets from its start), kept for the next locations. */
   private subIndex(id: number): OffsetIndex | undefined {
-    let sub = this.subs.get(id);
-    if (sub) this.subs.delete(id);
+    const subs = (this.subs ??= new Map());
+    let sub = subs.get(id);
+    if (sub) subs.delete(id);
     else {
-      this.subsMade++;
+      let recycled: OffsetIndex | undefined;
+      if (subs.size >= SUBS_KEPT) {
+        const oldest = subs.keys().next().value as number;
+        recycled = subs.get(oldest);
+        subs.delete(oldest);
+      }
       const at = this.off[id] as number;
-      sub = OffsetIndex.build(this.text.slice(at, at + (this.len[id] as number)), 0);
+      sub = OffsetIndex.build(this.text.slice(at, at + (this.len[id] as number)), 0, recycled);
       if (!sub) return undefined;
-      if (this.subs.size >= SUBS_KEPT) this.subs.delete(this.subs.keys().next().value as number);
     }
-    this.subs.set(id, sub);
+    subs.set(id, sub);
     return sub;
   }
 
@@ -241,11 +265,6 @@ export class OffsetIndex {
    * for a property's value, its parent (the property: key through value).
    */
   locate(path: JSONPath, shift = 0): Node | undefined {
-    if (this.subsMade >= SUBS_BEFORE_WHOLE && this.expandFrom > 0) {
-      this.whole ??= OffsetIndex.build(this.text, 0);
-      this.subs.clear();
-      if (this.whole) return this.whole.locate(path, shift);
-    }
     const found = this.find(path);
     if (!found) return undefined;
     const shape = (id: number, parent?: Node): Node => ({
@@ -303,7 +322,6 @@ export class OffsetIndex {
    * given up (its arrays now describe the new text).
    */
   edited(text: string, oldText: string, start: number, oldEnd: number, newEnd: number): OffsetIndex | undefined {
-    if (this.whole) return this.whole.edited(text, oldText, start, oldEnd, newEnd);
     const leaf = this.leafAt(start);
     if (!leaf || oldText.charCodeAt(leaf.start) !== 34 /* " */) return undefined;
     if (start <= leaf.start || oldEnd >= leaf.start + leaf.length) return undefined;
