@@ -168,8 +168,12 @@ function inside(inner: SourceSpan, outer: SourceSpan | undefined): boolean {
 
 interface NodeEntry {
   node: TopologyNode;
-  /** Details as each environment saw them. */
-  detailsByEnv: Map<string, string[]>;
+  /**
+   * The environments the node is in, and its details as each of them saw them (parallel lists:
+   * nearly always one environment, and a whole-workspace picture can have 40,000 nodes).
+   */
+  envs: string[];
+  details: string[][];
 }
 
 /** Gathers nodes, edges, groups and marks over one or more environment graphs, merged by id. */
@@ -178,12 +182,13 @@ class Collector {
   private readonly edges = new Map<string, TopologyEdge>();
   private readonly groups = new Map<string, TopologyGroup>();
   private readonly marks = new Map<string, HairpinMark>();
-  private readonly envsOf = new Map<string, Set<string>>();
   readonly notes: string[] = [];
   private env = '';
   /** Node ids of this environment's objects (the graph builds new objects per environment). */
   private lbIds = new Map<LoadBalancerNode, string>();
   private poolIds = new Map<PoolNode, string>();
+  /** The node id of each member drawn (the marks name them again). */
+  private memberIds = new Map<MemberNode, string>();
   private readonly shownFindings: Set<string>;
   /** The severity of each finding the user sees, of the rules the topology does not draw as a loop (shown as lines of their rule's node). */
   private readonly listedSeverity = new Map<string, Finding['severity']>();
@@ -218,6 +223,7 @@ class Collector {
       });
     this.lbIds = new Map();
     this.poolIds = new Map();
+    this.memberIds = new Map();
     const lbs = new Set<LoadBalancerNode>();
     const pools = new Set<PoolNode>();
     for (const lb of graph.loadBalancers) if (touches(lb.resource)) lbs.add(lb);
@@ -245,12 +251,14 @@ class Collector {
 
   private add(node: TopologyNode): string {
     const entry = this.nodes.get(node.id);
-    (this.envsOf.get(node.id) ?? this.envsOf.set(node.id, new Set()).get(node.id))?.add(this.env);
     if (!entry) {
-      this.nodes.set(node.id, { node, detailsByEnv: new Map([[this.env, node.details]]) });
+      this.nodes.set(node.id, { node, envs: [this.env], details: [node.details] });
       return node.id;
     }
-    if (!entry.detailsByEnv.has(this.env)) entry.detailsByEnv.set(this.env, node.details);
+    if (!entry.envs.includes(this.env)) {
+      entry.envs.push(this.env);
+      entry.details.push(node.details);
+    }
     if (node.unknown) entry.node.unknown = true;
     return node.id;
   }
@@ -447,7 +455,12 @@ class Collector {
     if (parent) node.parent = parent;
     if (typeof m.privateIp === 'string' && m.privateIp) node.ip = m.privateIp;
     if (unknown) node.unknown = true;
+    this.memberIds.set(m, id);
     return this.add(node);
+  }
+
+  private memberId(m: MemberNode): string {
+    return this.memberIds.get(m) ?? this.describeMember(m).id;
   }
 
   private describeMember(m: MemberNode): { id: string; type: MemberType; tag: string; label: string; details: string[]; unknown: boolean } {
@@ -530,7 +543,7 @@ class Collector {
     const poolIds = rule.pools.map((p) => this.poolIds.get(p)).filter((p): p is string => p !== undefined);
     const { members } = ruleMembers(rule);
     const first = members[0];
-    const memberId = first ? this.describeMember(first).id : undefined;
+    const memberId = first ? this.memberId(first) : undefined;
     const existing = this.marks.get(ruleId);
     const where = { file: f.span.file, start: f.span.start };
     const chances = this.chances.get(ruleId) ?? new Map<string, string>();
@@ -551,7 +564,7 @@ class Collector {
     if (feId) this.flagEdge(`frontend-rule:${feId}->${ruleId}`);
     for (const p of poolIds) this.flagEdge(`rule-pool:${ruleId}->${p}`);
     for (const m of members) {
-      const mid = this.describeMember(m).id;
+      const mid = this.memberId(m);
       const n = this.nodes.get(mid)?.node;
       if (n) n.hairpin = true;
       for (const p of poolIds) this.flagEdge(`pool-member:${p}->${mid}`);
@@ -600,10 +613,9 @@ class Collector {
   finish(environments: string[]): Pick<TopologyModel, 'nodes' | 'edges' | 'groups' | 'marks'> {
     const many = environments.length > 1;
     const nodes: TopologyNode[] = [];
-    for (const { node, detailsByEnv } of this.nodes.values()) {
-      const envs = [...(this.envsOf.get(node.id) ?? [])];
+    for (const { node, envs, details } of this.nodes.values()) {
       if (many && envs.length < environments.length) node.environments = envs;
-      if (detailsByEnv.size > 1) node.details = mergeDetails(detailsByEnv);
+      if (envs.length > 1) node.details = mergeDetails(envs, details);
       // The hairpin mark's line: per environment when they differ (or only some have the mark).
       const chances = this.chances.get(node.id);
       if (chances) {
@@ -618,11 +630,12 @@ class Collector {
 }
 
 /** Details that differ between environments are labelled with them; common lines stay as they are. */
-function mergeDetails(byEnv: Map<string, string[]>): string[] {
-  const lists = [...byEnv.values()];
+function mergeDetails(envs: string[], lists: string[][]): string[] {
   const common = (lists[0] ?? []).filter((l) => lists.every((x) => x.includes(l)));
   const out = [...common];
-  for (const [env, list] of byEnv) for (const l of list) if (!common.includes(l)) out.push(`[${env}] ${l}`);
+  envs.forEach((env, i) => {
+    for (const l of lists[i] ?? []) if (!common.includes(l)) out.push(`[${env}] ${l}`);
+  });
   return out;
 }
 
