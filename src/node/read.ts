@@ -3,7 +3,7 @@
  * files only, never more than a limit whatever `stat` says.
  */
 import * as fs from 'node:fs';
-import { decodeText, type TextEncodingName } from '../core/decode';
+import { decodeText, sniffEncoding, type TextEncodingName } from '../core/decode';
 import { MAX_FILE_BYTES } from '../core/engine';
 import type { Workspace } from '../core/workspace';
 
@@ -26,8 +26,9 @@ export function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isChar
  * it is.
  */
 export function readRegularFile(file: string, limit: number): ReadResult {
-  const read = readRegularBytes(file, limit);
+  const read = readRegular(file, limit, false, true);
   if (!read.ok) return read;
+  if (read.text !== undefined) return { ok: true, text: read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text, encoding: read.encoding };
   const decoded = decodeText(read.bytes);
   return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
 }
@@ -38,8 +39,13 @@ export function readRegularFile(file: string, limit: number): ReadResult {
  * parsed; at most the size limit.
  */
 export function readIntoWorkspace(workspace: Workspace, path: string, file: string): { ok: true; encoding: TextEncodingName } | { ok: false; message: string } {
-  const read = readRegularBytes(file, MAX_FILE_BYTES, true);
+  const read = readRegular(file, MAX_FILE_BYTES, true, true);
   if (!read.ok) return read;
+  if (read.text !== undefined) {
+    // (A file this large is parsed whatever the prefilter would say of its bytes.)
+    workspace.setFile(path, read.text);
+    return { ok: true, encoding: read.encoding };
+  }
   const set = workspace.setFileBytes(path, read.bytes);
   return set.ok ? set : { ok: false, message: `not read: ${set.reason}` };
 }
@@ -51,10 +57,30 @@ const SCRATCH_MAX = 4 * 1024 * 1024;
 const probe = Buffer.allocUnsafe(64 * 1024);
 
 /**
+ * Files larger than this that are UTF-8 are read as text directly (Node decodes them as it reads,
+ * outside the JavaScript heap): a buffer of their bytes would stay in memory, garbage, until a
+ * full collection, which at 32 MB is a tenth of the scan's peak.
+ */
+const TEXT_FROM = SCRATCH_MAX;
+
+/**
  * The bytes of a regular file, read as readRegularFile reads them (not decoded). `transient`: the
  * bytes may be in a buffer the next call reuses (for a caller that decodes or drops them at once).
  */
 export function readRegularBytes(file: string, limit: number, transient = false): { ok: true; bytes: Uint8Array } | { ok: false; message: string } {
+  const read = readRegular(file, limit, transient, false);
+  if (!read.ok) return read;
+  // (Asked for bytes, it never answers with text.)
+  return { ok: true, bytes: read.text === undefined ? read.bytes : new TextEncoder().encode(read.text) };
+}
+
+/** readRegularBytes, or with `textFromLarge` the text itself of a large UTF-8 file (see TEXT_FROM; a BOM left in). */
+function readRegular(
+  file: string,
+  limit: number,
+  transient: boolean,
+  textFromLarge: boolean,
+): { ok: true; bytes: Uint8Array; text?: undefined } | { ok: true; text: string; encoding: TextEncodingName } | { ok: false; message: string } {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -65,6 +91,16 @@ export function readRegularBytes(file: string, limit: number, transient = false)
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, message: `not read: it is ${specialKind(st) ?? 'not a regular file'}, not a regular file` };
     if (st.size > limit) return { ok: false, message: overLimit(st.size, limit) };
+    if (textFromLarge && st.size > TEXT_FROM) {
+      const head = probe.subarray(0, fs.readSync(fd, probe, 0, 512, 0));
+      const sniffed = sniffEncoding(head, st.size);
+      if (sniffed.ok && (sniffed.encoding === 'utf-8' || sniffed.encoding === 'utf-8-bom')) {
+        // (A regular file: its size was checked above, and it is read to its end.)
+        const text = fs.readFileSync(fd, 'utf8');
+        if (text.length > limit) return { ok: false, message: overLimit(text.length, limit, true) };
+        return { ok: true, text, encoding: sniffed.encoding };
+      }
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     // One byte past the limit tells a file that grew beyond it.

@@ -96,6 +96,25 @@ describe('cli io: encodings', () => {
     assert.match(r.stdout, /u32\/azuredeploy\.json error read: not read: the file is UTF-32/);
   });
 
+  it('a large file (read as text as it is read, not as bytes) reads the same as its bytes decode, in every encoding', () => {
+    // Over 4 MB, with text that is not ASCII: UTF-8, with a BOM, UTF-16 LE (its bytes path).
+    const text = JSON.stringify({ $schema: TEMPLATE_SCHEMA, contentVersion: '1.0.0.0', metadata: { notes: Array.from({ length: 200_000 }, (_, i) => `note ${i}: Größe €`) }, resources: [] }, null, 2);
+    const cases: [string, Buffer, string][] = [
+      ['big-utf8.json', Buffer.from(text, 'utf8'), 'utf-8'],
+      ['big-utf8-bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]), 'utf-8-bom'],
+      ['big-utf16le.json', utf16(text, 'le'), 'utf-16le'],
+    ];
+    for (const [name, bytes, encoding] of cases) {
+      assert.ok(bytes.length > 4 * 1024 * 1024, `${name} is large`);
+      fs.writeFileSync(at(name), bytes);
+      const read = readRegularFile(at(name), 32 * 1024 * 1024);
+      assert.ok(read.ok, name);
+      assert.equal(read.encoding, encoding, name);
+      assert.equal(read.text, text, name);
+      assert.deepEqual(decodeText(bytes), { ok: true, text, encoding }, name);
+    }
+  });
+
   it('decodeText and encodeText round-trip every encoding they read', () => {
     for (const enc of ['utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be'] as const) {
       const back = decodeText(encodeText('{"a": "é😀"}', enc));
