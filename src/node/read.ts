@@ -28,7 +28,7 @@ export function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isChar
 export function readRegularFile(file: string, limit: number): ReadResult {
   const read = readRegular(file, limit, false, true);
   if (!read.ok) return read;
-  if (read.text !== undefined) return { ok: true, text: read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text, encoding: read.encoding };
+  if (read.text !== undefined) return read;
   const decoded = decodeText(read.bytes);
   return decoded.ok ? { ok: true, text: decoded.text, encoding: decoded.encoding } : { ok: false, message: `not read: ${decoded.reason}` };
 }
@@ -68,19 +68,16 @@ const TEXT_FROM = SCRATCH_MAX;
  * bytes may be in a buffer the next call reuses (for a caller that decodes or drops them at once).
  */
 export function readRegularBytes(file: string, limit: number, transient = false): { ok: true; bytes: Uint8Array } | { ok: false; message: string } {
-  const read = readRegular(file, limit, transient, false);
-  if (!read.ok) return read;
-  // (Asked for bytes, it never answers with text.)
-  return { ok: true, bytes: read.text === undefined ? read.bytes : new TextEncoder().encode(read.text) };
+  return readRegular(file, limit, transient, false);
 }
 
-/** readRegularBytes, or with `textFromLarge` the text itself of a large UTF-8 file (see TEXT_FROM; a BOM left in). */
-function readRegular(
-  file: string,
-  limit: number,
-  transient: boolean,
-  textFromLarge: boolean,
-): { ok: true; bytes: Uint8Array; text?: undefined } | { ok: true; text: string; encoding: TextEncodingName } | { ok: false; message: string } {
+type BytesRead = { ok: true; bytes: Uint8Array; text?: undefined } | { ok: false; message: string };
+type TextRead = { ok: true; text: string; encoding: TextEncodingName };
+
+/** readRegularBytes, or with `textFromLarge` the text itself (its BOM left out) of a large UTF-8 file (see TEXT_FROM). */
+function readRegular(file: string, limit: number, transient: boolean, textFromLarge: false): BytesRead;
+function readRegular(file: string, limit: number, transient: boolean, textFromLarge: true): BytesRead | TextRead;
+function readRegular(file: string, limit: number, transient: boolean, textFromLarge: boolean): BytesRead | TextRead {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -98,7 +95,7 @@ function readRegular(
         // (A regular file: its size was checked above, and it is read to its end.)
         const text = fs.readFileSync(fd, 'utf8');
         if (text.length > limit) return { ok: false, message: overLimit(text.length, limit, true) };
-        return { ok: true, text, encoding: sniffed.encoding };
+        return { ok: true, text: sniffed.encoding === 'utf-8-bom' ? text.slice(1) : text, encoding: sniffed.encoding };
       }
     }
     const chunks: Buffer[] = [];
