@@ -11,7 +11,7 @@ import { fixesFor } from '../core/fixes';
 import { applyRuleSettings, CONFIG_FILE, isExcluded, NO_SETTINGS, parseSettings, type RuleSettings } from '../core/settings';
 import type { Finding } from '../core/rules/types';
 import { parseArgs, USAGE, type FixArgs, type ScanArgs } from './args';
-import { collectFiles } from './files';
+import { CLI_SKIPPED, collectFiles } from '../node/walk';
 import { readIntoWorkspace } from '../node/read';
 import { encodeText, type TextEncodingName } from '../core/decode';
 import { formatJson } from './format/json';
@@ -85,7 +85,7 @@ function loadWorkspace(paths: readonly string[], cwd: string, settings: RuleSett
     const r = path.relative(cwd, p);
     return normalizePath(r === '' ? '.' : r);
   };
-  const walk = collectFiles(paths.map((p) => path.resolve(cwd, p)));
+  const walk = collectFiles(paths.map((p) => path.resolve(cwd, p)), { excluded: CLI_SKIPPED });
   const readErrors = [...walk.errors];
   const workspace = new Workspace({ incremental: false });
   let filesScanned = 0;

@@ -54,7 +54,13 @@ export type ReadOutcome = { path: string; text: string } | { path: string; inert
 
 export type ToWorker =
   | { type: 'set'; path: string; text: string }
-  /** Local files for the worker to read from disk, as the CLI reads them, and add (the host's thread only lists them). */
+  /**
+   * Local workspace folders for the worker to list (walked as the CLI walks them, with each
+   * folder's exclusion globs, following links as VS Code's file search does): the extension
+   * host's thread neither searches nor reads them.
+   */
+  | { type: 'list'; id: number; folders: { fsPath: string; exclude: string[] }[] }
+  /** Local files for the worker to read from disk, as the CLI reads them, and add. */
   | { type: 'read'; batch: number; files: ReadRequest[] }
   /** A template the host's prefilter found inert (no text sent: it is neither decoded nor parsed). */
   | { type: 'setInert'; path: string }
@@ -63,6 +69,8 @@ export type ToWorker =
   | { type: 'analyze'; generation: number; rules: RuleSettings; full?: boolean };
 
 export type FromWorker =
+  /** The candidate files of each folder asked for, in the order asked, and what could not be walked. */
+  | { type: 'listed'; id: number; files: string[][]; errors: { file: string; message: string }[] }
   | { type: 'read'; batch: number; files: ReadOutcome[] }
   /**
    * `diagnostics`: the files whose diagnostics changed since the worker's last analysis message,

@@ -1,15 +1,16 @@
 /**
  * The analysis worker (dist/analysis-worker.js): the workspace's parse, evaluation and rules run
  * here, on a `worker_threads` thread, so the extension host's event loop never waits for them.
- * The host names local files for it to read (as the CLI reads them) and sends the editors' texts,
- * and asks for analyses; this sends back what it read, diagnostics and summaries as plain data
- * (see analysis-protocol.ts).
+ * The host has it list the local workspace folders and read their files (as the CLI does), sends
+ * the editors' texts, and asks for analyses; this sends back what it found and read, diagnostics
+ * and summaries as plain data (see analysis-protocol.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
 import { readIntoWorkspace } from '../node/read';
+import { collectFiles, globExcluder } from '../node/walk';
 import { SentDiagnostics, plainDiagnostics, summarize, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
 const port = parentPort;
@@ -27,8 +28,20 @@ function read(file: ReadRequest): ReadOutcome {
   return workspace.isInert(file.path) ? { path: file.path, inert: true } : { path: file.path, text: workspace.source(file.path)?.text ?? '' };
 }
 
+/** The candidate files of local workspace folders, each walked with its own exclusions. */
+function list(id: number, folders: readonly { fsPath: string; exclude: string[] }[]): FromWorker {
+  const errors: { file: string; message: string }[] = [];
+  const files = folders.map((f) => {
+    const walk = collectFiles([f.fsPath], { excluded: globExcluder(f.exclude), followLinks: true });
+    errors.push(...walk.errors);
+    return walk.files;
+  });
+  return { type: 'listed', id, files, errors };
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'set') workspace.setFile(m.path, m.text);
+  else if (m.type === 'list') port.postMessage(list(m.id, m.folders) satisfies FromWorker);
   else if (m.type === 'read') port.postMessage({ type: 'read', batch: m.batch, files: m.files.map(read) } satisfies FromWorker);
   else if (m.type === 'setInert') workspace.setInertTemplate(m.path);
   else if (m.type === 'remove') workspace.removeFile(m.path);

@@ -10,6 +10,7 @@ import type { Finding, Severity } from '../core/rules/types';
 import { normalizePath } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
+import { globExcluder } from '../node/walk';
 import type { AnalysisSummary, FromWorker, PlainDiagnostic, PlainRange, ReadOutcome, ToWorker } from './analysis-protocol';
 import { docsTarget } from './docs';
 
@@ -94,6 +95,8 @@ export class DiagnosticsController implements vscode.Disposable {
   private readonly reading = new Map<string, number>();
   private readonly readBatches = new Map<number, () => void>();
   private nextBatch = 0;
+  /** Folder listings asked of the worker; let go with undefined if it stops (the file search lists them then). */
+  private readonly listings = new Map<number, (files: string[][] | undefined) => void>();
   /** Analyses the worker ran, with their time in the worker (for tests and the log). */
   readonly workerAnalyses: { generation: number; ms: number }[] = [];
   private readonly created = performance.now();
@@ -106,16 +109,23 @@ export class DiagnosticsController implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(TEMPLATE_GLOB);
     this.disposables.push(
       watcher,
-      watcher.onDidCreate((uri) => void this.readFromDisk(uri)),
-      watcher.onDidChange((uri) => void this.readFromDisk(uri)),
+      // The watcher reports every file; an excluded one is left out as the scan leaves it out.
+      watcher.onDidCreate((uri) => void (this.isExcluded(uri) || this.readFromDisk(uri))),
+      watcher.onDidChange((uri) => void (this.isExcluded(uri) || this.readFromDisk(uri))),
       watcher.onDidDelete((uri) => this.removed(uri)),
       vscode.workspace.onDidOpenTextDocument((d) => this.fromEditor(d)),
       vscode.workspace.onDidChangeTextDocument((e) => this.fromEditor(e.document)),
       vscode.workspace.onDidCloseTextDocument((d) => void this.closed(d)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('ilbHairpin') || e.affectsConfiguration('files.exclude')) void this.scan();
+        if (e.affectsConfiguration('ilbHairpin') || e.affectsConfiguration('files.exclude')) {
+          this.excluders.clear();
+          void this.scan();
+        }
       }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.scan()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.excluders.clear();
+        void this.scan();
+      }),
     );
   }
 
@@ -269,6 +279,8 @@ export class DiagnosticsController implements vscode.Disposable {
     for (const done of this.readBatches.values()) done();
     this.readBatches.clear();
     this.reading.clear();
+    for (const done of this.listings.values()) done(undefined);
+    this.listings.clear();
     for (const done of this.waiting.values()) done();
     this.waiting.clear();
     this.workerRestarts++;
@@ -292,13 +304,56 @@ export class DiagnosticsController implements vscode.Disposable {
     return vscode.workspace.getConfiguration('ilbHairpin');
   }
 
-  /** A glob of everything excluded in a folder: its `files.exclude`, `ilbHairpin.exclude` and node_modules. */
-  private excludeGlob(folder: vscode.WorkspaceFolder): string {
+  /** Everything excluded in a folder: its `files.exclude`, `ilbHairpin.exclude`, node_modules and .git. */
+  private excludePatterns(folder: vscode.WorkspaceFolder): string[] {
     const patterns = new Set<string>(['**/node_modules/**', '**/.git/**']);
     const filesExclude = vscode.workspace.getConfiguration('files', folder).get<Record<string, boolean>>('exclude') ?? {};
     for (const [p, on] of Object.entries(filesExclude)) if (on === true) patterns.add(p);
     for (const p of vscode.workspace.getConfiguration('ilbHairpin', folder).get<string[]>('exclude') ?? []) patterns.add(p);
-    return `{${[...patterns].join(',')}}`;
+    return [...patterns];
+  }
+
+  /** Each folder's exclusion test, made when first asked (see isExcluded). */
+  private readonly excluders = new Map<string, (relative: string) => boolean>();
+
+  /** Whether a file lies in what its workspace folder excludes (the file or a folder above it). */
+  private isExcluded(uri: vscode.Uri): boolean {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder) return false;
+    const key = folder.uri.toString();
+    let test = this.excluders.get(key);
+    if (!test) this.excluders.set(key, (test = globExcluder(this.excludePatterns(folder))));
+    const parts = uri.path.slice(folder.uri.path.replace(/\/$/, '').length + 1).split('/');
+    for (let i = 1; i <= parts.length; i++) if (test(parts.slice(0, i).join('/'))) return true;
+    return false;
+  }
+
+  /**
+   * The candidate files of the workspace folders. Local folders are walked by the worker (the
+   * workbench's file search runs on the extension host's thread and cost about a third of the
+   * time to the first diagnostics); other file systems, and every folder if the worker is gone,
+   * through the file search.
+   */
+  private async listFiles(token?: vscode.CancellationToken): Promise<vscode.Uri[]> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const search = (folder: vscode.WorkspaceFolder): Thenable<vscode.Uri[]> =>
+      vscode.workspace.findFiles(new vscode.RelativePattern(folder, TEMPLATE_GLOB), `{${this.excludePatterns(folder).join(',')}}`, undefined, token);
+    const local = folders.filter((f) => f.uri.scheme === 'file');
+    let walked: string[][] | undefined;
+    if (local.length && !this.workerGone) {
+      const id = this.nextBatch++;
+      walked = await new Promise<string[][] | undefined>((resolve) => {
+        this.listings.set(id, resolve);
+        this.post({ type: 'list', id, folders: local.map((f) => ({ fsPath: f.uri.fsPath, exclude: this.excludePatterns(f) })) });
+      });
+    }
+    const perFolder = await Promise.all(
+      folders.map((folder) => {
+        const i = walked ? local.indexOf(folder) : -1;
+        return i >= 0 ? (walked?.[i] ?? []).map((p) => vscode.Uri.file(p)) : search(folder);
+      }),
+    );
+    return perFolder.flat();
   }
 
   /**
@@ -324,12 +379,8 @@ export class DiagnosticsController implements vscode.Disposable {
       return;
     }
     // Each folder of a multi-root workspace with its own exclusions (`ilbHairpin.exclude` is resource-scoped).
-    const perFolder = await Promise.all(
-      (vscode.workspace.workspaceFolders ?? []).map((folder) =>
-        vscode.workspace.findFiles(new vscode.RelativePattern(folder, TEMPLATE_GLOB), this.excludeGlob(folder), undefined, token),
-      ),
-    );
-    const uris = perFolder.flat();
+    const uris = await this.listFiles(token);
+    if (token?.isCancellationRequested) return;
     const keep = new Set(uris.map((u) => documentPath(u)));
     for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri));
     for (const p of [...this.texts.keys(), ...this.inert]) if (!keep.has(p)) this.removeFile(p);
@@ -454,6 +505,12 @@ export class DiagnosticsController implements vscode.Disposable {
 
   private fromWorker(m: FromWorker): void {
     if (m.type === 'read') return this.readByWorker(m.batch, m.files);
+    if (m.type === 'listed') {
+      for (const e of m.errors) this.log.warn(`Not read: ${e.file}: ${e.message}`);
+      this.listings.get(m.id)?.(m.files);
+      this.listings.delete(m.id);
+      return;
+    }
     let done = this.waiting.get(m.generation);
     this.waiting.delete(m.generation);
     try {
