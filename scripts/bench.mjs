@@ -146,7 +146,7 @@ await benchReliability();
 if (process.env.BENCH_HOST !== '0') {
   const { spawnSync } = await import('node:child_process');
   console.log('extension host under load (scripts/host-load.mjs):');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'host-load.mjs')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'host-load.mjs'), '2000', '--runs', '5'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
   for (const l of `${r.stdout}\n${r.stderr}`.split('\n')) if (l.trim()) console.log(`  ${l.trim()}`);
 }
 

@@ -395,11 +395,19 @@ export class DiagnosticsController implements vscode.Disposable {
       }
     };
     const others = Promise.all(Array.from({ length: 8 }, reader));
+    // Two batches in flight: the worker reads the next while the host records the last.
+    let done = 0;
+    let inFlight: Promise<void> | undefined;
     for (let i = 0; i < local.length && !token?.isCancellationRequested; i += READ_BATCH) {
-      await this.readInWorker(local.slice(i, i + READ_BATCH));
-      const done = Math.min(i + READ_BATCH, local.length);
-      progress?.report({ message: `${done} of ${uris.length} files`, increment: ((done - i) / uris.length) * 100 });
+      const batch = local.slice(i, i + READ_BATCH);
+      const read = this.readInWorker(batch).then(() => {
+        done += batch.length;
+        progress?.report({ message: `${done} of ${uris.length} files`, increment: (batch.length / uris.length) * 100 });
+      });
+      await inFlight;
+      inFlight = read;
     }
+    await inFlight;
     await others;
     if (token?.isCancellationRequested) return;
     for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.setFile(documentPath(doc.uri), doc.getText());
@@ -506,7 +514,7 @@ export class DiagnosticsController implements vscode.Disposable {
   private fromWorker(m: FromWorker): void {
     if (m.type === 'read') return this.readByWorker(m.batch, m.files);
     if (m.type === 'listed') {
-      for (const e of m.errors) this.log.warn(`Not read: ${e.file}: ${e.message}`);
+      for (const e of m.errors) this.log.warn(`${e.file}: ${e.message}`);
       this.listings.get(m.id)?.(m.files);
       this.listings.delete(m.id);
       return;
