@@ -56,10 +56,10 @@ export type ToWorker =
   | { type: 'set'; path: string; text: string }
   /**
    * Local workspace folders for the worker to list (walked as the CLI walks them, with each
-   * folder's exclusion globs, following links as VS Code's file search does): the extension
-   * host's thread neither searches nor reads them.
+   * folder's exclusion globs, following symbolic links where `search.followSymlinks` does, as VS
+   * Code's file search would): the extension host's thread neither searches nor reads them.
    */
-  | { type: 'list'; id: number; folders: { fsPath: string; exclude: string[] }[] }
+  | { type: 'list'; id: number; folders: { fsPath: string; exclude: string[]; followLinks: boolean }[] }
   /** Local files for the worker to read from disk, as the CLI reads them, and add. */
   | { type: 'read'; batch: number; files: ReadRequest[] }
   /** A template the host's prefilter found inert (no text sent: it is neither decoded nor parsed). */

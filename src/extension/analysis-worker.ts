@@ -29,10 +29,10 @@ function read(file: ReadRequest): ReadOutcome {
 }
 
 /** The candidate files of local workspace folders, each walked with its own exclusions. */
-function list(id: number, folders: readonly { fsPath: string; exclude: string[] }[]): FromWorker {
+function list(id: number, folders: readonly { fsPath: string; exclude: string[]; followLinks: boolean }[]): FromWorker {
   const errors: { file: string; message: string }[] = [];
   const files = folders.map((f) => {
-    const walk = collectFiles([f.fsPath], { excluded: globExcluder(f.exclude), followLinks: true });
+    const walk = collectFiles([f.fsPath], { excluded: globExcluder(f.exclude), followLinks: f.followLinks });
     errors.push(...walk.errors);
     return walk.files;
   });

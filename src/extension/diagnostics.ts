@@ -117,7 +117,7 @@ export class DiagnosticsController implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.fromEditor(e.document)),
       vscode.workspace.onDidCloseTextDocument((d) => void this.closed(d)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('ilbHairpin') || e.affectsConfiguration('files.exclude')) {
+        if (e.affectsConfiguration('ilbHairpin') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.followSymlinks')) {
           this.excluders.clear();
           void this.scan();
         }
@@ -344,7 +344,8 @@ export class DiagnosticsController implements vscode.Disposable {
       const id = this.nextBatch++;
       walked = await new Promise<string[][] | undefined>((resolve) => {
         this.listings.set(id, resolve);
-        this.post({ type: 'list', id, folders: local.map((f) => ({ fsPath: f.uri.fsPath, exclude: this.excludePatterns(f) })) });
+        const followLinks = (f: vscode.WorkspaceFolder): boolean => vscode.workspace.getConfiguration('search', f).get<boolean>('followSymlinks', true);
+        this.post({ type: 'list', id, folders: local.map((f) => ({ fsPath: f.uri.fsPath, exclude: this.excludePatterns(f), followLinks: followLinks(f) })) });
       });
     }
     const perFolder = await Promise.all(

@@ -23,8 +23,9 @@ export interface WalkOptions {
    */
   excluded?: (relative: string) => boolean;
   /**
-   * Follow symbolic links to folders (VS Code's file search does; the CLI does not). A folder
-   * reached again through a link (a cycle, or two links to one place) is walked once.
+   * Follow symbolic links to folders (VS Code's file search does unless `search.followSymlinks`
+   * is off; the CLI does not). A folder reached again through a link (a cycle, or two links to
+   * one place) is walked once.
    */
   followLinks?: boolean;
 }
