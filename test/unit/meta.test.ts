@@ -134,6 +134,19 @@ describe('the extension manifest', () => {
   it('documents every setting it reads', () => {
     const props = Object.keys(pkg.contributes.configuration.properties);
     const code = filesUnder('src/extension').map((f) => read(f)).join('\n');
-    for (const m of code.matchAll(/get<[^>]+>\('([A-Za-z.]+)'/g)) assert.ok(props.includes(`ilbHairpin.${m[1]}`), `ilbHairpin.${m[1]}`);
+    const readme = read('README.md');
+    // A read with its section named (`getConfiguration('files', folder).get<...>('exclude')`):
+    // ours must be contributed, VS Code's own (files.exclude, search.followSymlinks) said in the README.
+    const named = new Set<number>();
+    for (const m of code.matchAll(/getConfiguration\('([A-Za-z.]+)'[^)]*\)\s*\.get(?:<[^>]+>)?\('([A-Za-z.]+)'/g)) {
+      const setting = `${m[1]}.${m[2]}`;
+      named.add((m.index ?? 0) + m[0].lastIndexOf('get'));
+      if (setting.startsWith('ilbHairpin.')) assert.ok(props.includes(setting), setting);
+      else assert.ok(readme.includes(`\`${setting}\``), `${setting}: VS Code's setting read without a word in the README`);
+    }
+    // Else through the extension's own section (`this.config().get<...>('debounceMs')`).
+    for (const m of code.matchAll(/get<[^>]+>\('([A-Za-z.]+)'/g)) {
+      if (!named.has(m.index ?? -1)) assert.ok(props.includes(`ilbHairpin.${m[1]}`), `ilbHairpin.${m[1]}`);
+    }
   });
 });
