@@ -69,8 +69,8 @@ export type ToWorker =
   | { type: 'analyze'; generation: number; rules: RuleSettings; full?: boolean };
 
 export type FromWorker =
-  /** The candidate files of each folder asked for, in the order asked, and what could not be walked. */
-  | { type: 'listed'; id: number; files: string[][]; errors: { file: string; message: string }[] }
+  /** The candidate files of each folder asked for, in the order asked (null: the walk failed), and what could not be walked. */
+  | { type: 'listed'; id: number; files: string[][] | null; errors: { file: string; message: string }[] }
   | { type: 'read'; batch: number; files: ReadOutcome[] }
   /**
    * `diagnostics`: the files whose diagnostics changed since the worker's last analysis message,

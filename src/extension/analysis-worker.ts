@@ -41,7 +41,16 @@ function list(id: number, folders: readonly { fsPath: string; exclude: string[];
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'set') workspace.setFile(m.path, m.text);
-  else if (m.type === 'list') port.postMessage(list(m.id, m.folders) satisfies FromWorker);
+  else if (m.type === 'list') {
+    let reply: FromWorker;
+    try {
+      reply = list(m.id, m.folders);
+    } catch (e) {
+      // Never leave the host waiting: it lists the folders through VS Code's file search instead.
+      reply = { type: 'listed', id: m.id, files: null, errors: [{ file: m.folders.map((f) => f.fsPath).join(', '), message: `could not be walked: ${(e as Error).message}` }] };
+    }
+    port.postMessage(reply);
+  }
   else if (m.type === 'read') port.postMessage({ type: 'read', batch: m.batch, files: m.files.map(read) } satisfies FromWorker);
   else if (m.type === 'setInert') workspace.setInertTemplate(m.path);
   else if (m.type === 'remove') workspace.removeFile(m.path);

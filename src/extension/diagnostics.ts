@@ -307,9 +307,11 @@ export class DiagnosticsController implements vscode.Disposable {
   /** Everything excluded in a folder: its `files.exclude`, `ilbHairpin.exclude`, node_modules and .git. */
   private excludePatterns(folder: vscode.WorkspaceFolder): string[] {
     const patterns = new Set<string>(['**/node_modules/**', '**/.git/**']);
-    const filesExclude = vscode.workspace.getConfiguration('files', folder).get<Record<string, boolean>>('exclude') ?? {};
-    for (const [p, on] of Object.entries(filesExclude)) if (on === true) patterns.add(p);
-    for (const p of vscode.workspace.getConfiguration('ilbHairpin', folder).get<string[]>('exclude') ?? []) patterns.add(p);
+    const filesExclude = vscode.workspace.getConfiguration('files', folder).get<Record<string, unknown>>('exclude');
+    if (filesExclude && typeof filesExclude === 'object') for (const [p, on] of Object.entries(filesExclude)) if (on === true && p) patterns.add(p);
+    const ours = vscode.workspace.getConfiguration('ilbHairpin', folder).get<unknown>('exclude');
+    // Settings are user input: only non-empty strings are globs (an empty one would fail the search and the matcher).
+    if (Array.isArray(ours)) for (const p of ours) if (typeof p === 'string' && p) patterns.add(p);
     return [...patterns];
   }
 
@@ -516,7 +518,7 @@ export class DiagnosticsController implements vscode.Disposable {
     if (m.type === 'read') return this.readByWorker(m.batch, m.files);
     if (m.type === 'listed') {
       for (const e of m.errors) this.log.warn(`${e.file}: ${e.message}`);
-      this.listings.get(m.id)?.(m.files);
+      this.listings.get(m.id)?.(m.files ?? undefined);
       this.listings.delete(m.id);
       return;
     }

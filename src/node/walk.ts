@@ -35,9 +35,12 @@ export interface WalkOptions {
  * the workspace folder, `**`, braces, `*` matching dot files too), by picomatch. Case-sensitive
  * where the file system is (not on Windows or macOS).
  */
-export function globExcluder(patterns: readonly string[]): (relative: string) => boolean {
-  if (!patterns.length) return () => false;
-  return picomatch([...patterns], { dot: true, nocase: process.platform === 'win32' || process.platform === 'darwin' });
+export function globExcluder(patterns: readonly unknown[]): (relative: string) => boolean {
+  // A setting is user input: an empty string, or a value that is no string, excludes nothing
+  // (picomatch throws on them); every other text is a glob, however odd.
+  const globs = patterns.filter((p): p is string => typeof p === 'string' && p.length > 0);
+  if (!globs.length) return () => false;
+  return picomatch(globs, { dot: true, nocase: process.platform === 'win32' || process.platform === 'darwin' });
 }
 
 /** Why a path named to the walk cannot be walked. */

@@ -69,6 +69,13 @@ describe('walking a folder for candidate templates (src/node/walk.ts)', () => {
     assert.deepEqual(walk.errors.map((e) => e.message), ['no such file or folder']);
   });
 
+  it('settings as users write them: an empty or non-string pattern excludes nothing, an unclosed bracket or brace is still a glob', () => {
+    const test = globExcluder(['', null, 3, { a: 1 }, '[', '**/*.{json', 'b/**']);
+    assert.equal(test('a.json'), false);
+    assert.equal(test('b/z.bicep'), true);
+    assert.equal(globExcluder(['', 7])('a.json'), false);
+  });
+
   it('no patterns exclude nothing; a folder any depth deep is walked without recursion', () => {
     assert.equal(globExcluder([])('anything'), false);
     const deep = at('deep');
