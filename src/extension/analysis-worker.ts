@@ -28,29 +28,27 @@ function read(file: ReadRequest): ReadOutcome {
   return workspace.isInert(file.path) ? { path: file.path, inert: true } : { path: file.path, text: workspace.source(file.path)?.text ?? '' };
 }
 
-/** The candidate files of local workspace folders, each walked with its own exclusions. */
-function list(id: number, folders: readonly { fsPath: string; exclude: string[]; followLinks: boolean }[]): FromWorker {
-  const errors: { file: string; message: string }[] = [];
-  const files = folders.map((f) => {
-    const walk = collectFiles([f.fsPath], { excluded: globExcluder(f.exclude), followLinks: f.followLinks });
-    errors.push(...walk.errors);
-    return walk.files;
-  });
-  return { type: 'listed', id, files, errors };
+/**
+ * The candidate files of local workspace folders, each walked with its own exclusions. Always
+ * answers: if the walk throws, the host lists the folders through VS Code's file search instead.
+ */
+function list(m: Extract<ToWorker, { type: 'list' }>): FromWorker {
+  try {
+    const errors: { file: string; message: string }[] = [];
+    const files = m.folders.map((f) => {
+      const walk = collectFiles([f.fsPath], { excluded: globExcluder(f.exclude), followLinks: f.followLinks });
+      errors.push(...walk.errors);
+      return walk.files;
+    });
+    return { type: 'listed', id: m.id, files, errors };
+  } catch (e) {
+    return { type: 'listed', id: m.id, files: null, errors: [{ file: m.folders.map((f) => f.fsPath).join(', '), message: `could not be walked: ${(e as Error).message}` }] };
+  }
 }
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'set') workspace.setFile(m.path, m.text);
-  else if (m.type === 'list') {
-    let reply: FromWorker;
-    try {
-      reply = list(m.id, m.folders);
-    } catch (e) {
-      // Never leave the host waiting: it lists the folders through VS Code's file search instead.
-      reply = { type: 'listed', id: m.id, files: null, errors: [{ file: m.folders.map((f) => f.fsPath).join(', '), message: `could not be walked: ${(e as Error).message}` }] };
-    }
-    port.postMessage(reply);
-  }
+  else if (m.type === 'list') port.postMessage(list(m));
   else if (m.type === 'read') port.postMessage({ type: 'read', batch: m.batch, files: m.files.map(read) } satisfies FromWorker);
   else if (m.type === 'setInert') workspace.setInertTemplate(m.path);
   else if (m.type === 'remove') workspace.removeFile(m.path);

@@ -315,6 +315,11 @@ export class DiagnosticsController implements vscode.Disposable {
     return [...patterns];
   }
 
+  /** Whether a folder's walk follows symbolic links, as VS Code's file search would there. */
+  private followsLinks(folder: vscode.WorkspaceFolder): boolean {
+    return vscode.workspace.getConfiguration('search', folder).get<boolean>('followSymlinks', true);
+  }
+
   /** Each folder's exclusion test, made when first asked (see isExcluded). */
   private readonly excluders = new Map<string, (relative: string) => boolean>();
 
@@ -346,8 +351,7 @@ export class DiagnosticsController implements vscode.Disposable {
       const id = this.nextBatch++;
       walked = await new Promise<string[][] | undefined>((resolve) => {
         this.listings.set(id, resolve);
-        const followLinks = (f: vscode.WorkspaceFolder): boolean => vscode.workspace.getConfiguration('search', f).get<boolean>('followSymlinks', true);
-        this.post({ type: 'list', id, folders: local.map((f) => ({ fsPath: f.uri.fsPath, exclude: this.excludePatterns(f), followLinks: followLinks(f) })) });
+        this.post({ type: 'list', id, folders: local.map((f) => ({ fsPath: f.uri.fsPath, exclude: this.excludePatterns(f), followLinks: this.followsLinks(f) })) });
       });
     }
     const perFolder = await Promise.all(
