@@ -6,7 +6,9 @@
 //     20,000 templates / 1 GB (BENCH_LARGE=0 leaves it out).
 //  2. A one-character edit in a 10,000-line ARM template inside the workspace (200, 2,000 and
 //     20,000 templates around it): the re-analysis plus the diagnostics (as the analysis worker
-//     makes them) against a bare jsonc-parser parseTree of that file.
+//     makes them) against a bare jsonc-parser parseTree of that file. A run is 10 edits in a row
+//     against 10 parses in a row (EDIT_BATCH): each side pays for the collections its own garbage
+//     causes.
 //  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace: the
 //     re-analysis against tree-sitter-bicep's incremental re-parse (measured by the caller).
 import * as esbuild from 'esbuild';
@@ -43,18 +45,22 @@ export async function loadEngine(dir) {
 
 /**
  * Medians of two measurements taken in alternation (a, b, a, b, ...), after `warmups` unmeasured
- * rounds, so that drift of the machine (other load, JIT, GC) affects both alike.
+ * rounds, so that drift of the machine (other load, JIT, GC) affects both alike. With `batch` > 1 a
+ * run is that many calls in a row and its time the mean of them: for operations of a few
+ * milliseconds, whose garbage is collected in pauses of about the same size, so that a pause lands
+ * in the run of the side whose allocations caused it rather than in whichever call crossed V8's
+ * limit.
  */
-export function compare(runs, a, b, warmups = 3) {
+export function compare(runs, a, b, warmups = 3, batch = 1) {
   const ta = [];
   const tb = [];
   for (let i = 0; i < warmups + runs; i++) {
     let start = performance.now();
-    a();
-    const da = performance.now() - start;
+    for (let k = 0; k < batch; k++) a();
+    const da = (performance.now() - start) / batch;
     start = performance.now();
-    b();
-    const db = performance.now() - start;
+    for (let k = 0; k < batch; k++) b();
+    const db = (performance.now() - start) / batch;
     if (i >= warmups) {
       ta.push(da);
       tb.push(db);
@@ -77,6 +83,8 @@ export function ratios(a, b, invert = false) {
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
 const range = (s, digits = 2, unit = 'x') => `${s.median.toFixed(digits)}${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
 const RUNS = 5;
+/** Edits per run of the keystroke measurements (see compare). */
+const EDIT_BATCH = 10;
 const NO_RULE_SETTINGS = { rules: {}, exclude: [] };
 
 // ---------------------------------------------------------------- generated workspace
@@ -330,7 +338,8 @@ function benchArmEdit(engine, ws, label) {
       sent.changes(engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true));
     },
     () => parseTree(edited[flip % 2], []),
-    10,
+    3,
+    EDIT_BATCH,
   );
   console.log(`${label} (${text.split('\n').length} lines): re-analysis + diagnostics ${fmt(edit.median)} ms; jsonc-parser parseTree ${fmt(parse.median)} ms; ratio ${range(ratios(edit, parse))} (goal <= 1.5x)`);
   return { edit, parse };
@@ -351,7 +360,8 @@ function benchBicepEdit(engine, ws, theirs) {
       ws.analyze();
     },
     () => {},
-    10,
+    3,
+    EDIT_BATCH,
   );
   // Every run of ours against tree-sitter's median (its runs are few and slow).
   const r = stats(ours.runs.map((x) => theirs.median / x));
