@@ -392,6 +392,53 @@ describe('topology: layout by elkjs', () => {
     assert.ok(x('frontend') < x('rule') && x('rule') < x('pool') && x('pool') < x('member'));
   });
 
+  it('lays out a part once per shape: a second load balancer of the same shape is the first one moved, under its own ids', () => {
+    // Two stamps of one application: the same parts and text widths (digits are one width), other names.
+    const stamp = (i: number): Record<string, unknown>[] => [
+      loadBalancer({ name: `ilb-${i}`, frontendIp: `10.0.7.${i}`, rules: [{ name: 'shape-web', port: 8081 }, { name: 'shape-api', port: 8082 }] }),
+      ...['a', 'b'].flatMap((k) => [nic(`nic-${i}${k}`, [poolId(`ilb-${i}`, 'be')]), vm(`vm-${i}${k}`, [`[resourceId('Microsoft.Network/networkInterfaces', 'nic-${i}${k}')]`])]),
+    ];
+    const m = model(workspaceOf({ '/w/stamps.json': template({ resources: [...stamp(1), ...stamp(2)] }) }));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const elk = require('../../src/core/topology/elk') as { elkLayout: (g: unknown) => unknown };
+    const original = elk.elkLayout;
+    const graphs: { children?: unknown[] }[] = [];
+    elk.elkLayout = (g) => (graphs.push(g as { children?: unknown[] }), original(g));
+    let l: LaidOutTopology;
+    try {
+      l = layoutTopology(m);
+    } finally {
+      elk.elkLayout = original;
+    }
+    // One layered layout for the two parts, then the packing of both.
+    assert.equal(graphs.length, 2, 'ELK laid out the shape once, then packed the parts');
+    assert.equal(graphs[1]?.children?.length, 2);
+    assert.deepEqual(l.nodes.map((n) => n.id).sort(), m.nodes.map((n) => n.id).sort());
+    const lbs = l.nodes.filter((n) => n.kind === 'loadBalancer');
+    assert.equal(lbs.length, 2);
+    const [one, two] = lbs as [LaidOutTopology['nodes'][number], LaidOutTopology['nodes'][number]];
+    assert.deepEqual([one.width, one.height], [two.width, two.height]);
+    // Each node of the second stamp stands where its twin of the first does, moved by the same step.
+    const dx = two.x - one.x;
+    const dy = two.y - one.y;
+    const near = (a: number, b: number): boolean => Math.abs(a - b) < 1e-6;
+    for (const n of l.nodes.filter((x) => x.id.includes('ilb-1') || x.id.includes('nic-1'))) {
+      const twin = l.nodes.find((x) => x.id === n.id.replace('ilb-1', 'ilb-2').replace('nic-1', 'nic-2'));
+      assert.ok(twin && twin !== n, n.id);
+      assert.ok(near(twin.x - n.x, dx) && near(twin.y - n.y, dy), `${n.id} moved by (${twin.x - n.x}, ${twin.y - n.y}), its load balancer by (${dx}, ${dy})`);
+      assert.deepEqual([twin.width, twin.height, twin.lines.map((t) => t.y)], [n.width, n.height, n.lines.map((t) => t.y)]);
+    }
+    for (const e of l.edges) assert.ok(e.sections.length > 0 && (e.sections[0]?.length ?? 0) >= 2, e.id);
+    // The same edges of both stamps, moved alike.
+    const sections = (id: string): number[] => (l.edges.find((e) => e.id === id)?.sections.flat() ?? []).flatMap((pt) => [pt.x, pt.y]);
+    for (const e of l.edges.filter((x) => x.id.includes('ilb-1'))) {
+      const twin = sections(e.id.replace(/ilb-1/g, 'ilb-2').replace(/nic-1/g, 'nic-2'));
+      const own = sections(e.id);
+      assert.equal(twin.length, own.length, e.id);
+      assert.ok(own.every((v, i) => near(twin[i] as number, v + (i % 2 === 0 ? dx : dy))), e.id);
+    }
+  });
+
   it('routes every edge, and lays out the same model the same way', () => {
     for (const e of laid.edges) assert.ok(e.sections.length > 0 && (e.sections[0]?.length ?? 0) >= 2, e.id);
     assert.deepEqual(layoutTopology(seed), laid);

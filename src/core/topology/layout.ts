@@ -380,19 +380,83 @@ function withoutRepeats(points: Point[]): Point[] {
   return out;
 }
 
-/** Parts laid out recently, by their ELK input: live updates re-lay only the parts an edit changed. */
+/**
+ * Parts laid out recently, by their shape: the ELK input with every id replaced by its place in
+ * the part (see Shape). Live updates re-lay only the parts an edit changed, and parts of one shape
+ * (the same load balancer stamped out for many apps, with labels that fit the same boxes) are laid
+ * out once. Kept in the short ids; each use names them back.
+ */
 const partCache = new Map<string, LaidOutPart>();
 const PART_CACHE_SIZE = 500;
 
+/**
+ * A part's ELK input with short ids (`#0`, `#1`, ... in the order met): ELK's work and the cache's
+ * key no longer carry resource IDs of a hundred characters, and two parts that differ only in
+ * their ids have one key. The layout depends on the ids only through this order, which is the
+ * model's.
+ */
+class Shape {
+  private readonly real: string[] = [];
+  private readonly short = new Map<string, string>();
+
+  id(real: string): string {
+    let s = this.short.get(real);
+    if (s === undefined) {
+      s = `#${this.real.length}`;
+      this.real.push(real);
+      this.short.set(real, s);
+    }
+    return s;
+  }
+
+  node(n: ElkNode): ElkNode {
+    const out: ElkNode = { id: n.id === PART ? PART : this.id(n.id) };
+    if (n.width !== undefined) out.width = n.width;
+    if (n.height !== undefined) out.height = n.height;
+    if (n.layoutOptions) out.layoutOptions = n.layoutOptions;
+    if (n.ports) out.ports = n.ports.map((p) => ({ ...p, id: this.id(p.id) }));
+    // Children (and their ports) before edges: an edge's ends are named when it is met.
+    if (n.children) out.children = n.children.map((c) => this.node(c));
+    if (n.edges) out.edges = n.edges.map((e) => ({ id: this.id(e.id), sources: (e.sources ?? []).map((x) => this.id(x)), targets: (e.targets ?? []).map((x) => this.id(x)) }));
+    return out;
+  }
+
+  bus(b: Bus): Bus {
+    return { edge: this.id(b.edge), outer: this.id(b.outer), port: this.id(b.port), bus: b.bus, box: this.id(b.box), member: this.id(b.member) };
+  }
+
+  /** A laid-out part in short ids, in this part's own ids. */
+  named(part: LaidOutPart): LaidOutPart {
+    const back = (s: string): string => this.real[Number(s.slice(1))] ?? s;
+    return {
+      width: part.width,
+      height: part.height,
+      boxes: part.boxes.map((b) => ({ ...b, id: back(b.id) })),
+      edges: new Map([...part.edges].map(([id, sections]) => [back(id), sections])),
+    };
+  }
+}
+
 function layoutPart(part: ElkNode, buses: Bus[]): LaidOutPart {
-  const key = JSON.stringify([part, buses]);
+  const shape = new Shape();
+  const input = shape.node(part);
+  const shortBuses = buses.map((b) => shape.bus(b));
+  const key = JSON.stringify([input, shortBuses]);
   const cached = partCache.get(key);
   if (cached) {
     // Most recently used last.
     partCache.delete(key);
     partCache.set(key, cached);
-    return cached;
+    return shape.named(cached);
   }
+  const result = layoutShape(input, shortBuses);
+  partCache.set(key, result);
+  if (partCache.size > PART_CACHE_SIZE) partCache.delete(partCache.keys().next().value as string);
+  return shape.named(result);
+}
+
+/** ELK's layout of a part (in its short ids), with the buses drawn into the subnets' boxes. */
+function layoutShape(part: ElkNode, buses: Bus[]): LaidOutPart {
   const laid = elkLayout({ ...part, layoutOptions: { ...part.layoutOptions, 'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT' } });
   const boxes: LaidOutBox[] = [];
   const edges = new Map<string, Point[][]>();
@@ -422,8 +486,5 @@ function layoutPart(part: ElkNode, buses: Bus[]): LaidOutPart {
     const y = member.y + member.height / 2;
     edges.set(b.edge, [withoutRepeats([...to, port, { x, y: port.y }, { x, y }, { x: member.x, y }])]);
   }
-  const result: LaidOutPart = { width: laid.width ?? 0, height: laid.height ?? 0, boxes, edges };
-  partCache.set(key, result);
-  if (partCache.size > PART_CACHE_SIZE) partCache.delete(partCache.keys().next().value as string);
-  return result;
+  return { width: laid.width ?? 0, height: laid.height ?? 0, boxes, edges };
 }
