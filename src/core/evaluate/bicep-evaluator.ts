@@ -409,7 +409,13 @@ class BicepEvaluator {
     if ([...changed].some((n) => n.startsWith('\u0000'))) return;
     // Everything that reads a changed declaration, directly or not, is evaluated again.
     const readers = new Map<string, string[]>();
-    for (const [owner, names] of previous.deps) for (const n of names) readers.set(n, [...(readers.get(n) ?? []), owner]);
+    for (const [owner, names] of previous.deps) {
+      for (const n of names) {
+        const list = readers.get(n);
+        if (list) list.push(owner);
+        else readers.set(n, [owner]);
+      }
+    }
     const invalid = new Set(changed);
     const queue = [...changed];
     while (queue.length) {
