@@ -211,6 +211,63 @@ describe('groups of deployments: the graph and the rules run again only where an
     assert.equal(fourth.groups.checked, 1);
   });
 
+  it("after an edit that re-checks one group, its findings take their places in the last merge; a change of their number or of a suppression merges all again; always in a fresh analysis' order", () => {
+    const app = (x: string, ip: string, count: number): [string, string][] => [
+      [`/ws/${x}/lb.json`, lb(`ilb-${x}`, ip)],
+      [`/ws/${x}/nics.json`, nics(`ilb-${x}`, count).replace(/nic-/g, `nic-${x}-`)],
+    ];
+    const files = new Map([...app('a', '10.0.1.10', 1), ...app('b', '10.0.2.10', 3), ...app('c', '10.0.3.10', 4)]);
+    const ws = workspaceOf(files);
+    // In order: the findings' order is what the Problems panel and the reports show.
+    const inOrder = (a: WorkspaceAnalysis): string => JSON.stringify(a.findings.map((f) => [f.ruleId, f.severity, f.message, f.span.file, f.span.start, f.span.end]));
+    const fresh = (): WorkspaceAnalysis => workspaceOf(files, { incremental: false }).analyze();
+    const step = (file: string, text: string): WorkspaceAnalysis => {
+      files.set(file, text);
+      ws.setFile(file, text);
+      return ws.analyze();
+    };
+    const first = ws.analyze();
+    assert.deepEqual(first.groups, { checked: 3, total: 3 });
+    assert.equal(first.merged, first.findings.length);
+    assert.equal(inOrder(first), inOrder(fresh()));
+    const ofApp = (a: WorkspaceAnalysis, x: string): number => a.findings.filter((f) => f.span.file.startsWith(`/ws/${x}/`)).length;
+    assert.ok(ofApp(first, 'a') > 0 && ofApp(first, 'b') > 0 && ofApp(first, 'c') > 0);
+
+    // b's frontend address: b's group is checked again, and only its findings are merged.
+    const second = step('/ws/b/lb.json', lb('ilb-b', '10.0.2.11'));
+    assert.deepEqual(second.groups, { checked: 1, total: 3 });
+    assert.equal(second.merged, ofApp(second, 'b'));
+    assert.equal(inOrder(second), inOrder(fresh()));
+    assert.notEqual(second.findings, first.findings);
+
+    // a's pool from 1 member to 2: other findings (the chance of failure changes), still b's alone.
+    const third = step('/ws/a/nics.json', nics('ilb-a', 2).replace(/nic-/g, 'nic-a-'));
+    assert.equal(third.groups.checked, 1);
+    assert.equal(inOrder(third), inOrder(fresh()));
+
+    // c's hairpin-prone rule suppressed by a comment line: the same findings made, one of them now
+    // suppressed, so all are merged again; it is gone, as in a fresh analysis.
+    const rule = third.findings.find((f) => f.ruleId === 'hairpin-prone-rule' && f.span.file === '/ws/c/lb.json');
+    assert.ok(rule, 'c has a hairpin-prone rule');
+    const text = files.get('/ws/c/lb.json') as string;
+    const lineStart = text.lastIndexOf('\n', rule.span.start) + 1;
+    const fourth = step('/ws/c/lb.json', `${text.slice(0, lineStart)}// ilb-hairpin-disable-next-line hairpin-prone-rule accepted for the test\n${text.slice(lineStart)}`);
+    assert.equal(fourth.merged, ofApp(fourth, 'a') + ofApp(fourth, 'b') + ofApp(fourth, 'c') + 1, 'all merged again, the suppressed one with them');
+    assert.ok(!fourth.findings.some((f) => f.ruleId === 'hairpin-prone-rule' && f.span.file === '/ws/c/lb.json'));
+    assert.equal(inOrder(fourth), inOrder(fresh()));
+
+    // The next edit of b merges b's alone again, the suppression kept.
+    const fifth = step('/ws/b/lb.json', lb('ilb-b', '10.0.2.12'));
+    assert.equal(fifth.merged, ofApp(fifth, 'b'));
+    assert.equal(inOrder(fifth), inOrder(fresh()));
+
+    // An analysis with nothing changed merges nothing; with c's members gone, c's findings go.
+    assert.equal(ws.analyze().merged, 0);
+    const sixth = step('/ws/c/nics.json', nics('ilb-c', 0).replace(/nic-/g, 'nic-c-'));
+    assert.equal(inOrder(sixth), inOrder(fresh()));
+    assert.ok(sixth.merged >= ofApp(sixth, 'a') + ofApp(sixth, 'b'), 'the number of findings changed: all merged again');
+  });
+
   it('an IP-based pool and the NIC with that address, in two templates, are one group', () => {
     const pool = JSON.parse(lb('ilb-ip', '10.0.3.10'));
     pool.resources[0].properties.backendAddressPools = [{ name: 'be', properties: { loadBalancerBackendAddresses: [{ name: 'a1', properties: { ipAddress: '10.0.3.4', virtualNetwork: { id: "[resourceId('Microsoft.Network/virtualNetworks', 'vnet')]" } } }] } }];

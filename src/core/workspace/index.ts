@@ -25,7 +25,7 @@ import { lineSuppressed } from '../suppress';
 import { MAX_FILE_BYTES, looksLikeTemplate } from '../engine';
 import { FileIndex, STRUCTURE, type FileEntry, type FileRole } from './files';
 import { deploymentRoots, readParameterValues, resolveLink, resolveRelative, rootSignature, shortName, type Root } from './roots';
-import { dedupeProblems, labelEnvironments, mergeFindings } from './merge';
+import { dedupeProblems, labelEnvironments, mergeFindings, mergeIndex, replaceInMerge, type MergeIndex } from './merge';
 
 /** Why a template the workspace keeps no tree of (see FileIndex) is not evaluated as a module or linked template. */
 const INERT_REASON = 'it declares no load balancer, NIC, VM, scale set or deployment';
@@ -81,6 +81,8 @@ export interface WorkspaceAnalysis {
   evaluated: number;
   /** Groups of deployments whose graph was built and checked afresh (see Workspace.groupedAnalysis); of how many. */
   groups: { checked: number; total: number };
+  /** Findings merged afresh (see Workspace.mergedFindings): after an edit, often only the edited group's; the rest kept their places. */
+  merged: number;
 }
 
 export interface WorkspaceOptions {
@@ -218,14 +220,14 @@ export class Workspace {
         return e.graph;
       },
     }));
-    const findings = mergeFindings(labelEnvironments(perEnvironment.map(({ environment, findings }) => ({ environment, findings })))).filter((f) => !this.suppressed(f));
+    const findings = this.mergedFindings(perEnvironment);
     const problems = this.evaluationProblems(results, replaced);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const notes of this.fileNotes.values()) {
       if (notes.lookalike) problems.push(notes.lookalike);
       parseErrors.push(...notes.parseErrors);
     }
-    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.groupsChecked, total: this.groupsTotal } };
+    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.groupsChecked, total: this.groupsTotal }, merged: this.mergedCount };
   }
 
   /**
@@ -304,6 +306,57 @@ export class Workspace {
     return suppressed;
   }
 
+  /** The groups of the last analysis in order, and those of the one before (see mergedFindings). */
+  private groupList: GroupAnalysis[] = [];
+  private priorGroupList: GroupAnalysis[] = [];
+  /** The last merged findings of a one-environment analysis, and what its input counted. */
+  private lastMerge: { findings: Finding[]; index: MergeIndex } | undefined;
+  private mergedCount = 0;
+
+  /**
+   * The findings of every environment, merged (merge.ts) and without the suppressed. After an edit
+   * that made only one group's findings again, in a workspace of one environment, the last list
+   * with that group's findings put in their places when the merge is sure to treat them alone
+   * (replaceInMerge): typing in one template then costs what its own findings cost, not a pass over
+   * every finding of the workspace. Otherwise all are merged again.
+   */
+  private mergedFindings(perEnvironment: { environment: string; findings: Finding[] }[]): Finding[] {
+    const one = this.incremental && perEnvironment.length === 1;
+    const last = this.lastMerge;
+    this.lastMerge = undefined;
+    if (one && last) {
+      const before = this.priorGroupList;
+      const now = this.groupList;
+      let changed = -1;
+      let same = before.length === now.length;
+      for (let i = 0; same && i < now.length; i++) {
+        if (now[i] === before[i]) continue;
+        if (changed >= 0) same = false;
+        else changed = i;
+      }
+      if (same && changed < 0) {
+        this.lastMerge = last;
+        this.mergedCount = 0;
+        return last.findings.slice();
+      }
+      if (same) {
+        const old = (before[changed] as GroupAnalysis).perEnvironment[0]?.findings ?? [];
+        const fresh = (now[changed] as GroupAnalysis).perEnvironment[0]?.findings ?? [];
+        const findings = replaceInMerge(last.index, last.findings, old, fresh, (f) => this.suppressed(f));
+        if (findings) {
+          this.lastMerge = { findings, index: last.index };
+          this.mergedCount = fresh.length;
+          return findings.slice();
+        }
+      }
+    }
+    const input = labelEnvironments(perEnvironment.map(({ environment, findings }) => ({ environment, findings })));
+    this.mergedCount = input.length;
+    const findings = mergeFindings(input).filter((f) => !this.suppressed(f));
+    if (one) this.lastMerge = { findings, index: mergeIndex(input) };
+    return one ? findings.slice() : findings;
+  }
+
   /**
    * The graph and findings of each environment, from groups of deployments: two deployments are in
    * one group when their resources share a link token (graph/links.ts), so that no part of the
@@ -327,6 +380,8 @@ export class Workspace {
       return group;
     });
     this.groups = next;
+    this.priorGroupList = this.groupList;
+    this.groupList = groups;
     this.groupsTotal = groups.length;
     return environments.map((environment, e) => {
       const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });

@@ -110,6 +110,87 @@ function mergeAt(byPlace: Map<string, Finding>, key: string, f: Finding, stateme
   byPlace.set(key, { ...prior, message: `${statement} [with ${merged.replace(/environment /g, '')}]`, facts: { ...prior.facts, parameterSource: merged } });
 }
 
+/**
+ * How many findings of a merge's input share each place and each fixed rule's site (findings with
+ * a fix target only): what `replaceInMerge` needs to know that a finding merges with nothing.
+ */
+export interface MergeIndex {
+  places: Map<string, number>;
+  sites: Map<string, number>;
+}
+
+export function mergeIndex(findings: readonly Finding[]): MergeIndex {
+  const places = new Map<string, number>();
+  const sites = new Map<string, number>();
+  for (const f of findings) {
+    const p = placeOf(f);
+    places.set(p, (places.get(p) ?? 0) + 1);
+    if (!f.fixTarget) continue;
+    const s = siteKey(f);
+    sites.set(s, (sites.get(s) ?? 0) + 1);
+  }
+  return { places, sites };
+}
+
+/**
+ * The last merge (`merged`: mergeFindings of the input `index` counts, less the suppressed
+ * findings) with `old`, one group's findings in that input, replaced by `now`, that group's
+ * findings after an edit: what merging the new input again and leaving out the suppressed would
+ * give, without a pass over every finding. It holds only when the merge treats each of them alone
+ * and in the same place of the order: the same rules in the same order, no place and no fixed
+ * rule's site shared with another finding (old or new), each new one suppressed exactly when the
+ * old one was. Otherwise undefined, and nothing is changed. On success `index` counts the new input.
+ */
+export function replaceInMerge(index: MergeIndex, merged: readonly Finding[], old: readonly Finding[], now: readonly Finding[], suppressed: (f: Finding) => boolean): Finding[] | undefined {
+  if (old.length !== now.length) return undefined;
+  const oldPlaces = new Set<string>();
+  const oldSites = new Set<string>();
+  for (let i = 0; i < old.length; i++) {
+    const o = old[i] as Finding;
+    const f = now[i] as Finding;
+    if (o.ruleId !== f.ruleId) return undefined;
+    const p = placeOf(o);
+    if (index.places.get(p) !== 1) return undefined;
+    oldPlaces.add(p);
+    if (!o.fixTarget) continue;
+    const s = siteKey(o);
+    if (index.sites.get(s) !== 1) return undefined;
+    oldSites.add(s);
+  }
+  const newPlaces = new Set<string>();
+  const newSites = new Set<string>();
+  for (const f of now) {
+    const p = placeOf(f);
+    if (newPlaces.has(p) || (index.places.has(p) && !oldPlaces.has(p))) return undefined;
+    newPlaces.add(p);
+    if (!f.fixTarget) continue;
+    const s = siteKey(f);
+    if (newSites.has(s) || (index.sites.has(s) && !oldSites.has(s))) return undefined;
+    newSites.add(s);
+  }
+  const out = merged.slice();
+  for (let i = 0; i < old.length; i++) {
+    const o = old[i] as Finding;
+    const f = now[i] as Finding;
+    const hidden = suppressed(o);
+    if (hidden !== suppressed(f)) return undefined;
+    if (hidden) continue;
+    const at = out.indexOf(o);
+    if (at < 0) return undefined;
+    out[at] = f;
+  }
+  for (const p of oldPlaces) index.places.delete(p);
+  for (const p of newPlaces) index.places.set(p, 1);
+  for (const s of oldSites) index.sites.delete(s);
+  for (const s of newSites) index.sites.set(s, 1);
+  // What withAllCallSites does to a fixed rule whose site no other finding shares.
+  for (const f of now) {
+    const own = f.fixTarget ? ownCallSites(f.fixTarget) : undefined;
+    if (f.fixTarget && own) f.fixTarget.callSites = uniqueSites(own);
+  }
+  return out;
+}
+
 /** One rule in a module, made hairpin-prone by several calls: its fix must reach every call. */
 function withAllCallSites(findings: Finding[], merged: Finding[]): Finding[] {
   // The call sites of each fixed rule, as the findings' own lists (not copied: usually one list).
