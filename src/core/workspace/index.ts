@@ -220,14 +220,14 @@ export class Workspace {
         return e.graph;
       },
     }));
-    const findings = this.mergedFindings(perEnvironment);
+    const { findings, merged } = this.mergedFindings(perEnvironment);
     const problems = this.evaluationProblems(results, replaced);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
     for (const notes of this.fileNotes.values()) {
       if (notes.lookalike) problems.push(notes.lookalike);
       parseErrors.push(...notes.parseErrors);
     }
-    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.groupsChecked, total: this.groupsTotal }, merged: this.mergedCount };
+    return { findings, graphs, problems: dedupeProblems(problems), parseErrors, templates: this.templateCount, evaluated, groups: { checked: this.groupsChecked, total: this.groupsTotal }, merged };
   }
 
   /**
@@ -306,55 +306,46 @@ export class Workspace {
     return suppressed;
   }
 
-  /** The groups of the last analysis in order, and those of the one before (see mergedFindings). */
+  /** The groups of the last analysis, in order (see mergedFindings). */
   private groupList: GroupAnalysis[] = [];
-  private priorGroupList: GroupAnalysis[] = [];
-  /** The last merged findings of a one-environment analysis, and what its input counted. */
-  private lastMerge: { findings: Finding[]; index: MergeIndex } | undefined;
-  private mergedCount = 0;
+  /** The last merged findings of a one-environment analysis, the groups they came from, and what its input counted. */
+  private lastMerge: { findings: Finding[]; groups: GroupAnalysis[]; index: MergeIndex } | undefined;
 
   /**
-   * The findings of every environment, merged (merge.ts) and without the suppressed. After an edit
-   * that made only one group's findings again, in a workspace of one environment, the last list
-   * with that group's findings put in their places when the merge is sure to treat them alone
-   * (replaceInMerge): typing in one template then costs what its own findings cost, not a pass over
-   * every finding of the workspace. Otherwise all are merged again.
+   * The findings of every environment, merged (merge.ts) and without the suppressed, and how many
+   * were merged afresh. After an edit that made only one group's findings again, in a workspace of
+   * one environment, the last list with that group's findings put in their places when the merge
+   * is sure to treat them alone (replaceInMerge): typing in one template then costs what its own
+   * findings cost, not a pass over every finding of the workspace. Otherwise all are merged again.
    */
-  private mergedFindings(perEnvironment: { environment: string; findings: Finding[] }[]): Finding[] {
+  private mergedFindings(perEnvironment: { environment: string; findings: Finding[] }[]): { findings: Finding[]; merged: number } {
     const one = this.incremental && perEnvironment.length === 1;
     const last = this.lastMerge;
     this.lastMerge = undefined;
-    if (one && last) {
-      const before = this.priorGroupList;
-      const now = this.groupList;
-      let changed = -1;
-      let same = before.length === now.length;
-      for (let i = 0; same && i < now.length; i++) {
-        if (now[i] === before[i]) continue;
-        if (changed >= 0) same = false;
-        else changed = i;
-      }
-      if (same && changed < 0) {
+    const groups = this.groupList;
+    if (one && last && last.groups.length === groups.length) {
+      // The one group that is not the same object, if only one is (-2: more than one).
+      let at = -1;
+      for (let i = 0; i < groups.length && at > -2; i++) if (groups[i] !== last.groups[i]) at = at === -1 ? i : -2;
+      if (at === -1) {
         this.lastMerge = last;
-        this.mergedCount = 0;
-        return last.findings.slice();
+        return { findings: last.findings.slice(), merged: 0 };
       }
-      if (same) {
-        const old = (before[changed] as GroupAnalysis).perEnvironment[0]?.findings ?? [];
-        const fresh = (now[changed] as GroupAnalysis).perEnvironment[0]?.findings ?? [];
+      if (at >= 0) {
+        const old = (last.groups[at] as GroupAnalysis).perEnvironment[0]?.findings ?? [];
+        const fresh = (groups[at] as GroupAnalysis).perEnvironment[0]?.findings ?? [];
         const findings = replaceInMerge(last.index, last.findings, old, fresh, (f) => this.suppressed(f));
         if (findings) {
-          this.lastMerge = { findings, index: last.index };
-          this.mergedCount = fresh.length;
-          return findings.slice();
+          this.lastMerge = { findings, groups, index: last.index };
+          return { findings: findings.slice(), merged: fresh.length };
         }
       }
     }
     const input = labelEnvironments(perEnvironment.map(({ environment, findings }) => ({ environment, findings })));
-    this.mergedCount = input.length;
     const findings = mergeFindings(input).filter((f) => !this.suppressed(f));
-    if (one) this.lastMerge = { findings, index: mergeIndex(input) };
-    return one ? findings.slice() : findings;
+    if (!one) return { findings, merged: input.length };
+    this.lastMerge = { findings, groups, index: mergeIndex(input) };
+    return { findings: findings.slice(), merged: input.length };
   }
 
   /**
@@ -380,7 +371,6 @@ export class Workspace {
       return group;
     });
     this.groups = next;
-    this.priorGroupList = this.groupList;
     this.groupList = groups;
     this.groupsTotal = groups.length;
     return environments.map((environment, e) => {
