@@ -5,13 +5,13 @@
 //     JSON.parse-ing them in the same process; the scan's peak RSS in a fresh process. The same at
 //     20,000 templates / 1 GB (BENCH_LARGE=0 leaves it out).
 //  2. A one-character edit in a 10,000-line ARM template inside the workspace (200, 2,000 and
-//     20,000 templates around it): the re-analysis plus the diagnostics (as the analysis worker
-//     makes them) against a bare jsonc-parser parseTree of that file. The template's names are its
+//     20,000 templates around it): the re-analysis plus what the analysis worker sends after it (the
+//     changed files' diagnostics and the summary's changes) against a bare jsonc-parser parseTree of that file. The template's names are its
 //     own; a second pass gives it names that some templates of the workspace declare too. A run is 10 edits in a row
 //     against 10 parses in a row (EDIT_BATCH): each side pays for the collections its own garbage
 //     causes.
 //  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace: the
-//     re-analysis against tree-sitter-bicep's incremental re-parse (measured by the caller).
+//     re-analysis and the worker's report against tree-sitter-bicep's incremental re-parse (measured by the caller).
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ export async function loadEngine(dir) {
   const outfile = path.join(dir, 'engine.cjs');
   await esbuild.build({
     stdin: {
-      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { plainDiagnostics, SentDiagnostics } from './src/extension/analysis-protocol';",
+      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { WorkerReports } from './src/extension/analysis-protocol';",
       resolveDir: ROOT,
       loader: 'ts',
     },
@@ -338,22 +338,22 @@ function benchArmEdit(engine, ws, label, ownNames) {
   const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
   const file = '/bench/big.json';
   ws.setFile(file, text);
-  const sent = new engine.SentDiagnostics();
-  sent.changes(engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true));
+  const reports = new engine.WorkerReports(() => true);
+  reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
   let flip = 0;
   const [edit, parse] = compare(
     Math.max(RUNS, 21),
     () => {
       ws.setFile(file, edited[flip++ % 2]);
-      // What the extension's analysis worker does after an edit: the analysis, every diagnostic with
-      // its ranges, and the files whose diagnostics changed (what it sends the host).
-      sent.changes(engine.plainDiagnostics(ws, ws.analyze(), NO_RULE_SETTINGS, () => true));
+      // What the extension's analysis worker does after an edit: the analysis, and what it sends
+      // the host (the files whose diagnostics changed, with their ranges, and the summary's changes).
+      reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
     },
     () => parseTree(edited[flip % 2], []),
     3,
     EDIT_BATCH,
   );
-  console.log(`${label} (${text.split('\n').length} lines): re-analysis + diagnostics ${fmt(edit.median)} ms; jsonc-parser parseTree ${fmt(parse.median)} ms; ratio ${range(ratios(edit, parse))} (goal <= 1.5x)`);
+  console.log(`${label} (${text.split('\n').length} lines): re-analysis + diagnostics + summary ${fmt(edit.median)} ms; jsonc-parser parseTree ${fmt(parse.median)} ms; ratio ${range(ratios(edit, parse))} (goal <= 1.5x)`);
   return { edit, parse };
 }
 
@@ -363,13 +363,14 @@ function benchBicepEdit(engine, ws, theirs) {
   const at = text.indexOf("'Standard'", text.length >> 1) + 1;
   const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
   ws.setFile('/bench/big.bicep', text);
-  ws.analyze();
+  const reports = new engine.WorkerReports(() => true);
+  reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
   let flip = 0;
   const [ours] = compare(
     Math.max(RUNS, 21),
     () => {
       ws.setFile('/bench/big.bicep', edited[flip++ % 2]);
-      ws.analyze();
+      reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
     },
     () => {},
     3,

@@ -8,6 +8,8 @@ import { RULES } from '../core/rules';
 import { ruleSite, type Finding, type Severity } from '../core/rules/types';
 import type { SourceFile, SourceSpan } from '../core/source';
 import { applyRuleSettings, type RuleSettings } from '../core/settings';
+import type { NetworkGraph } from '../core/graph/model';
+import type { EvaluationProblem } from '../core/evaluate/resources';
 import type { Workspace, WorkspaceAnalysis } from '../core/workspace';
 
 const LOOP_RULES = new Set(RULES.filter((r) => r.topology === 'hairpin-loop').map((r) => r.id));
@@ -30,15 +32,56 @@ export interface LensData {
   name: string;
 }
 
+/**
+ * What the status bar, the context keys and the CodeLens show, as the worker sends it after each
+ * analysis: what changed since its last message (all of it with the message's `full`).
+ */
 export interface AnalysisSummary {
   templates: number;
   /** Hairpin-prone rules (the status bar's figure). */
   hairpinProne: number;
-  /** The template files the workspace knows (ARM and Bicep templates and their parameter files). */
-  templateFiles: string[];
-  /** "Show topology" lenses by file. */
+  /** The template files the workspace knows (ARM and Bicep templates and their parameter files), when they changed. */
+  templateFiles?: string[];
+  /** "Show topology" lenses of the files whose lenses changed ([]: none any more). */
   lenses: [string, LensData[]][];
 }
+
+/** The summary as the host keeps it: the worker's messages applied in order (see applySummary). */
+export interface SummaryView {
+  templates: number;
+  hairpinProne: number;
+  templateFiles: readonly string[];
+  lenses: ReadonlyMap<string, LensData[]>;
+  /** Bumped when the template files changed, and when some file's lenses did: what depends on them is made again only then. */
+  templateFilesVersion: number;
+  lensesVersion: number;
+}
+
+/**
+ * The host's summary after a worker message: `full` replaces it; otherwise the message's changes
+ * are applied to it (none before a full one: the first message, and the first after the host
+ * cleared everything, is full).
+ */
+export function applySummary(view: SummaryView | undefined, summary: AnalysisSummary, full: boolean): SummaryView | undefined {
+  if (!full && !view) return undefined;
+  const lenses = full || !view ? new Map<string, LensData[]>() : (view.lenses as Map<string, LensData[]>);
+  for (const [file, list] of summary.lenses) {
+    if (list.length) lenses.set(file, list);
+    else lenses.delete(file);
+  }
+  const templateFiles = summary.templateFiles ?? view?.templateFiles ?? [];
+  return {
+    templates: summary.templates,
+    hairpinProne: summary.hairpinProne,
+    templateFiles,
+    lenses,
+    templateFilesVersion: summary.templateFiles || !view ? ++summaryVersions : view.templateFilesVersion,
+    lensesVersion: full || summary.lenses.length || !view ? ++summaryVersions : view.lensesVersion,
+  };
+}
+
+/** The versions of SummaryView: never the same twice in a process, even after the host dropped its summary. */
+let summaryVersions = 0;
 
 /** A local file the worker is asked to read: the path the workspace knows it by, and where it is on disk. */
 export interface ReadRequest {
@@ -91,7 +134,14 @@ const MADE = new WeakMap<SourceSpan, { finding: Finding; sources: (SourceFile | 
 const PROBLEMS_MADE = new WeakMap<object, PlainDiagnostic>();
 
 /** The diagnostics of an analysis, by file, with line/character ranges. */
-export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings, known: (ruleId: string) => boolean): [string, PlainDiagnostic[]][] {
+export function plainDiagnostics(
+  workspace: Workspace,
+  analysis: WorkspaceAnalysis,
+  settings: RuleSettings,
+  known: (ruleId: string) => boolean,
+  /** Only these files' (the others are neither measured nor listed). */
+  only?: ReadonlySet<string>,
+): [string, PlainDiagnostic[]][] {
   const byFile = new Map<string, PlainDiagnostic[]>();
   const sources = new Map<string, SourceFile | undefined>();
   const sourceOf = (file: string): SourceFile | undefined => {
@@ -126,45 +176,16 @@ export function plainDiagnostics(workspace: Workspace, analysis: WorkspaceAnalys
     MADE.set(f.span, { finding: f, sources: [sourceOf(f.span.file), ...f.related.map((r) => sourceOf(r.span.file))], diagnostic });
     return diagnostic;
   };
-  for (const f of applyRuleSettings(analysis.findings, settings)) add(f.span.file, diagnosticOf(f));
+  const findings = only ? analysis.findings.filter((f) => only.has(f.span.file)) : analysis.findings;
+  for (const f of applyRuleSettings(findings, settings)) add(f.span.file, diagnosticOf(f));
   for (const p of analysis.problems) {
+    if (only && !only.has(p.span.file)) continue;
     // (A problem the workspace gives again is of an evaluation whose files are unchanged, as above.)
     let d = PROBLEMS_MADE.get(p);
     if (!d) PROBLEMS_MADE.set(p, (d = { range: range(p.span), message: p.message, severity: p.severity, code: 'template-evaluation', related: [] }));
     add(p.span.file, d);
   }
   return [...byFile];
-}
-
-/**
- * What the worker last sent of each file's diagnostics, so that after an edit it sends only the
- * files whose diagnostics changed (typing in one template changes one file's, or none) and the host
- * sets only those: not every file's, compared on the host's thread.
- */
-export class SentDiagnostics {
-  private sent = new Map<string, PlainDiagnostic[]>();
-  private fresh = true;
-
-  /** Forgets what was sent: the next changes are every file's (`full`). */
-  reset(): void {
-    this.sent.clear();
-    this.fresh = true;
-  }
-
-  /** The files whose diagnostics differ from what was sent ([] for a file that has none any more); they count as sent. */
-  changes(now: [string, PlainDiagnostic[]][]): { full: boolean; diagnostics: [string, PlainDiagnostic[]][] } {
-    const next = new Map(now);
-    const diagnostics: [string, PlainDiagnostic[]][] = [];
-    for (const [file, list] of now) {
-      const before = this.sent.get(file);
-      if (!before || !sameDiagnostics(before, list)) diagnostics.push([file, list]);
-    }
-    for (const file of this.sent.keys()) if (!next.has(file)) diagnostics.push([file, []]);
-    const full = this.fresh;
-    this.sent = next;
-    this.fresh = false;
-    return { full, diagnostics };
-  }
 }
 
 /** The same diagnostics: most are the same objects (plainDiagnostics keeps them); the rest compared field by field. */
@@ -190,34 +211,225 @@ function sameFinding(a: Finding, b: Finding): boolean {
   return a === b || (a.related === b.related && a.message === b.message && a.severity === b.severity && a.ruleId === b.ruleId);
 }
 
-/** What the status bar, the context keys and the CodeLens show of an analysis. */
-export function summarize(workspace: Workspace, analysis: WorkspaceAnalysis): AnalysisSummary {
-  const lenses = new Map<string, LensData[]>();
-  // Hairpin-prone: the rules the topology draws as a loop (the other rules' findings are lines of their nodes), by file and load balancer.
-  const proneRules = new Map<string, Set<unknown>>();
-  for (const f of analysis.findings) {
-    if (!LOOP_RULES.has(f.ruleId)) continue;
-    const key = `${ruleSite(f).file}\u0000${f.facts.loadBalancer}`;
-    const set = proneRules.get(key) ?? new Set();
-    proneRules.set(key, set.add(f.facts.lbRule));
-  }
-  for (const { graph } of analysis.graphs) {
+/** A load balancer's lens before its hairpin-prone count is known (see lensesIn). */
+interface LbLens {
+  start: number;
+  name: string;
+  rules: number;
+}
+
+/** The lenses of a graph's load balancers by file, made once per graph (a group's graph outlives the edits of other groups). */
+const LENSES_IN = new WeakMap<NetworkGraph, Map<string, LbLens[]>>();
+
+function lensesIn(graph: NetworkGraph): Map<string, LbLens[]> {
+  let byFile = LENSES_IN.get(graph);
+  if (!byFile) {
+    byFile = new Map();
     for (const lb of graph.loadBalancers) {
       const file = lb.resource.file;
-      const list = lenses.get(file) ?? [];
-      if (list.some((l) => l.start === lb.resource.span.start)) continue;
-      const name = display(lb.name);
-      const prone = proneRules.get(`${file}\u0000${name}`)?.size ?? 0;
-      const rules = lb.rules.length;
-      list.push({ start: lb.resource.span.start, name, title: `$(type-hierarchy) Show topology · ${rules} rule${rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
-      lenses.set(file, list);
+      const lens = { start: lb.resource.span.start, name: display(lb.name), rules: lb.rules.length };
+      const list = byFile.get(file);
+      if (list) list.push(lens);
+      else byFile.set(file, [lens]);
     }
+    LENSES_IN.set(graph, byFile);
   }
-  // One finding per rule and deployment (a rule in a module is reported where the module is called).
-  const hairpinProne = new Set(analysis.findings.filter((f) => f.ruleId === 'hairpin-prone-rule').map((f) => `${f.span.file}#${f.span.start}#${f.facts.loadBalancer}#${f.facts.lbRule}`)).size;
-  const templateFiles = workspace.paths().filter((p) => {
-    const role = workspace.role(p);
-    return role !== undefined && role !== 'other';
-  });
-  return { templates: analysis.templates, hairpinProne, templateFiles, lenses: [...lenses] };
+  return byFile;
 }
+
+/** The graphs an analysis joins, per environment. */
+function partsOf(analysis: WorkspaceAnalysis): (readonly NetworkGraph[])[] {
+  return analysis.graphs.map((g) => g.parts ?? [g.graph]);
+}
+
+/** Adds `by` (1 or -1) to the count of `key`; a count of 0 is no entry. */
+function count<K>(map: Map<K, number>, key: K, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n) map.set(key, n);
+  else map.delete(key);
+}
+
+/**
+ * What the worker sends after each analysis: the files whose diagnostics changed since its last
+ * message, each with all its diagnostics now ([]: none any more), and what changed of the summary
+ * the status bar, the context keys and the CodeLens show (everything after a reset: `full`).
+ *
+ * After an edit most of the workspace's findings, problems and group graphs are the same objects
+ * as in the last analysis (core/workspace keeps what an edit did not reach): only the files of the
+ * ones that are not are measured and compared again, so that typing in one template of a large
+ * workspace costs what that template's findings cost, not a pass over every file. Anything else
+ * (other rule settings, another number of environments) makes everything again, as after a reset,
+ * and sends what differs from what was sent.
+ */
+export class WorkerReports {
+  private fresh = true;
+  private last: { findings: readonly Finding[]; problems: readonly object[]; parts: (readonly NetworkGraph[])[]; settings: string } | undefined;
+  private readonly sent = new Map<string, PlainDiagnostic[]>();
+  private readonly lenses = new Map<string, LensData[]>();
+  /** Loop rules' findings by file and load balancer, counted by their load-balancing rule (the lenses' hairpin-prone figure). */
+  private readonly proneRules = new Map<string, Map<unknown, number>>();
+  /** One key per hairpin-prone rule and deployment (the status bar's figure), counted. */
+  private readonly hairpinProne = new Map<string, number>();
+  private templateFilesAt = -1;
+  /** How many files the last report measured the diagnostics and lenses of ('all': every file's), for tests. */
+  measured: { diagnostics: number | 'all'; lenses: number | 'all' } = { diagnostics: 'all', lenses: 'all' };
+
+  constructor(private readonly known: (ruleId: string) => boolean) {}
+
+  /** Forgets what was sent: the next report is every file's and the whole summary (`full`). */
+  reset(): void {
+    this.fresh = true;
+    this.last = undefined;
+    this.sent.clear();
+    this.lenses.clear();
+    this.proneRules.clear();
+    this.hairpinProne.clear();
+    this.templateFilesAt = -1;
+  }
+
+  report(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings): { full: boolean; diagnostics: [string, PlainDiagnostic[]][]; summary: AnalysisSummary } {
+    const full = this.fresh;
+    if (full) this.reset();
+    const parts = partsOf(analysis);
+    const settingsKey = JSON.stringify(settings.rules);
+    const last = this.last;
+    // Set before anything can throw: a report that fails half-way makes the next one full.
+    this.fresh = true;
+    let diagnosticFiles: Set<string> | undefined;
+    let lensFiles: Set<string> | undefined;
+    if (last && !full && last.settings === settingsKey && last.parts.length === parts.length) {
+      const diagnosed = (diagnosticFiles = new Set());
+      const lensed = (lensFiles = new Set());
+      const { removed, added } = changedItems(last.findings, analysis.findings);
+      for (const [list, by] of [[removed, -1], [added, 1]] as const) {
+        for (const f of list) {
+          diagnosed.add(f.span.file);
+          if (this.countFinding(f, by)) lensed.add(ruleSite(f).file);
+        }
+      }
+      const problems = changedItems(last.problems as readonly EvaluationProblem[], analysis.problems);
+      for (const p of [...problems.removed, ...problems.added]) diagnosed.add(p.span.file);
+      parts.forEach((now, e) => {
+        const before = last.parts[e] as readonly NetworkGraph[];
+        if (now === before) return;
+        for (let i = 0; i < Math.max(now.length, before.length); i++) {
+          if (now[i] === before[i]) continue;
+          for (const g of [now[i], before[i]]) if (g) for (const file of lensesIn(g).keys()) lensed.add(file);
+        }
+      });
+    } else {
+      this.proneRules.clear();
+      this.hairpinProne.clear();
+      for (const f of analysis.findings) this.countFinding(f, 1);
+    }
+    this.measured = { diagnostics: diagnosticFiles?.size ?? 'all', lenses: lensFiles?.size ?? 'all' };
+    const diagnostics = this.diagnosticChanges(workspace, analysis, settings, diagnosticFiles);
+    const lenses = this.lensChanges(parts, lensFiles);
+    const structure = workspace.structureVersion;
+    const summary: AnalysisSummary = { templates: analysis.templates, hairpinProne: this.hairpinProne.size, lenses };
+    if (full || structure !== this.templateFilesAt) {
+      summary.templateFiles = workspace.paths().filter((p) => {
+        const role = workspace.role(p);
+        return role !== undefined && role !== 'other';
+      });
+      this.templateFilesAt = structure;
+    }
+    this.last = { findings: analysis.findings, problems: analysis.problems, parts, settings: settingsKey };
+    this.fresh = false;
+    return { full, diagnostics, summary };
+  }
+
+  /** Counts a finding in (1) or out (-1) of the summary's figures; true when it is a loop rule's (its rule's lens changes). */
+  private countFinding(f: Finding, by: number): boolean {
+    // One finding per rule and deployment (a rule in a module is reported where the module is called).
+    if (f.ruleId === 'hairpin-prone-rule') count(this.hairpinProne, `${f.span.file}#${f.span.start}#${f.facts.loadBalancer}#${f.facts.lbRule}`, by);
+    // Hairpin-prone: the rules the topology draws as a loop (the other rules' findings are lines of their nodes).
+    if (!LOOP_RULES.has(f.ruleId)) return false;
+    const key = `${ruleSite(f).file}\u0000${f.facts.loadBalancer}`;
+    let rules = this.proneRules.get(key);
+    if (!rules) this.proneRules.set(key, (rules = new Map()));
+    count(rules, f.facts.lbRule, by);
+    if (!rules.size) this.proneRules.delete(key);
+    return true;
+  }
+
+  /** The files (all, or `only`) whose diagnostics differ from what was sent; they count as sent. */
+  private diagnosticChanges(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings, only: Set<string> | undefined): [string, PlainDiagnostic[]][] {
+    if (only?.size === 0) return [];
+    const now = new Map(plainDiagnostics(workspace, analysis, settings, this.known, only));
+    const changes: [string, PlainDiagnostic[]][] = [];
+    for (const [file, list] of now) {
+      const before = this.sent.get(file);
+      if (!before || !sameDiagnostics(before, list)) changes.push([file, list]);
+      this.sent.set(file, list);
+    }
+    for (const file of only ?? [...this.sent.keys()]) {
+      if (now.has(file) || !this.sent.has(file)) continue;
+      changes.push([file, []]);
+      this.sent.delete(file);
+    }
+    return changes;
+  }
+
+  /**
+   * The files (all, or `only`) whose lenses differ from what was sent ([]: none any more): one per
+   * load balancer declaration, in the order of the environments' graphs, with its rules and
+   * hairpin-prone rules.
+   */
+  private lensChanges(parts: (readonly NetworkGraph[])[], only: Set<string> | undefined): [string, LensData[]][] {
+    if (only?.size === 0) return [];
+    const now = new Map<string, LensData[]>();
+    const add = (file: string, lbs: readonly LbLens[]): void => {
+      let list = now.get(file);
+      if (!list) now.set(file, (list = []));
+      for (const lb of lbs) {
+        if (list.some((l) => l.start === lb.start)) continue;
+        const prone = this.proneRules.get(`${file}\u0000${lb.name}`)?.size ?? 0;
+        list.push({ start: lb.start, name: lb.name, title: `$(type-hierarchy) Show topology · ${lb.rules} rule${lb.rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
+      }
+    };
+    for (const graphs of parts) {
+      for (const g of graphs) {
+        const byFile = lensesIn(g);
+        if (!only) for (const [file, lbs] of byFile) add(file, lbs);
+        else if (byFile.size) for (const file of only) {
+          const lbs = byFile.get(file);
+          if (lbs) add(file, lbs);
+        }
+      }
+    }
+    const changes: [string, LensData[]][] = [];
+    for (const [file, list] of now) {
+      const before = this.lenses.get(file);
+      if (!before || !sameLenses(before, list)) changes.push([file, list]);
+      this.lenses.set(file, list);
+    }
+    for (const file of only ?? [...this.lenses.keys()]) {
+      if (now.has(file) || !this.lenses.has(file)) continue;
+      changes.push([file, []]);
+      this.lenses.delete(file);
+    }
+    return changes;
+  }
+}
+
+/** What is in `now` and not in `before`, and the other way round, by identity (in order when the lists are as long). */
+function changedItems<T>(before: readonly T[], now: readonly T[]): { removed: T[]; added: T[] } {
+  const removed: T[] = [];
+  const added: T[] = [];
+  if (before === now) return { removed, added };
+  if (before.length === now.length) {
+    for (let i = 0; i < now.length; i++) {
+      if (before[i] === now[i]) continue;
+      removed.push(before[i] as T);
+      added.push(now[i] as T);
+    }
+    return { removed, added };
+  }
+  const old = new Set(before);
+  for (const x of now) if (!old.delete(x)) added.push(x);
+  removed.push(...old);
+  return { removed, added };
+}
+
+const sameLenses = (a: LensData[], b: LensData[]): boolean => a.length === b.length && a.every((l, i) => l.start === b[i]?.start && l.title === b[i]?.title && l.name === b[i]?.name);

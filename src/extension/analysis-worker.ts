@@ -11,12 +11,12 @@ import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
 import { readIntoWorkspace } from '../node/read';
 import { collectFiles, globExcluder } from '../node/walk';
-import { SentDiagnostics, plainDiagnostics, summarize, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
+import { WorkerReports, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
 const workspace = new Workspace();
-const sent = new SentDiagnostics();
+const reports = new WorkerReports((id) => ruleById(id) !== undefined);
 
 /** Reads a local file into the workspace as the CLI does; what the host needs to know of it. */
 function read(file: ReadRequest): ReadOutcome {
@@ -57,15 +57,10 @@ port.on('message', (m: ToWorker) => {
     let reply: FromWorker;
     try {
       const analysis = workspace.analyze();
-      if (m.full) sent.reset();
-      reply = {
-        type: 'analysis',
-        generation: m.generation,
-        ...sent.changes(plainDiagnostics(workspace, analysis, m.rules, (id) => ruleById(id) !== undefined)),
-        summary: summarize(workspace, analysis),
-        ms: performance.now() - t0,
-      };
+      if (m.full) reports.reset();
+      reply = { type: 'analysis', generation: m.generation, ...reports.report(workspace, analysis, m.rules), ms: performance.now() - t0 };
     } catch (e) {
+      // (The next report is then a full one: see WorkerReports.)
       reply = { type: 'failed', generation: m.generation, error: (e as Error).stack ?? String(e) };
     }
     port.postMessage(reply);

@@ -11,7 +11,8 @@ import { normalizePath } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
 import { globExcluder } from '../node/walk';
-import type { AnalysisSummary, FromWorker, PlainDiagnostic, PlainRange, ReadOutcome, ToWorker } from './analysis-protocol';
+import { applySummary, type SummaryView } from './analysis-protocol';
+import type { FromWorker, PlainDiagnostic, PlainRange, ReadOutcome, ToWorker } from './analysis-protocol';
 import { docsTarget } from './docs';
 
 const SOURCE = 'ilb-hairpin';
@@ -87,7 +88,7 @@ export class DiagnosticsController implements vscode.Disposable {
   private needFull = false;
   private readonly changed = new vscode.EventEmitter<void>();
   private timer: NodeJS.Timeout | undefined;
-  private lastSummary: AnalysisSummary | undefined;
+  private lastSummary: SummaryView | undefined;
   /** Bumped by every change; an analysis publishes only if none came in while it ran. */
   private generation = 0;
   private readonly waiting = new Map<number, () => void>();
@@ -148,12 +149,12 @@ export class DiagnosticsController implements vscode.Disposable {
   }
 
   /** What the status bar, the context keys and the CodeLens show (from the worker). */
-  get summary(): AnalysisSummary | undefined {
+  get summary(): SummaryView | undefined {
     return this.lastSummary;
   }
 
   /** The template files the workspace knows (ARM and Bicep templates and their parameter files). */
-  templateFiles(): string[] {
+  templateFiles(): readonly string[] {
     return this.lastSummary?.templateFiles ?? [];
   }
 
@@ -542,8 +543,9 @@ export class DiagnosticsController implements vscode.Disposable {
         this.unpublishedFull = true;
       }
       for (const [file, list] of m.diagnostics) this.unpublished.set(file, list);
+      // The summary's changes too: each message's, in order.
+      this.lastSummary = applySummary(this.lastSummary, m.summary, m.full);
       if (m.generation !== this.generation) return; // a newer change is on its way
-      this.lastSummary = m.summary;
       this.mirrorStale = true;
       const published = this.publish(this.unpublished, this.unpublishedFull);
       this.unpublished = new Map();

@@ -42,7 +42,7 @@ export function registerRuleHover(context: vscode.ExtensionContext, diagnostics:
         // Only in a file that declares a load balancer (the worker's summary says which): elsewhere
         // a hover never asks the host's mirror for an analysis.
         const file = documentPath(document.uri);
-        if (!diagnostics.summary?.lenses.some(([f]) => f === file)) return undefined;
+        if (!diagnostics.summary?.lenses.has(file)) return undefined;
         const analysis = diagnostics.analysis;
         if (!analysis) return undefined;
         const cards = ruleCardsAt(analysis.graphs, diagnostics.shown(analysis), file, document.offsetAt(position));

@@ -319,22 +319,22 @@ function makeNonce(): string {
 class TopologyCodeLens implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
-  /** What the lenses of the last analysis said: they are asked for again only when it changes. */
-  private said = '';
+  /** The version of the lenses last shown: they are asked for again only when it changes. */
+  private said = 0;
 
   constructor(private readonly diagnostics: DiagnosticsController) {}
 
   /** After an analysis: a refresh re-renders the lines under each lens, so only when a lens changed. */
   refresh(): void {
-    const now = JSON.stringify([...this.lenses().entries()].map(([file, list]) => [file, list.map((l) => [l.start, l.title])]));
+    const now = this.diagnostics.summary?.lensesVersion ?? 0;
     if (now === this.said) return;
     this.said = now;
     this.changed.fire();
   }
 
   /** The lenses of every file: one per load balancer declaration, with its rules and hairpin-prone rules (the worker's summary). */
-  private lenses(): Map<string, LensData[]> {
-    return new Map(this.diagnostics.summary?.lenses ?? []);
+  private lenses(): ReadonlyMap<string, LensData[]> {
+    return this.diagnostics.summary?.lenses ?? new Map<string, LensData[]>();
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {

@@ -8,7 +8,12 @@ import { uriOf, type DiagnosticsController } from './diagnostics';
  */
 export function registerContextKeys(context: vscode.ExtensionContext, diagnostics: DiagnosticsController): void {
   let last: string | undefined;
+  let version: number | undefined;
   const update = (): void => {
+    // Only after an analysis whose template files changed (the worker says when: not after a keystroke).
+    const now = diagnostics.summary?.templateFilesVersion;
+    if (now !== undefined && now === version) return;
+    version = now;
     const uris = diagnostics
       .templateFiles()
       .map((p) => uriOf(p).toString())

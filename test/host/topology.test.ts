@@ -78,4 +78,37 @@ describe('topology panel in the real host', () => {
       assert.ok(line.test(text[lensLine] ?? '') || line.test(text[lensLine + 1] ?? ''), `${file.join('/')}: line ${lensLine}: ${text[lensLine]}`);
     }
   });
+
+  it('the CodeLens follows edits (the worker sends what changed of it): moved, gone, back', async () => {
+    const uri = fixture('seed-lab', 'azuredeploy.json');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    await waitFor('the analysis', () => ours(uri)[0]);
+    const lensLine = async (): Promise<number | undefined> => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      return lenses.find((l) => l.command?.command === SHOW)?.range.start.line;
+    };
+    const probe = async (what: string, wanted: (line: number | undefined) => boolean): Promise<number | undefined> => {
+      for (const until = Date.now() + 20000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        const line = await lensLine();
+        if (wanted(line)) return line;
+      }
+      assert.fail(`the lens ${what}: still at ${await lensLine()}`);
+    };
+    const before = await probe('at first', (l) => l !== undefined);
+    try {
+      // Two lines above everything: the lens moves down with the load balancer.
+      await editor.edit((e) => e.insert(new vscode.Position(1, 0), '\n\n'));
+      await probe('two lines lower', (l) => l === (before as number) + 2);
+      // The whole text replaced by an empty object: no load balancer, no lens.
+      const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+      const text = doc.getText();
+      await editor.edit((e) => e.replace(all, '{}'));
+      await probe('gone', (l) => l === undefined);
+      await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text));
+      await probe('back', (l) => l === (before as number) + 2);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
 });

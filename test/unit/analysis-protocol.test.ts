@@ -1,13 +1,15 @@
 /**
  * The worker's diagnostics (plainDiagnostics) keep a finding's diagnostic while its files' texts
- * stay the same: after any edit they must be exactly those of a fresh workspace's analysis.
+ * stay the same: after any edit they must be exactly those of a fresh workspace's analysis. The
+ * worker's reports (WorkerReports) send what changed; applied in order they must give what a fresh
+ * workspace's first report gives.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Workspace } from '../../src/core/workspace';
-import { SentDiagnostics, plainDiagnostics, type PlainDiagnostic } from '../../src/extension/analysis-protocol';
+import { WorkerReports, applySummary, plainDiagnostics, type PlainDiagnostic, type SummaryView } from '../../src/extension/analysis-protocol';
 import type { RuleSettings } from '../../src/core/settings';
 import { fixtureWorkspaces } from './fix-helpers';
 
@@ -86,46 +88,148 @@ describe('the worker diagnostics after edits', () => {
   });
 });
 
-describe('the worker sends only the files whose diagnostics changed', () => {
-  const diagnostic = (message: string): PlainDiagnostic => ({ range: [1, 2, 1, 5], message, severity: 'warning', code: 'hairpin-prone-rule', related: [] });
+/** What the host holds after applying reports in order (diagnostics by file, and the summary). */
+class Host {
+  readonly diagnostics = new Map<string, PlainDiagnostic[]>();
+  summary: SummaryView | undefined;
+  apply(r: ReturnType<WorkerReports['report']>): void {
+    if (r.full) this.diagnostics.clear();
+    for (const [file, list] of r.diagnostics) {
+      if (list.length) this.diagnostics.set(file, list);
+      else this.diagnostics.delete(file);
+    }
+    this.summary = applySummary(this.summary, r.summary, r.full);
+  }
+  /** Comparable text: files sorted; the summary without its versions. */
+  state(): string {
+    const s = this.summary;
+    return JSON.stringify({
+      diagnostics: [...this.diagnostics].sort(([a], [b]) => a.localeCompare(b)),
+      summary: s && { templates: s.templates, hairpinProne: s.hairpinProne, templateFiles: [...s.templateFiles].sort(), lenses: [...s.lenses].sort(([a], [b]) => a.localeCompare(b)) },
+    });
+  }
+}
 
-  it('every file at first and after a reset; then the changed, new and emptied files only', () => {
-    const sent = new SentDiagnostics();
-    const a = [diagnostic('a')];
-    const b = [diagnostic('b')];
-    assert.deepEqual(sent.changes([['/a', a], ['/b', b]]), { full: true, diagnostics: [['/a', a], ['/b', b]] });
-    // The same objects, and equal data in new objects: nothing to send.
-    assert.deepEqual(sent.changes([['/a', a], ['/b', [diagnostic('b')]]]), { full: false, diagnostics: [] });
-    const a2 = [diagnostic('a'), diagnostic('a, too')];
-    const c = [diagnostic('c')];
-    assert.deepEqual(sent.changes([['/a', a2], ['/c', c]]), { full: false, diagnostics: [['/a', a2], ['/c', c], ['/b', []]] });
-    assert.deepEqual(sent.changes([['/a', a2], ['/c', c]]), { full: false, diagnostics: [] });
-    sent.reset();
-    assert.deepEqual(sent.changes([['/c', c]]), { full: true, diagnostics: [['/c', c]] });
+/** What the host holds after the first report of a fresh workspace of these texts. */
+function freshHost(files: Map<string, string>, settings: RuleSettings): string {
+  const ws = new Workspace();
+  for (const [p, t] of files) ws.setFile(p, t);
+  const host = new Host();
+  host.apply(new WorkerReports(known).report(ws, ws.analyze(), settings));
+  return host.state();
+}
+
+describe('the worker reports what changed', () => {
+  /** The texts of the template files under these folders (the fuzzer's regression cases left out: some are slow on purpose). */
+  const textsUnder = (...dirs: string[]): Map<string, string> =>
+    new Map(
+      dirs
+        .flatMap((d) => filesUnder(path.join(ROOT, d)))
+        .filter((f) => /\.(bicep|bicepparam|json)$/.test(f) && !f.split(path.sep).includes('fuzz'))
+        .map((f) => [f.split(path.sep).join('/'), fs.readFileSync(f, 'utf8')]),
+    );
+  const warning: RuleSettings = { rules: { 'hairpin-prone-rule': 'warning' }, exclude: [] };
+  const off: RuleSettings = { rules: { 'hairpin-prone-rule': 'off' }, exclude: [] };
+
+  for (const [label, dirs, every] of [
+    ['the ARM and Bicep fixtures with the examples (one environment, a group per lab)', ['test/fixtures/arm', 'test/fixtures/bicep', 'examples'], 2],
+    ['every fixture (two environments: each analysis merges again)', ['test/fixtures', 'examples'], 5],
+  ] as const) {
+    it(`applied in order, they give each analysis's diagnostics and summary: ${label}, edited file by file, other settings, a reset`, () => {
+      const files = textsUnder(...dirs);
+      const ws = new Workspace();
+      for (const [p, t] of files) ws.setFile(p, t);
+      const reports = new WorkerReports(known);
+      const host = new Host();
+      const first = reports.report(ws, ws.analyze(), NONE);
+      assert.equal(first.full, true);
+      assert.ok(first.summary.templateFiles?.length && first.summary.lenses.length && first.diagnostics.length, 'the first report is all of it');
+      host.apply(first);
+      assert.equal(host.state(), freshHost(files, NONE));
+      let step = 0;
+      for (const [file, text] of [...files].filter((_, i) => i % every === 0)) {
+        const settings = [NONE, warning, NONE, off][step++ % 4] as RuleSettings;
+        // Broken, then back a line lower: the file's findings and lenses go and come back, moved.
+        for (const next of [text.slice(0, text.length >> 1), `\n${text}`]) {
+          files.set(file, next);
+          ws.setFile(file, next);
+          const r = reports.report(ws, ws.analyze(), settings);
+          assert.equal(r.full, false);
+          host.apply(r);
+          assert.equal(host.state(), freshHost(files, settings), `after an edit of ${file}`);
+        }
+        if (step === 3) {
+          // A file removed and added again: the template files change.
+          ws.removeFile(file);
+          files.delete(file);
+          let r = reports.report(ws, ws.analyze(), settings);
+          assert.ok(r.summary.templateFiles && !r.summary.templateFiles.includes(file));
+          host.apply(r);
+          assert.equal(host.state(), freshHost(files, settings), `after ${file} was removed`);
+          ws.setFile(file, text);
+          files.set(file, text);
+          r = reports.report(ws, ws.analyze(), settings);
+          host.apply(r);
+          assert.equal(host.state(), freshHost(files, settings), `after ${file} was added`);
+        }
+      }
+      assert.ok(step >= 10, `${step} files edited`);
+      // Nothing changed: nothing to send but the figures.
+      host.apply(reports.report(ws, ws.analyze(), NONE));
+      const quiet = reports.report(ws, ws.analyze(), NONE);
+      assert.deepEqual([quiet.diagnostics, quiet.summary.lenses, quiet.summary.templateFiles], [[], [], undefined]);
+      // After a reset (the host cleared what it had): all of it again.
+      reports.reset();
+      const again = reports.report(ws, ws.analyze(), NONE);
+      assert.equal(again.full, true);
+      const cleared = new Host();
+      cleared.apply(again);
+      assert.equal(cleared.state(), freshHost(files, NONE));
+    });
+  }
+
+  it('send a file whose evaluation problems changed though no finding did', () => {
+    const lab = fs.readFileSync(path.join(ROOT, 'examples/seed-lab/azuredeploy.json'), 'utf8');
+    const registry = "module nic 'br:mcr.microsoft.com/bicep/avm/res/network/network-interface:0.4.0' = {\n  name: 'nic'\n  params: {\n    name: 'nic-1'\n  }\n}\n";
+    const files = new Map([
+      ['/w/azuredeploy.json', lab],
+      ['/w/other.bicep', "param location string = 'westeurope'\n"],
+    ]);
+    const ws = new Workspace();
+    for (const [p, t] of files) ws.setFile(p, t);
+    const reports = new WorkerReports(known);
+    const host = new Host();
+    host.apply(reports.report(ws, ws.analyze(), NONE));
+    for (const text of [`param location string = 'westeurope'\n${registry}`, "param location string = 'westeurope'\n"]) {
+      files.set('/w/other.bicep', text);
+      ws.setFile('/w/other.bicep', text);
+      const analysis = ws.analyze();
+      const r = reports.report(ws, analysis, NONE);
+      assert.equal(r.diagnostics.length, 1, 'the Bicep file: its problem came, or went');
+      host.apply(r);
+      assert.equal(host.state(), freshHost(files, NONE));
+    }
+    assert.ok(host.diagnostics.get('/w/azuredeploy.json')?.length, 'the lab keeps its findings');
   });
 
-  it('the changes applied in order give each analysis\'s diagnostics (a workspace edited file by file)', () => {
+  it('after an edit in one of two labs that share nothing, measure the edited file only', () => {
+    const files = new Map(filesUnder(path.join(ROOT, 'examples')).map((f) => [f.split(path.sep).join('/'), f]));
+    const lab = fs.readFileSync(files.get([...files.keys()].find((f) => f.endsWith('seed-lab/azuredeploy.json')) as string) as string, 'utf8');
+    const other = lab.replace(/vnet-we-02-spoke/g, 'vnet-other').replace(/ilb-we-02-web/g, 'ilb-other').replace(/10\.2\.1\./g, '10.9.1.').replace(/VM-WE-02-Web01/g, 'vm-other');
     const ws = new Workspace();
-    const files = new Map(filesUnder(path.join(ROOT, 'examples')).filter((f) => /\.(bicep|json)$/.test(f)).map((f) => [f.split(path.sep).join('/'), fs.readFileSync(f, 'utf8')]));
-    for (const [p, t] of files) ws.setFile(p, t);
-    const sent = new SentDiagnostics();
-    const host = new Map<string, PlainDiagnostic[]>();
-    const apply = (now: [string, PlainDiagnostic[]][]): void => {
-      const { full, diagnostics } = sent.changes(now);
-      if (full) host.clear();
-      for (const [file, list] of diagnostics) {
-        if (list.length) host.set(file, list);
-        else host.delete(file);
-      }
-      assert.deepEqual(new Map([...host].sort()), new Map(now.map(([f, l]) => [f, l] as [string, PlainDiagnostic[]]).sort()));
-    };
-    apply(plainDiagnostics(ws, ws.analyze(), NONE, known));
-    for (const [file, text] of files) {
-      // Broken, then back: the file's findings go and come back.
-      ws.setFile(file, text.slice(0, text.length >> 1));
-      apply(plainDiagnostics(ws, ws.analyze(), NONE, known));
-      ws.setFile(file, `\n${text}`);
-      apply(plainDiagnostics(ws, ws.analyze(), NONE, known));
-    }
+    ws.setFile('/a/azuredeploy.json', lab);
+    ws.setFile('/b/azuredeploy.json', other);
+    const reports = new WorkerReports(known);
+    const host = new Host();
+    host.apply(reports.report(ws, ws.analyze(), NONE));
+    assert.deepEqual(reports.measured, { diagnostics: 'all', lenses: 'all' });
+    const texts = new Map([['/a/azuredeploy.json', lab.replace('{', '{\n')], ['/b/azuredeploy.json', other]]);
+    ws.setFile('/a/azuredeploy.json', texts.get('/a/azuredeploy.json') as string);
+    const r = reports.report(ws, ws.analyze(), NONE);
+    assert.deepEqual(reports.measured, { diagnostics: 1, lenses: 1 }, 'only the edited lab\'s file is measured');
+    assert.deepEqual(r.diagnostics.map(([f]) => f), ['/a/azuredeploy.json']);
+    assert.deepEqual(r.summary.lenses.map(([f]) => f), ['/a/azuredeploy.json'], 'its lens moved a line down');
+    host.apply(r);
+    assert.equal(host.state(), freshHost(texts, NONE));
   });
 });

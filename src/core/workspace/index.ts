@@ -72,8 +72,13 @@ interface GroupAnalysis {
 export interface WorkspaceAnalysis {
   /** Findings, de-duplicated across evaluations (parameter sources merged into one finding). */
   findings: Finding[];
-  /** The graph of each environment (the parameter files' environments, or `default`). */
-  graphs: { environment: string; graph: NetworkGraph }[];
+  /**
+   * The graph of each environment (the parameter files' environments, or `default`), and the
+   * graphs of the groups it joins (`parts`, in order: see Workspace.groupedAnalysis): a part the
+   * last analysis had too is the same object, so that what is derived from the graph (the
+   * extension's lenses) is derived again only from the parts an edit changed.
+   */
+  graphs: { environment: string; graph: NetworkGraph; parts?: readonly NetworkGraph[] }[];
   problems: EvaluationProblem[];
   parseErrors: { file: string; errors: SyntaxProblem[] }[];
   templates: number;
@@ -138,6 +143,11 @@ export class Workspace {
 
   paths(): string[] {
     return this.files.paths();
+  }
+
+  /** Changes when a file is added or removed or becomes another kind (a template, a parameter file, other). */
+  get structureVersion(): number {
+    return this.files.structureVersion;
   }
 
   source(path: string): SourceFile | undefined {
@@ -211,7 +221,7 @@ export class Workspace {
       ? this.groupedAnalysis(results, environments, reached)
       : environments.map((environment) => {
           const graph = buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources));
-          return { environment, graph, findings: checkGraph(graph, {}) };
+          return { environment, graph, parts: [graph], findings: checkGraph(graph, {}) };
         });
     // A getter: the graph across the groups is joined only when someone asks for it (the topology, fixes).
     const graphs = perEnvironment.map((e) => ({
@@ -219,6 +229,7 @@ export class Workspace {
       get graph(): NetworkGraph {
         return e.graph;
       },
+      parts: e.parts,
     }));
     const { findings, merged } = this.mergedFindings(perEnvironment);
     const problems = this.evaluationProblems(results, replaced);
@@ -306,8 +317,11 @@ export class Workspace {
     return suppressed;
   }
 
-  /** The groups of the last analysis, in order (see mergedFindings). */
+  /** The groups of the last analysis, in order (see mergedFindings), and the partition they are of. */
   private groupList: GroupAnalysis[] = [];
+  private groupsOf: RootEvaluation[][] | undefined;
+  /** The partition before the last one was made (see groupedAnalysis: groups kept by index must be of it). */
+  private partitionBefore: RootEvaluation[][] | undefined;
   /** The last merged findings of a one-environment analysis, the groups they came from, and what its input counted. */
   private lastMerge: { findings: Finding[]; groups: GroupAnalysis[]; index: MergeIndex } | undefined;
 
@@ -356,30 +370,55 @@ export class Workspace {
    * findings; after an edit only the edited deployment's group (with what it now links to) is built
    * and checked again. The findings are in rule order, then in the order of the deployments.
    */
-  private groupedAnalysis(results: RootEvaluation[], environments: string[], reached: Set<string> | undefined): { environment: string; graph: NetworkGraph; findings: Finding[] }[] {
-    const partition = this.partition(results, reached);
+  private groupedAnalysis(
+    results: RootEvaluation[],
+    environments: string[],
+    reached: Set<string> | undefined,
+  ): { environment: string; graph: NetworkGraph; parts: NetworkGraph[]; findings: Finding[] }[] {
+    const { members: partition, changed } = this.partition(results, reached);
     const envKey = environments.join('\u0000');
-    const next = new WeakMap<RootEvaluation, GroupAnalysis>();
-    const groups = partition.map((members) => {
-      const first = members[0] as RootEvaluation;
-      let group = this.groups.get(first);
-      if (!group || group.environments !== envKey || group.members.length !== members.length || !group.members.every((m, i) => m === members[i])) {
-        group = analyzeGroup(members, environments, envKey);
+    let groups: GroupAnalysis[];
+    const last = this.groupList;
+    if (changed && this.groupsOf === this.partitionBefore && last.length === partition.length && last.every((g) => g.environments === envKey)) {
+      // The partition as before but for the groups in `changed`: only those are built and checked
+      // again (no pass over every group of the workspace after a keystroke).
+      groups = last.slice();
+      for (const g of changed) {
+        const members = partition[g] as RootEvaluation[];
+        const group = analyzeGroup(members, environments, envKey);
         this.groupsChecked++;
+        groups[g] = group;
+        this.groups.set(members[0] as RootEvaluation, group);
       }
-      next.set(first, group);
-      return group;
-    });
-    this.groups = next;
+    } else {
+      const next = new WeakMap<RootEvaluation, GroupAnalysis>();
+      groups = partition.map((members) => {
+        const first = members[0] as RootEvaluation;
+        let group = this.groups.get(first);
+        if (!group || group.environments !== envKey || group.members.length !== members.length || !group.members.every((m, i) => m === members[i])) {
+          group = analyzeGroup(members, environments, envKey);
+          this.groupsChecked++;
+        }
+        next.set(first, group);
+        return group;
+      });
+      this.groups = next;
+    }
     this.groupList = groups;
+    this.groupsOf = partition;
     this.groupsTotal = groups.length;
     return environments.map((environment, e) => {
       const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
-      const findings = parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []);
+      let findings: Finding[] | undefined;
       let graph: NetworkGraph | undefined;
       return {
         environment,
-        findings,
+        parts: parts.map((p) => p.graph),
+        // Both when asked for: after an edit of one group, the merge puts its findings in their
+        // places (mergedFindings) and needs no list of every group's.
+        get findings(): Finding[] {
+          return (findings ??= parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []));
+        },
         get graph(): NetworkGraph {
           return (graph ??= mergeGraphs(parts.map((p) => p.graph)));
         },
@@ -393,8 +432,9 @@ export class Workspace {
    * template rarely changes what it declares or names), the last partition is kept with the new
    * evaluations in their places; otherwise it is made again (union-find over the tokens).
    */
-  private partition(results: RootEvaluation[], reached: Set<string> | undefined): RootEvaluation[][] {
+  private partition(results: RootEvaluation[], reached: Set<string> | undefined): { members: RootEvaluation[][]; changed?: number[] } {
     const last = this.lastPartition;
+    this.partitionBefore = last?.members;
     if (last && reached) {
       const swaps: [number, number, RootEvaluation][] = [];
       let same = true;
@@ -418,14 +458,18 @@ export class Workspace {
         swaps.push([(at as [number, number])[0], (at as [number, number])[1], now]);
       }
       if (same) {
-        if (!swaps.length) return last.members;
+        if (!swaps.length) return { members: last.members, changed: [] };
         const members = last.members.slice();
+        const changed: number[] = [];
         for (const [g, m, r] of swaps) {
-          if (members[g] === last.members[g]) members[g] = (members[g] as RootEvaluation[]).slice();
+          if (members[g] === last.members[g]) {
+            members[g] = (members[g] as RootEvaluation[]).slice();
+            changed.push(g);
+          }
           (members[g] as RootEvaluation[])[m] = r;
         }
         this.lastPartition = { members, at: last.at };
-        return members;
+        return { members, changed };
       }
     }
     const live = results.filter((r) => r.evaluation.resources.length > 0);
@@ -434,7 +478,7 @@ export class Workspace {
     const at = new Map<string, [number, number]>();
     members.forEach((list, g) => list.forEach((r, m) => at.set(r.key, [g, m])));
     this.lastPartition = { members, at };
-    return members;
+    return { members };
   }
 
   /**
