@@ -59,8 +59,8 @@ export interface SummaryView {
 
 /**
  * The host's summary after a worker message: `full` replaces it; otherwise the message's changes
- * are applied to it (none before a full one: the first message, and the first after the host
- * cleared everything, is full).
+ * are applied to it, its lens map updated in place (none before a full one: the first message, and
+ * the first after the host cleared everything, is full).
  */
 export function applySummary(view: SummaryView | undefined, summary: AnalysisSummary, full: boolean): SummaryView | undefined {
   if (!full && !view) return undefined;
@@ -264,6 +264,8 @@ function count<K>(map: Map<K, number>, key: K, by: number): void {
 export class WorkerReports {
   private fresh = true;
   private last: { findings: readonly Finding[]; problems: readonly object[]; parts: (readonly NetworkGraph[])[]; settings: string } | undefined;
+  /** The lenses of the last parts (lensesIn), in their places: after an edit only the changed places are looked up again. */
+  private lensMaps: Map<string, LbLens[]>[][] = [];
   private readonly sent = new Map<string, PlainDiagnostic[]>();
   private readonly lenses = new Map<string, LensData[]>();
   /** Loop rules' findings by file and load balancer, counted by their load-balancing rule (the lenses' hairpin-prone figure). */
@@ -280,6 +282,7 @@ export class WorkerReports {
   reset(): void {
     this.fresh = true;
     this.last = undefined;
+    this.lensMaps = [];
     this.sent.clear();
     this.lenses.clear();
     this.proneRules.clear();
@@ -309,22 +312,29 @@ export class WorkerReports {
       }
       const problems = changedItems(last.problems as readonly EvaluationProblem[], analysis.problems);
       for (const p of [...problems.removed, ...problems.added]) diagnosed.add(p.span.file);
-      parts.forEach((now, e) => {
+      this.lensMaps = parts.map((now, e) => {
         const before = last.parts[e] as readonly NetworkGraph[];
-        if (now === before) return;
+        let maps = this.lensMaps[e] as Map<string, LbLens[]>[];
+        if (now === before) return maps;
+        if (now.length !== before.length) maps = now.map(lensesIn);
+        else maps = maps.slice();
         for (let i = 0; i < Math.max(now.length, before.length); i++) {
-          if (now[i] === before[i]) continue;
-          for (const g of [now[i], before[i]]) if (g) for (const file of lensesIn(g).keys()) lensed.add(file);
+          const g = now[i];
+          if (g === before[i]) continue;
+          for (const x of [g, before[i]]) if (x) for (const file of lensesIn(x).keys()) lensed.add(file);
+          if (g) maps[i] = lensesIn(g);
         }
+        return maps;
       });
     } else {
       this.proneRules.clear();
       this.hairpinProne.clear();
       for (const f of analysis.findings) this.countFinding(f, 1);
+      this.lensMaps = parts.map((graphs) => graphs.map(lensesIn));
     }
     this.measured = { diagnostics: diagnosticFiles?.size ?? 'all', lenses: lensFiles?.size ?? 'all' };
     const diagnostics = this.diagnosticChanges(workspace, analysis, settings, diagnosticFiles);
-    const lenses = this.lensChanges(parts, lensFiles);
+    const lenses = this.lensChanges(lensFiles);
     const structure = workspace.structureVersion;
     const summary: AnalysisSummary = { templates: analysis.templates, hairpinProne: this.hairpinProne.size, lenses };
     if (full || structure !== this.templateFilesAt) {
@@ -376,7 +386,7 @@ export class WorkerReports {
    * load balancer declaration, in the order of the environments' graphs, with its rules and
    * hairpin-prone rules.
    */
-  private lensChanges(parts: (readonly NetworkGraph[])[], only: Set<string> | undefined): [string, LensData[]][] {
+  private lensChanges(only: Set<string> | undefined): [string, LensData[]][] {
     if (only?.size === 0) return [];
     const now = new Map<string, LensData[]>();
     const add = (file: string, lbs: readonly LbLens[]): void => {
@@ -388,9 +398,8 @@ export class WorkerReports {
         list.push({ start: lb.start, name: lb.name, title: `$(type-hierarchy) Show topology · ${lb.rules} rule${lb.rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
       }
     };
-    for (const graphs of parts) {
-      for (const g of graphs) {
-        const byFile = lensesIn(g);
+    for (const maps of this.lensMaps) {
+      for (const byFile of maps) {
         if (!only) for (const [file, lbs] of byFile) add(file, lbs);
         else if (byFile.size) for (const file of only) {
           const lbs = byFile.get(file);

@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderedReport } from '../../src/core/topology/protocol';
 import { fixture, ours, waitFor } from './helpers';
@@ -80,7 +83,13 @@ describe('topology panel in the real host', () => {
   });
 
   it('the CodeLens follows edits (the worker sends what changed of it): moved, gone, back', async () => {
-    const uri = fixture('seed-lab', 'azuredeploy.json');
+    // A copy of the seed lab outside the repository: nothing of the edits can reach a fixture (a
+    // failed run that closes the editor may be asked to save them). Run alone, this test starts
+    // the extension itself.
+    await vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin')?.activate();
+    const lab = await vscode.workspace.fs.readFile(fixture('seed-lab', 'azuredeploy.json'));
+    const uri = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-lens-')), 'azuredeploy.json'));
+    await vscode.workspace.fs.writeFile(uri, lab);
     const doc = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(doc);
     await waitFor('the analysis', () => ours(uri)[0]);
@@ -109,6 +118,7 @@ describe('topology panel in the real host', () => {
       await probe('back', (l) => l === (before as number) + 2);
     } finally {
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      fs.rmSync(path.dirname(uri.fsPath), { recursive: true, force: true });
     }
   });
 });
