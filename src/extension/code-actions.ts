@@ -23,8 +23,11 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
   constructor(private readonly diagnostics: DiagnosticsController) {}
 
   provideCodeActions(doc: vscode.TextDocument, range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    if (context.only && (context.only.contains(FIX_ALL) || FIX_ALL.contains(context.only))) return this.fixAll(doc, this.findingsIn(doc));
+    // VS Code asks at the cursor after every edit and move: only where one of our diagnostics is
+    // is the analysis with its graph (the host's mirror, analyzed on this thread) asked for.
+    if (!context.diagnostics.some((d) => d.source === 'ilb-hairpin') && !this.diagnostics.hasDiagnosticIn(doc.uri, range)) return [];
     const findings = this.findingsIn(doc);
-    if (context.only && (context.only.contains(FIX_ALL) || FIX_ALL.contains(context.only))) return this.fixAll(doc, findings);
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {
       if (diagnostic.source !== 'ilb-hairpin') continue;

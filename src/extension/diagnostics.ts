@@ -163,6 +163,11 @@ export class DiagnosticsController implements vscode.Disposable {
     return this.published.has(path);
   }
 
+  /** Does one of this extension's published diagnostics of a file touch `range`? (Asking costs nothing; `analysis` may.) */
+  hasDiagnosticIn(uri: vscode.Uri, range: vscode.Range): boolean {
+    return this.collection.get(uri)?.some((d) => d.range.intersection(range) !== undefined) ?? false;
+  }
+
   /** The text the analysis read for a file (the editor's, or the disk's). */
   textOf(path: string): string | undefined {
     return this.texts.get(path);
