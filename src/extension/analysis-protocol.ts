@@ -366,19 +366,7 @@ export class WorkerReports {
   /** The files (all, or `only`) whose diagnostics differ from what was sent; they count as sent. */
   private diagnosticChanges(workspace: Workspace, analysis: WorkspaceAnalysis, settings: RuleSettings, only: Set<string> | undefined): [string, PlainDiagnostic[]][] {
     if (only?.size === 0) return [];
-    const now = new Map(plainDiagnostics(workspace, analysis, settings, this.known, only));
-    const changes: [string, PlainDiagnostic[]][] = [];
-    for (const [file, list] of now) {
-      const before = this.sent.get(file);
-      if (!before || !sameDiagnostics(before, list)) changes.push([file, list]);
-      this.sent.set(file, list);
-    }
-    for (const file of only ?? [...this.sent.keys()]) {
-      if (now.has(file) || !this.sent.has(file)) continue;
-      changes.push([file, []]);
-      this.sent.delete(file);
-    }
-    return changes;
+    return sentChanges(this.sent, new Map(plainDiagnostics(workspace, analysis, settings, this.known, only)), only, sameDiagnostics);
   }
 
   /**
@@ -407,19 +395,27 @@ export class WorkerReports {
         }
       }
     }
-    const changes: [string, LensData[]][] = [];
-    for (const [file, list] of now) {
-      const before = this.lenses.get(file);
-      if (!before || !sameLenses(before, list)) changes.push([file, list]);
-      this.lenses.set(file, list);
-    }
-    for (const file of only ?? [...this.lenses.keys()]) {
-      if (now.has(file) || !this.lenses.has(file)) continue;
-      changes.push([file, []]);
-      this.lenses.delete(file);
-    }
-    return changes;
+    return sentChanges(this.lenses, now, only, sameLenses);
   }
+}
+
+/**
+ * The files (of `now`, and the others of `only`, or of every file when there is no `only`) whose
+ * lists differ from what `sent` holds ([]: none any more); `sent` then holds them.
+ */
+function sentChanges<T>(sent: Map<string, T[]>, now: Map<string, T[]>, only: Set<string> | undefined, same: (a: T[], b: T[]) => boolean): [string, T[]][] {
+  const changes: [string, T[]][] = [];
+  for (const [file, list] of now) {
+    const before = sent.get(file);
+    if (!before || !same(before, list)) changes.push([file, list]);
+    sent.set(file, list);
+  }
+  for (const file of only ?? [...sent.keys()]) {
+    if (now.has(file) || !sent.has(file)) continue;
+    changes.push([file, []]);
+    sent.delete(file);
+  }
+  return changes;
 }
 
 /** What is in `now` and not in `before`, and the other way round, by identity (in order when the lists are as long). */

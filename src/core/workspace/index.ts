@@ -320,8 +320,6 @@ export class Workspace {
   /** The groups of the last analysis, in order (see mergedFindings), and the partition they are of. */
   private groupList: GroupAnalysis[] = [];
   private groupsOf: RootEvaluation[][] | undefined;
-  /** The partition before the last one was made (see groupedAnalysis: groups kept by index must be of it). */
-  private partitionBefore: RootEvaluation[][] | undefined;
   /** The last merged findings of a one-environment analysis, the groups they came from, and what its input counted. */
   private lastMerge: { findings: Finding[]; groups: GroupAnalysis[]; index: MergeIndex } | undefined;
 
@@ -375,11 +373,11 @@ export class Workspace {
     environments: string[],
     reached: Set<string> | undefined,
   ): { environment: string; graph: NetworkGraph; parts: NetworkGraph[]; findings: Finding[] }[] {
-    const { members: partition, changed } = this.partition(results, reached);
+    const { members: partition, changed, from } = this.partition(results, reached);
     const envKey = environments.join('\u0000');
     let groups: GroupAnalysis[];
     const last = this.groupList;
-    if (changed && this.groupsOf === this.partitionBefore && last.length === partition.length && last.every((g) => g.environments === envKey)) {
+    if (changed && this.groupsOf === from && last.length === partition.length && last.every((g) => g.environments === envKey)) {
       // The partition as before but for the groups in `changed`: only those are built and checked
       // again (no pass over every group of the workspace after a keystroke).
       groups = last.slice();
@@ -432,9 +430,9 @@ export class Workspace {
    * template rarely changes what it declares or names), the last partition is kept with the new
    * evaluations in their places; otherwise it is made again (union-find over the tokens).
    */
-  private partition(results: RootEvaluation[], reached: Set<string> | undefined): { members: RootEvaluation[][]; changed?: number[] } {
+  /** `changed`: the groups whose members differ from those of the partition `from` (the last one), when it was kept. */
+  private partition(results: RootEvaluation[], reached: Set<string> | undefined): { members: RootEvaluation[][]; changed?: number[]; from?: RootEvaluation[][] } {
     const last = this.lastPartition;
-    this.partitionBefore = last?.members;
     if (last && reached) {
       const swaps: [number, number, RootEvaluation][] = [];
       let same = true;
@@ -458,7 +456,7 @@ export class Workspace {
         swaps.push([(at as [number, number])[0], (at as [number, number])[1], now]);
       }
       if (same) {
-        if (!swaps.length) return { members: last.members, changed: [] };
+        if (!swaps.length) return { members: last.members, changed: [], from: last.members };
         const members = last.members.slice();
         const changed: number[] = [];
         for (const [g, m, r] of swaps) {
@@ -469,7 +467,7 @@ export class Workspace {
           (members[g] as RootEvaluation[])[m] = r;
         }
         this.lastPartition = { members, at: last.at };
-        return { members, changed };
+        return { members, changed, from: last.members };
       }
     }
     const live = results.filter((r) => r.evaluation.resources.length > 0);
