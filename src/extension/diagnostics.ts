@@ -118,12 +118,14 @@ export class DiagnosticsController implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.fromEditor(e.document)),
       vscode.workspace.onDidCloseTextDocument((d) => void this.closed(d)),
       vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ilbHairpin.debounceMs')) this.debounceMs = undefined;
         if (e.affectsConfiguration('ilbHairpin') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.followSymlinks')) {
           this.excluders.clear();
           void this.scan();
         }
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.debounceMs = undefined;
         this.excluders.clear();
         void this.scan();
       }),
@@ -489,9 +491,11 @@ export class DiagnosticsController implements vscode.Disposable {
   private schedule(): void {
     this.generation++;
     clearTimeout(this.timer);
-    const delay = this.config().get<number>('debounceMs', 300);
-    this.timer = setTimeout(() => void this.analyzeNow(), delay);
+    // Read once per settings change, not per keystroke (a configuration is made on each read).
+    this.debounceMs ??= this.config().get<number>('debounceMs', 300);
+    this.timer = setTimeout(() => void this.analyzeNow(), this.debounceMs);
   }
+  private debounceMs: number | undefined;
 
   /** The findings as the Problems panel shows them: ilbHairpin.rules applied (a severity per rule, or off). */
   shown(analysis: WorkspaceAnalysis): Finding[] {
