@@ -648,7 +648,10 @@ export async function runInHost({
   const userDataDir = path.join(tmp, 'user');
   const extensionsDir = path.join(tmp, 'extensions');
   const browserProfile = path.join(tmp, 'browser');
-  await writeUserSettings(userDataDir);
+  // VS Code for the Web saves edited files after a second by default (files.autoSave: afterDelay);
+  // the desktop default (off) here, so that a test that edits a fixture in its editor and fails
+  // before reverting it never writes the edit to the fixture.
+  await writeUserSettings(userDataDir, { ...QUIET_SETTINGS, 'files.autoSave': 'off' });
   await installExtensions(extensionsDir, extraExtensionRoots);
 
   let server;

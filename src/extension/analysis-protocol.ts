@@ -95,8 +95,21 @@ export interface ReadRequest {
  */
 export type ReadOutcome = { path: string; text: string } | { path: string; inert: true } | { path: string; error: string };
 
+/** One replacement of an editor's change event: `length` characters at `offset` become `text`. */
+export interface TextChange {
+  offset: number;
+  length: number;
+  text: string;
+}
+
 export type ToWorker =
   | { type: 'set'; path: string; text: string }
+  /**
+   * An edit of an editor's text whose whole text the worker was sent before: the event's changes,
+   * applied in order (as VS Code's document mirrors apply them), and the text's length after them,
+   * which the worker checks (a mismatch: it asks for the whole text, `resync`).
+   */
+  | { type: 'edit'; path: string; changes: TextChange[]; length: number }
   /**
    * Local workspace folders for the worker to list (walked as the CLI walks them, with each
    * folder's exclusion globs, following symbolic links where `search.followSymlinks` does, as VS
@@ -121,7 +134,22 @@ export type FromWorker =
    * (the host drops the others). A message the host finds stale is still applied in order.
    */
   | { type: 'analysis'; generation: number; diagnostics: [string, PlainDiagnostic[]][]; full: boolean; summary: AnalysisSummary; ms: number }
-  | { type: 'failed'; generation: number; error: string };
+  | { type: 'failed'; generation: number; error: string }
+  /** The worker could not apply an `edit` (no text of the file, or another length after it): send the whole text. */
+  | { type: 'resync'; path: string };
+
+/**
+ * `text` after an editor's change event (see ToWorker's `edit`), or undefined when the changes do
+ * not fit it: a change outside the text, or another length than `length` after them.
+ */
+export function applyChanges(text: string, changes: readonly TextChange[], length: number): string | undefined {
+  let out = text;
+  for (const c of changes) {
+    if (!Number.isInteger(c.offset) || !Number.isInteger(c.length) || c.offset < 0 || c.length < 0 || c.offset + c.length > out.length) return undefined;
+    out = out.slice(0, c.offset) + c.text + out.slice(c.offset + c.length);
+  }
+  return out.length === length ? out : undefined;
+}
 
 /**
  * A finding's diagnostic, by its span (a copy of the finding with another severity shares it),

@@ -11,21 +11,31 @@ import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
 import { readIntoWorkspace } from '../node/read';
 import { collectFiles, globExcluder } from '../node/walk';
-import { WorkerReports, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
+import { applyChanges, WorkerReports, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
 const workspace = new Workspace();
 const reports = new WorkerReports((id) => ruleById(id) !== undefined);
+/**
+ * The text the host holds of each file, as it holds it (what it sent, or what this read and told it):
+ * an editor's edits arrive as changes to it. (The same strings as the workspace's, but for a
+ * byte-order mark the workspace drops.)
+ */
+const hostTexts = new Map<string, string>();
 
 /** Reads a local file into the workspace as the CLI does; what the host needs to know of it. */
 function read(file: ReadRequest): ReadOutcome {
+  hostTexts.delete(file.path);
   const set = readIntoWorkspace(workspace, file.path, file.fsPath);
   if (!set.ok) {
     workspace.removeFile(file.path);
     return { path: file.path, error: set.message };
   }
-  return workspace.isInert(file.path) ? { path: file.path, inert: true } : { path: file.path, text: workspace.source(file.path)?.text ?? '' };
+  if (workspace.isInert(file.path)) return { path: file.path, inert: true };
+  const text = workspace.source(file.path)?.text ?? '';
+  hostTexts.set(file.path, text);
+  return { path: file.path, text };
 }
 
 /**
@@ -47,12 +57,28 @@ function list(m: Extract<ToWorker, { type: 'list' }>): FromWorker {
 }
 
 port.on('message', (m: ToWorker) => {
-  if (m.type === 'set') workspace.setFile(m.path, m.text);
-  else if (m.type === 'list') port.postMessage(list(m));
+  if (m.type === 'set') {
+    hostTexts.set(m.path, m.text);
+    workspace.setFile(m.path, m.text);
+  } else if (m.type === 'edit') {
+    const before = hostTexts.get(m.path);
+    const after = before === undefined ? undefined : applyChanges(before, m.changes, m.length);
+    if (after === undefined) {
+      hostTexts.delete(m.path);
+      port.postMessage({ type: 'resync', path: m.path } satisfies FromWorker);
+    } else {
+      hostTexts.set(m.path, after);
+      workspace.setFile(m.path, after);
+    }
+  } else if (m.type === 'list') port.postMessage(list(m));
   else if (m.type === 'read') port.postMessage({ type: 'read', batch: m.batch, files: m.files.map(read) } satisfies FromWorker);
-  else if (m.type === 'setInert') workspace.setInertTemplate(m.path);
-  else if (m.type === 'remove') workspace.removeFile(m.path);
-  else {
+  else if (m.type === 'setInert') {
+    hostTexts.delete(m.path);
+    workspace.setInertTemplate(m.path);
+  } else if (m.type === 'remove') {
+    hostTexts.delete(m.path);
+    workspace.removeFile(m.path);
+  } else {
     const t0 = performance.now();
     let reply: FromWorker;
     try {

@@ -18,6 +18,21 @@ import { docsTarget } from './docs';
 const SOURCE = 'ilb-hairpin';
 /** In `mirrorPending`: the file is an inert template (see setInert). */
 const INERT = Symbol('inert template');
+
+/**
+ * A text the host holds for a file: a string (read from disk), or an open editor's document, whose
+ * text is read only when something needs it (typing sends the worker the changes, not the text).
+ */
+type HeldText = string | vscode.TextDocument;
+
+function textOfHeld(held: HeldText): string {
+  return typeof held === 'string' ? held : held.getText();
+}
+
+/** A document's length without making its text (VS Code keeps its lines' offsets). */
+function documentLength(doc: vscode.TextDocument): number {
+  return doc.offsetAt(new vscode.Position(doc.lineCount, 0));
+}
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
 /** Files the worker reads per message: progress and cancellation come between batches. */
 const READ_BATCH = 100;
@@ -66,13 +81,16 @@ export class DiagnosticsController implements vscode.Disposable {
   private worker: Worker;
   private workerRestarts = 0;
   private disposed = false;
-  /** The texts the worker has (the editor's or the disk's), by path. */
-  private readonly texts = new Map<string, string>();
+  /**
+   * The texts the worker has (the disk's, or an editor's document), by path. A document here is in
+   * step with the worker as of its last change event: its next edits are sent as changes.
+   */
+  private readonly texts = new Map<string, HeldText>();
   /** Templates the worker has from their bytes only (the prefilter found nothing the graph reads in them). */
   private readonly inert = new Set<string>();
   /** The host's mirror, brought up to date from `texts` only when something asks for it. */
   private readonly mirror = new Workspace();
-  private readonly mirrorPending = new Map<string, string | typeof INERT | undefined>();
+  private readonly mirrorPending = new Map<string, HeldText | typeof INERT | undefined>();
   private mirrorAnalysis: WorkspaceAnalysis | undefined;
   private mirrorStale = true;
   private readonly disposables: vscode.Disposable[] = [this.collection];
@@ -100,6 +118,8 @@ export class DiagnosticsController implements vscode.Disposable {
   private readonly listings = new Map<number, (files: string[][] | undefined) => void>();
   /** Analyses the worker ran, with their time in the worker (for tests and the log). */
   readonly workerAnalyses: { generation: number; ms: number }[] = [];
+  /** How editors' texts reached the worker: as changes, whole, and whole again after the worker lost step (for tests). */
+  readonly editorSync = { edits: 0, wholeTexts: 0, resyncs: 0 };
   private readonly created = performance.now();
   /** Milliseconds from the controller's start (activation) to its first published diagnostics. */
   firstDiagnosticsMs: number | undefined;
@@ -115,7 +135,7 @@ export class DiagnosticsController implements vscode.Disposable {
       watcher.onDidChange((uri) => void (this.isExcluded(uri) || this.readFromDisk(uri))),
       watcher.onDidDelete((uri) => this.removed(uri)),
       vscode.workspace.onDidOpenTextDocument((d) => this.fromEditor(d)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.fromEditor(e.document)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.fromEditor(e.document, e.contentChanges)),
       vscode.workspace.onDidCloseTextDocument((d) => void this.closed(d)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('ilbHairpin.debounceMs')) this.debounceMs = undefined;
@@ -172,7 +192,8 @@ export class DiagnosticsController implements vscode.Disposable {
 
   /** The text the analysis read for a file (the editor's, or the disk's). */
   textOf(path: string): string | undefined {
-    return this.texts.get(path);
+    const held = this.texts.get(path);
+    return held === undefined ? undefined : textOfHeld(held);
   }
 
   /** Fix-all of one file against the live workspace (the host's mirror), whose texts are put back afterwards. */
@@ -186,7 +207,7 @@ export class DiagnosticsController implements vscode.Disposable {
     for (const [path, text] of this.mirrorPending) {
       if (text === undefined) this.mirror.removeFile(path);
       else if (text === INERT) this.mirror.setInertTemplate(path);
-      else this.mirror.setFile(path, text);
+      else this.mirror.setFile(path, textOfHeld(text));
     }
     this.mirrorPending.clear();
   }
@@ -198,6 +219,34 @@ export class DiagnosticsController implements vscode.Disposable {
     this.texts.set(path, text);
     this.mirrorPending.set(path, text);
     this.post({ type: 'set', path, text });
+  }
+
+  /**
+   * An editor's text to the worker: after a change event of a document the worker is in step with
+   * (the one held for its path), only the event's changes; else the whole text, once.
+   */
+  private syncEditor(doc: vscode.TextDocument, changes?: readonly vscode.TextDocumentContentChangeEvent[]): void {
+    const path = documentPath(doc.uri);
+    const held = this.texts.get(path);
+    if (held === doc && changes) {
+      if (!changes.length) return;
+      this.mirrorPending.set(path, doc);
+      this.editorSync.edits++;
+      this.post({ type: 'edit', path, changes: changes.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text })), length: documentLength(doc) });
+      return;
+    }
+    // (A read of the file the worker has yet to do would replace the editor's text there.)
+    const readPending = this.reading.delete(path);
+    if (held === doc && !readPending) return;
+    const text = doc.getText();
+    this.inert.delete(path);
+    this.texts.set(path, doc);
+    this.mirrorPending.set(path, doc);
+    // (The worker has this text already when it read the file and the editor has not changed it.)
+    if (held !== text || readPending) {
+      this.editorSync.wholeTexts++;
+      this.post({ type: 'set', path, text });
+    }
   }
 
   /** A template the prefilter says declares nothing the graph reads: the worker and the mirror count it, no text is kept or sent. */
@@ -298,7 +347,7 @@ export class DiagnosticsController implements vscode.Disposable {
     }
     this.worker = this.startWorker();
     for (const path of this.inert) this.post({ type: 'setInert', path });
-    for (const [path, text] of this.texts) this.post({ type: 'set', path, text });
+    for (const [path, held] of this.texts) this.post({ type: 'set', path, text: textOfHeld(held) });
     // The files it was reading are read again.
     void this.readInWorker(unread.map((p) => vscode.Uri.file(p))).then(() => this.schedule());
     this.schedule();
@@ -425,7 +474,7 @@ export class DiagnosticsController implements vscode.Disposable {
     await inFlight;
     await others;
     if (token?.isCancellationRequested) return;
-    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.setFile(documentPath(doc.uri), doc.getText());
+    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) this.syncEditor(doc);
     this.log.info(`Indexed ${uris.length} template candidates.`);
     await this.analyzeNow();
   }
@@ -471,9 +520,9 @@ export class DiagnosticsController implements vscode.Disposable {
     this.schedule();
   }
 
-  private fromEditor(doc: vscode.TextDocument): void {
+  private fromEditor(doc: vscode.TextDocument, changes?: readonly vscode.TextDocumentContentChangeEvent[]): void {
     if (!isCandidate(doc)) return;
-    this.setFile(documentPath(doc.uri), doc.getText());
+    this.syncEditor(doc, changes);
     this.schedule();
   }
 
@@ -530,6 +579,17 @@ export class DiagnosticsController implements vscode.Disposable {
 
   private fromWorker(m: FromWorker): void {
     if (m.type === 'read') return this.readByWorker(m.batch, m.files);
+    if (m.type === 'resync') {
+      // The worker could not apply an edit: the whole text, if an editor still has the file.
+      const held = this.texts.get(m.path);
+      if (held !== undefined && typeof held !== 'string') {
+        this.log.warn(`The analysis worker lost step with ${m.path}: its whole text is sent again.`);
+        this.editorSync.resyncs++;
+        this.post({ type: 'set', path: m.path, text: held.getText() });
+        this.schedule();
+      }
+      return;
+    }
     if (m.type === 'listed') {
       for (const e of m.errors) this.log.warn(`${e.file}: ${e.message}`);
       this.listings.get(m.id)?.(m.files ?? undefined);

@@ -76,4 +76,53 @@ describe('ARM template diagnostics in the real host', () => {
     assert.ok(await vscode.workspace.applyEdit(edit));
     await waitFor('the diagnostic to return', () => (ours(uri).length === 1 ? true : undefined));
   });
+
+  it('sends the worker only the changes of each edit: multi-range edits, undo and redo keep the diagnostic on the value', async () => {
+    const api = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin')?.exports as { diagnostics: { editorSync: { edits: number; wholeTexts: number; resyncs: number } } };
+    const sync = api.diagnostics.editorSync;
+    const before = { ...sync };
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc) ?? (await vscode.window.showTextDocument(doc));
+    /** The diagnostic is on the `false` of `"enableFloatingIP": false` in the editor's text as it is now. */
+    const onValue = (): Promise<vscode.Diagnostic> =>
+      waitFor('the diagnostic on the value in the edited text', () => {
+        const d = ours(uri);
+        if (d.length !== 1 || !d[0]) return undefined;
+        const line = doc.lineAt(d[0].range.start.line).text;
+        return doc.getText(d[0].range) === 'false' && /"enableFloatingIP"\s*:\s*false/.test(line) ? d[0] : undefined;
+      });
+    // The fixture's text is put back whatever happens (a dirty editor left behind may be saved later).
+    try {
+      await onValue();
+      // One event of several changes: lines added above the value and text replaced below it.
+      const text = doc.getText();
+      const value = text.indexOf('"enableFloatingIP": false');
+      const above = [text.indexOf('{'), text.indexOf('"resources"'), text.lastIndexOf('"name"', value)];
+      const below = text.indexOf('"name"', value);
+      assert.ok(above.every((o) => o >= 0 && o < value) && below > value);
+      assert.ok(
+        await editor.edit((e) => {
+          for (const o of above) e.insert(doc.positionAt(o), '\n\n');
+          e.replace(new vscode.Range(doc.positionAt(below), doc.positionAt(below + 6)), '"name"  ');
+        }),
+      );
+      await onValue();
+      // A deletion that spans lines (the first blank lines added), then undo and redo.
+      assert.ok(await editor.edit((e) => e.delete(new vscode.Range(doc.positionAt(0), doc.positionAt(2)))));
+      await onValue();
+      await vscode.commands.executeCommand('undo');
+      await onValue();
+      await vscode.commands.executeCommand('redo');
+      const d = await onValue();
+      const line = d.range.start.line;
+      assert.equal(doc.getText().split('\n').findIndex((l) => /"enableFloatingIP"\s*:\s*false/.test(l)), line);
+      assert.ok(sync.edits >= before.edits + 4, `the edits went as changes (${sync.edits - before.edits})`);
+      assert.equal(sync.wholeTexts, before.wholeTexts, 'no whole text was sent for them');
+      assert.equal(sync.resyncs, before.resyncs, 'the worker never lost step');
+    } finally {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    assert.ok(!doc.isDirty);
+    await onValue();
+  });
 });

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Workspace } from '../../src/core/workspace';
-import { WorkerReports, applySummary, plainDiagnostics, type PlainDiagnostic, type SummaryView } from '../../src/extension/analysis-protocol';
+import { WorkerReports, applyChanges, applySummary, plainDiagnostics, type PlainDiagnostic, type SummaryView } from '../../src/extension/analysis-protocol';
 import type { RuleSettings } from '../../src/core/settings';
 import { fixtureWorkspaces } from './fix-helpers';
 
@@ -231,5 +231,57 @@ describe('the worker reports what changed', () => {
     assert.deepEqual(r.summary.lenses.map(([f]) => f), ['/a/azuredeploy.json'], 'its lens moved a line down');
     host.apply(r);
     assert.equal(host.state(), freshHost(texts, NONE));
+  });
+});
+
+describe('applyChanges: an editor\'s change event applied to the text the worker holds', () => {
+  it('applies an insertion, a deletion and a replacement', () => {
+    assert.equal(applyChanges('abcdef', [{ offset: 2, length: 0, text: 'XY' }], 8), 'abXYcdef');
+    assert.equal(applyChanges('abcdef', [{ offset: 1, length: 3, text: '' }], 3), 'aef');
+    assert.equal(applyChanges('a\nb\nc', [{ offset: 1, length: 3, text: '-' }], 3), 'a-c');
+  });
+
+  it('applies the changes of one event in order, as VS Code sends several (last in the text first)', () => {
+    // Several cursors typing one character each, and a replacement: VS Code lists them from the end of the text.
+    const text = '{\n  "a": 1,\n  "b": 2\n}';
+    const changes = [
+      { offset: text.indexOf('2'), length: 1, text: '20' },
+      { offset: text.indexOf('"b"'), length: 0, text: ' ' },
+      { offset: text.indexOf('"a"'), length: 0, text: ' ' },
+    ];
+    assert.equal(applyChanges(text, changes, text.length + 3), '{\n   "a": 1,\n   "b": 20\n}');
+  });
+
+  it('equals the edited text for random events of non-overlapping changes', () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let text = 'resource lb \'Microsoft.Network/loadBalancers@2023-09-01\' = {\n  name: \'ilb\'\n}\n'.repeat(5);
+    for (let round = 0; round < 300; round++) {
+      // Up to 4 ranges in the text, apart, each replaced; listed from the end as VS Code lists them.
+      const cuts = Array.from({ length: 2 * (1 + rand(4)) }, () => rand(text.length + 1)).sort((a, b) => a - b);
+      const ranges: [number, number][] = [];
+      for (let i = 0; i + 1 < cuts.length; i += 2) if (!ranges.length || (ranges.at(-1) as [number, number])[1] < (cuts[i] as number)) ranges.push([cuts[i] as number, cuts[i + 1] as number]);
+      const inserts = ranges.map(() => ['', 'x', '\n', '{ }', '\u00e9\ud83d\ude00'][rand(5)] as string);
+      let expected = '';
+      let at = 0;
+      ranges.forEach(([s, e], i) => {
+        expected += text.slice(at, s) + inserts[i];
+        at = e;
+      });
+      expected += text.slice(at);
+      const changes = ranges.map(([s, e], i) => ({ offset: s, length: e - s, text: inserts[i] as string })).reverse();
+      assert.equal(applyChanges(text, changes, expected.length), expected, `round ${round}`);
+      text = expected;
+    }
+  });
+
+  it('refuses changes that do not fit the text: the worker then asks for the whole text', () => {
+    assert.equal(applyChanges('abc', [{ offset: 2, length: 5, text: '' }], 2), undefined, 'a range past the end');
+    assert.equal(applyChanges('abc', [{ offset: -1, length: 0, text: 'x' }], 4), undefined, 'a negative offset');
+    assert.equal(applyChanges('abc', [{ offset: 1.5, length: 0, text: 'x' }], 4), undefined, 'a fractional offset');
+    assert.equal(applyChanges('abc', [{ offset: 1, length: 0, text: 'x' }], 5), undefined, 'another length after the edit than the editor\'s');
   });
 });
