@@ -28,11 +28,6 @@ type HeldText = string | vscode.TextDocument;
 function textOfHeld(held: HeldText): string {
   return typeof held === 'string' ? held : held.getText();
 }
-
-/** A document's length without making its text (VS Code keeps its lines' offsets). */
-function documentLength(doc: vscode.TextDocument): number {
-  return doc.offsetAt(new vscode.Position(doc.lineCount, 0));
-}
 const TEMPLATE_GLOB = '**/*.{json,jsonc,bicep,bicepparam}';
 /** Files the worker reads per message: progress and cancellation come between batches. */
 const READ_BATCH = 100;
@@ -86,6 +81,8 @@ export class DiagnosticsController implements vscode.Disposable {
    * step with the worker as of its last change event: its next edits are sent as changes.
    */
   private readonly texts = new Map<string, HeldText>();
+  /** The length of each held document's text as the worker has it (see syncEditor). */
+  private readonly sentLength = new WeakMap<vscode.TextDocument, number>();
   /** Templates the worker has from their bytes only (the prefilter found nothing the graph reads in them). */
   private readonly inert = new Set<string>();
   /** The host's mirror, brought up to date from `texts` only when something asks for it. */
@@ -221,6 +218,13 @@ export class DiagnosticsController implements vscode.Disposable {
     this.post({ type: 'set', path, text });
   }
 
+  /** A held text to send whole (a document's length is then the text's). */
+  private wholeText(held: HeldText): string {
+    const text = textOfHeld(held);
+    if (typeof held !== 'string') this.sentLength.set(held, text.length);
+    return text;
+  }
+
   /**
    * An editor's text to the worker: after a change event of a document the worker is in step with
    * (the one held for its path), only the event's changes; else the whole text, once.
@@ -230,9 +234,23 @@ export class DiagnosticsController implements vscode.Disposable {
     const held = this.texts.get(path);
     if (held === doc && changes) {
       if (!changes.length) return;
+      // The length the worker's text must have after them, from the length sent (the document's
+      // own, offsetAt at its end, cost milliseconds per keystroke in a 10,000-line document).
+      let length = this.sentLength.get(doc) ?? 0;
+      for (const c of changes) length += c.text.length - c.rangeLength;
+      this.sentLength.set(doc, length);
       this.mirrorPending.set(path, doc);
       this.editorSync.edits++;
-      this.post({ type: 'edit', path, changes: changes.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text })), length: documentLength(doc) });
+      // Queued, not posted: each message wakes the worker's thread, which on a busy machine takes
+      // the host's CPU for a while. They go with the next message (the analysis the debounce asks for).
+      const queued = this.queuedEdits.get(path);
+      const now = changes.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text }));
+      if (queued) {
+        queued.changes.push(...now);
+        queued.length = length;
+        // (No analysis is asked for while the extension is switched off: the queue never grows past this.)
+        if (queued.changes.length >= 200) this.flushEdits();
+      } else this.queuedEdits.set(path, { type: 'edit', path, changes: now, length });
       return;
     }
     // (A read of the file the worker has yet to do would replace the editor's text there.)
@@ -241,6 +259,7 @@ export class DiagnosticsController implements vscode.Disposable {
     const text = doc.getText();
     this.inert.delete(path);
     this.texts.set(path, doc);
+    this.sentLength.set(doc, text.length);
     this.mirrorPending.set(path, doc);
     // (The worker has this text already when it read the file and the editor has not changed it.)
     if (held !== text || readPending) {
@@ -346,16 +365,32 @@ export class DiagnosticsController implements vscode.Disposable {
       return;
     }
     this.worker = this.startWorker();
+    // (The whole texts sent next include the edits not sent to the worker that stopped.)
+    this.queuedEdits.clear();
     for (const path of this.inert) this.post({ type: 'setInert', path });
-    for (const [path, held] of this.texts) this.post({ type: 'set', path, text: textOfHeld(held) });
+    for (const [path, held] of this.texts) this.post({ type: 'set', path, text: this.wholeText(held) });
     // The files it was reading are read again.
     void this.readInWorker(unread.map((p) => vscode.Uri.file(p))).then(() => this.schedule());
     this.schedule();
   }
 
+  /**
+   * Sends a message, after the edits queued for other files (those of its own file are dropped
+   * when it replaces or removes the file's text: its whole text includes them).
+   */
   private post(m: ToWorker): void {
+    if (m.type === 'set' || m.type === 'remove' || m.type === 'setInert') this.queuedEdits.delete(m.path);
+    this.flushEdits();
     this.worker.postMessage(m);
   }
+
+  private flushEdits(): void {
+    for (const edit of this.queuedEdits.values()) this.worker.postMessage(edit);
+    this.queuedEdits.clear();
+  }
+
+  /** Editors' edits not yet sent, by file, in order (see syncEditor). */
+  private readonly queuedEdits = new Map<string, Extract<ToWorker, { type: 'edit' }>>();
 
   private config(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration('ilbHairpin');
@@ -585,7 +620,7 @@ export class DiagnosticsController implements vscode.Disposable {
       if (held !== undefined && typeof held !== 'string') {
         this.log.warn(`The analysis worker lost step with ${m.path}: its whole text is sent again.`);
         this.editorSync.resyncs++;
-        this.post({ type: 'set', path: m.path, text: held.getText() });
+        this.post({ type: 'set', path: m.path, text: this.wholeText(held) });
         this.schedule();
       }
       return;
