@@ -83,6 +83,10 @@ export class DiagnosticsController implements vscode.Disposable {
   private readonly texts = new Map<string, HeldText>();
   /** The length of each held document's text as the worker has it (see syncEditor). */
   private readonly sentLength = new WeakMap<vscode.TextDocument, number>();
+  /** Editors' edits not yet sent, by file, in order (see syncEditor). */
+  private readonly queuedEdits = new Map<string, Extract<ToWorker, { type: 'edit' }>>();
+  /** `ilbHairpin.debounceMs`, read once per settings change (see schedule). */
+  private debounceMs: number | undefined;
   /** Templates the worker has from their bytes only (the prefilter found nothing the graph reads in them). */
   private readonly inert = new Set<string>();
   /** The host's mirror, brought up to date from `texts` only when something asks for it. */
@@ -389,9 +393,6 @@ export class DiagnosticsController implements vscode.Disposable {
     this.queuedEdits.clear();
   }
 
-  /** Editors' edits not yet sent, by file, in order (see syncEditor). */
-  private readonly queuedEdits = new Map<string, Extract<ToWorker, { type: 'edit' }>>();
-
   private config(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration('ilbHairpin');
   }
@@ -579,7 +580,6 @@ export class DiagnosticsController implements vscode.Disposable {
     this.debounceMs ??= this.config().get<number>('debounceMs', 300);
     this.timer = setTimeout(() => void this.analyzeNow(), this.debounceMs);
   }
-  private debounceMs: number | undefined;
 
   /** The findings as the Problems panel shows them: ilbHairpin.rules applied (a severity per rule, or off). */
   shown(analysis: WorkspaceAnalysis): Finding[] {

@@ -33,7 +33,7 @@ interface CpuProfile {
 interface Attribution {
   /** The longest run of samples with no idle one between (ms): the longest block the profile saw. */
   longestBlockMs: number;
-  /** The most time this extension's own code (frames of its files) took within any one such block. */
+  /** The most time this extension's own code (frames of its bundles) took within any one such block. */
   oursInAnyBlockMs: number;
   /** This extension's code over the whole of `work`. */
   oursTotalMs: number;
@@ -128,7 +128,7 @@ async function attributed(work: () => Promise<void>, extensionPath: string): Pro
     if (!isOurs(id)) return undefined;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at)?.callFrame;
-      if (f?.url.replace(/^file:\/\//, '').startsWith(extensionPath)) return `${f.functionName || '(anonymous)'} (${f.url.split('/').pop()}:${(f.lineNumber ?? -1) + 1})`;
+      if (f?.url.replace(/^file:\/\//, '').startsWith(extensionPath)) return `${f.functionName || '(anonymous)'} (${f.url.split('/').pop()}:${f.lineNumber + 1})`;
     }
     return undefined;
   };
