@@ -6,7 +6,10 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
+import type { EvaluatedResource } from '../../src/core/evaluate/resources';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -284,5 +287,48 @@ describe('groups of deployments: the graph and the rules run again only where an
     assert.equal(summary(grouped), summary(workspaceOf(files, { incremental: false }).analyze()));
     const member = grouped.graphs[0]?.graph.pools.values()[0]?.members[0];
     assert.equal(member?.displayName, 'nic-ip', 'the address is matched to the NIC of the other template');
+  });
+});
+
+describe('a Bicep file typed into', () => {
+  /** A storage account (not in the graph) whose ID the load balancer's tags read, and an ILB with two NICs; `edits` replace unique strings. */
+  const FIXTURE = fs.readFileSync(path.join(ROOT, 'test/fixtures/bicep/identity-reads/main.bicep'), 'utf8');
+  const template = (o: { sku?: string; name?: string; tag?: string; extra?: string } = {}): string => {
+    let text = FIXTURE;
+    const swap = (from: string, to: string): void => {
+      assert.equal(text.split(from).length, 2, `one ${from} in the fixture`);
+      text = text.replace(from, to);
+    };
+    if (o.name !== undefined) swap("name: 'stdiag'", `name: '${o.name}'`);
+    if (o.sku !== undefined) swap("name: 'Standard_LRS'", `name: '${o.sku}'`);
+    if (o.tag !== undefined) swap('diagnostics: st.id', `diagnostics: ${o.tag}`);
+    if (o.extra !== undefined) swap("kind: 'StorageV2'", `kind: 'StorageV2'${o.extra}`);
+    return text;
+  };
+  const file = '/ws/main.bicep';
+  const lbOf = (a: WorkspaceAnalysis): EvaluatedResource => {
+    const lb = a.graphs[0]?.graph.loadBalancers[0];
+    assert.ok(lb, 'the load balancer is in the graph');
+    return lb.resource;
+  };
+
+  it('keeps no earlier evaluation of the file alive: each keystroke used to hold every one before it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ws = new Workspace();
+    ws.setFile(file, template({ tag: 'st.sku.name' }));
+    ws.analyze();
+    // Each edit re-evaluates the storage account and the load balancer (its tags read the SKU).
+    // (The first evaluation lives on with the virtual network it made, never evaluated again.)
+    ws.setFile(file, template({ tag: 'st.sku.name', sku: 'A' }));
+    const edited = new WeakRef(lbOf(ws.analyze()).body() as object);
+    for (const sku of ['B', 'C', 'D']) {
+      ws.setFile(file, template({ tag: 'st.sku.name', sku }));
+      ws.analyze();
+    }
+    // (A WeakRef's target lives until the end of the job that made it.)
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(edited.deref(), undefined, "the first edit's evaluation is collected");
   });
 });

@@ -226,7 +226,7 @@ class BicepEvaluator {
   constructor(
     private readonly file: SourceFile,
     private readonly program: A.Program,
-    private readonly options: BicepEvaluationOptions,
+    private options: BicepEvaluationOptions,
   ) {
     this.statements = [...program.statements];
     this.problems = options.problems ?? [];
@@ -257,7 +257,13 @@ class BicepEvaluator {
           break;
       }
     }
-    if (options.previous) this.takeOver(options.previous);
+    if (options.previous) {
+      this.takeOver(options.previous);
+      // Not kept: the instances this evaluation makes keep it alive, and through the previous
+      // state every evaluation of the file before it (a Bicep file's every keystroke, for good).
+      const { previous: _, ...rest } = options;
+      this.options = rest;
+    }
   }
 
   private declareResource(decl: A.ResourceDeclaration, parent: ResourceSymbol | undefined): void {
