@@ -360,23 +360,33 @@ function benchArmEdit(engine, ws, label, ownNames) {
 function benchBicepEdit(engine, ws, theirs) {
   const big = path.resolve(ROOT, '../shared/bench/big.bicep');
   const text = readFileSync(big, 'utf8');
+  // The goal's edit: a character of a string in the middle of the file (a public IP's SKU, which
+  // the graph does not read: the group's graph is kept and its rules run again). Beside it, not
+  // the goal: an edit the graph reads (a load-balancing rule's port), whose group is built again.
   const at = text.indexOf("'Standard'", text.length >> 1) + 1;
-  const edited = [text.slice(0, at) + 'X' + text.slice(at + 1), text];
-  ws.setFile('/bench/big.bicep', text);
-  const reports = new engine.WorkerReports(() => true);
-  reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
-  let flip = 0;
-  const [ours] = compare(
-    Math.max(RUNS, 21),
-    () => {
-      ws.setFile('/bench/big.bicep', edited[flip++ % 2]);
-      reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
-    },
-    () => {},
-    3,
-    EDIT_BATCH,
-  );
-  // Every run of ours against tree-sitter's median (its runs are few and slow).
-  const r = stats(ours.runs.map((x) => theirs.median / x));
-  console.log(`bicep one-char edit inside 2,000 templates, re-analysis (incremental): ours ${fmt(ours.median)} ms (min ${fmt(ours.min)}, max ${fmt(ours.max)}), tree-sitter-bicep incremental re-parse ${fmt(theirs.median)} ms; ratio ${range(r, 0)} (goal >= 50x in every run)`);
+  const port = text.indexOf('frontendPort: 80', text.length >> 1) + 'frontendPort: 8'.length;
+  const edits = [
+    ['bicep one-char edit inside 2,000 templates, re-analysis (incremental)', text.slice(0, at) + 'X' + text.slice(at + 1), '(goal >= 50x in every run)'],
+    ['  the same, an edit the graph reads (a rule\'s frontend port 80 -> 81)', text.slice(0, port) + '1' + text.slice(port + 1), '(not the goal: beside it)'],
+  ];
+  for (const [label, changed, goal] of edits) {
+    const edited = [changed, text];
+    ws.setFile('/bench/big.bicep', text);
+    const reports = new engine.WorkerReports(() => true);
+    reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
+    let flip = 0;
+    const [ours] = compare(
+      Math.max(RUNS, 21),
+      () => {
+        ws.setFile('/bench/big.bicep', edited[flip++ % 2]);
+        reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
+      },
+      () => {},
+      3,
+      EDIT_BATCH,
+    );
+    // Every run of ours against tree-sitter's median (its runs are few and slow).
+    const r = stats(ours.runs.map((x) => theirs.median / x));
+    console.log(`${label}: ours ${fmt(ours.median)} ms (min ${fmt(ours.min)}, max ${fmt(ours.max)}), tree-sitter-bicep incremental re-parse ${fmt(theirs.median)} ms; ratio ${range(r, 0)} ${goal}`);
+  }
 }

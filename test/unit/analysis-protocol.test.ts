@@ -232,6 +232,28 @@ describe('the worker reports what changed', () => {
     host.apply(r);
     assert.equal(host.state(), freshHost(texts, NONE));
   });
+
+  it("after a Bicep edit the graph does not read (its graph kept), send the edited file's diagnostics and lenses at their new places", () => {
+    const file = '/w/main.bicep';
+    const text = fs.readFileSync(path.join(ROOT, 'test/fixtures/bicep/identity-reads/main.bicep'), 'utf8');
+    const ws = new Workspace();
+    ws.setFile(file, text);
+    const reports = new WorkerReports(known);
+    const host = new Host();
+    const first = ws.analyze();
+    host.apply(reports.report(ws, first, NONE));
+    const before = host.state();
+    // Two lines more in the storage account's body, above the load balancer.
+    const edited = text.replace("kind: 'StorageV2'", "kind: 'StorageV2'\n  accessTier: 'Hot'\n  // cool later");
+    ws.setFile(file, edited);
+    const second = ws.analyze();
+    assert.equal(second.graphs[0]?.graph.loadBalancers[0]?.resource, first.graphs[0]?.graph.loadBalancers[0]?.resource, 'the load balancer was not evaluated again');
+    const r = reports.report(ws, second, NONE);
+    assert.deepEqual([r.diagnostics.map(([f]) => f), r.summary.lenses.map(([f]) => f)], [[file], [file]]);
+    host.apply(r);
+    assert.notEqual(host.state(), before, 'the places moved');
+    assert.equal(host.state(), freshHost(new Map([[file, edited]]), NONE));
+  });
 });
 
 describe('applyChanges: an editor\'s change event applied to the text the worker holds', () => {

@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Workspace, type WorkspaceAnalysis } from '../../src/core/workspace';
 import type { EvaluatedResource } from '../../src/core/evaluate/resources';
+import { getPath, type Value } from '../../src/core/evaluate/value';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -290,7 +291,7 @@ describe('groups of deployments: the graph and the rules run again only where an
   });
 });
 
-describe('a Bicep file typed into', () => {
+describe('a Bicep edit of what the graph does not read', () => {
   /** A storage account (not in the graph) whose ID the load balancer's tags read, and an ILB with two NICs; `edits` replace unique strings. */
   const FIXTURE = fs.readFileSync(path.join(ROOT, 'test/fixtures/bicep/identity-reads/main.bicep'), 'utf8');
   const template = (o: { sku?: string; name?: string; tag?: string; extra?: string } = {}): string => {
@@ -306,11 +307,56 @@ describe('a Bicep file typed into', () => {
     return text;
   };
   const file = '/ws/main.bicep';
+  const fresh = (text: string): WorkspaceAnalysis => {
+    const ws = new Workspace({ incremental: false });
+    ws.setFile(file, text);
+    return ws.analyze();
+  };
   const lbOf = (a: WorkspaceAnalysis): EvaluatedResource => {
     const lb = a.graphs[0]?.graph.loadBalancers[0];
     assert.ok(lb, 'the load balancer is in the graph');
     return lb.resource;
   };
+  const tag = (r: EvaluatedResource): Value | undefined => getPath(r.body(), 'tags', 'diagnostics');
+
+  it("an edit of the storage account's body (its SKU, a line added) leaves the load balancer that reads only its ID as it was; the findings' places follow the edit", () => {
+    const ws = new Workspace();
+    let text = template();
+    ws.setFile(file, text);
+    const first = ws.analyze();
+    assert.equal(first.findings.filter((f) => f.ruleId === 'hairpin-prone-rule').length, 1);
+    const lb = lbOf(first);
+    text = template({ sku: 'Standard_GRS', extra: '\n  // a comment on a line of its own' });
+    ws.setFile(file, text);
+    const second = ws.analyze();
+    assert.equal(lbOf(second), lb, 'the load balancer was not evaluated again');
+    assert.equal(summary(second), summary(fresh(text)), 'the same findings, at the places of the edited text');
+    assert.ok((second.findings[0]?.span.start ?? 0) > (first.findings[0]?.span.start ?? 0), 'the finding moved down with the added line');
+  });
+
+  it("an edit of the storage account's name changes its ID: the load balancer that reads it is evaluated again", () => {
+    const ws = new Workspace();
+    ws.setFile(file, template());
+    const lb = lbOf(ws.analyze());
+    assert.match(String(tag(lb)), /stdiag'?\)?$|stdiag/);
+    const text = template({ name: 'stlogs' });
+    ws.setFile(file, text);
+    const second = ws.analyze();
+    assert.notEqual(lbOf(second), lb);
+    assert.match(String(tag(lbOf(second))), /stlogs/);
+    assert.equal(summary(second), summary(fresh(text)));
+  });
+
+  it("a reader of the storage account's body (its SKU) is evaluated again when the body changes", () => {
+    const ws = new Workspace();
+    ws.setFile(file, template({ tag: 'st.sku.name' }));
+    assert.equal(tag(lbOf(ws.analyze())), 'Standard_LRS');
+    const text = template({ tag: 'st.sku.name', sku: 'Premium_LRS' });
+    ws.setFile(file, text);
+    const second = ws.analyze();
+    assert.equal(tag(lbOf(second)), 'Premium_LRS');
+    assert.equal(summary(second), summary(fresh(text)));
+  });
 
   it('keeps no earlier evaluation of the file alive: each keystroke used to hold every one before it', async () => {
     setFlagsFromString('--expose-gc');

@@ -78,10 +78,14 @@ export interface BicepIncrementalState {
   text: string;
   statements: A.Statement[];
   options: BicepEvaluationOptions;
-  cache: Map<string, unknown>;
+  /** Parameter and variable values, by name. */
+  params: Map<string, unknown>;
+  vars: Map<string, unknown>;
   resourceInstances: Map<A.ResourceDeclaration, unknown>;
   moduleInstances: Map<A.ModuleDeclaration, unknown>;
   deps: Map<string, Set<string>>;
+  /** For each top-level declaration, the resources it read only the identity of (`x.id`, `x.name`, `x.type`). */
+  identityDeps: Map<string, Set<string>>;
   problemsOf: Map<string, EvaluationProblem[]>;
 }
 
@@ -206,7 +210,9 @@ class BicepEvaluator {
   /** Nested resources by their own name, for references inside their parent. */
   private readonly nested = new Map<string, ResourceSymbol[]>();
   private readonly supplied = new Map<string, Value>();
-  private readonly cache = new Map<string, BVal>();
+  /** Values of the parameters and variables evaluated, by name (taken over after an edit: see takeOver). */
+  private readonly params = new Map<string, BVal>();
+  private readonly vars = new Map<string, BVal>();
   private readonly inProgress = new Set<string>();
   private readonly resourceInstances = new Map<A.ResourceDeclaration, ResourceInstance[] | Unknown>();
   private readonly moduleInstances = new Map<A.ModuleDeclaration, { instances: ModuleInstance[] | Unknown; resources: EvaluatedResource[] }>();
@@ -319,6 +325,12 @@ class BicepEvaluator {
   private readonly evaluating: string[] = [];
   /** For each top-level declaration, the names it read. */
   private readonly deps = new Map<string, Set<string>>();
+  /**
+   * For each top-level declaration, the resources it read only the identity of: `x.id`, `x.name`,
+   * `x.type`, which follow from the resource's type, name, parent, scope, loop and condition, not
+   * from its body. An edit of a resource's body leaves these readers alone (see takeOver).
+   */
+  private readonly identityDeps = new Map<string, Set<string>>();
   /** Problems found while evaluating each top-level declaration. */
   private readonly problemsOf = new Map<string, EvaluationProblem[]>();
   /** The top-level declaration each (nested) resource declaration belongs to. */
@@ -353,14 +365,16 @@ class BicepEvaluator {
     }
     // What it read was used with it (its problems were found while evaluating it).
     for (const d of this.deps.get(name) ?? []) this.used(d);
+    for (const d of this.identityDeps.get(name) ?? []) this.used(d);
   }
 
-  private dependsOn(name: string): void {
+  private dependsOn(name: string, identityOnly = false): void {
     this.used(name);
     const owner = this.evaluating[this.evaluating.length - 1];
     if (owner === undefined || owner === name) return;
-    let set = this.deps.get(owner);
-    if (!set) this.deps.set(owner, (set = new Set()));
+    const map = identityOnly ? this.identityDeps : this.deps;
+    let set = map.get(owner);
+    if (!set) map.set(owner, (set = new Set()));
     set.add(name);
   }
 
@@ -371,10 +385,12 @@ class BicepEvaluator {
       text: this.file.text,
       statements: [...this.statements],
       options: this.options,
-      cache: this.cache,
+      params: this.params,
+      vars: this.vars,
       resourceInstances: this.resourceInstances,
       moduleInstances: this.moduleInstances,
       deps: this.deps,
+      identityDeps: this.identityDeps,
       problemsOf: this.problemsOf,
     };
   }
@@ -396,6 +412,8 @@ class BicepEvaluator {
       oldByName.set(n, st);
     }
     const changed = new Set<string>();
+    // Changed resources whose identity (type, name, parent, scope, loop, condition) reads as before.
+    const sameIdentity = new Set<string>();
     const kept = new Map<A.Statement, A.Statement>(); // new statement -> old one it stands for
     const seen = new Set<string>();
     for (const st of this.program.statements) {
@@ -408,34 +426,56 @@ class BicepEvaluator {
       }
       if (old === st) kept.set(st, old);
       else if (old.kind === st.kind && previous.text.slice(old.start, old.end) === this.file.text.slice(st.start, st.end) && old.start === st.start) kept.set(st, old);
-      else changed.add(n);
+      else {
+        changed.add(n);
+        if (old.kind === 'ResourceDeclaration' && st.kind === 'ResourceDeclaration') {
+          const was = identityText(old, previous.text);
+          if (was !== undefined && was === identityText(st, this.file.text)) sameIdentity.add(n);
+        }
+      }
     }
     for (const n of oldByName.keys()) if (!seen.has(n)) changed.add(n);
     // Anything but named declarations (targetScope, imports, ...) changed: start afresh.
     if ([...changed].some((n) => n.startsWith('\u0000'))) return;
-    // Everything that reads a changed declaration, directly or not, is evaluated again.
-    const readers = new Map<string, string[]>();
-    for (const [owner, names] of previous.deps) {
-      for (const n of names) {
-        const list = readers.get(n);
-        if (list) list.push(owner);
-        else readers.set(n, [owner]);
+    // Everything that reads a changed declaration, directly or not, is evaluated again; what
+    // reads only a resource's identity, only when that identity may have changed: its own text
+    // there, or anything it read (a declaration evaluated again may change in any way).
+    const invertedDeps = (deps: Map<string, Set<string>>): Map<string, string[]> => {
+      const readers = new Map<string, string[]>();
+      for (const [owner, names] of deps) {
+        for (const n of names) {
+          const list = readers.get(n);
+          if (list) list.push(owner);
+          else readers.set(n, [owner]);
+        }
       }
-    }
+      return readers;
+    };
+    const readers = invertedDeps(previous.deps);
+    const identityReaders = invertedDeps(previous.identityDeps);
     const invalid = new Set(changed);
+    const identityChanged = new Set<string>();
+    for (const n of changed) if (!sameIdentity.has(n)) identityChanged.add(n);
     const queue = [...changed];
     while (queue.length) {
-      for (const r of readers.get(queue.pop() as string) ?? []) {
-        if (invalid.has(r)) continue;
-        invalid.add(r);
-        queue.push(r);
+      const n = queue.pop() as string;
+      const through = identityChanged.has(n) ? [readers.get(n), identityReaders.get(n)] : [readers.get(n)];
+      for (const list of through) {
+        for (const r of list ?? []) {
+          if (identityChanged.has(r)) continue;
+          // (Seen again once its identity may have changed: its identity's readers are reached then.)
+          invalid.add(r);
+          identityChanged.add(r);
+          queue.push(r);
+        }
       }
     }
     for (const [st, old] of kept) {
       const n = statementName(st);
       if (n === undefined || invalid.has(n)) continue;
       if (st !== old) this.adopt(st, old);
-      for (const key of [`p:${n}`, `v:${n}`]) if (previous.cache.has(key)) this.cache.set(key, previous.cache.get(key) as BVal);
+      if (previous.params.has(n)) this.params.set(n, previous.params.get(n) as BVal);
+      if (previous.vars.has(n)) this.vars.set(n, previous.vars.get(n) as BVal);
       if (old.kind === 'ResourceDeclaration') this.adoptResources(old, previous);
       if (old.kind === 'ModuleDeclaration') {
         const m = previous.moduleInstances.get(old) as ReturnType<BicepEvaluator['modulesOf']> | undefined;
@@ -443,6 +483,8 @@ class BicepEvaluator {
       }
       const d = previous.deps.get(n);
       if (d) this.deps.set(n, d);
+      const ids = previous.identityDeps.get(n);
+      if (ids) this.identityDeps.set(n, ids);
       const probs = previous.problemsOf.get(n);
       if (probs) this.pendingProblems.set(n, probs);
     }
@@ -899,13 +941,14 @@ class BicepEvaluator {
 
   // ---------------------------------------------------------------- symbols
 
-  private lookup(name: string, scope: Scope | undefined, at: A.Span): BVal {
+  /** `identityOnly`: the caller reads only the resource's `id`, `name` or `type` (see identityDeps). */
+  private lookup(name: string, scope: Scope | undefined, at: A.Span, identityOnly = false): BVal {
     for (let s = scope; s; s = s.parent) {
       if (s.vars.has(name)) return s.vars.get(name) as BVal;
     }
     const sym = this.symbols.get(name) ?? this.nested.get(name)?.[0];
     if (sym) {
-      this.dependsOn(sym.kind === 'resource' ? (this.ownerOf.get(sym.decl) ?? name) : name);
+      this.dependsOn(sym.kind === 'resource' ? (this.ownerOf.get(sym.decl) ?? name) : name, identityOnly && sym.kind === 'resource');
       return this.symbolValue(sym, at);
     }
     if (name === 'az' || name === 'sys') return new Namespace(name);
@@ -943,8 +986,9 @@ class BicepEvaluator {
   private parameter(decl: A.ParamDeclaration): BVal {
     const name = decl.name.name;
     if (this.supplied.has(name)) return this.supplied.get(name) as Value;
+    const cached = this.params.get(name);
+    if (cached !== undefined) return cached;
     const key = `p:${name}`;
-    if (this.cache.has(key)) return this.cache.get(key) as BVal;
     let value: BVal;
     if (decl.defaultValue) {
       if (this.inProgress.has(key)) {
@@ -957,14 +1001,15 @@ class BicepEvaluator {
     } else {
       value = new Unknown(`parameter '${name}' has no value`, name, `${this.symbolScope}#parameters('${name.toLowerCase()}')`);
     }
-    this.cache.set(key, value);
+    this.params.set(name, value);
     return value;
   }
 
   private variable(decl: A.VarDeclaration): BVal {
     const name = decl.name.name;
+    const cached = this.vars.get(name);
+    if (cached !== undefined) return cached;
     const key = `v:${name}`;
-    if (this.cache.has(key)) return this.cache.get(key) as BVal;
     if (this.inProgress.has(key)) {
       this.problem(decl.name, `Variable '${name}' refers to itself (directly or through other variables); its value is unknown.`);
       return new Unknown(`variable '${name}' refers to itself`);
@@ -976,7 +1021,7 @@ class BicepEvaluator {
     } finally {
       this.inProgress.delete(key);
     }
-    this.cache.set(key, value);
+    this.vars.set(name, value);
     return value;
   }
 
@@ -1047,6 +1092,9 @@ class BicepEvaluator {
         return c instanceof Unknown ? undecided(c, a, b) : deepEqual(a, b) ? a : new Unknown('the condition is not a bool');
       }
       case 'PropertyAccess':
+        if (e.object.kind === 'Identifier' && IDENTITY_MEMBERS.has(e.property.name)) {
+          return this.member(this.lookup(e.object.name, scope, e.object, true), e.property.name, e.safe);
+        }
         return this.member(this.eval(e.object, scope), e.property.name, e.safe);
       case 'IndexAccess':
         return this.index(e, scope);
@@ -1469,6 +1517,25 @@ function sameOptions(a: BicepEvaluationOptions, b: BicepEvaluationOptions): bool
     if (x !== y && JSON.stringify(x) !== JSON.stringify(y)) return false;
   }
   return true;
+}
+
+/** What a resource's members `id`, `name` and `type` follow from (resourceMember): not its body. */
+const IDENTITY_MEMBERS = new Set(['id', 'name', 'type']);
+
+/**
+ * The text a resource's identity follows from: its type, \`existing\`, the loop's and the
+ * condition's headers, and the values of \`name\`, \`parent\` and \`scope\`. Undefined when the
+ * body may hold more of it (nested resources, a spread, no body).
+ */
+function identityText(d: A.ResourceDeclaration, text: string): string | undefined {
+  const body = bodyOf(d.value);
+  if (!body || body.resources.length || body.properties.some((p) => p.kind !== 'ObjectProperty')) return undefined;
+  const parts = [text.slice(d.type.start, d.type.end), String(d.existing), d.value.kind, text.slice(d.value.start, body.start)];
+  for (const key of ['name', 'parent', 'scope']) {
+    const p = findProp(body, key);
+    parts.push(p ? text.slice(p.value.start, p.value.end) : '');
+  }
+  return parts.join('\u0000');
 }
 
 function bodyOf(value: A.ResourceValue): A.ObjectExpression | undefined {

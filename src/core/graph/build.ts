@@ -46,6 +46,17 @@ export const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';
 export const T_VMSS_EXT = 'microsoft.compute/virtualmachinescalesets/extensions';
 export const T_DNS_A = 'microsoft.network/privatednszones/a';
 
+/** The types buildGraph reads (the rest it never looks at). */
+const GRAPH_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_VNET, T_SUBNET, T_VM_EXT, T_VMSS_EXT, T_DNS_A]);
+
+/**
+ * Does buildGraph read this resource? The graph of a list of resources is the graph of those it
+ * reads, in their order: a deployment whose edit changed only other resources has the same graph.
+ */
+export function readByGraph(r: Pick<EvaluatedResource, 'type' | 'existing' | 'opaque'>): boolean {
+  return r.opaque !== undefined || (!r.existing && GRAPH_TYPES.has(r.type.toLowerCase()));
+}
+
 function arrayOf(v: Value | undefined): Value[] {
   return Array.isArray(v) ? v : [];
 }

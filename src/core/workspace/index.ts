@@ -14,7 +14,7 @@ import { evaluateArmTemplate, type ArmHost, type TemplateEvaluation } from '../e
 import { evaluateBicep, evaluateBicepParams, type BicepIncrementalState, type LoadedTemplate, type ModuleHost } from '../evaluate/bicep-evaluator';
 import { idKey, type EvaluatedResource, type EvaluationProblem } from '../evaluate/resources';
 import type { Value } from '../evaluate/value';
-import { buildGraph, mergeGraphs } from '../graph/build';
+import { buildGraph, mergeGraphs, readByGraph } from '../graph/build';
 import { linkTokens, partitionByTokens } from '../graph/links';
 import type { NetworkGraph } from '../graph/model';
 import { inRuleOrder } from '../rules';
@@ -60,6 +60,8 @@ interface RootEvaluation {
   bicepState?: BicepIncrementalState;
   /** What its resources link by (graph/links.ts), when first asked. */
   tokens?: ReturnType<typeof linkTokens>;
+  /** Its resources that buildGraph reads, when first asked (see sameGraphInput). */
+  graphInput?: EvaluatedResource[];
 }
 
 /** The graph and the findings of one group of deployments (see Workspace.groupedAnalysis), per environment. */
@@ -383,7 +385,10 @@ export class Workspace {
       groups = last.slice();
       for (const g of changed) {
         const members = partition[g] as RootEvaluation[];
-        const group = analyzeGroup(members, environments, envKey);
+        const before = last[g] as GroupAnalysis;
+        // An edit of resources the graph does not read (a public IP's SKU, tags, a storage
+        // account): the same graph, checked again (the findings' places are read anew).
+        const group = sameGraphInput(before.members, members) ? recheckGroup(before, members) : analyzeGroup(members, environments, envKey);
         this.groupsChecked++;
         groups[g] = group;
         this.groups.set(members[0] as RootEvaluation, group);
@@ -636,6 +641,40 @@ function analyzeGroup(members: RootEvaluation[], environments: string[], envKey:
     return { members, environments: envKey, perEnvironment: environments.map(() => one) };
   }
   return { members, environments: envKey, perEnvironment: environments.map((environment) => check(members.filter((m) => m.environment === undefined || m.environment === environment))) };
+}
+
+/** Do two lists of deployments give buildGraph the same resources (the same objects, in order), environment by environment? */
+function sameGraphInput(a: RootEvaluation[], b: RootEvaluation[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as RootEvaluation;
+    const y = b[i] as RootEvaluation;
+    if (x === y) continue;
+    if (x.environment !== y.environment) return false;
+    const p = (x.graphInput ??= x.evaluation.resources.filter(readByGraph));
+    const q = (y.graphInput ??= y.evaluation.resources.filter(readByGraph));
+    if (p.length !== q.length) return false;
+    for (let k = 0; k < p.length; k++) if (p[k] !== q[k]) return false;
+  }
+  return true;
+}
+
+/**
+ * A group whose graph input is unchanged (sameGraphInput): its graphs kept (new objects around the
+ * same nodes, so that what is derived from a part is derived again: the lenses' places), its rules
+ * run again, which is what gives the findings the places of the edited text.
+ */
+function recheckGroup(before: GroupAnalysis, members: RootEvaluation[]): GroupAnalysis {
+  const again = new Map<{ graph: NetworkGraph; findings: Finding[] }, { graph: NetworkGraph; findings: Finding[] }>();
+  const perEnvironment = before.perEnvironment.map((e) => {
+    let next = again.get(e);
+    if (!next) {
+      const graph: NetworkGraph = { ...e.graph };
+      again.set(e, (next = { graph, findings: checkGraph(graph, {}) }));
+    }
+    return next;
+  });
+  return { members, environments: before.environments, perEnvironment };
 }
 
 function sameTokens(a: NonNullable<RootEvaluation['tokens']>, b: NonNullable<RootEvaluation['tokens']>): boolean {
