@@ -64,6 +64,38 @@ describe('Bicep diagnostics in the real host', () => {
     await waitFor('the diagnostic to go away', () => (ours(uri).length === 0 ? true : undefined));
   });
 
+  it('an edit of a resource the graph does not read: the finding and the CodeLens move with the text', async () => {
+    const uri = fixture('seed-lab-bicep', 'main.bicep');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    const before = await waitFor('the Bicep diagnostic', () => ours(uri)[0]);
+    try {
+      const lbLine = doc.getText().split('\n').findIndex((l) => l.startsWith('resource ilb '));
+      assert.ok(lbLine > 0);
+      // A storage account above the load balancer (9 lines), then an edit of its body only (one line more).
+      const account = "resource logs 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'logs'\n  location: 'westeurope'\n  sku: {\n    name: 'Standard_LRS'\n  }\n  kind: 'StorageV2'\n}\n\n";
+      const steps: [string, (e: vscode.WorkspaceEdit) => void, number][] = [
+        ['a storage account added', (e) => e.insert(uri, new vscode.Position(lbLine, 0), account), 9],
+        ["the account's SKU changed and a line added to it", (e) => e.replace(uri, new vscode.Range(lbLine + 4, 0, lbLine + 5, 0), "    name: 'Standard_GRS'\n    tier: 'Standard'\n"), 10],
+      ];
+      for (const [what, make, moved] of steps) {
+        const edit = new vscode.WorkspaceEdit();
+        make(edit);
+        assert.ok(await vscode.workspace.applyEdit(edit), what);
+        const d = await waitFor(`the diagnostic ${moved} lines lower after: ${what}`, () => ours(uri).find((x) => x.range.start.line === before.range.start.line + moved));
+        assert.equal(doc.getText(d.range), 'false', what);
+        const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10)) ?? [];
+        const lens = lenses.find((l) => /topology/i.test(l.command?.title ?? ''));
+        assert.equal(lens?.range.start.line, lbLine + moved, `the CodeLens on the load balancer after: ${what}`);
+      }
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      // (Back where it was before the next test reads it.)
+      await waitFor('the diagnostic back at its line after the revert', () => ours(uri).find((x) => x.range.start.line === before.range.start.line));
+    }
+  });
+
   it("Bicep's own #disable-next-line hairpin-prone-rule suppresses the finding", async () => {
     const uri = fixture('seed-lab-bicep', 'main.bicep');
     await vscode.commands.executeCommand('workbench.action.files.revert');
