@@ -49,12 +49,23 @@ export const T_DNS_A = 'microsoft.network/privatednszones/a';
 /** The types buildGraph reads (the rest it never looks at). */
 const GRAPH_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_VNET, T_SUBNET, T_VM_EXT, T_VMSS_EXT, T_DNS_A]);
 
+/** readByGraph's answers by type as written. */
+const TYPE_READ = new Map<string, boolean>();
+
 /**
  * Does buildGraph read this resource? The graph of a list of resources is the graph of those it
  * reads, in their order: a deployment whose edit changed only other resources has the same graph.
  */
 export function readByGraph(r: Pick<EvaluatedResource, 'type' | 'existing' | 'opaque'>): boolean {
-  return r.opaque !== undefined || (!r.existing && GRAPH_TYPES.has(r.type.toLowerCase()));
+  if (r.opaque !== undefined) return true;
+  if (r.existing) return false;
+  // (By the type as written: a template names a few types, each many times.)
+  let read = TYPE_READ.get(r.type);
+  if (read === undefined) {
+    if (TYPE_READ.size >= 1024) TYPE_READ.clear();
+    TYPE_READ.set(r.type, (read = GRAPH_TYPES.has(r.type.toLowerCase())));
+  }
+  return read;
 }
 
 function arrayOf(v: Value | undefined): Value[] {

@@ -60,8 +60,6 @@ interface RootEvaluation {
   bicepState?: BicepIncrementalState;
   /** What its resources link by (graph/links.ts), when first asked. */
   tokens?: ReturnType<typeof linkTokens>;
-  /** Its resources that buildGraph reads, when first asked (see sameGraphInput). */
-  graphInput?: EvaluatedResource[];
 }
 
 /** The graph and the findings of one group of deployments (see Workspace.groupedAnalysis), per environment. */
@@ -650,13 +648,21 @@ function sameGraphInput(a: RootEvaluation[], b: RootEvaluation[]): boolean {
     const x = a[i] as RootEvaluation;
     const y = b[i] as RootEvaluation;
     if (x === y) continue;
-    if (x.environment !== y.environment) return false;
-    const p = (x.graphInput ??= x.evaluation.resources.filter(readByGraph));
-    const q = (y.graphInput ??= y.evaluation.resources.filter(readByGraph));
-    if (p.length !== q.length) return false;
-    for (let k = 0; k < p.length; k++) if (p[k] !== q[k]) return false;
+    if (x.environment !== y.environment || !sameGraphResources(x.evaluation.resources, y.evaluation.resources)) return false;
   }
   return true;
+}
+
+/** Are the resources buildGraph reads of two lists the same objects, in order? (No copy: after most edits the first one differs.) */
+function sameGraphResources(p: readonly EvaluatedResource[], q: readonly EvaluatedResource[]): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < p.length && !readByGraph(p[i] as EvaluatedResource)) i++;
+    while (j < q.length && !readByGraph(q[j] as EvaluatedResource)) j++;
+    if (i === p.length || j === q.length) return i === p.length && j === q.length;
+    if (p[i++] !== q[j++]) return false;
+  }
 }
 
 /**
