@@ -1523,8 +1523,8 @@ function sameOptions(a: BicepEvaluationOptions, b: BicepEvaluationOptions): bool
 const IDENTITY_MEMBERS = new Set(['id', 'name', 'type']);
 
 /**
- * The text a resource's identity follows from: its type, \`existing\`, the loop's and the
- * condition's headers, and the values of \`name\`, \`parent\` and \`scope\`. Undefined when the
+ * The text a resource's identity follows from: its type, `existing`, the loop's and the
+ * condition's headers, and the values of `name`, `parent` and `scope`. Undefined when the
  * body may hold more of it (nested resources, a spread, no body).
  */
 function identityText(d: A.ResourceDeclaration, text: string): string | undefined {
