@@ -260,10 +260,9 @@ export class DiagnosticsController implements vscode.Disposable {
     // (A read of the file the worker has yet to do would replace the editor's text there.)
     const readPending = this.reading.delete(path);
     if (held === doc && !readPending) return;
-    const text = doc.getText();
+    const text = this.wholeText(doc);
     this.inert.delete(path);
     this.texts.set(path, doc);
-    this.sentLength.set(doc, text.length);
     this.mirrorPending.set(path, doc);
     // (The worker has this text already when it read the file and the editor has not changed it.)
     if (held !== text || readPending) {

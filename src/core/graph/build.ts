@@ -46,8 +46,8 @@ export const T_VM_EXT = 'microsoft.compute/virtualmachines/extensions';
 export const T_VMSS_EXT = 'microsoft.compute/virtualmachinescalesets/extensions';
 export const T_DNS_A = 'microsoft.network/privatednszones/a';
 
-/** The types buildGraph reads (the rest it never looks at). */
-const GRAPH_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_VNET, T_SUBNET, T_VM_EXT, T_VMSS_EXT, T_DNS_A]);
+/** The types buildGraph reads (the rest it never looks at); links.ts finds the same ones by their ID. */
+export const GRAPH_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_VNET, T_SUBNET, T_VM_EXT, T_VMSS_EXT, T_DNS_A]);
 
 /** readByGraph's answers by type as written. */
 const TYPE_READ = new Map<string, boolean>();

@@ -13,7 +13,7 @@
  */
 import { idKey, type EvaluatedResource } from '../evaluate/resources';
 import { Unknown, isObject, type Value } from '../evaluate/value';
-import { T_DNS_A, T_LB, T_NAT_RULE, T_NIC, T_POOL, T_SUBNET, T_VM, T_VM_EXT, T_VMSS, T_VMSS_EXT, T_VNET } from './build';
+import { GRAPH_TYPES, T_DNS_A, T_LB, T_NAT_RULE, T_NIC, T_POOL, T_VM, T_VMSS } from './build';
 
 /** The types whose bodies the graph reads for links (the rest link by their own ID only). */
 const BODY_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_DNS_A]);
@@ -23,7 +23,7 @@ const BODY_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_DNS
  * extensions, which name their VM or network in their ID): any other resource links nothing, and
  * its ID (its name evaluated) is not even asked for.
  */
-const ID_TYPES = new Set([...BODY_TYPES, T_VNET, T_SUBNET, T_VM_EXT, T_VMSS_EXT]);
+const ID_TYPES: ReadonlySet<string> = GRAPH_TYPES;
 
 /** Past this depth a body is not read further: its deployment then joins every other such one. */
 const MAX_DEPTH = 64;
