@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { PURE_FUNCTIONS, callPure } from '../../src/core/evaluate/functions';
 import { Unknown, type Value } from '../../src/core/evaluate/value';
+import { buildResourceId, joinParts } from '../../src/core/evaluate/resources';
 
 /** An Unknown standing for a parameter without a value. */
 const U = new Unknown('no value for parameter x', "parameters('x')");
@@ -984,5 +985,23 @@ describe('range() limit', () => {
   it('names the limit of 10000', () => {
     assertUnknown(call('range', 0, 10_001), 'range()', '10000');
     assert.equal((call('range', 0, 10_000) as Value[]).length, 10_000);
+  });
+});
+
+describe('symbolic IDs', () => {
+  it('one Unknown for a resourceId() met again, a new one when its symbol or reason differs', () => {
+    const a = buildResourceId('resourceGroup', ['Microsoft.Network/loadBalancers', 'ilb']);
+    const b = buildResourceId('resourceGroup', ['Microsoft.Network/loadBalancers', 'ilb']);
+    const c = buildResourceId('resourceGroup', ['Microsoft.Network/loadBalancers', 'ilb2']);
+    assert.ok(a instanceof Unknown && c instanceof Unknown);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+    assert.equal(a.symbol, '/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}/providers/Microsoft.Network/loadBalancers/ilb');
+    const first = joinParts(['/a/', new Unknown('one reason', 's', 's')]);
+    const second = joinParts(['/a/', new Unknown('another reason', 's', 's')]);
+    assert.ok(first instanceof Unknown && second instanceof Unknown);
+    assert.equal(first.symbol, second.symbol);
+    assert.notEqual(first, second);
+    assert.deepEqual([first.reason, second.reason], ['one reason', 'another reason']);
   });
 });

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { getNodePath, parseTree, type Node } from 'jsonc-parser';
 import { EXPAND_FROM, OffsetIndex } from '../../src/core/parse/offset-index';
+import { parseArm } from '../../src/core/parse/arm';
+import { SourceFile } from '../../src/core/source';
 import { CORPUS, EXAMPLES } from './fix-helpers';
 
 function jsonFiles(root: string): string[] {
@@ -106,5 +108,38 @@ describe('offset index: where jsonc-parser puts each value', () => {
       }
     }
     assert.ok(edits > 30, `${edits} edits`);
+  });
+});
+
+describe("a strict parse's nodes: jsonc-parser's shape without its tree", () => {
+  it('every node of the seed lab and the corpus has the type, place, value, children and parent of the tree', () => {
+    let nodes = 0;
+    for (const f of [...jsonFiles(EXAMPLES), ...jsonFiles(CORPUS)].slice(0, 60)) {
+      const text = fs.readFileSync(f, 'utf8');
+      let strict = true;
+      try {
+        JSON.parse(text);
+      } catch {
+        strict = false;
+      }
+      if (!strict) continue;
+      const lazy = parseArm(new SourceFile(f, text)).root;
+      const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+      assert.ok(lazy && tree, f);
+      const same = (a: Node, b: Node, where: string): void => {
+        nodes++;
+        assert.deepEqual([a.type, a.offset, a.length, a.value], [b.type, b.offset, b.length, b.value], where);
+        // A value's parent is its property (with its key), a property's the object: as in the tree.
+        assert.equal(a.parent?.type, b.parent?.type, `${where}: the parent's type`);
+        assert.deepEqual([a.parent?.offset, a.parent?.length], [b.parent?.offset, b.parent?.length], `${where}: the parent's place`);
+        if (b.parent?.type === 'property') assert.equal(a.parent?.children?.[0]?.value, b.parent.children?.[0]?.value, `${where}: the parent's key`);
+        const ak = a.children ?? [];
+        const bk = b.children ?? [];
+        assert.equal(ak.length, bk.length, `${where}: children`);
+        ak.forEach((c, i) => same(c, bk[i] as Node, `${where}/${i}`));
+      };
+      same(lazy, tree, f);
+    }
+    assert.ok(nodes > 10_000, `${nodes} nodes`);
   });
 });

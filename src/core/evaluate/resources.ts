@@ -2,7 +2,7 @@
  * Evaluated resources and resource IDs, shared by the ARM and Bicep evaluators.
  */
 import type { SourceSpan } from '../source';
-import { Unknown, plain, type Value, type ValueObject } from './value';
+import { Unknown, plain, symbolicUnknown, type Value, type ValueObject } from './value';
 
 /** ARM's limit on the iterations of one copy loop. */
 export const ARM_COPY_LIMIT = 800;
@@ -162,7 +162,7 @@ export function joinParts(parts: Value[]): Value {
   const symbol = parts.map((p) => (p instanceof Unknown ? wrap(p.symbol as string) : String(p))).join('');
   const text = parts.map((p) => (p instanceof Unknown ? wrap(p.text ?? (p.symbol as string)) : String(p))).join('');
   const reason = (parts.find((p) => p instanceof Unknown) as Unknown).reason;
-  return new Unknown(reason, text, symbol);
+  return symbolicUnknown(reason, text, symbol);
 }
 
 type IdScope = 'resourceGroup' | 'subscription' | 'tenant' | 'extension' | 'managementGroup';

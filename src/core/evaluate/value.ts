@@ -51,6 +51,22 @@ export function stringInterner(max = Infinity): (s: string) => string {
 }
 
 /**
+ * The Unknown of a symbolic join (`resourceId(...)` with the subscription not known): one object
+ * for each one met again, as its strings are (see `shared`). Unknowns are never changed and never
+ * keys of a value's origin, so sharing one is safe; a template of 40,000 NICs otherwise keeps
+ * three equal Unknowns per NIC. Bounded like `shared`.
+ */
+export function symbolicUnknown(reason: string, text: string, symbol: string): Unknown {
+  const known = unknowns.get(symbol);
+  if (known !== undefined && known.reason === reason && known.text === text) return known;
+  if (unknowns.size >= 20_000) unknowns.clear();
+  const made = new Unknown(reason, text, symbol);
+  unknowns.set(symbol, made);
+  return made;
+}
+const unknowns = new Map<string, Unknown>();
+
+/**
  * One copy of an Unknown's text or symbol met again: a template of 40,000 resources evaluates the
  * same `resourceId(...)` 40,000 times, each making the same long symbol (about 20 MB of copies).
  * Bounded: a long editor session does not keep every string it ever met.

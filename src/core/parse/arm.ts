@@ -185,6 +185,16 @@ function treeOf(root: JsonNode | undefined): LazyTree | undefined {
   return root instanceof LazyNode ? root.tree : undefined;
 }
 
+/** What a LazyNode is in jsonc-parser's tree. */
+const enum Role {
+  /** The root, or an element of an array. */
+  Value,
+  /** A property (key and value) of an object. */
+  Property,
+  /** The value of a property. */
+  PropertyValue,
+}
+
 /**
  * A node over a value JSON.parse produced, shaped like jsonc-parser's Node: type, value and
  * children come from the value; offset and length are found in the syntax tree on first use.
@@ -193,20 +203,27 @@ class LazyNode implements Node {
   private located: Node | undefined | null = null;
 
   // (Few fields: a large template's evaluation keeps hundreds of thousands of these. The type and
-  // value are read from the parsed value, the path from the parents.)
+  // value are read from the parsed value, the path from the nodes above. A property's value keeps
+  // the object above it, not its property node: an evaluated object keeps its node for locations,
+  // and a property node kept for each would be a third more nodes.)
   constructor(
     readonly tree: LazyTree,
     private readonly raw: unknown,
-    readonly parent: LazyNode | undefined,
+    /** The object or array this value is in (for a property node or a property's value: the object). */
+    private readonly up: LazyNode | undefined,
     /** The key or index of this value in its object or array (a property and its value share it). */
     private readonly segment: string | number,
-    /** Set for a property node: its key. */
-    private readonly key?: string,
+    private readonly role: Role = Role.Value,
   ) {}
+
+  /** jsonc-parser's parent: a property's value has its property node (made again on each call). */
+  get parent(): LazyNode | undefined {
+    return this.role === Role.PropertyValue ? new LazyNode(this.tree, this.raw, this.up, this.segment, Role.Property) : this.up;
+  }
 
   get type(): NodeType {
     const raw = this.raw;
-    if (this.key !== undefined) return 'property';
+    if (this.role === Role.Property) return 'property';
     if (raw === null) return 'null';
     if (Array.isArray(raw)) return 'array';
     return typeof raw === 'object' ? 'object' : (typeof raw as 'string' | 'number' | 'boolean');
@@ -214,21 +231,21 @@ class LazyNode implements Node {
 
   get value(): unknown {
     const raw = this.raw;
-    return this.key === undefined && (raw === null || typeof raw !== 'object') ? raw : undefined;
+    return this.role !== Role.Property && (raw === null || typeof raw !== 'object') ? raw : undefined;
   }
 
   /** The keys and indices from the root to this value (a property's path is its value's). */
   private path(): JSONPath {
-    if (!this.parent) return [];
+    if (!this.up) return [];
     const segments: (string | number)[] = [this.segment];
-    for (let at: LazyNode = this.parent; at.parent; at = at.parent) if (at.key === undefined) segments.push(at.segment);
+    for (let at: LazyNode = this.up; at.up; at = at.up) segments.push(at.segment);
     return segments.reverse();
   }
 
   private node(): Node | undefined {
     if (this.located === null) {
       const valueNode = this.tree.locate(this.path());
-      this.located = this.key !== undefined ? valueNode?.parent : valueNode;
+      this.located = this.role === Role.Property ? valueNode?.parent : valueNode;
     }
     return this.located;
   }
@@ -257,7 +274,7 @@ class LazyNode implements Node {
    */
   get place(): unknown {
     const raw = this.raw;
-    return this.key === undefined && raw !== null && typeof raw === 'object' ? raw : JSON.stringify([this.tree.file, this.key !== undefined, ...this.path()]);
+    return this.role !== Role.Property && raw !== null && typeof raw === 'object' ? raw : JSON.stringify([this.tree.file, this.role === Role.Property, ...this.path()]);
   }
 
   /** The span of the value (or the key) of the property `key` (case-insensitive) of this object. */
@@ -275,14 +292,14 @@ class LazyNode implements Node {
   /** The node of `value[key]` (case-insensitive), without building the other children. */
   valueAt(key: string): Node | undefined {
     const raw = this.raw;
-    if (this.key !== undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+    if (this.role === Role.Property || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
     const record = raw as Record<string, unknown>;
     let k: string | undefined = Object.prototype.hasOwnProperty.call(record, key) ? key : undefined;
     if (k === undefined) {
       const lower = key.toLowerCase();
       k = Object.keys(record).find((x) => x.toLowerCase() === lower);
     }
-    return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k);
+    return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k, Role.PropertyValue);
   }
 
   /**
@@ -292,13 +309,13 @@ class LazyNode implements Node {
    */
   get children(): Node[] | undefined {
     const raw = this.raw;
-    if (this.key !== undefined) {
-      const keyNode: Node = new KeyNode(this, this.key);
-      return [keyNode, new LazyNode(this.tree, raw, this, this.segment)];
+    if (this.role === Role.Property) {
+      const keyNode: Node = new KeyNode(this, this.segment as string);
+      return [keyNode, new LazyNode(this.tree, raw, this.up, this.segment, Role.PropertyValue)];
     } else if (Array.isArray(raw)) {
       return raw.map((v, i) => new LazyNode(this.tree, v, this, i));
     } else if (raw !== null && typeof raw === 'object') {
-      return Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, k));
+      return Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, Role.Property));
     }
     return undefined;
   }

@@ -445,8 +445,11 @@ class Collector {
     const sn = subnetNames(m.subnetId);
     let parent: string | undefined;
     if (sn && m.subnetId !== undefined) {
-      parent = `subnet:${idKey(m.subnetId) ?? display(m.subnetId)}`;
-      if (!this.groups.has(parent)) this.groups.set(parent, { id: parent, kind: 'subnet', label: `subnet ${sn.subnet}`, details: [`virtual network ${sn.vnet}`] });
+      const key = `subnet:${idKey(m.subnetId) ?? display(m.subnetId)}`;
+      // The group's own id string: thousands of members of one subnet share it, not a copy each.
+      let group = this.groups.get(key);
+      if (!group) this.groups.set(key, (group = { id: key, kind: 'subnet', label: `subnet ${sn.subnet}`, details: [`virtual network ${sn.vnet}`] }));
+      parent = group.id;
     } else if (m.subnetId instanceof Unknown) {
       details.push(`subnet: ${unknownWords(m.subnetId)}`);
     }
