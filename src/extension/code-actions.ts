@@ -7,7 +7,7 @@ import { ruleById } from '../core/rules';
 import type { Finding } from '../core/rules/types';
 import { suppressionEdits } from '../core/suppress';
 import { TEMPLATE_SELECTOR } from './bicep';
-import { documentPath, type DiagnosticsController } from './diagnostics';
+import { documentPath, uriOf, type DiagnosticsController } from './diagnostics';
 import { showTopologyAction } from './topology-panel';
 
 const SELECTOR = TEMPLATE_SELECTOR;
@@ -42,7 +42,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
   }
 
   private findingsIn(doc: vscode.TextDocument): Finding[] {
-    const path = documentPath(doc.uri);
+    const path = documentPath(doc.uri, doc.languageId);
     // Only a file with diagnostics asks for the analysis with its graph (the host's mirror, see diagnostics.ts).
     if (!this.diagnostics.hasDiagnostics(path)) return [];
     return (this.diagnostics.analysis?.findings ?? []).filter((f) => f.span.file === path);
@@ -74,7 +74,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
   }
 
   private textOf(doc: vscode.TextDocument): (file: string) => string | undefined {
-    return (file) => (file === documentPath(doc.uri) ? doc.getText() : this.diagnostics.textOf(file));
+    return (file) => (file === documentPath(doc.uri, doc.languageId) ? doc.getText() : this.diagnostics.textOf(file));
   }
 
   /**
@@ -86,7 +86,11 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
     const action = new vscode.CodeAction(actionTitle(strategy, finding), vscode.CodeActionKind.QuickFix);
     if (diagnostic) action.diagnostics = [diagnostic];
     const taken = result.ok ? result.fix.edits.find((e) => e.create && this.diagnostics.textOf(e.file) !== undefined) : undefined;
-    if (taken) {
+    // A file made beside the template needs the template's folder: an untitled one has none.
+    const unsaved = result.ok && doc.uri.scheme === 'untitled' && result.fix.edits.some((e) => e.create);
+    if (unsaved) {
+      action.disabled = { reason: 'save the template first: the fix adds a module file beside it' };
+    } else if (taken) {
       action.disabled = { reason: `${taken.file} already exists: the fix would create it` };
     } else if (result.ok) {
       action.edit = this.workspaceEdit(doc, result.fix.edits);
@@ -142,7 +146,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
    */
   private fixAll(doc: vscode.TextDocument, findings: Finding[]): vscode.CodeAction[] {
     if (findings.length === 0) return [];
-    const path = documentPath(doc.uri);
+    const path = documentPath(doc.uri, doc.languageId);
     const run = this.diagnostics.fixAllInFile(path);
     const action = new vscode.CodeAction("Enable floating IP with the VIP on the backend VMs' loopback, on every hairpin-prone rule in this file", FIX_ALL);
     const change = run.changes.find((c) => c.file === path);
@@ -160,11 +164,11 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
   /** The core's edits as a workspace edit: the open document, other files (as the index reads them) and new files. */
   private workspaceEdit(doc: vscode.TextDocument, edits: TextEdit[]): vscode.WorkspaceEdit {
     const edit = new vscode.WorkspaceEdit();
-    const path = documentPath(doc.uri);
-    const open = new Map(vscode.workspace.textDocuments.map((d) => [documentPath(d.uri), d]));
+    const path = documentPath(doc.uri, doc.languageId);
+    const open = new Map(vscode.workspace.textDocuments.map((d) => [documentPath(d.uri, d.languageId), d]));
     for (const e of edits) {
       if (e.create) {
-        const uri = vscode.Uri.file(e.file);
+        const uri = uriOf(e.file);
         edit.createFile(uri, { overwrite: false }); // fails the whole edit if the file appeared meanwhile
         edit.insert(uri, new vscode.Position(0, 0), e.newText);
         continue;
@@ -176,7 +180,7 @@ export class HairpinCodeActions implements vscode.CodeActionProvider {
       }
       const text = this.diagnostics.textOf(e.file);
       if (text === undefined) continue;
-      edit.replace(vscode.Uri.file(e.file), new vscode.Range(positionIn(text, e.offset), positionIn(text, e.offset + e.length)), e.newText);
+      edit.replace(uriOf(e.file), new vscode.Range(positionIn(text, e.offset), positionIn(text, e.offset + e.length)), e.newText);
     }
     return edit;
   }

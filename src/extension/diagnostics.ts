@@ -44,12 +44,30 @@ const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
   hint: vscode.DiagnosticSeverity.Hint,
 };
 
-/** The path the core knows a document by. */
-export function documentPath(uri: vscode.Uri): string {
-  return uri.scheme === 'file' ? normalizePath(uri.fsPath) : uri.toString();
+/** What an untitled document's path ends with, by its language (the core knows templates by extension). */
+const UNTITLED_EXTENSION: Record<string, string> = { json: '.json', 'arm-template': '.json', jsonc: '.jsonc', bicep: '.bicep', 'bicep-params': '.bicepparam' };
+/** An untitled document's path with the extension of its language (see documentPath). */
+const UNTITLED_WITH_EXTENSION = /^(untitled:[^ ]*) \.(?:jsonc?|bicep|bicepparam)$/;
+
+/**
+ * The path the core knows a document by. An untitled document (`untitled:Untitled-1`) has no file
+ * name, and the core tells a template from other JSON, and Bicep from JSON, by the path's
+ * extension: its path is its URI, a space and the extension of its language (`languageId`, else
+ * that of the open document), so that an ARM template or a Bicep file pasted into a new editor is
+ * analyzed like a saved one. (A URI's text never holds a space: uriOf reads the URI back.)
+ */
+export function documentPath(uri: vscode.Uri, languageId?: string): string {
+  if (uri.scheme === 'file') return normalizePath(uri.fsPath);
+  const key = uri.toString();
+  if (uri.scheme !== 'untitled' || TEMPLATE_FILE.test(uri.path)) return key;
+  const language = languageId ?? vscode.workspace.textDocuments.find((d) => d.uri.toString() === key)?.languageId;
+  const extension = language === undefined ? undefined : UNTITLED_EXTENSION[language];
+  return extension ? `${key} ${extension}` : key;
 }
 
 export function uriOf(path: string): vscode.Uri {
+  const untitled = UNTITLED_WITH_EXTENSION.exec(path);
+  if (untitled) return vscode.Uri.parse(untitled[1] as string);
   return /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
 }
 
@@ -234,7 +252,7 @@ export class DiagnosticsController implements vscode.Disposable {
    * (the one held for its path), only the event's changes; else the whole text, once.
    */
   private syncEditor(doc: vscode.TextDocument, changes?: readonly vscode.TextDocumentContentChangeEvent[]): void {
-    const path = documentPath(doc.uri);
+    const path = documentPath(doc.uri, doc.languageId);
     const held = this.texts.get(path);
     if (held === doc && changes) {
       if (!changes.length) return;
@@ -481,7 +499,7 @@ export class DiagnosticsController implements vscode.Disposable {
     const uris = await this.listFiles(token);
     if (token?.isCancellationRequested) return;
     const keep = new Set(uris.map((u) => documentPath(u)));
-    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri));
+    for (const doc of vscode.workspace.textDocuments) if (isCandidate(doc)) keep.add(documentPath(doc.uri, doc.languageId));
     for (const p of [...this.texts.keys(), ...this.inert]) if (!keep.has(p)) this.removeFile(p);
     // Local files are read by the worker, in batches (progress and cancellation between them);
     // others (a virtual file system) through the workbench's file service, a few at a time.
@@ -565,7 +583,8 @@ export class DiagnosticsController implements vscode.Disposable {
     if (!isCandidate(doc)) return;
     // Back to the text on disk (unsaved edits are gone), or out of the workspace.
     if (doc.uri.scheme === 'untitled') {
-      this.removeFile(documentPath(doc.uri));
+      // (Closed, it is no longer among the open documents: its language is the event's.)
+      this.removeFile(documentPath(doc.uri, doc.languageId));
       this.schedule();
     } else {
       await this.readFromDisk(doc.uri);

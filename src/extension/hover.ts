@@ -41,7 +41,7 @@ export function registerRuleHover(context: vscode.ExtensionContext, diagnostics:
       provideHover(document, position) {
         // Only in a file that declares a load balancer (the worker's summary says which): elsewhere
         // a hover never asks the host's mirror for an analysis.
-        const file = documentPath(document.uri);
+        const file = documentPath(document.uri, document.languageId);
         if (!diagnostics.summary?.lenses.has(file)) return undefined;
         const analysis = diagnostics.analysis;
         if (!analysis) return undefined;

@@ -308,7 +308,7 @@ export class TopologyPanel implements vscode.Disposable {
 /** The active editor's file, when it is a template (or parameter) file. */
 function activeTemplate(): string | undefined {
   const doc = vscode.window.activeTextEditor?.document;
-  return doc && isCandidate(doc) ? documentPath(doc.uri) : undefined;
+  return doc && isCandidate(doc) ? documentPath(doc.uri, doc.languageId) : undefined;
 }
 
 function makeNonce(): string {
@@ -338,7 +338,7 @@ class TopologyCodeLens implements vscode.CodeLensProvider {
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
-    const path = documentPath(doc.uri);
+    const path = documentPath(doc.uri, doc.languageId);
     return (this.lenses().get(path) ?? []).map(({ start, title, name }) => {
       const line = doc.positionAt(start).line;
       const command = { title, tooltip: `Show load balancer ${name} and its members as a graph`, command: SHOW_TOPOLOGY, arguments: [{ file: path, scope: 'file' } satisfies TopologyTarget] };

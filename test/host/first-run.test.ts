@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { ours, waitFor } from './helpers';
+import { fixture, ours, waitFor } from './helpers';
 
 describe('first run: walkthrough commands, task, output', () => {
   after(async () => {
@@ -16,6 +16,34 @@ describe('first run: walkthrough commands, task, output', () => {
     assert.match(editor.document.lineAt(editor.selection.start.line).text, /"enableFloatingIP": false/);
     const d = await waitFor('the finding', () => ours(editor.document.uri)[0]);
     assert.ok(d.range.contains(editor.selection), 'the selection is the finding');
+  });
+
+  // The walkthrough opens its bundled example as an untitled document when the workspace has no
+  // copy (a new user's case): the core knows templates by extension, an untitled one has none.
+  it('a template in an untitled editor is analyzed, fixed, and forgotten when it stops being JSON', async () => {
+    const seed = new TextDecoder().decode(await vscode.workspace.fs.readFile(fixture('seed-lab', 'azuredeploy.json')));
+    // Names of its own: the workspace's seed lab declares the same ones.
+    const content = seed.replace(/VM-WE-02-Web01/g, 'VM-UNTITLED-01').replace(/ilb-we-02-web/g, 'ilb-untitled').replace(/vnet-we-02-spoke/g, 'vnet-untitled');
+    assert.notEqual(content, seed);
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content });
+    await vscode.window.showTextDocument(doc);
+    assert.equal(doc.uri.scheme, 'untitled');
+    const d = await waitFor('the finding in the untitled template', () => ours(doc.uri)[0]);
+    assert.equal(doc.getText(d.range), 'false');
+    assert.match(d.message, /ilb-untitled/);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range)) ?? [];
+    const loopback = actions.find((a) => a.title.startsWith('Enable floating IP on rule rule-http and configure the VIP'));
+    assert.ok(loopback?.edit, `offered: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.deepEqual([...new Set(loopback.edit.entries().map(([u]) => u.toString()))], [doc.uri.toString()], 'the fix edits the untitled document');
+    assert.ok(await vscode.workspace.applyEdit(loopback.edit));
+    assert.match(doc.getText(), /enableFloatingIP"?: true/);
+    await waitFor('the finding to go away', () => (ours(doc.uri).length === 0 ? true : undefined));
+    await vscode.commands.executeCommand('undo');
+    await waitFor('the finding back after undo', () => ours(doc.uri)[0]);
+    // Plain text is no template: its diagnostics go.
+    const plain = await vscode.languages.setTextDocumentLanguage(doc, 'plaintext');
+    await waitFor('no diagnostics on plain text', () => (ours(plain.uri).length === 0 ? true : undefined));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
   it('provides the ilb-hairpin scan task with the $ilb-hairpin problem matcher', async () => {
