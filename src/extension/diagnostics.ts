@@ -65,6 +65,12 @@ export function documentPath(uri: vscode.Uri, languageId?: string): string {
   return extension ? `${key} ${extension}` : key;
 }
 
+/** A document's name as VS Code shows it: the file's name, or an untitled document's (`Untitled-1`). */
+export function shownName(path: string): string {
+  const uri = uriOf(path);
+  return uri.path.slice(uri.path.lastIndexOf('/') + 1);
+}
+
 export function uriOf(path: string): vscode.Uri {
   const untitled = UNTITLED_WITH_EXTENSION.exec(path);
   if (untitled) return vscode.Uri.parse(untitled[1] as string);

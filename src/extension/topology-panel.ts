@@ -8,7 +8,7 @@ import type { TopologyLocation, TopologyModel } from '../core/topology/model';
 import { isFromWebview, TOPOLOGY_VIEW_TYPE, type FromWebview, type RenderedReport, type Scope, type ToWebview, type TopologyState } from '../core/topology/protocol';
 import { toMermaid } from '../core/topology/text-formats';
 import { TEMPLATE_SELECTOR } from './bicep';
-import { documentPath, isCandidate, uriOf, type DiagnosticsController } from './diagnostics';
+import { documentPath, isCandidate, shownName, uriOf, type DiagnosticsController } from './diagnostics';
 
 export const SHOW_TOPOLOGY = 'ilbHairpin.showTopology';
 
@@ -153,7 +153,7 @@ export class TopologyPanel implements vscode.Disposable {
       this.panel.title = this.state.scope === 'file' ? `Topology: ${this.deployed.title} (deployed)` : 'Topology: deployed';
       return;
     }
-    const name = this.state.scope === 'file' && this.state.file ? this.state.file.slice(this.state.file.lastIndexOf('/') + 1) : 'workspace';
+    const name = this.state.scope === 'file' && this.state.file ? shownName(this.state.file) : 'workspace';
     this.panel.title = `Topology: ${name}`;
   }
 

@@ -40,6 +40,12 @@ describe('first run: walkthrough commands, task, output', () => {
     await waitFor('the finding to go away', () => (ours(doc.uri).length === 0 ? true : undefined));
     await vscode.commands.executeCommand('undo');
     await waitFor('the finding back after undo', () => ours(doc.uri)[0]);
+    // Its topology: the load balancer's parts and the web server, under the editor's name.
+    const report = await vscode.commands.executeCommand<{ nodes: number; marks: number } | undefined>('ilbHairpin.showTopology');
+    assert.deepEqual([report?.nodes, report?.marks], [6, 1]);
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview);
+    assert.equal(tab?.label, `Topology: ${doc.uri.path}`);
+    await vscode.window.showTextDocument(doc);
     // Plain text is no template: its diagnostics go.
     const plain = await vscode.languages.setTextDocumentLanguage(doc, 'plaintext');
     await waitFor('no diagnostics on plain text', () => (ours(plain.uri).length === 0 ? true : undefined));
