@@ -8,7 +8,7 @@
  * what is wrong with the template is reported as a problem with its location.
  */
 import type { JsonNode, ArmDocument } from '../parse/arm';
-import { child, nodeOrigin, property, spanOfNode } from '../parse/arm';
+import { child, entriesOf, nodeOrigin, property, spanOfNode } from '../parse/arm';
 import { SourceFile, type SourceSpan } from '../source';
 import { classifyTemplateString, parseExpressionCached, type Expr } from './arm-expression';
 import { callPure } from './functions';
@@ -297,10 +297,7 @@ class ArmEvaluator {
   private evalObject(node: JsonNode, skipKeys?: ReadonlySet<string>): ValueObject {
     const obj: ValueObject = {};
     let copyArrays: Map<string, JsonNode> | undefined;
-    for (const p of node.children ?? []) {
-      const key = p.children?.[0]?.value;
-      const value = p.children?.[1];
-      if (typeof key !== 'string' || !value) continue;
+    for (const [key, value] of entriesOf(node)) {
       const lower = key.toLowerCase();
       if (skipKeys?.has(lower)) continue;
       if (lower === 'copy' && value.type === 'array') {

@@ -97,6 +97,22 @@ export function property(obj: JsonNode | undefined, key: string): JsonNode | und
   return insensitive;
 }
 
+/**
+ * The keys and value nodes of an object node, in order (with a key repeated, each of its values,
+ * the last one last). For a node of a strict parse, without the property and key nodes that
+ * `children` makes for each property (the evaluator reads every object of a template this way).
+ */
+export function entriesOf(obj: JsonNode): [string, JsonNode][] {
+  if (obj instanceof LazyNode) return obj.entries();
+  const out: [string, JsonNode][] = [];
+  for (const p of obj.children ?? []) {
+    const key = p.children?.[0]?.value;
+    const value = p.children?.[1];
+    if (typeof key === 'string' && value) out.push([key, value]);
+  }
+  return out;
+}
+
 /** The value node of `obj[key]` (case-insensitive). */
 export function child(obj: JsonNode | undefined, key: string): JsonNode | undefined {
   if (obj instanceof LazyNode) return obj.valueAt(key);
@@ -300,6 +316,14 @@ class LazyNode implements Node {
       k = Object.keys(record).find((x) => x.toLowerCase() === lower);
     }
     return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k, Role.PropertyValue);
+  }
+
+  /** See entriesOf. */
+  entries(): [string, JsonNode][] {
+    const raw = this.raw;
+    if (this.role === Role.Property || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
+    const record = raw as Record<string, unknown>;
+    return Object.keys(record).map((k) => [k, new LazyNode(this.tree, record[k], this, k, Role.PropertyValue)]);
   }
 
   /**
