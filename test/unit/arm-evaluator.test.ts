@@ -7,6 +7,7 @@ import { Unknown, getPath, type Value } from '../../src/core/evaluate/value';
 import { parseArm } from '../../src/core/parse/arm';
 import { SourceFile } from '../../src/core/source';
 import { assertUnknown, template } from './helpers';
+import { forgetOrigin, propertySpan, setOrigin, spanOf } from '../../src/core/evaluate/origin';
 
 type Parts = Parameters<typeof template>[0];
 
@@ -445,5 +446,39 @@ describe('values known only at deployment', () => {
     assert.equal(ev.problems.length, 1);
     const at = ev.problems[0]!.span.start;
     assert.ok(text.slice(0, at).endsWith("[concat('a', "), `problem at ${JSON.stringify(text.slice(at - 15, at + 5))}`);
+  });
+});
+
+describe('origins of evaluated values', () => {
+  it('locate an object and its properties, and are invisible to JSON, keys, spreads, assign and structured clones', () => {
+    const text = template({ resources: [{ type: 'Microsoft.Network/loadBalancers', apiVersion: '2023-09-01', name: 'lb', properties: { frontendIPConfigurations: [{ name: 'fe' }] } }] });
+    const [lb] = evaluate(text).resources;
+    assert.ok(lb);
+    const props = lb.body()['properties'] as Record<string, Value>;
+    const span = spanOf(props);
+    assert.ok(span);
+    assert.equal(text.slice(span.start, span.start + 1), '{');
+    const fe = propertySpan(props, 'frontendIPConfigurations');
+    assert.ok(fe);
+    assert.equal(text.slice(fe.start, fe.start + 1), '[');
+    assert.deepEqual(Object.keys(props), ['frontendIPConfigurations']);
+    assert.equal(JSON.stringify(props), '{"frontendIPConfigurations":[{"name":"fe"}]}');
+    assert.equal(spanOf({ ...props }), undefined, 'a spread copy has no origin');
+    assert.equal(spanOf(Object.assign({}, props)), undefined, 'nor an assigned one');
+    assert.equal(spanOf(structuredClone(props)), undefined, 'nor a structured clone');
+    assert.deepStrictEqual(structuredClone(props), { frontendIPConfigurations: [{ name: 'fe' }] });
+  });
+  it('are kept for a frozen value, and forgotten on request', () => {
+    const frozen = Object.freeze({ a: 1 });
+    setOrigin(frozen, { span: { file: 'f', start: 1, end: 2 } });
+    assert.deepEqual(spanOf(frozen), { file: 'f', start: 1, end: 2 });
+    const open: Record<string, number> = { a: 1 };
+    setOrigin(open, () => ({ span: { file: 'g', start: 3, end: 4 } }));
+    assert.deepEqual(spanOf(open), { file: 'g', start: 3, end: 4 });
+    forgetOrigin(open);
+    forgetOrigin(frozen);
+    assert.equal(spanOf(open), undefined);
+    assert.equal(spanOf(frozen), undefined);
+    assert.deepEqual(Object.keys(open), ['a']);
   });
 });
