@@ -9,9 +9,11 @@
 //     changed files' diagnostics and the summary's changes) against a bare jsonc-parser parseTree of that file. The template's names are its
 //     own; a second pass gives it names that some templates of the workspace declare too. A run is 10 edits in a row
 //     against 10 parses in a row (EDIT_BATCH): each side pays for the collections its own garbage
-//     causes.
-//  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace: the
-//     re-analysis and the worker's report against tree-sitter-bicep's incremental re-parse (measured by the caller).
+//     causes. Each size is held by a process of its own, and the three take turns, one run each
+//     (benchArmEditSizes).
+//  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace, in a
+//     process of its own: the re-analysis and the worker's report against tree-sitter-bicep's
+//     incremental re-parse (measured by the caller).
 import * as esbuild from 'esbuild';
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
