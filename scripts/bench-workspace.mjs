@@ -58,18 +58,21 @@ export function compare(runs, a, b, warmups = 3, batch = 1) {
   const ta = [];
   const tb = [];
   for (let i = 0; i < warmups + runs; i++) {
-    let start = performance.now();
-    for (let k = 0; k < batch; k++) a();
-    const da = (performance.now() - start) / batch;
-    start = performance.now();
-    for (let k = 0; k < batch; k++) b();
-    const db = (performance.now() - start) / batch;
+    const da = timedBatch(a, batch);
+    const db = timedBatch(b, batch);
     if (i >= warmups) {
       ta.push(da);
       tb.push(db);
     }
   }
   return [stats(ta), stats(tb)];
+}
+
+/** The mean time (ms) of `batch` calls of `fn` in a row. */
+function timedBatch(fn, batch) {
+  const start = performance.now();
+  for (let k = 0; k < batch; k++) fn();
+  return (performance.now() - start) / batch;
 }
 
 /** Median, min and max of a list of times; `ratio` pairs runs of two lists (run i of a over run i of b). */
@@ -403,15 +406,11 @@ function armEditProcess(enginePath, dir, ownNames) {
   reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
   let flip = 0;
   process.on('message', () => {
-    let start = performance.now();
-    for (let k = 0; k < EDIT_BATCH; k++) {
+    const edit = timedBatch(() => {
       ws.setFile(file, edited[flip++ % 2]);
       reports.report(ws, ws.analyze(), NO_RULE_SETTINGS);
-    }
-    const edit = (performance.now() - start) / EDIT_BATCH;
-    start = performance.now();
-    for (let k = 0; k < EDIT_BATCH; k++) parseTree(edited[flip % 2], []);
-    const parse = (performance.now() - start) / EDIT_BATCH;
+    }, EDIT_BATCH);
+    const parse = timedBatch(() => parseTree(edited[flip % 2], []), EDIT_BATCH);
     process.send({ edit, parse });
   });
   process.send({ lines: text.split('\n').length });
