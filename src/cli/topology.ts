@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildTopology, ALL_ENVIRONMENTS } from '../core/topology/build';
+import { buildTopology, buildTopologyStream, ALL_ENVIRONMENTS } from '../core/topology/build';
 import { layoutTopology } from '../core/topology/layout';
-import type { TopologyLocation, TopologyModel, TopologyNode } from '../core/topology/model';
+import type { TopologyLocation, TopologyModel, TopologyNode, TopologyStream } from '../core/topology/model';
 import { normalizePath, type SourceSpan } from '../core/source';
 import { renderTopologySvg } from '../core/topology/svg';
 import { toDot, toMermaid } from '../core/topology/text-formats';
@@ -29,12 +29,15 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
     io.stderr(`ilb-hairpin: no environment '${args.environment}' (environments: ${environments.join(', ') || 'none'}).\n`);
     return 2;
   }
-  const model = buildTopology(analysis, {
-    scope: 'workspace',
+  const options = {
+    scope: 'workspace' as const,
     ...(args.environment !== undefined && args.environment !== ALL_ENVIRONMENTS ? { environment: args.environment } : {}),
     locate,
     fileName: relative,
-  });
+  };
+  // JSON is written as the nodes are made (a pool of 40,000 members is never held whole); the
+  // other formats lay out or sort the whole picture.
+  const model = args.format === 'json' ? buildTopologyStream(analysis, options) : buildTopology(analysis, options);
   return writeTopology(model, args, io, relative, readErrors.length ? 2 : 0, inputs);
 }
 
@@ -42,18 +45,20 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
  * Prints or writes the model in the asked format; `code` is the exit code when that succeeds (not
  * 0: something could not be read, and no file is written). `inputs` are the files read, never overwritten.
  */
-export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliIo, relative: (p: string) => string, code: number, inputs: readonly string[] = []): number {
+export function writeTopology(model: TopologyModel | TopologyStream, args: TopologyArgs, io: CliIo, relative: (p: string) => string, code: number, inputs: readonly string[] = []): number {
   let selectedRule: string | undefined;
   if (args.rule !== undefined) {
     const picked = selectRule(model, args.rule);
     if (picked.length !== 1) {
       if (picked.length === 0) {
-        const prone = model.marks.map((m) => model.nodes.find((x) => x.id === m.rule)?.label).filter(Boolean);
+        const rules = nodesById(model.nodes, model.marks.map((m) => m.rule));
+        const prone = model.marks.map((m) => rules.get(m.rule)?.label).filter(Boolean);
         io.stderr(`ilb-hairpin: no hairpin-prone rule named ${args.rule} (hairpin-prone: ${prone.join(', ') || 'none'}).\n`);
       } else {
         io.stderr(`ilb-hairpin: ${picked.length} hairpin-prone rules are named ${args.rule}; pick one with --rule FILE:RULE:\n`);
+        const lbs = nodesById(model.nodes, picked.map((n) => n.parent ?? ''));
         for (const node of picked) {
-          const lb = model.nodes.find((x) => x.id === node.parent)?.label;
+          const lb = lbs.get(node.parent ?? '')?.label;
           const line = node.location ? `, line ${node.location.range.start.line + 1}` : '';
           io.stderr(`  --rule ${node.location?.file ?? '?'}:${node.label}   (${lb ? `load balancer ${lb}` : 'rule'}${line})\n`);
         }
@@ -63,20 +68,31 @@ export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliI
     selectedRule = picked[0]?.id;
   }
   // JSON is made and written in pieces (a node or an edge at a time): for a 40,000-node model the
-  // whole text at once would hold tens of MB twice more at the peak.
+  // whole text at once would hold tens of MB twice more at the peak. The nodes and edges are
+  // counted as they are written (a stream's are made as they are read).
+  const counts = { nodes: 0, edges: 0 };
+  const counted = <T>(items: Iterable<T>, key: keyof typeof counts): Iterable<T> => ({
+    *[Symbol.iterator]() {
+      counts[key] = 0;
+      for (const item of items) {
+        counts[key]++;
+        yield item;
+      }
+    },
+  });
   let text: string | Iterable<string>;
   switch (args.format) {
     case 'json':
-      text = jsonPieces({ tool: { name: TOOL_NAME, version: TOOL_VERSION }, ...model });
+      text = jsonPieces({ tool: { name: TOOL_NAME, version: TOOL_VERSION }, ...model, nodes: counted(model.nodes, 'nodes'), edges: counted(model.edges, 'edges') });
       break;
     case 'mermaid':
-      text = toMermaid(model);
+      text = toMermaid(whole(model, counts));
       break;
     case 'dot':
-      text = toDot(model);
+      text = toDot(whole(model, counts));
       break;
     case 'svg':
-      text = renderTopologySvg(layoutTopology(model), { standalone: true, legend: true, walk: selectedRule !== undefined, ...(selectedRule ? { selectedRule } : {}) }) + '\n';
+      text = renderTopologySvg(layoutTopology(whole(model, counts)), { standalone: true, legend: true, walk: selectedRule !== undefined, ...(selectedRule ? { selectedRule } : {}) }) + '\n';
       break;
   }
   if (args.output !== undefined) {
@@ -105,7 +121,7 @@ export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliI
       io.stderr(`ilb-hairpin: cannot write ${args.output}: ${(e as Error).message}\n`);
       return 2;
     }
-    io.stderr(`Wrote ${relative(file).startsWith('../') ? normalizePath(file) : relative(file)} (${model.nodes.length} nodes, ${model.edges.length} edges, ${model.marks.length} hairpin-prone rule${model.marks.length === 1 ? '' : 's'}).\n`);
+    io.stderr(`Wrote ${relative(file).startsWith('../') ? normalizePath(file) : relative(file)} (${counts.nodes} nodes, ${counts.edges} edges, ${model.marks.length} hairpin-prone rule${model.marks.length === 1 ? '' : 's'}).\n`);
   } else if (typeof text === 'string') {
     io.stdout(text);
   } else {
@@ -114,14 +130,38 @@ export function writeTopology(model: TopologyModel, args: TopologyArgs, io: CliI
   return code;
 }
 
+/** The model with its nodes and edges in arrays (a stream's made), counted. */
+function whole(model: TopologyModel | TopologyStream, counts: { nodes: number; edges: number }): TopologyModel {
+  const nodes = [...model.nodes];
+  const edges = [...model.edges];
+  counts.nodes = nodes.length;
+  counts.edges = edges.length;
+  return { ...model, nodes, edges };
+}
+
+/** The nodes of these ids, found in one pass over the nodes. */
+function nodesById(nodes: Iterable<TopologyNode>, ids: readonly string[]): Map<string, TopologyNode> {
+  const wanted = new Set(ids);
+  const out = new Map<string, TopologyNode>();
+  for (const node of nodes) if (wanted.has(node.id) && !out.has(node.id)) out.set(node.id, node);
+  return out;
+}
+
+/** An array, or an object that is iterable (a stream's nodes): written as a JSON array. */
+function listOf(v: unknown): Iterable<unknown> | undefined {
+  if (Array.isArray(v)) return v;
+  return typeof v === 'object' && v !== null && typeof (v as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function' ? (v as Iterable<unknown>) : undefined;
+}
+
 /**
  * `JSON.stringify(value, null, 2) + '\n'` in pieces: the top-level arrays one element at a time.
- * The pieces joined are exactly that text (a test checks).
+ * The pieces joined are exactly that text (a test checks); a top-level iterable is written as the
+ * array of its items.
  */
 export function* jsonPieces(value: Record<string, unknown>): Generator<string> {
   const indent = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
-  // (Arrays first: stringifying the model's arrays whole to test them would make the text this avoids.)
-  const entries = Object.entries(value).filter(([, v]) => Array.isArray(v) || JSON.stringify(v) !== undefined);
+  // (Lists first: stringifying the model's arrays whole to test them would make the text this avoids.)
+  const entries = Object.entries(value).filter(([, v]) => listOf(v) !== undefined || JSON.stringify(v) !== undefined);
   if (entries.length === 0) {
     yield '{}\n';
     return;
@@ -131,10 +171,11 @@ export function* jsonPieces(value: Record<string, unknown>): Generator<string> {
   for (const [key, v] of entries) {
     yield `${first ? '' : ','}\n  ${JSON.stringify(key)}: `;
     first = false;
-    if (Array.isArray(v) && v.length > 0) {
-      yield '[';
-      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}\n    ${indent(JSON.stringify(v[i] ?? null, null, 2) ?? 'null', '    ')}`;
-      yield '\n  ]';
+    const list = listOf(v);
+    if (list) {
+      let i = 0;
+      for (const item of list) yield `${i++ ? ',' : '['}\n    ${indent(JSON.stringify(item ?? null, null, 2) ?? 'null', '    ')}`;
+      yield i ? '\n  ]' : '[]';
     } else yield indent(JSON.stringify(v, null, 2) ?? 'null', '  ');
   }
   yield '\n}\n';
@@ -220,8 +261,9 @@ export function refuseOutput(file: string, inputs: readonly string[]): string | 
  * The hairpin-prone rules `--rule` names: `RULE`, or `FILE:RULE` where FILE is the declaring
  * file as printed (relative to the working folder) or a path ending in it.
  */
-export function selectRule(model: TopologyModel, spec: string): TopologyNode[] {
-  const prone = model.marks.map((m) => model.nodes.find((x) => x.id === m.rule)).filter((n): n is TopologyNode => n !== undefined);
+export function selectRule(model: Pick<TopologyStream, 'marks' | 'nodes'>, spec: string): TopologyNode[] {
+  const rules = nodesById(model.nodes, model.marks.map((m) => m.rule));
+  const prone = model.marks.map((m) => rules.get(m.rule)).filter((n): n is TopologyNode => n !== undefined);
   const seen = new Set<string>();
   const unique = prone.filter((n) => !seen.has(n.id) && seen.add(n.id));
   const byName = unique.filter((n) => n.label === spec);

@@ -150,4 +150,15 @@ describe('cli: topology JSON written in pieces', () => {
     models.push({}, { a: [], b: {}, c: undefined, d: [undefined, 1, 'x\ny', { e: [[], [1, [2]]] }], f: null, g: 'str', h: () => 1 });
     for (const m of models) assert.equal([...jsonPieces(m)].join(''), (JSON.stringify(m, null, 2) ?? '') + '\n');
   });
+
+  it('writes a top-level iterable (a stream\'s nodes) as the array of its items, an empty one as []', () => {
+    const items = [1, { x: [2, 'y\nz'] }, undefined, null];
+    const iterable = (list: unknown[]): Iterable<unknown> => ({
+      *[Symbol.iterator]() {
+        yield* list;
+      },
+    });
+    const text = [...jsonPieces({ a: iterable(items), b: iterable([]), c: 'x' })].join('');
+    assert.equal(text, JSON.stringify({ a: items, b: [], c: 'x' }, null, 2) + '\n');
+  });
 });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { buildTopology, type TopologyOptions } from '../../src/core/topology/build';
+import { ALL_ENVIRONMENTS, buildTopology, buildTopologyStream, type TopologyOptions } from '../../src/core/topology/build';
 import { chipText, layoutTopology, SIDE, type LaidOutTopology } from '../../src/core/topology/layout';
 import { countBy, type TopologyModel, type TopologyNode } from '../../src/core/topology/model';
 import { isFromWebview } from '../../src/core/topology/protocol';
@@ -16,6 +16,8 @@ import { escapeDot, escapeMermaid, toDot, toMermaid } from '../../src/core/topol
 import { fitText, textWidth, wrapLines, wrapText } from '../../src/core/topology/text';
 import { Workspace } from '../../src/core/workspace';
 import { FIXTURES_DIR, REPO_ROOT, SEED_LAB, loadBalancer, nic, poolId, scaleSet, template, vm } from './helpers';
+import { CORPUS, EXAMPLES, TEMPLATE_FILE } from './fix-helpers';
+import { RULES } from '../../src/core/rules';
 
 const SEED_BICEP = path.join(REPO_ROOT, 'examples', 'seed-lab-bicep', 'main.bicep');
 const BICEP_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bicep');
@@ -359,6 +361,101 @@ describe('topology: scopes and environments', () => {
     assert.equal(m.nodes.length, 0);
     assert.match(m.notes[0] ?? '', /No load balancer or backend pool member is declared in empty\.json's deployment/);
     assert.deepEqual(layoutTopology(m).nodes, []);
+  });
+});
+
+describe("topology: the stream (the CLI's JSON)", () => {
+  /** Every template and parameter file under a folder, as one workspace (incremental or as the CLI reads it). */
+  const folder = (dir: string, incremental: boolean): Workspace => {
+    const ws = new Workspace({ incremental });
+    const add = (p: string): void => {
+      if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) add(path.join(p, e));
+      else if (TEMPLATE_FILE.test(p)) ws.setFile(p, fs.readFileSync(p, 'utf8'));
+    };
+    add(dir);
+    return ws;
+  };
+  /** A member in two pools of two load balancers, a scale set in both, a NIC reached twice through one pool. */
+  const shared = (): Workspace => {
+    const twice = nic('nic-twice', [poolId('lb-a', 'be'), poolId('lb-a', 'be'), poolId('lb-b', 'be')], { ip: '10.0.0.5' });
+    const t = template({
+      resources: [
+        loadBalancer({ name: 'lb-a', frontendIp: '10.0.0.10', rules: [{ name: 'r1' }, { name: 'r2', port: 443, floatingIp: true }] }),
+        loadBalancer({ name: 'lb-b', frontendIp: '10.0.1.10' }),
+        nic('nic-a', [poolId('lb-a', 'be'), poolId('lb-b', 'be')], { ip: '10.0.0.4' }),
+        vm('vm-a', ["[resourceId('Microsoft.Network/networkInterfaces', 'nic-a')]"]),
+        twice,
+        scaleSet('ss', [poolId('lb-a', 'be'), poolId('lb-b', 'be')], 3),
+      ],
+    });
+    return workspaceOf({ '/w/main.json': t });
+  };
+  const cases: [string, () => Workspace][] = [
+    ['members shared by pools', shared],
+    ['the fixtures', () => folder(FIXTURES_DIR, true)],
+    ['the fixtures, as the CLI reads them', () => folder(FIXTURES_DIR, false)],
+    ['the Bicep fixtures', () => folder(BICEP_FIXTURES, true)],
+    ['environments of parameter files', () => folder(CLI_PARAMS, false)],
+    ['the examples', () => folder(EXAMPLES, false)],
+    ['the corpus', () => folder(CORPUS, false)],
+  ];
+
+  it('has the nodes and edges of buildTopology, in the same order, for every scope and environment, read as often as asked', () => {
+    let compared = 0;
+    let members = 0;
+    for (const [name, make] of cases) {
+      const ws = make();
+      const analysis = ws.analyze();
+      const environments = [undefined, ALL_ENVIRONMENTS, ...analysis.graphs.map((g) => g.environment)];
+      const files = [...new Set(analysis.findings.map((f) => f.span.file))];
+      const scopes: TopologyOptions[] = [
+        ...environments.map((environment): TopologyOptions => ({ scope: 'workspace', ...(environment ? { environment } : {}) })),
+        ...files.map((file): TopologyOptions => ({ scope: 'file', file })),
+      ];
+      for (const options of scopes) {
+        const withLocations: TopologyOptions = { ...options, locate: (span) => ({ file: span.file, range: ws.source(span.file)!.rangeOf(span) }) };
+        const whole = buildTopology(analysis, withLocations);
+        const stream = buildTopologyStream(analysis, withLocations);
+        const expected = JSON.stringify(whole);
+        assert.equal(JSON.stringify({ ...stream, nodes: [...stream.nodes], edges: [...stream.edges] }), expected, `${name}: ${JSON.stringify(options)}`);
+        // Read again: the same (nothing is made twice into the kept nodes).
+        assert.equal(JSON.stringify({ ...stream, nodes: [...stream.nodes], edges: [...stream.edges] }), expected, `${name}, read twice: ${JSON.stringify(options)}`);
+        compared++;
+        members += whole.nodes.filter((n) => n.kind === 'member').length;
+      }
+    }
+    // (The cases are not empty: hundreds of pictures, with members.)
+    assert.ok(compared > 100, `${compared} pictures`);
+    assert.ok(members > 100, `${members} members`);
+  });
+
+  it('a member in two pools, and reached twice through one: one node, an edge per pool, marked where its rule is', () => {
+    const stream = buildTopologyStream(shared().analyze(), { scope: 'workspace' });
+    const nodes = [...stream.nodes];
+    const edges = [...stream.edges];
+    const twice = nodes.find((n) => n.label === 'nic-twice');
+    assert.ok(twice);
+    assert.deepEqual(
+      edges.filter((e) => e.target === twice.id).map((e) => [e.source.replace(/^.*loadbalancers\//, ''), e.hairpin ?? false]),
+      [
+        ['lb-a/backendaddresspools/be', true],
+        ['lb-b/backendaddresspools/be', true],
+      ],
+    );
+    assert.equal(twice.hairpin, true);
+    assert.equal(new Set(edges.map((e) => e.id)).size, edges.length);
+  });
+
+  it("uses the analysis's findings of each graph: the same as the rules checked on it again", () => {
+    for (const incremental of [true, false]) {
+      const analysis = folder(FIXTURES_DIR, incremental).analyze();
+      for (const g of analysis.graphs) {
+        assert.deepEqual(
+          g.findings?.map((f) => [f.ruleId, f.span, f.message]),
+          RULES.flatMap((r) => r.check(g.graph, {})).map((f) => [f.ruleId, f.span, f.message]),
+        );
+      }
+    }
   });
 });
 

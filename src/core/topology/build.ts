@@ -23,6 +23,7 @@ import {
   type TopologyLocation,
   type TopologyModel,
   type TopologyNode,
+  type TopologyStream,
 } from './model';
 
 export interface TopologyOptions {
@@ -39,13 +40,29 @@ export interface TopologyOptions {
 
 /** What the builder reads of an analysis (see WorkspaceAnalysis). */
 export interface TopologyInput {
-  graphs: { environment: string; graph: NetworkGraph }[];
+  /** Each environment's graph, and every rule's findings on it when the analysis kept them (else they are checked again). */
+  graphs: { environment: string; graph: NetworkGraph; findings?: readonly Finding[] }[];
   findings: Finding[];
 }
 
 export const ALL_ENVIRONMENTS = 'all';
 
 export function buildTopology(input: TopologyInput, options: TopologyOptions): TopologyModel {
+  const model = build(input, options, false);
+  return { ...model, nodes: [...model.nodes], edges: [...model.edges] };
+}
+
+/**
+ * The same picture as buildTopology, whose member nodes and pool-to-member edges are made when the
+ * nodes and edges are read (a few hundred bytes are kept per member instead of about a kilobyte):
+ * for writing a large picture out. Of one environment; several environments merged are kept whole.
+ * The graph must not change while the stream is read.
+ */
+export function buildTopologyStream(input: TopologyInput, options: TopologyOptions): TopologyStream {
+  return build(input, options, true);
+}
+
+function build(input: TopologyInput, options: TopologyOptions, stream: boolean): TopologyStream {
   const fileName = options.fileName ?? ((p: string) => p);
   const file = options.scope === 'file' ? options.file : undefined;
   const touches = file === undefined ? () => true : touchesFile(file);
@@ -65,12 +82,13 @@ export function buildTopology(input: TopologyInput, options: TopologyOptions): T
     environment = ALL_ENVIRONMENTS;
   }
 
-  const collector = new Collector(fileName, options.locate, input.findings);
-  for (const { environment: env, graph } of selected) collector.addGraph(env, graph, touches);
+  // Members are made when read only in one environment's picture: merging environments compares the nodes each made.
+  const collector = new Collector(fileName, options.locate, input.findings, stream && selected.length <= 1);
+  for (const { environment: env, graph, findings } of selected) collector.addGraph(env, graph, touches, findings);
   const model = collector.finish(selected.map((g) => g.environment));
 
   const notes: string[] = [];
-  if (model.nodes.length === 0) {
+  if (collector.nodeCount === 0) {
     notes.push(
       file !== undefined
         ? `No load balancer or backend pool member is declared in ${shortName(fileName(file))}'s deployment. Switch to the whole workspace to see every load balancer.`
@@ -159,11 +177,43 @@ function floatingWords(f: boolean | Unknown): { text: string; unknown: boolean }
   return { text: `floating IP ${f ? 'on' : 'off'}`, unknown: false };
 }
 
+/** How the topology draws each rule's findings, by rule id. */
+const RULE_TOPOLOGY = new Map(RULES.map((r) => [r.id, r.topology]));
+
 /** Is span `inner` inside span `outer` (same file)? */
 const SEVERITY_WORDS: Record<Finding['severity'], string> = { error: 'error', warning: 'warning', info: 'information', hint: 'hint' };
 
 function inside(inner: SourceSpan, outer: SourceSpan | undefined): boolean {
   return !!outer && inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
+}
+
+/**
+ * A member node not made yet (a stream's member): made again from its graph member when read.
+ * The first member with its id makes the node; later ones (the same member reached through
+ * another pool) add only their Unknowns, as `add` merges them.
+ */
+class LazyMember {
+  unknown = false;
+  hairpin = false;
+  /** The pools whose edges to it are hairpin-prone (often the mark's own list, shared). */
+  hairpinPools: readonly string[] | undefined;
+  /** The pools with an edge to it: the first, and any more. */
+  morePools: string[] | undefined;
+  constructor(
+    readonly member: MemberNode,
+    readonly id: string,
+    readonly firstPool: string,
+  ) {}
+
+  hasPool(pool: string): boolean {
+    return this.firstPool === pool || !!this.morePools?.includes(pool);
+  }
+}
+
+/** A pool-to-member edge not made yet. */
+interface LazyEdge {
+  pool: string;
+  member: LazyMember;
 }
 
 interface NodeEntry {
@@ -178,8 +228,10 @@ interface NodeEntry {
 
 /** Gathers nodes, edges, groups and marks over one or more environment graphs, merged by id. */
 class Collector {
-  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly nodes = new Map<string, NodeEntry | LazyMember>();
   private readonly edges = new Map<string, TopologyEdge>();
+  /** Every edge in the order made, with the lazy ones (when members are lazy; `edges` has the others). */
+  private readonly edgeOrder: (TopologyEdge | LazyEdge | LazyMember)[] | undefined;
   private readonly groups = new Map<string, TopologyGroup>();
   private readonly marks = new Map<string, HairpinMark>();
   readonly notes: string[] = [];
@@ -202,7 +254,10 @@ class Collector {
     private readonly fileName: (p: string) => string,
     private readonly locate: ((span: SourceSpan) => TopologyLocation | undefined) | undefined,
     findings: Finding[],
+    /** Make member nodes and their pools' edges when read (see LazyMember). */
+    private readonly lazyMembers = false,
   ) {
+    if (lazyMembers) this.edgeOrder = [];
     // The findings the user sees (suppressed ones are not there): a rule is marked only if its finding is one of them.
     this.shownFindings = new Set(findings.map((f) => `${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
     for (const f of findings) this.listedSeverity.set(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`, f.severity);
@@ -212,11 +267,11 @@ class Collector {
     }
   }
 
-  addGraph(env: string, graph: NetworkGraph, touches: Touches): void {
+  addGraph(env: string, graph: NetworkGraph, touches: Touches, findings: readonly Finding[] = RULES.flatMap((r) => r.check(graph, {}))): void {
     this.env = env;
     // Each environment's own findings (a rule may be fine in one and not in another), with the severity the user sees.
-    this.listed = RULES.filter((r) => r.topology !== 'hairpin-loop')
-      .flatMap((r) => r.check(graph, {}))
+    this.listed = findings
+      .filter((f) => RULE_TOPOLOGY.get(f.ruleId) !== 'hairpin-loop')
       .flatMap((f) => {
         const severity = this.listedSeverity.get(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`);
         return severity ? [{ ...f, severity }] : [];
@@ -243,14 +298,18 @@ class Collector {
     for (const pool of pools) this.pool(pool);
     for (const { member, poolRef } of graph.unresolved) {
       if (!touches(member.resource) && !touches(member.vm)) continue;
-      const id = this.missingPool(poolRef);
-      this.edge('pool-member', id, this.member(member));
+      this.poolMember(this.missingPool(poolRef), member);
     }
-    this.markHairpins(graph, ordered);
+    this.markHairpins(findings, ordered);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
   }
 
   private add(node: TopologyNode): string {
     const entry = this.nodes.get(node.id);
+    if (entry instanceof LazyMember) throw new Error(`a member's id made for another node: ${node.id}`);
     if (!entry) {
       this.nodes.set(node.id, { node, envs: [this.env], details: [node.details] });
       return node.id;
@@ -265,8 +324,36 @@ class Collector {
 
   private edge(kind: TopologyEdgeKind, source: string, target: string): string {
     const id = `${kind}:${source}->${target}`;
-    if (!this.edges.has(id)) this.edges.set(id, { id, kind, source, target });
+    if (!this.edges.has(id)) {
+      const edge: TopologyEdge = { id, kind, source, target };
+      this.edges.set(id, edge);
+      this.edgeOrder?.push(edge);
+    }
     return id;
+  }
+
+  /** The edge from a pool to a member, and the member's node (made, or lazy). */
+  private poolMember(pool: string, m: MemberNode): void {
+    if (!this.lazyMembers) {
+      this.edge('pool-member', pool, this.member(m));
+      return;
+    }
+    const id = this.memberIdentity(m);
+    this.subnetGroup(m);
+    const entry = this.nodes.get(id);
+    if (entry === undefined) {
+      const lazy = new LazyMember(m, id, pool);
+      this.nodes.set(id, lazy);
+      // (The member stands for its first pool's edge.)
+      this.edgeOrder?.push(lazy);
+      return;
+    }
+    if (!(entry instanceof LazyMember)) throw new Error(`a member's id made for another node: ${id}`);
+    // The same member again (another pool, another reference): its Unknowns count, as `add` merges them.
+    if (this.describeMember(m).unknown) entry.unknown = true;
+    if (entry.hasPool(pool)) return;
+    (entry.morePools ??= []).push(pool);
+    this.edgeOrder?.push({ pool, member: entry });
   }
 
   private loc(span: SourceSpan | undefined): { location?: TopologyLocation } {
@@ -421,7 +508,7 @@ class Collector {
     if (lbId) node.parent = lbId;
     if (unknownCount) node.unknown = true;
     this.add(node);
-    for (const m of members) this.edge('pool-member', id, this.member(m));
+    for (const m of members) this.poolMember(id, m);
     return id;
   }
 
@@ -441,32 +528,63 @@ class Collector {
   }
 
   private member(m: MemberNode): string {
-    const { id, type, tag, label, details, unknown } = this.describeMember(m);
+    const node = this.memberNode(m);
+    this.memberIds.set(m, node.id);
+    return this.add(node);
+  }
+
+  /** The subnet group a member is drawn in (made when first met), if its subnet ID names one. */
+  private subnetGroup(m: MemberNode): TopologyGroup | undefined {
     const sn = subnetNames(m.subnetId);
-    let parent: string | undefined;
-    if (sn && m.subnetId !== undefined) {
-      const key = `subnet:${idKey(m.subnetId) ?? display(m.subnetId)}`;
-      // The group's own id string: thousands of members of one subnet share it, not a copy each.
-      let group = this.groups.get(key);
-      if (!group) this.groups.set(key, (group = { id: key, kind: 'subnet', label: `subnet ${sn.subnet}`, details: [`virtual network ${sn.vnet}`] }));
-      parent = group.id;
-    } else if (m.subnetId instanceof Unknown) {
-      details.push(`subnet: ${unknownWords(m.subnetId)}`);
-    }
+    if (!sn || m.subnetId === undefined) return undefined;
+    const key = `subnet:${idKey(m.subnetId) ?? display(m.subnetId)}`;
+    let group = this.groups.get(key);
+    if (!group) this.groups.set(key, (group = { id: key, kind: 'subnet', label: `subnet ${sn.subnet}`, details: [`virtual network ${sn.vnet}`] }));
+    return group;
+  }
+
+  private memberNode(m: MemberNode): TopologyNode {
+    const { id, type, tag, label, details, unknown } = this.describeMember(m);
+    // The group's own id string: thousands of members of one subnet share it, not a copy each.
+    const parent = this.subnetGroup(m)?.id;
+    if (parent === undefined && m.subnetId instanceof Unknown) details.push(`subnet: ${unknownWords(m.subnetId)}`);
     const span = (m.ipConfig && spanOf(m.ipConfig)) ?? propertySpan(m.reference, 'id') ?? spanOf(m.reference) ?? m.resource?.span;
     const node: TopologyNode = { id, kind: 'member', tag, label, details, memberType: type, instances: m.instances instanceof Unknown ? null : m.instances, ...this.loc(span) };
     if (parent) node.parent = parent;
     if (typeof m.privateIp === 'string' && m.privateIp) node.ip = m.privateIp;
     if (unknown) node.unknown = true;
-    this.memberIds.set(m, id);
-    return this.add(node);
+    return node;
+  }
+
+  /** A lazy member's node, as `member` and `add` would have made it. */
+  private made(entry: LazyMember): TopologyNode {
+    const node = this.memberNode(entry.member);
+    if (entry.unknown) node.unknown = true;
+    if (entry.hairpin) node.hairpin = true;
+    return node;
+  }
+
+  /** The node of an id, made if it is a lazy member's. */
+  private nodeOf(id: string): TopologyNode | undefined {
+    const entry = this.nodes.get(id);
+    return entry instanceof LazyMember ? this.made(entry) : entry?.node;
   }
 
   private memberId(m: MemberNode): string {
-    return this.memberIds.get(m) ?? this.describeMember(m).id;
+    return this.memberIds.get(m) ?? this.memberIdentity(m);
+  }
+
+  /** A member's node id (describeMember's), without the rest of its description. */
+  private memberIdentity(m: MemberNode): string {
+    if (m.kind === 'ip-address') return `member:ip:${display(m.privateIp ?? null)}`;
+    const base = `member:${this.resourceKey(m.resource as EvaluatedResource)}`;
+    if (m.kind === 'module') return `${base}/${lower(m.ipConfigName)}`;
+    if (m.kind === 'nic') return `${base}/ipconfigurations/${lower(m.ipConfigName)}`;
+    return `${base}/networkinterfaceconfigurations/${nicConfigName(m).toLowerCase()}/${lower(m.ipConfigName)}`;
   }
 
   private describeMember(m: MemberNode): { id: string; type: MemberType; tag: string; label: string; details: string[]; unknown: boolean } {
+    const id = this.memberIdentity(m);
     const details: string[] = [];
     let unknown = false;
     const ip = (dynamic?: string): void => {
@@ -483,7 +601,6 @@ class Collector {
     const ipc = display(m.ipConfigName ?? null);
     const secondary = m.ipConfigPrimary === false ? ' (secondary)' : '';
     if (m.kind === 'ip-address') {
-      const id = `member:ip:${display(m.privateIp ?? null)}`;
       details.push(typeof m.privateIp === 'string' ? `IP ${m.privateIp}` : `IP: ${m.privateIp instanceof Unknown ? unknownWords(m.privateIp) : 'not written'}`);
       if (m.privateIp instanceof Unknown) unknown = true;
       if (m.resource) details.push(`NIC ${leaf(m.resource.name)}${m.ipConfigName !== undefined ? ` · ${ipc}` : ''}`);
@@ -491,27 +608,19 @@ class Collector {
       return { id, type: 'ip-address', tag: 'IP ENTRY', label: m.displayName, details, unknown };
     }
     const r = m.resource as EvaluatedResource;
-    const base = `member:${this.resourceKey(r)}`;
     if (m.kind === 'module') {
       details.push(m.instances instanceof Unknown ? `template not read: ${m.instances.reason}` : 'template not read');
       details.push('count: unknown');
-      return { id: `${base}/${lower(m.ipConfigName)}`, type: 'module', tag: 'MODULE', label: m.displayName, details, unknown: true };
+      return { id, type: 'module', tag: 'MODULE', label: m.displayName, details, unknown: true };
     }
     if (m.kind === 'nic') {
       if (m.vm) details.push(`NIC ${leaf(r.name)} · ${ipc}${secondary}`);
       else details.push(`${ipc}${secondary} · no VM attaches it here`);
       ip();
       count();
-      return { id: `${base}/ipconfigurations/${lower(m.ipConfigName)}`, type: m.vm ? 'vm' : 'nic', tag: m.vm ? 'VM' : 'NIC', label: leaf(m.vm ? m.vm.name : r.name), details, unknown: unknown || r.name instanceof Unknown };
+      return { id, type: m.vm ? 'vm' : 'nic', tag: m.vm ? 'VM' : 'NIC', label: leaf(m.vm ? m.vm.name : r.name), details, unknown: unknown || r.name instanceof Unknown };
     }
-    // VM NIC configurations and scale sets: the NIC configuration that holds the ipConfiguration.
-    const cfgs = m.kind === 'scale-set' ? getPath(r.body(), 'properties', 'virtualMachineProfile', 'networkProfile', 'networkInterfaceConfigurations') : getPath(r.body(), 'properties', 'networkProfile', 'networkInterfaceConfigurations');
-    let cfgName = '?';
-    if (Array.isArray(cfgs)) {
-      const cfg = cfgs.find((c) => isObject(c) && Array.isArray(getPath(c, 'properties', 'ipConfigurations')) && (getPath(c, 'properties', 'ipConfigurations') as Value[]).includes(m.ipConfig as ValueObject));
-      if (cfg !== undefined) cfgName = display(getProp(cfg, 'name') ?? `#${cfgs.indexOf(cfg)}`);
-    }
-    const id = `${base}/networkinterfaceconfigurations/${cfgName.toLowerCase()}/${lower(m.ipConfigName)}`;
+    const cfgName = nicConfigName(m);
     if (m.kind === 'scale-set') {
       details.push(m.instances instanceof Unknown ? `capacity: ${unknownWords(m.instances)}` : `capacity ${m.instances}`);
       if (m.instances instanceof Unknown) unknown = true;
@@ -525,10 +634,9 @@ class Collector {
     return { id, type: 'vm', tag: 'VM', label: leaf(r.name), details, unknown };
   }
 
-  private markHairpins(graph: NetworkGraph, lbs: LoadBalancerNode[]): void {
+  private markHairpins(graphFindings: readonly Finding[], lbs: LoadBalancerNode[]): void {
     const inView = new Set(lbs);
-    const loops = RULES.filter((r) => r.topology === 'hairpin-loop');
-    const findings = loops.flatMap((r) => r.check(graph, {})).filter((f) => this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
+    const findings = graphFindings.filter((f) => RULE_TOPOLOGY.get(f.ruleId) === 'hairpin-loop' && this.shownFindings.has(`${f.ruleId}\u0000${f.span.file}\u0000${f.span.start}`));
     for (const lb of lbs) {
       if (!inView.has(lb)) continue;
       const lbId = this.lbIds.get(lb) as string;
@@ -556,25 +664,31 @@ class Collector {
       if (!existing.findings.some((x) => x.file === where.file && x.start === where.start)) existing.findings.push(where);
       return;
     }
-    const node = this.nodes.get(ruleId)?.node;
+    const node = this.nodeEntry(ruleId)?.node;
     if (node) node.hairpin = true;
     const firstPool = rule.pools.find((p) => p.members.includes(first as MemberNode)) ?? rule.pools[0];
     const poolId = firstPool ? this.poolIds.get(firstPool) : undefined;
     for (const id of [feId, ...poolIds]) {
-      const n = id && this.nodes.get(id)?.node;
+      const n = id && this.nodeEntry(id)?.node;
       if (n) n.hairpin = true;
     }
     if (feId) this.flagEdge(`frontend-rule:${feId}->${ruleId}`);
     for (const p of poolIds) this.flagEdge(`rule-pool:${ruleId}->${p}`);
     for (const m of members) {
       const mid = this.memberId(m);
-      const n = this.nodes.get(mid)?.node;
-      if (n) n.hairpin = true;
+      const entry = this.nodes.get(mid);
+      if (entry instanceof LazyMember) {
+        entry.hairpin = true;
+        // (An edge is drawn only where it was made: `hasPool` is asked when it is read.)
+        entry.hairpinPools = entry.hairpinPools === undefined || entry.hairpinPools === poolIds ? poolIds : [...new Set([...entry.hairpinPools, ...poolIds])];
+        continue;
+      }
+      if (entry) entry.node.hairpin = true;
       for (const p of poolIds) this.flagEdge(`pool-member:${p}->${mid}`);
     }
     const fePort = readInt(rule.frontendPort);
     const bePort = readInt(rule.backendPort);
-    const memberNode = memberId ? this.nodes.get(memberId)?.node : undefined;
+    const memberNode = memberId ? this.nodeOf(memberId) : undefined;
     const facts: LoopFacts = {
       member: memberId,
       frontend: feId,
@@ -608,15 +722,23 @@ class Collector {
     });
   }
 
+  /** The entry of a node that is not a lazy member. */
+  private nodeEntry(id: string): NodeEntry | undefined {
+    const entry = this.nodes.get(id);
+    return entry instanceof LazyMember ? undefined : entry;
+  }
+
   private flagEdge(id: string): void {
     const e = this.edges.get(id);
     if (e) e.hairpin = true;
   }
 
-  finish(environments: string[]): Pick<TopologyModel, 'nodes' | 'edges' | 'groups' | 'marks'> {
+  /** The nodes and edges as iterables that make lazy members each time they are read. */
+  finish(environments: string[]): Pick<TopologyStream, 'nodes' | 'edges' | 'groups' | 'marks'> {
     const many = environments.length > 1;
-    const nodes: TopologyNode[] = [];
-    for (const { node, envs, details } of this.nodes.values()) {
+    for (const entry of this.nodes.values()) {
+      if (entry instanceof LazyMember) continue;
+      const { node, envs, details } = entry;
       if (many && envs.length < environments.length) node.environments = envs;
       if (envs.length > 1) node.details = mergeDetails(envs, details);
       // The hairpin mark's line: per environment when they differ (or only some have the mark).
@@ -626,10 +748,40 @@ class Collector {
         if (texts.size === 1 && chances.size === envs.length) node.details = [...node.details, `⚠ hairpin-prone: ${[...texts][0]}`];
         else node.details = [...node.details, ...[...chances].map(([env, text]) => `⚠ [${env}] hairpin-prone: ${text}`)];
       }
-      nodes.push(node);
     }
-    return { nodes, edges: [...this.edges.values()], groups: [...this.groups.values()], marks: [...this.marks.values()] };
+    const entries = this.nodes;
+    const order = this.edgeOrder;
+    const made = (entry: LazyMember): TopologyNode => this.made(entry);
+    const nodes = {
+      *[Symbol.iterator](): Generator<TopologyNode> {
+        for (const entry of entries.values()) yield entry instanceof LazyMember ? made(entry) : entry.node;
+      },
+    };
+    const edges = order
+      ? {
+          *[Symbol.iterator](): Generator<TopologyEdge> {
+            for (const e of order) yield e instanceof LazyMember ? lazyEdge({ pool: e.firstPool, member: e }) : 'kind' in e ? e : lazyEdge(e);
+          },
+        }
+      : [...this.edges.values()];
+    return { nodes, edges, groups: [...this.groups.values()], marks: [...this.marks.values()] };
   }
+}
+
+/** The name of the NIC configuration of a VM's or a scale set's member that holds its ipConfiguration (`?` when none does). */
+function nicConfigName(m: MemberNode): string {
+  const body = (m.resource as EvaluatedResource).body();
+  const cfgs = m.kind === 'scale-set' ? getPath(body, 'properties', 'virtualMachineProfile', 'networkProfile', 'networkInterfaceConfigurations') : getPath(body, 'properties', 'networkProfile', 'networkInterfaceConfigurations');
+  if (!Array.isArray(cfgs)) return '?';
+  const cfg = cfgs.find((c) => isObject(c) && Array.isArray(getPath(c, 'properties', 'ipConfigurations')) && (getPath(c, 'properties', 'ipConfigurations') as Value[]).includes(m.ipConfig as ValueObject));
+  return cfg === undefined ? '?' : display(getProp(cfg, 'name') ?? `#${cfgs.indexOf(cfg)}`);
+}
+
+/** A lazy pool-to-member edge, as `edge` and `flagEdge` would have made it. */
+function lazyEdge({ pool, member }: LazyEdge): TopologyEdge {
+  const edge: TopologyEdge = { id: `pool-member:${pool}->${member.id}`, kind: 'pool-member', source: pool, target: member.id };
+  if (member.hairpinPools?.includes(pool)) edge.hairpin = true;
+  return edge;
 }
 
 /** Details that differ between environments are labelled with them; common lines stay as they are. */

@@ -145,6 +145,16 @@ export interface TopologyModel {
   notes: string[];
 }
 
+/**
+ * A model whose nodes and edges are made as they are read, each time they are read: what the CLI
+ * writes as JSON. A 40,000-member pool's picture then never holds its member nodes and edges at
+ * once (see buildTopologyStream). The same nodes and edges, in the same order, as buildTopology's.
+ */
+export interface TopologyStream extends Omit<TopologyModel, 'nodes' | 'edges'> {
+  nodes: Iterable<TopologyNode>;
+  edges: Iterable<TopologyEdge>;
+}
+
 export function countBy<T, K extends string>(items: readonly T[], key: (t: T) => K): Record<K, number> {
   const out = {} as Record<K, number>;
   for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;

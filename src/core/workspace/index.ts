@@ -78,7 +78,13 @@ export interface WorkspaceAnalysis {
    * last analysis had too is the same object, so that what is derived from the graph (the
    * extension's lenses) is derived again only from the parts an edit changed.
    */
-  graphs: { environment: string; graph: NetworkGraph; parts?: readonly NetworkGraph[] }[];
+  graphs: {
+    environment: string;
+    graph: NetworkGraph;
+    parts?: readonly NetworkGraph[];
+    /** Every rule's findings on this graph, in the registry's order, before suppressions and merging. */
+    findings?: readonly Finding[];
+  }[];
   problems: EvaluationProblem[];
   parseErrors: { file: string; errors: SyntaxProblem[] }[];
   templates: number;
@@ -230,6 +236,9 @@ export class Workspace {
         return e.graph;
       },
       parts: e.parts,
+      get findings(): Finding[] {
+        return e.findings;
+      },
     }));
     const { findings, merged } = this.mergedFindings(perEnvironment);
     const problems = this.evaluationProblems(results, replaced);
