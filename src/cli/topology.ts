@@ -10,6 +10,7 @@ import { TOOL_NAME, TOOL_VERSION } from '../core/version';
 import { decodeText } from '../core/decode';
 import type { TopologyArgs } from './args';
 import type { CliIo, LoadedWorkspace } from './io';
+import { collectGarbage } from '../node/gc';
 
 /**
  * `ilb-hairpin topology`: the preview's picture of the given files, as its JSON view model,
@@ -20,6 +21,8 @@ export function topology(args: TopologyArgs, io: CliIo, load: (paths: readonly s
   const { workspace, relative, readErrors, inputs } = load(args.paths, io.cwd);
   for (const e of readErrors) io.stderr(`ilb-hairpin: ${relative(e.file)}: ${e.message}\n`);
   const analysis = workspace.analyze();
+  // The analysis's garbage is let go before the picture is built (see collectGarbage).
+  collectGarbage();
   const locate = (span: SourceSpan): TopologyLocation | undefined => {
     const source = workspace.source(span.file);
     return source ? { file: relative(span.file), range: source.rangeOf(span) } : undefined;
