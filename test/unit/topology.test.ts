@@ -536,6 +536,33 @@ describe('topology: layout by elkjs', () => {
     }
   });
 
+  it("a part's layout does not grow with its members: load balancers that differ only in their pools' sizes are laid out once", () => {
+    const stamp = (i: number, members: number): Record<string, unknown>[] => [
+      loadBalancer({ name: `ilb-${i}`, frontendIp: `10.0.7.${i}`, rules: [{ name: 'web', port: 8081 }] }),
+      ...Array.from({ length: members }, (_, k) => [nic(`nic-${i}-${k}`, [poolId(`ilb-${i}`, 'be')]), vm(`vm-${i}-${k}`, [`[resourceId('Microsoft.Network/networkInterfaces', 'nic-${i}-${k}')]`])]).flat(),
+    ];
+    const m = model(workspaceOf({ '/w/sizes.json': template({ resources: [...stamp(1, 2), ...stamp(2, 5), ...stamp(3, 9)] }) }));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const elk = require('../../src/core/topology/elk') as { elkLayout: (g: unknown) => unknown };
+    const original = elk.elkLayout;
+    const graphs: { children?: unknown[] }[] = [];
+    elk.elkLayout = (g) => (graphs.push(g as { children?: unknown[] }), original(g));
+    let l: LaidOutTopology;
+    try {
+      // (Another picture's parts may be remembered: a line of its own. The counts have one digit: the same text widths.)
+      l = layoutTopology({ ...m, nodes: m.nodes.map((n) => (n.kind === 'rule' ? { ...n, details: [...n.details, 'a line of this test'] } : n)) });
+    } finally {
+      elk.elkLayout = original;
+    }
+    assert.equal(graphs.length, 2, 'one layered layout for the three parts, then the packing');
+    for (const i of [1, 2, 3]) {
+      const members = l.nodes.filter((n) => n.kind === 'member' && n.id.includes(`nic-${i}-`));
+      const group = l.groups.find((g) => members.every((n) => inside(n, g)));
+      assert.ok(group, `the members of ilb-${i} in one box`);
+      assert.equal(members.length, [2, 5, 9][i - 1]);
+    }
+  });
+
   it('routes every edge, and lays out the same model the same way', () => {
     for (const e of laid.edges) assert.ok(e.sections.length > 0 && (e.sections[0]?.length ?? 0) >= 2, e.id);
     assert.deepEqual(layoutTopology(seed), laid);

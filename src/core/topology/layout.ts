@@ -1,10 +1,12 @@
 /**
  * Layout of the view model by elkjs: each connected part of the picture is laid out by ELK's
- * layered algorithm (left to right: frontends, rules, pools, members), with load balancers and
- * subnets as compound nodes; a subnet's members stand in a column placed by ELK's box algorithm,
- * entered at one port per pool; the parts are then packed by ELK's rectpacking. Node sizes come from
+ * layered algorithm (left to right: frontends, rules, pools), with load balancers as compound
+ * nodes; a subnet's members stand in a column in a box to the right, entered at one port per pool;
+ * the parts are then packed by ELK's rectpacking. Node sizes come from
  * their text (text.ts). Parts are laid out one by one and remembered, so that a live update re-lays
- * only the parts an edit changed. The result is plain data the SVG renderer draws.
+ * only the parts an edit changed. A subnet's members stand in one column, which needs no layout
+ * engine: its box is placed beside what ELK laid out (see placeSubnets), so that ELK's work and the
+ * parts' shapes do not grow with the members. The result is plain data the SVG renderer draws.
  */
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import { elkLayout } from './elk';
@@ -204,28 +206,38 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
   /** Containers by ELK id within each part: a load balancer, or a part's box for a subnet. */
   const containers = new Map<ElkNode, Map<string, ElkNode>>();
   const container = (id: string, comp: ElkNode): ElkNode => {
-    const group = groupById.get(id);
-    const elkId = group ? `${GROUP_BOX}${id}` : id;
     const inPart = containers.get(comp) ?? containers.set(comp, new Map()).get(comp) as Map<string, ElkNode>;
-    let c = inPart.get(elkId);
+    let c = inPart.get(id);
     if (c) return c;
-    const t = group ? groupText(group.label, group.details) : nodeText(byId.get(id) as TopologyNode, 420);
-    const top = 'top' in t ? t.top : t.height + 4;
+    const t = nodeText(byId.get(id) as TopologyNode, 420);
+    const top = t.height + 4;
     c = {
-      id: elkId,
+      id,
       children: [],
       layoutOptions: {
         'elk.padding': `[top=${top},left=14,bottom=14,right=14]`,
         'elk.nodeSize.constraints': 'MINIMUM_SIZE',
         'elk.nodeSize.minimum': `(${t.width + 8}, ${top + 20})`,
-        ...(group ? SUBNET_OPTIONS : {}),
       },
-      ...(group ? { ports: [] } : {}),
     };
-    headers.set(elkId, { lines: t.lines, top });
-    inPart.set(elkId, c);
+    headers.set(id, { lines: t.lines, top });
+    inPart.set(id, c);
     comp.children?.push(c);
     return c;
+  };
+  /** Each part's boxes for subnets, in the order met (members and their pools' ports in the model's order). */
+  const subnets = new Map<ElkNode, Map<string, SubnetBox>>();
+  const subnetBox = (id: string, comp: ElkNode): SubnetBox => {
+    const inPart = subnets.get(comp) ?? subnets.set(comp, new Map()).get(comp) as Map<string, SubnetBox>;
+    let box = inPart.get(id);
+    if (!box) {
+      const group = groupById.get(id) as { label: string; details: string[] };
+      const t = groupText(group.label, group.details);
+      box = { id: `${GROUP_BOX}${id}`, top: t.top, minWidth: t.width + 8, right: 14, members: [], ports: [], buses: [] };
+      headers.set(box.id, { lines: t.lines, top: t.top });
+      inPart.set(id, box);
+    }
+    return box;
   };
   const hasChildren = new Set(model.nodes.map((n) => parentOf(n.id)).filter((p): p is string => p !== undefined));
 
@@ -238,41 +250,24 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
     const parent = parentOf(node.id);
     const t = nodeText(node);
     texts.set(node.id, t);
-    const n: ElkNode = { id: node.id, width: t.width, height: t.height };
-    (parent === undefined ? comp : container(parent, comp)).children?.push(n);
+    const n = { id: node.id, width: t.width, height: t.height };
+    if (parent !== undefined && groupById.has(parent)) subnetBox(parent, comp).members.push(n);
+    else (parent === undefined ? comp : container(parent, comp)).children?.push(n);
   }
-  // A subnet's box holds members only, and only pools' edges reach them. ELK's box algorithm stands
-  // the members in one column in model order (a far smaller problem than placing each of them in
-  // the layered graph), and ELK routes each pool's edge to the box's port for that pool; from the
-  // port, a bus down the box's left margin branches to the pool's members.
-  const buses = new Map<ElkNode, Bus[]>();
+  // A subnet's box holds members only, and only pools' edges reach them: each pool's edges enter the
+  // box at one port, and a bus down the box's left margin branches to the pool's members. ELK lays
+  // out the rest; the boxes are placed beside it (placeSubnets).
   for (const e of edges) {
     const comp = componentOf(e.source);
     const inside = parentOf(e.target);
-    const box = inside !== undefined && groupById.has(inside) && parentOf(e.source) !== inside ? containers.get(comp)?.get(`${GROUP_BOX}${inside}`) : undefined;
+    const box = inside !== undefined && groupById.has(inside) && parentOf(e.source) !== inside ? subnets.get(comp)?.get(inside) : undefined;
     if (!box) {
       comp.edges?.push({ id: e.id, sources: [e.source], targets: [e.target] });
       continue;
     }
-    const port = `${box.id}${PORT}${e.source}`;
-    const outer = `${port}${TO_PORT}`;
-    const ports = box.ports ?? [];
-    let index = ports.findIndex((p) => p.id === port);
-    if (index < 0) {
-      index = ports.push({ id: port, width: 1, height: 1, layoutOptions: { 'elk.port.side': 'WEST' } }) - 1;
-      comp.edges?.push({ id: outer, sources: [e.source], targets: [port] });
-    }
-    const list = buses.get(comp) ?? buses.set(comp, []).get(comp) as Bus[];
-    list.push({ edge: e.id, outer, port, bus: index, box: box.id, member: e.target });
-  }
-  for (const inPart of containers.values()) {
-    for (const box of inPart.values()) {
-      if (!box.ports) continue;
-      const options = box.layoutOptions ?? {};
-      options['elk.padding'] = (options['elk.padding'] ?? '').replace(/left=\d+/, `left=${BUS_LEFT + BUS_STEP * Math.max(0, box.ports.length - 1) + BUS_TICK}`);
-      // The box algorithm orders by priority: the model's order, top to bottom.
-      box.children?.forEach((c, i, all) => (c.layoutOptions = { ...c.layoutOptions, 'elk.priority': String(all.length - i) }));
-    }
+    let port = box.ports.indexOf(e.source);
+    if (port < 0) port = box.ports.push(e.source) - 1;
+    box.buses.push({ edge: e.id, port, member: e.target });
   }
 
   // Room for the packet walks: in a subnet's box beside its member; else at the edge of the part
@@ -286,14 +281,14 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
   const room = walkRoom(model, new Map(model.nodes.map((x) => [x.id, x.kind])));
   for (const [id, need] of room.right) {
     const parent = parentOf(id);
-    const box = parent !== undefined && groupById.has(parent) ? containers.get(componentOf(id))?.get(`${GROUP_BOX}${parent}`) : undefined;
-    if (box?.layoutOptions) withPadding(box.layoutOptions, 'right', 14 + need);
+    const box = parent !== undefined && groupById.has(parent) ? subnets.get(componentOf(id))?.get(parent) : undefined;
+    if (box) box.right = Math.max(box.right, 14 + need);
     else withPadding(ofPart(id), 'right', need);
   }
   for (const [id, need] of room.left) withPadding(ofPart(id), 'left', need);
 
   // Each part on its own (an edit re-lays only the parts it changed), then the parts packed.
-  const parts = [...components.values()].map((c) => layoutPart({ ...c, layoutOptions: partOptions.get(c) ?? options }, buses.get(c) ?? []));
+  const parts = [...components.values()].map((c) => placeSubnets(layoutPart({ ...c, layoutOptions: partOptions.get(c) ?? options }), [...(subnets.get(c)?.values() ?? [])]));
   const packed = parts.length
     ? elkLayout({
         id: 'root',
@@ -331,32 +326,28 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
 /** The id of a part's root, and the prefix of the ids of subnet boxes in ELK graphs. */
 const PART = 'part';
 const GROUP_BOX = 'subnet-box:';
-/** A subnet box's entry port for one source, and the edge ELK routes to it. */
-const PORT = '|port:';
-const TO_PORT = '|to-port';
 /** The buses in a subnet box's left margin: the first one's offset, the step between them, and the branch to a member. */
 const BUS_LEFT = 8;
 const BUS_STEP = 7;
 const BUS_TICK = 16;
+/** Between what ELK laid out and the subnets' boxes: room for the edges' turns to the boxes' ports. */
+const SUBNET_GAP = 56;
+/** Between two members in a box, and between two boxes. */
+const MEMBER_GAP = 18;
 
-/** A subnet's box: its members in one column (a narrow aspect ratio), placed by ELK's box algorithm. */
-const SUBNET_OPTIONS: Record<string, string> = {
-  'elk.algorithm': 'org.eclipse.elk.box',
-  'elk.hierarchyHandling': 'SEPARATE_CHILDREN',
-  'elk.portConstraints': 'FIXED_SIDE',
-  'elk.aspectRatio': '0.01',
-  'elk.spacing.nodeNode': '18',
-};
-
-/** An edge from a pool to a member in a subnet's box: ELK's way to the box's port, then the bus. */
-interface Bus {
-  edge: string;
-  outer: string;
-  port: string;
-  /** Which of the box's buses, from the left. */
-  bus: number;
-  box: string;
-  member: string;
+/** A part's box for a subnet: its members in one column in the model's order, entered at one port per pool. */
+interface SubnetBox {
+  /** `subnet-box:` and the group's id. */
+  id: string;
+  /** The header's height (the members start below it) and the width it needs. */
+  top: number;
+  minWidth: number;
+  /** Room right of the members (the packet walks' loops and chips). */
+  right: number;
+  members: { id: string; width: number; height: number }[];
+  /** The pools whose edges enter the box, one port and one bus each, in the order met. */
+  ports: string[];
+  buses: { edge: string; port: number; member: string }[];
 }
 
 interface LaidOutPart {
@@ -421,10 +412,6 @@ class Shape {
     return out;
   }
 
-  bus(b: Bus): Bus {
-    return { edge: this.id(b.edge), outer: this.id(b.outer), port: this.id(b.port), bus: b.bus, box: this.id(b.box), member: this.id(b.member) };
-  }
-
   /** A laid-out part in short ids, in this part's own ids. */
   named(part: LaidOutPart): LaidOutPart {
     const back = (s: string): string => this.real[Number(s.slice(1))] ?? s;
@@ -437,11 +424,11 @@ class Shape {
   }
 }
 
-function layoutPart(part: ElkNode, buses: Bus[]): LaidOutPart {
+function layoutPart(part: ElkNode): LaidOutPart {
+  if (!part.children?.length) return { width: 0, height: 0, boxes: [], edges: new Map() };
   const shape = new Shape();
   const input = shape.node(part);
-  const shortBuses = buses.map((b) => shape.bus(b));
-  const key = JSON.stringify([input, shortBuses]);
+  const key = JSON.stringify(input);
   const cached = partCache.get(key);
   if (cached) {
     // Most recently used last.
@@ -449,22 +436,20 @@ function layoutPart(part: ElkNode, buses: Bus[]): LaidOutPart {
     partCache.set(key, cached);
     return shape.named(cached);
   }
-  const result = layoutShape(input, shortBuses);
+  const result = layoutShape(input);
   partCache.set(key, result);
   if (partCache.size > PART_CACHE_SIZE) partCache.delete(partCache.keys().next().value as string);
   return shape.named(result);
 }
 
-/** ELK's layout of a part (in its short ids), with the buses drawn into the subnets' boxes. */
-function layoutShape(part: ElkNode, buses: Bus[]): LaidOutPart {
+/** ELK's layout of a part (in its short ids). */
+function layoutShape(part: ElkNode): LaidOutPart {
   const laid = elkLayout({ ...part, layoutOptions: { ...part.layoutOptions, 'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT' } });
   const boxes: LaidOutBox[] = [];
   const edges = new Map<string, Point[][]>();
-  const ports = new Map<string, Point>();
   const visit = (n: ElkNode): void => {
     for (const c of n.children ?? []) {
       boxes.push({ id: c.id, x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 });
-      for (const p of c.ports ?? []) ports.set(p.id, { x: (p.x ?? 0) + (p.width ?? 0), y: (p.y ?? 0) + (p.height ?? 0) / 2 });
       visit(c);
     }
     for (const e of n.edges ?? []) {
@@ -475,16 +460,62 @@ function layoutShape(part: ElkNode, buses: Bus[]): LaidOutPart {
     }
   };
   visit(laid);
-  const boxById = new Map(boxes.map((b) => [b.id, b]));
-  for (const b of buses) {
-    const to = edges.get(b.outer)?.flat() ?? [];
-    const port = ports.get(b.port) ?? to[to.length - 1];
-    const box = boxById.get(b.box);
-    const member = boxById.get(b.member);
-    if (!port || !box || !member) continue;
-    const x = box.x + BUS_LEFT + BUS_STEP * b.bus;
-    const y = member.y + member.height / 2;
-    edges.set(b.edge, [withoutRepeats([...to, port, { x, y: port.y }, { x, y }, { x: member.x, y }])]);
-  }
   return { width: laid.width ?? 0, height: laid.height ?? 0, boxes, edges };
+}
+
+/**
+ * A part with its subnets' boxes placed to the right of what ELK laid out, one under the other:
+ * in each, the members in one column in the model's order, and each pool's edges from the pool's
+ * right side to the box's port for it, then down the pool's bus and across to each member.
+ */
+function placeSubnets(part: LaidOutPart, subnets: SubnetBox[]): LaidOutPart {
+  if (subnets.length === 0) return part;
+  const boxes = [...part.boxes];
+  const edges = new Map(part.edges);
+  const at = new Map(part.boxes.map((b) => [b.id, b]));
+  const x = part.width > 0 ? part.width + SUBNET_GAP : 4;
+  const middle = (b: LaidOutBox): number => b.y + b.height / 2;
+  let y = 4;
+  let width = part.width;
+  for (const s of subnets) {
+    const left = BUS_LEFT + BUS_STEP * Math.max(0, s.ports.length - 1) + BUS_TICK;
+    // The box as high as its first pool, when there is room: the way from the pool to the first
+    // member is then straight.
+    const firstPool = at.get(s.ports[0] ?? '');
+    const first = s.members[0];
+    if (firstPool && first) y = Math.max(y, middle(firstPool) - s.top - first.height / 2);
+    let inner = 0;
+    let widest = 0;
+    const placed = new Map<string, LaidOutBox>();
+    for (const m of s.members) {
+      const b = { id: m.id, x: x + left, y: y + s.top + inner, width: m.width, height: m.height };
+      placed.set(m.id, b);
+      boxes.push(b);
+      inner += m.height + MEMBER_GAP;
+      widest = Math.max(widest, m.width);
+    }
+    const box = { id: s.id, x, y, width: Math.max(s.minWidth, left + widest + s.right), height: Math.max(s.top + 20, s.top + Math.max(0, inner - MEMBER_GAP) + 14) };
+    boxes.push(box);
+    // Each pool's port at the pool's height when that is beside the members (a straight way in),
+    // else at the nearest end of them; each edge turns towards its port in the gap, a later port's
+    // turn farther from the box, so that the ways of pools standing one under the other do not
+    // cross before the box.
+    for (const b of s.buses) {
+      const pool = at.get(s.ports[b.port] as string);
+      const member = placed.get(b.member);
+      if (!pool || !member) continue;
+      const from = { x: pool.x + pool.width, y: middle(pool) };
+      const portY = Math.min(Math.max(from.y, box.y + s.top + BUS_STEP * b.port), box.y + box.height - 14);
+      const turn = Math.max(x - 8 - BUS_STEP * b.port, x - SUBNET_GAP + 8);
+      const bus = x + BUS_LEFT + BUS_STEP * b.port;
+      const to = member.y + member.height / 2;
+      // (The branch from the bus is kept even when straight: the bus is where a pool's edges part.)
+      const way = withoutRepeats([from, { x: turn, y: from.y }, { x: turn, y: portY }, { x: bus, y: portY }, { x: bus, y: to }]);
+      way.push({ x: member.x, y: to });
+      edges.set(b.edge, [way]);
+    }
+    y += box.height + MEMBER_GAP;
+    width = Math.max(width, box.x + box.width + 4);
+  }
+  return { width, height: Math.max(part.height, y - MEMBER_GAP + 4), boxes, edges };
 }
