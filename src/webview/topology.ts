@@ -13,7 +13,7 @@ import { FONT, layoutTopology, type LaidOutTopology } from '../core/topology/lay
 import type { PathKind, TopologyModel } from '../core/topology/model';
 import type { FromWebview, RenderedReport, ToWebview, TopologyState } from '../core/topology/protocol';
 import { TOPOLOGY_CSS } from '../core/topology/style';
-import { escapeXml, LEGEND_SWATCH, legendEntries, legendMarkers, renderTopologySvg, renderWalkSvg } from '../core/topology/svg';
+import { escapeXml, LEGEND_SWATCH, legendEntries, legendMarkers, nodeTextMarkup, renderTopologySvg, renderWalkSvg } from '../core/topology/svg';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -136,14 +136,29 @@ function svgElement(): SVGSVGElement | null {
   return canvas.querySelector('svg.ilbh');
 }
 
+/**
+ * Above this many nodes a picture is drawn without the nodes' text lines, and a node's lines are
+ * added when it is in view near enough to read them (SvgOptions.deferText): a large picture's first
+ * drawing then has about half the elements, and most of them would be too small to read.
+ */
+const DEFER_TEXT_NODES = 400;
+/** The nodes drawn without their lines, by id, until their lines are added (addTextsInView). */
+let deferred: Map<string, SVGGElement> | undefined;
+
 /** Draws the current layout with the current selection; keeps focus and the view. */
 function draw(): void {
   if (!laid) return;
   const focused = (document.activeElement as Element | null)?.getAttribute?.('data-id');
   const mark = state.selectedRule ? laid.model.marks.find((m) => m.rule === state.selectedRule) : undefined;
-  canvas.innerHTML = renderTopologySvg(laid, mark ? { selectedRule: mark.rule, path: state.path ?? 'failing' } : {});
+  const defer = laid.nodes.length > DEFER_TEXT_NODES;
+  canvas.innerHTML = renderTopologySvg(laid, { ...(mark ? { selectedRule: mark.rule, path: state.path ?? 'failing' } : {}), deferText: defer });
   const svg = svgElement();
+  deferred = undefined;
   if (!svg) return;
+  if (defer) {
+    deferred = new Map();
+    for (const g of svg.querySelectorAll<SVGGElement>('g.node:not(.container)')) deferred.set(g.getAttribute('data-id') ?? '', g);
+  }
   const [x, y, w, hh] = (svg.getAttribute('viewBox') ?? '0 0 1 1').split(' ').map(Number) as [number, number, number, number];
   bounds = { x, y, w, h: hh };
   svg.removeAttribute('width');
@@ -374,7 +389,25 @@ function applyView(): void {
   // node's tooltip shows it. Fewer texts for the browser to lay out: a large picture draws, pans
   // and zooms about twice as fast.
   svg.classList.toggle('lod-far', view.k * FONT.detail < 4.5);
-  svg.classList.toggle('lod-farther', view.k * FONT.label < 4);
+  const farther = view.k * FONT.label < 4;
+  svg.classList.toggle('lod-farther', farther);
+  if (!farther) addTextsInView();
+}
+
+/** The text lines of the deferred nodes in view (and half a view around it, for a short pan), once each. */
+function addTextsInView(): void {
+  if (!deferred?.size || !view || !laid) return;
+  const w = canvasSize.w / view.k;
+  const hh = canvasSize.h / view.k;
+  const [x0, x1, y0, y1] = [view.x - w / 2, view.x + w * 1.5, view.y - hh / 2, view.y + hh * 1.5];
+  for (const n of laid.nodes) {
+    if (n.container || n.x > x1 || n.x + n.width < x0 || n.y > y1 || n.y + n.height < y0) continue;
+    const g = deferred.get(n.id);
+    if (!g) continue;
+    deferred.delete(n.id);
+    // Where renderTopologySvg draws them: after the stripe, under the badges.
+    (g.querySelector('.stripe') ?? g.lastElementChild)?.insertAdjacentHTML('afterend', nodeTextMarkup(n));
+  }
 }
 
 /** A step of a pan or zoom: the drawn picture moved and scaled to the view; the viewBox when the gesture rests. */

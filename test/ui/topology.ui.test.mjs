@@ -531,6 +531,35 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     assert.ok(layoutMs + renderMs < 10_000, `absurdly slow: ${measured.text}`);
     await page.screenshot({ path: path.join(artifacts, 'ui-topology-500-nodes.png') });
 
+    // A picture this large is drawn without the nodes' text lines; zoomed in, the nodes in view get
+    // theirs (and the others do not, yet).
+    const lines = () => frame.evaluate(() => {
+      const canvas = document.getElementById('canvas').getBoundingClientRect();
+      const leaves = [...document.querySelectorAll('#canvas g.node:not(.container)')];
+      const seen = (g) => {
+        const r = g.getBoundingClientRect();
+        return r.right > canvas.left && r.left < canvas.right && r.bottom > canvas.top && r.top < canvas.bottom;
+      };
+      const inView = leaves.filter(seen);
+      return { leaves: leaves.length, withLines: leaves.filter((g) => g.querySelector('text.label')).length, inView: inView.length, inViewWithLines: inView.filter((g) => g.querySelector('text.label')).length };
+    });
+    const far = await lines();
+    // (Near enough to read a label: the view's lod-farther class goes when it rests.)
+    for (let i = 0; i < 30; i++) {
+      await frame.click('#zoom-in');
+      await frame.waitForFunction(() => document.querySelector('#canvas svg.ilbh')?.style.transform === '', undefined, { timeout: 5_000 });
+      if (await frame.evaluate(() => !document.querySelector('#canvas svg.ilbh')?.classList.contains('lod-farther'))) break;
+    }
+    // Then to a member, as Tab does (the view pans to the focused node).
+    await frame.evaluate(() => document.querySelector('#canvas g.node.k-member')?.focus());
+    await frame.waitForFunction(() => document.activeElement?.matches?.('#canvas g.node.k-member'), undefined, { timeout: 5_000 });
+    const near = await lines();
+    assert.ok(near.inView > 0 && near.inViewWithLines === near.inView, `every node in view has its lines: ${JSON.stringify(near)}`);
+    assert.ok(far.withLines < far.leaves && near.withLines < near.leaves, `drawn without them first: ${JSON.stringify({ far, near })}`);
+    assert.ok((await frame.evaluate(() => document.querySelector('#canvas svg.ilbh')?.textContent ?? '')).includes('ipconfig1'), 'a member in view reads NIC and ipconfig');
+    await page.screenshot({ path: path.join(artifacts, 'ui-topology-500-nodes-near.png') });
+    await frame.click('#fit');
+
     // A drag with the mouse: while it lasts the drawn picture is moved (a CSS transform, nothing
     // drawn again) and the viewBox follows when it rests (150 ms: on a loaded machine that may be
     // between two moves, so what is asserted during the drag is that the viewBox's move and the

@@ -11,7 +11,7 @@ import { ALL_ENVIRONMENTS, buildTopology, buildTopologyStream, type TopologyOpti
 import { chipText, layoutTopology, SIDE, type LaidOutTopology } from '../../src/core/topology/layout';
 import { countBy, type TopologyModel, type TopologyNode } from '../../src/core/topology/model';
 import { isFromWebview } from '../../src/core/topology/protocol';
-import { escapeXml, legendEntries, renderTopologySvg, renderWalkSvg, titleRect, type Rect } from '../../src/core/topology/svg';
+import { escapeXml, legendEntries, nodeTextMarkup, renderTopologySvg, renderWalkSvg, titleRect, type Rect } from '../../src/core/topology/svg';
 import { escapeDot, escapeMermaid, toDot, toMermaid } from '../../src/core/topology/text-formats';
 import { fitText, textWidth, wrapLines, wrapText } from '../../src/core/topology/text';
 import { Workspace } from '../../src/core/workspace';
@@ -654,6 +654,35 @@ describe('topology: SVG', () => {
   const seed = model(fromDisk(SEED_LAB));
   const laid: LaidOutTopology = layoutTopology(seed);
   const rule = seed.marks[0]!.rule;
+
+  it("deferred text: the leaves' lines left out (and only them), to be added where renderTopologySvg draws them", () => {
+    const big = layoutTopology(model(largeWorkspace(3, 3)));
+    const full = renderTopologySvg(big);
+    const deferred = renderTopologySvg(big, { deferText: true });
+    const leaves = big.nodes.filter((x) => !x.container);
+    assert.ok(leaves.length > 10 && big.nodes.some((x) => x.container));
+    let rebuilt = deferred;
+    for (const leaf of leaves) {
+      const lines = nodeTextMarkup(leaf);
+      assert.ok(lines.length > 0 && full.includes(lines), leaf.id);
+      // After the leaf's stripe, where the webview inserts them.
+      const at = rebuilt.indexOf(`data-id="${escapeXml(leaf.id)}"`);
+      const stripe = rebuilt.indexOf('<rect class="stripe"', at);
+      const after = rebuilt.indexOf('/>', stripe) + 2;
+      rebuilt = rebuilt.slice(0, after) + lines + rebuilt.slice(after);
+    }
+    assert.equal(rebuilt, full);
+    // The accessible names and tooltips keep the text.
+    const byId = new Map(big.model.nodes.map((x) => [x.id, x]));
+    for (const leaf of leaves) {
+      const at = deferred.indexOf(`data-id="${escapeXml(leaf.id)}"`);
+      const open = deferred.slice(at, deferred.indexOf('>', at));
+      const title = deferred.slice(deferred.indexOf('<title>', at), deferred.indexOf('</title>', at));
+      for (const text of [byId.get(leaf.id)?.label ?? '?', ...(byId.get(leaf.id)?.details ?? [])]) {
+        assert.ok(open.includes(escapeXml(text.replace(/^⚠\s*/, ''))) && title.includes(escapeXml(text)), `${leaf.id}: ${text}`);
+      }
+    }
+  });
 
   it('draws every node with its labels, focusable, the hairpin-prone rule marked in text and shape', () => {
     const svg = renderTopologySvg(laid);

@@ -3,7 +3,7 @@
  * adds pan, zoom and focus on top) and the CLI / exports (standalone files with the CSS embedded).
  * Everything is styled through classes (style.ts), never inline styles.
  */
-import type { LaidOutBox, LaidOutTopology, Point, TextLine } from './layout';
+import type { LaidOutBox, LaidOutNode, LaidOutTopology, Point, TextLine } from './layout';
 import { chipText, FONT, SIDE } from './layout';
 import type { HairpinMark, PacketPath, PathKind, PathParticipant, TopologyNode } from './model';
 import { TOPOLOGY_CSS } from './style';
@@ -26,6 +26,17 @@ export interface SvgOptions {
   legend?: boolean;
   /** Append the selected path's packet walk below the graph (standalone pictures). */
   walk?: boolean;
+  /**
+   * Draw the nodes that are not containers without their text lines (their tooltip and accessible
+   * name keep the text): a large picture seen from far, where the lines are too small to read. The
+   * webview adds a node's lines (nodeTextMarkup) when it comes into view near enough to read them.
+   */
+  deferText?: boolean;
+}
+
+/** A node's text lines, as renderTopologySvg draws them inside its group, after its stripe. */
+export function nodeTextMarkup(laid: LaidOutNode): string {
+  return textLines(laid.lines, 12);
 }
 
 interface Fragment {
@@ -164,7 +175,7 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
       `<title>${escapeXml(full)}</title>` +
       `<rect class="box" x="0" y="0" width="${n(laid.width)}" height="${n(laid.height)}" rx="${laid.container ? 8 : 5}"/>` +
       stripe +
-      textLines(laid.lines, 12) +
+      (o.deferText && !laid.container ? '' : nodeTextMarkup(laid)) +
       hairpinIcon +
       unknownBadge +
       `</g>`
