@@ -30,6 +30,8 @@ export interface SvgOptions {
    * Draw the nodes that are not containers without their text lines (their tooltip and accessible
    * name keep the text): a large picture seen from far, where the lines are too small to read. The
    * webview adds a node's lines (nodeTextMarkup) when it comes into view near enough to read them.
+   * The edges are drawn without their ids (`data-edge`, for those who read an exported file; the
+   * webview does not): about a quarter of a large picture's markup.
    */
   deferText?: boolean;
 }
@@ -187,7 +189,7 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
     const marker = `url(#${prefix}${e.hairpin ? 'arrow-hairpin' : 'arrow'})`;
     for (const s of e.sections) {
       if (s.length < 2) continue;
-      out.push(`<path class="${cls}" data-edge="${escapeXml(e.id)}" d="M${s.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}" marker-end="${marker}"/>`);
+      out.push(`<path class="${cls}"${o.deferText ? '' : ` data-edge="${escapeXml(e.id)}"`} d="M${s.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}" marker-end="${marker}"/>`);
     }
   }
   for (const laid of t.nodes) if (!laid.container) out.push(nodeMarkup(laid));
