@@ -5,8 +5,7 @@
  * the graph takes. It is eventually consistent: seconds to minutes behind Resource Manager.
  */
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
-import { getPath, getProp, isObject, type Value, type ValueObject } from '../evaluate/value';
-import { stringInterner } from '../intern';
+import { getPath, getProp, isObject, stringInterner, type Value, type ValueObject } from '../evaluate/value';
 import { countInstances, scaleSetInstance, type SubscriptionResult } from './estate';
 import { describeError, modularClientOptions, type ReaderContext } from './pipeline';
 import { pruneRow } from './prune';

@@ -5,8 +5,6 @@
  * computed (a parameter without a value, `reference()`, a runtime-only function...). Unknowns
  * propagate: a function that receives an Unknown it needs returns an Unknown.
  */
-import { stringInterner } from '../intern';
-
 export class Unknown {
   readonly kind = 'unknown' as const;
   /** The source text of the expression that produced it, when there is one. */
@@ -35,6 +33,21 @@ export class Unknown {
   toString(): string {
     return this.text ?? `<unknown: ${this.reason}>`;
   }
+}
+
+/**
+ * One copy of each string given to it. With `max`, the table is emptied when it holds that many,
+ * so that a long-lived one does not keep every string it ever met.
+ */
+export function stringInterner(max = Infinity): (s: string) => string {
+  const strings = new Map<string, string>();
+  return (s) => {
+    const known = strings.get(s);
+    if (known !== undefined) return known;
+    if (strings.size >= max) strings.clear();
+    strings.set(s, s);
+    return s;
+  };
 }
 
 /**

@@ -1,7 +1,6 @@
 import { parseTree, printParseErrorCode, findNodeAtLocation, type JSONPath, type Node, type NodeType, type ParseError } from 'jsonc-parser';
 import { OffsetIndex } from './offset-index';
 import { textEdit, type SourceFile, type SourceSpan } from '../source';
-import { stringInterner } from '../intern';
 
 export type JsonNode = Node;
 
@@ -316,7 +315,7 @@ class LazyNode implements Node {
       const lower = key.toLowerCase();
       k = Object.keys(record).find((x) => x.toLowerCase() === lower);
     }
-    return k === undefined ? undefined : new LazyNode(this.tree, shareString(record, k), this, k, Role.PropertyValue);
+    return k === undefined ? undefined : new LazyNode(this.tree, record[k], this, k, Role.PropertyValue);
   }
 
   /** See entriesOf. */
@@ -324,7 +323,7 @@ class LazyNode implements Node {
     const raw = this.raw;
     if (this.role === Role.Property || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
     const record = raw as Record<string, unknown>;
-    return Object.keys(record).map((k) => [k, new LazyNode(this.tree, shareString(record, k), this, k, Role.PropertyValue)]);
+    return Object.keys(record).map((k) => [k, new LazyNode(this.tree, record[k], this, k, Role.PropertyValue)]);
   }
 
   /**
@@ -338,33 +337,13 @@ class LazyNode implements Node {
       const keyNode: Node = new KeyNode(this, this.segment as string);
       return [keyNode, new LazyNode(this.tree, raw, this.up, this.segment, Role.PropertyValue)];
     } else if (Array.isArray(raw)) {
-      return raw.map((_, i) => new LazyNode(this.tree, shareString(raw, i), this, i));
+      return raw.map((v, i) => new LazyNode(this.tree, v, this, i));
     } else if (raw !== null && typeof raw === 'object') {
-      return Object.keys(raw).map((k) => new LazyNode(this.tree, shareString(raw as Record<string, unknown>, k), this, k, Role.Property));
+      return Object.entries(raw as Record<string, unknown>).map(([k, v]) => new LazyNode(this.tree, v, this, k, Role.Property));
     }
     return undefined;
   }
 }
-
-/**
- * The value at `key` of a parsed object or array; a short string one copy of it met again, put
- * back in its place. JSON.parse makes a string for each occurrence, and a template of 40,000 NICs
- * repeats the same `type`, `dependsOn` and `resourceId(...)` strings in each: about 13 MB of
- * copies kept with the parsed value. Only the strings the evaluator reads are shared; a frozen
- * container keeps its own.
- */
-function shareString(container: Record<string, unknown> | unknown[], key: string | number): unknown {
-  const v = (container as Record<string | number, unknown>)[key];
-  if (typeof v !== 'string' || v.length > MAX_SHARED_LENGTH) return v;
-  const one = sharedStrings(v);
-  // (Equal strings are `===`: whether `one` is another copy cannot be asked, so it is always put back.)
-  Reflect.set(container, key, one);
-  return one;
-}
-
-const MAX_SHARED_LENGTH = 256;
-/** Bounded like the evaluator's (see evaluate/value.ts): an editor session does not keep every string it met. */
-const sharedStrings = stringInterner(20_000);
 
 /** What locates an evaluated object or array (the shape of evaluate/origin.ts's Origin). */
 export interface NodeOrigin {
