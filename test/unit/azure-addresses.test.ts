@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeEstate, estateResources } from '../../src/core/azure/estate';
 import { linkTokens, partitionByTokens } from '../../src/core/graph/links';
+import type { ValueObject } from '../../src/core/evaluate/value';
 import { networkInterface, ids, virtualMachine } from '../azure/shapes';
 import { ipPoolLab, lab, SUB1, SUB2 } from '../azure/scenarios';
 
@@ -47,5 +48,26 @@ describe('links: addresses join only where the graph matches by address', () => 
   it('a NIC with an IP-based pool entry\'s address joins the entry\'s load balancer', () => {
     const parts = groups(ipPoolLab());
     assert.equal(parts.length, 1, JSON.stringify(parts));
+  });
+
+  it("a body's tokens, read once, are the same when read again, whether the body is frozen or not, and leave it as it was", () => {
+    const nicBody = (ip: string): Record<string, unknown> => ({
+      properties: { ipConfigurations: [{ name: 'ipconfig1', properties: { privateIPAddress: ip, subnet: { id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/a' } } }] },
+    });
+    for (const frozen of [false, true]) {
+      const body = nicBody('10.9.0.4');
+      if (frozen) Object.freeze(body);
+      const json = JSON.stringify(body);
+      const resource = { type: 'Microsoft.Network/networkInterfaces', existing: false, id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkInterfaces/n', body: () => body as ValueObject };
+      const fresh = linkTokens([resource], { cache: false });
+      const first = linkTokens([resource]);
+      const again = linkTokens([resource]);
+      assert.deepEqual([[...first.declared].sort(), [...first.named].sort()], [[...fresh.declared].sort(), [...fresh.named].sort()], `frozen: ${frozen}`);
+      assert.deepEqual(again, first, `frozen: ${frozen}`);
+      assert.ok(first.named.size > 0, 'the subnet is a token');
+      assert.equal(JSON.stringify(body), json);
+      assert.deepEqual(Object.keys(body), ['properties']);
+      assert.deepEqual(structuredClone(body), JSON.parse(json));
+    }
   });
 });

@@ -49,12 +49,12 @@ export function linkTokens(resources: readonly LinkedResource[], options: { cach
         walk(body, tokens, ADDRESS_TYPES.has(type) ? tokens.declared : tokens.named, 0, false);
         continue;
       }
-      let own = BODY_TOKENS.get(body);
+      let own = tokensOf(body);
       if (!own) {
         const found = { declared: new Set<string>(), named: new Set<string>() };
         walk(body, found, ADDRESS_TYPES.has(type) ? found.declared : found.named, 0, false);
         own = { declared: [...found.declared], named: [...found.named] };
-        BODY_TOKENS.set(body, own);
+        keepTokens(body, own);
       }
       for (const t of own.declared) tokens.declared.add(t);
       for (const t of own.named) tokens.named.add(t);
@@ -70,7 +70,23 @@ export type LinkedResource = Pick<EvaluatedResource, 'type' | 'existing' | 'id' 
  * The tokens of each body read: a Bicep declaration an edit did not reach keeps its evaluated
  * body, which is then not read again.
  */
-const BODY_TOKENS = new WeakMap<object, { declared: string[]; named: string[] }>();
+type BodyTokens = { declared: string[]; named: string[] };
+/**
+ * Kept as a non-enumerable symbol property of the body (as origins are, evaluate/origin.ts), not
+ * as an entry of one WeakMap of every body of the workspace: such a table's size is paid by each
+ * edit's entries and each full collection. A frozen body keeps them in a WeakMap.
+ */
+const BODY_TOKENS = Symbol('bodyTokens');
+const frozenBodyTokens = new WeakMap<object, BodyTokens>();
+
+function tokensOf(body: object): BodyTokens | undefined {
+  return Object.prototype.hasOwnProperty.call(body, BODY_TOKENS) ? (body as { [BODY_TOKENS]?: BodyTokens })[BODY_TOKENS] : frozenBodyTokens.get(body);
+}
+
+function keepTokens(body: object, own: BodyTokens): void {
+  if (Object.isExtensible(body)) Object.defineProperty(body, BODY_TOKENS, { value: own, enumerable: false, configurable: true });
+  else frozenBodyTokens.set(body, own);
+}
 
 /**
  * Where an address is what the graph finds others by, it is declared: a private DNS record's (a
