@@ -180,9 +180,9 @@ function floatingWords(f: boolean | Unknown): { text: string; unknown: boolean }
 /** How the topology draws each rule's findings, by rule id. */
 const RULE_TOPOLOGY = new Map(RULES.map((r) => [r.id, r.topology]));
 
-/** Is span `inner` inside span `outer` (same file)? */
 const SEVERITY_WORDS: Record<Finding['severity'], string> = { error: 'error', warning: 'warning', info: 'information', hint: 'hint' };
 
+/** Is span `inner` inside span `outer` (same file)? */
 function inside(inner: SourceSpan, outer: SourceSpan | undefined): boolean {
   return !!outer && inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
 }

@@ -203,7 +203,7 @@ export function layoutTopology(model: TopologyModel): LaidOutTopology {
     }
     return comp;
   };
-  /** Containers by ELK id within each part: a load balancer, or a part's box for a subnet. */
+  /** Containers by id within each part: the load balancers (a subnet's box is a SubnetBox, placed beside ELK's layout). */
   const containers = new Map<ElkNode, Map<string, ElkNode>>();
   const container = (id: string, comp: ElkNode): ElkNode => {
     const inPart = containers.get(comp) ?? containers.set(comp, new Map()).get(comp) as Map<string, ElkNode>;
