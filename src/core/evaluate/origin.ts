@@ -1,3 +1,4 @@
+import { ObjectSlot } from '../slot';
 import type { SourceSpan } from '../source';
 
 /**
@@ -21,38 +22,24 @@ export interface Origin {
 /** An origin, or what makes one when a location is first asked for (most never are). */
 export type OriginSource = Origin | (() => Origin);
 
-/**
- * Each value's origin is a property of the value itself, under a symbol, not enumerable: JSON,
- * `Object.keys`, spreads, `Object.assign` and structured clones never see it. Not a WeakMap: one
- * table of every origin of the workspace (hundreds of thousands in a large one) made each edit's
- * entries cost more as the workspace grew (the table's growth and the collector's passes over its
- * entries), and its entries cost more memory than a property. Objects that cannot take a
- * property (frozen) keep theirs in a WeakMap.
- */
-const ORIGIN = Symbol('origin');
-const frozenOrigins = new WeakMap<object, OriginSource>();
-type WithOrigin = { [ORIGIN]?: OriginSource };
+/** Each value's origin, kept with the value (see ObjectSlot). */
+const origins = new ObjectSlot<OriginSource>('origin');
 
 export function setOrigin(value: object, origin: OriginSource): void {
-  if (Object.prototype.hasOwnProperty.call(value, ORIGIN)) (value as WithOrigin)[ORIGIN] = origin;
-  else if (Object.isExtensible(value)) Object.defineProperty(value, ORIGIN, { value: origin, writable: true, configurable: true, enumerable: false });
-  else frozenOrigins.set(value, origin);
+  origins.set(value, origin);
 }
 
 /** Forgets a value's origin (a deployed resource whose analysis is done: see core/azure/resources). */
 export function forgetOrigin(value: object): void {
-  if (Object.prototype.hasOwnProperty.call(value, ORIGIN)) (value as WithOrigin)[ORIGIN] = undefined;
-  else frozenOrigins.delete(value);
+  origins.delete(value);
 }
 
 export function originOf(value: unknown): Origin | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const own = Object.prototype.hasOwnProperty.call(value, ORIGIN);
-  const o = own ? (value as WithOrigin)[ORIGIN] : frozenOrigins.get(value);
+  const o = origins.get(value);
   if (typeof o !== 'function') return o;
   const made = o();
-  if (own) (value as WithOrigin)[ORIGIN] = made;
-  else frozenOrigins.set(value, made);
+  origins.set(value, made);
   return made;
 }
 

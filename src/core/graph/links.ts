@@ -14,6 +14,7 @@
 import { idKey, type EvaluatedResource } from '../evaluate/resources';
 import { Unknown, isObject, type Value } from '../evaluate/value';
 import { GRAPH_TYPES, T_DNS_A, T_LB, T_NAT_RULE, T_NIC, T_POOL, T_VM, T_VMSS } from './build';
+import { ObjectSlot } from '../slot';
 
 /** The types whose bodies the graph reads for links (the rest link by their own ID only). */
 const BODY_TYPES = new Set([T_LB, T_POOL, T_NAT_RULE, T_NIC, T_VM, T_VMSS, T_DNS_A]);
@@ -49,12 +50,12 @@ export function linkTokens(resources: readonly LinkedResource[], options: { cach
         walk(body, tokens, ADDRESS_TYPES.has(type) ? tokens.declared : tokens.named, 0, false);
         continue;
       }
-      let own = tokensOf(body);
+      let own = BODY_TOKENS.get(body);
       if (!own) {
         const found = { declared: new Set<string>(), named: new Set<string>() };
         walk(body, found, ADDRESS_TYPES.has(type) ? found.declared : found.named, 0, false);
         own = { declared: [...found.declared], named: [...found.named] };
-        keepTokens(body, own);
+        BODY_TOKENS.set(body, own);
       }
       for (const t of own.declared) tokens.declared.add(t);
       for (const t of own.named) tokens.named.add(t);
@@ -67,26 +68,10 @@ export function linkTokens(resources: readonly LinkedResource[], options: { cach
 export type LinkedResource = Pick<EvaluatedResource, 'type' | 'existing' | 'id' | 'opaque' | 'body'>;
 
 /**
- * The tokens of each body read: a Bicep declaration an edit did not reach keeps its evaluated
- * body, which is then not read again.
+ * The tokens of each body read, kept with the body (see ObjectSlot): a Bicep declaration an edit
+ * did not reach keeps its evaluated body, which is then not read again.
  */
-type BodyTokens = { declared: string[]; named: string[] };
-/**
- * Kept as a non-enumerable symbol property of the body (as origins are, evaluate/origin.ts), not
- * as an entry of one WeakMap of every body of the workspace: such a table's size is paid by each
- * edit's entries and each full collection. A frozen body keeps them in a WeakMap.
- */
-const BODY_TOKENS = Symbol('bodyTokens');
-const frozenBodyTokens = new WeakMap<object, BodyTokens>();
-
-function tokensOf(body: object): BodyTokens | undefined {
-  return Object.prototype.hasOwnProperty.call(body, BODY_TOKENS) ? (body as { [BODY_TOKENS]?: BodyTokens })[BODY_TOKENS] : frozenBodyTokens.get(body);
-}
-
-function keepTokens(body: object, own: BodyTokens): void {
-  if (Object.isExtensible(body)) Object.defineProperty(body, BODY_TOKENS, { value: own, enumerable: false, configurable: true });
-  else frozenBodyTokens.set(body, own);
-}
+const BODY_TOKENS = new ObjectSlot<{ declared: string[]; named: string[] }>('bodyTokens');
 
 /**
  * Where an address is what the graph finds others by, it is declared: a private DNS record's (a
