@@ -574,17 +574,19 @@ class Collector {
     return this.memberIds.get(m) ?? this.memberIdentity(m);
   }
 
-  /** A member's node id (describeMember's), without the rest of its description. */
-  private memberIdentity(m: MemberNode): string {
+  /** A member's node id (describeMember's), without the rest of its description; `cfgName`: nicConfigName's, when known. */
+  private memberIdentity(m: MemberNode, cfgName?: string): string {
     if (m.kind === 'ip-address') return `member:ip:${display(m.privateIp ?? null)}`;
     const base = `member:${this.resourceKey(m.resource as EvaluatedResource)}`;
     if (m.kind === 'module') return `${base}/${lower(m.ipConfigName)}`;
     if (m.kind === 'nic') return `${base}/ipconfigurations/${lower(m.ipConfigName)}`;
-    return `${base}/networkinterfaceconfigurations/${nicConfigName(m).toLowerCase()}/${lower(m.ipConfigName)}`;
+    return `${base}/networkinterfaceconfigurations/${(cfgName ?? nicConfigName(m)).toLowerCase()}/${lower(m.ipConfigName)}`;
   }
 
   private describeMember(m: MemberNode): { id: string; type: MemberType; tag: string; label: string; details: string[]; unknown: boolean } {
-    const id = this.memberIdentity(m);
+    // (A VM's or a scale set's NIC configuration is found once, for the id and the details.)
+    const cfgName = m.kind === 'ip-address' || m.kind === 'module' || m.kind === 'nic' ? undefined : nicConfigName(m);
+    const id = this.memberIdentity(m, cfgName);
     const details: string[] = [];
     let unknown = false;
     const ip = (dynamic?: string): void => {
@@ -620,7 +622,6 @@ class Collector {
       count();
       return { id, type: m.vm ? 'vm' : 'nic', tag: m.vm ? 'VM' : 'NIC', label: leaf(m.vm ? m.vm.name : r.name), details, unknown: unknown || r.name instanceof Unknown };
     }
-    const cfgName = nicConfigName(m);
     if (m.kind === 'scale-set') {
       details.push(m.instances instanceof Unknown ? `capacity: ${unknownWords(m.instances)}` : `capacity ${m.instances}`);
       if (m.instances instanceof Unknown) unknown = true;
