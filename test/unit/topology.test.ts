@@ -11,7 +11,7 @@ import { ALL_ENVIRONMENTS, buildTopology, buildTopologyStream, type TopologyOpti
 import { chipText, layoutTopology, SIDE, type LaidOutTopology } from '../../src/core/topology/layout';
 import { countBy, type TopologyModel, type TopologyNode } from '../../src/core/topology/model';
 import { isFromWebview } from '../../src/core/topology/protocol';
-import { escapeXml, legendEntries, nodeTextMarkup, renderTopologySvg, renderWalkSvg, titleRect, type Rect } from '../../src/core/topology/svg';
+import { arrowHead, escapeXml, legendEntries, nodeTextMarkup, renderTopologySvg, renderWalkSvg, titleRect, type Rect } from '../../src/core/topology/svg';
 import { escapeDot, escapeMermaid, toDot, toMermaid } from '../../src/core/topology/text-formats';
 import { fitText, textWidth, wrapLines, wrapText } from '../../src/core/topology/text';
 import { Workspace } from '../../src/core/workspace';
@@ -684,6 +684,52 @@ describe('topology: SVG', () => {
         assert.ok(open.includes(escapeXml(text.replace(/^⚠\s*/, ''))) && title.includes(escapeXml(text)), `${leaf.id}: ${text}`);
       }
     }
+  });
+
+  it('merged edges: the same lines, one path per kind of edge, and an arrowhead per line where its marker was', () => {
+    const seen = new Set<string>();
+    for (const picture of [layoutTopology(model(largeWorkspace(3, 3))), laid]) {
+      const each = renderTopologySvg(picture, { deferText: true });
+      const merged = renderTopologySvg(picture, { deferText: true, mergeEdges: true });
+      const edgePaths = /<path class="(edge[^"]*)" d="([^"]*)"(?: marker-end="url\(#ilbh-g-(arrow(?:-hairpin)?)\)")?\/>/g;
+      const headPaths = /<path class="(arrow(?:-hairpin)?) heads" d="([^"]*)"\/>/g;
+      // Everything else (groups, nodes) is the same markup.
+      assert.equal(merged.replace(edgePaths, '').replace(headPaths, ''), each.replace(edgePaths, ''));
+      const lines = (svg: string): Map<string, string[]> => {
+        const out = new Map<string, string[]>();
+        for (const [, cls, d] of svg.matchAll(edgePaths)) out.set(cls!, [...(out.get(cls!) ?? []), ...d!.split(/ (?=M)/)]);
+        for (const v of out.values()) v.sort();
+        return out;
+      };
+      const before = lines(each);
+      assert.ok(before.size >= 2, [...before.keys()].join());
+      assert.deepEqual(lines(merged), before);
+      // One path per kind of edge in the merged picture; as many arrowheads of each colour as lines with that marker.
+      assert.equal([...merged.matchAll(edgePaths)].length, before.size);
+      const markers = new Map<string, number>();
+      for (const x of each.matchAll(edgePaths)) markers.set(x[3]!, (markers.get(x[3]!) ?? 0) + 1);
+      assert.equal([...merged.matchAll(headPaths)].length, markers.size);
+      for (const [marker, count] of markers) {
+        const heads = [...merged.matchAll(headPaths)].find((x) => x[1] === marker)?.[2] ?? '';
+        assert.equal(heads.split('z').filter((x) => x.trim()).length, count, marker);
+        seen.add(marker);
+      }
+    }
+    // Lines of hairpin loops and others, so arrowheads of both colours.
+    assert.deepEqual([...seen].sort(), ['arrow', 'arrow-hairpin']);
+  });
+
+  it("an arrowhead is the marker's triangle: its point one unit past the line's end, 7 stroke widths long, turned along the last segment", () => {
+    const nums = (d: string): number[] => (d.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
+    const close = (a: number[], b: number[]): void => {
+      assert.equal(a.length, b.length);
+      a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) <= 0.06, `${a} vs ${b}`));
+    };
+    // Rightwards, stroke width 1 (one view-box unit = 0.7): base 9 units back, 5 either side; point 1 unit on.
+    close(nums(arrowHead([{ x: 0, y: 0 }, { x: 100, y: 50 }, { x: 200, y: 50 }], 1)), [193.7, 46.5, 200.7, 50, 193.7, 53.5]);
+    // Downwards with a repeated last point: the last segment of non-zero length gives the direction.
+    close(nums(arrowHead([{ x: 10, y: 0 }, { x: 10, y: 100 }, { x: 10, y: 100 }], 2)), [17, 87.4, 10, 101.4, 3, 87.4]);
+    assert.equal(arrowHead([{ x: 5, y: 5 }, { x: 5, y: 5 }], 1), '');
   });
 
   it('draws every node with its labels, focusable, the hairpin-prone rule marked in text and shape', () => {

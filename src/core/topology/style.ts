@@ -78,7 +78,7 @@ export const TOPOLOGY_CSS = `
 .ilbh .arrow-path { fill: var(--ilbh-path); }
 .ilbh .arrow-fail { fill: var(--ilbh-error); }
 .ilbh .arrow-ok { fill: var(--ilbh-ok); }
-.ilbh.dim .node:not(.on-path), .ilbh.dim .edge, .ilbh.dim .container:not(.on-path) > .box { opacity: 0.45; }
+.ilbh.dim .node:not(.on-path), .ilbh.dim .edge, .ilbh.dim .heads, .ilbh.dim .container:not(.on-path) > .box { opacity: 0.45; }
 .ilbh .overlay-line { fill: none; stroke: var(--ilbh-path); stroke-width: 3; }
 .ilbh .overlay-line.fail { stroke: var(--ilbh-error); stroke-dasharray: 8 4; }
 .ilbh .overlay-line.ok { stroke: var(--ilbh-ok); }

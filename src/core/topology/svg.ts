@@ -34,6 +34,13 @@ export interface SvgOptions {
    * webview does not): about a quarter of a large picture's markup.
    */
   deferText?: boolean;
+  /**
+   * Draw the edges as one path per kind of edge, and their arrowheads as one filled path of
+   * triangles, instead of a path with an arrow marker per edge: what a large picture's first drawing
+   * spends most of its painting on. The lines and arrowheads are the ones the markers draw (at a
+   * marker's size for the edge's stroke width). No edge is an element of its own, so none has an id.
+   */
+  mergeEdges?: boolean;
 }
 
 /** A node's text lines, as renderTopologySvg draws them inside its group, after its stripe. */
@@ -184,12 +191,15 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
     );
   };
   for (const laid of t.nodes) if (laid.container) out.push(nodeMarkup(laid));
-  for (const e of t.edges) {
-    const cls = `edge e-${e.kind}${e.hairpin ? ' hairpin' : ''}`;
-    const marker = `url(#${prefix}${e.hairpin ? 'arrow-hairpin' : 'arrow'})`;
-    for (const s of e.sections) {
-      if (s.length < 2) continue;
-      out.push(`<path class="${cls}"${o.deferText ? '' : ` data-edge="${escapeXml(e.id)}"`} d="M${s.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}" marker-end="${marker}"/>`);
+  if (o.mergeEdges) out.push(mergedEdges(t.edges));
+  else {
+    for (const e of t.edges) {
+      const cls = `edge e-${e.kind}${e.hairpin ? ' hairpin' : ''}`;
+      const marker = `url(#${prefix}${e.hairpin ? 'arrow-hairpin' : 'arrow'})`;
+      for (const s of e.sections) {
+        if (s.length < 2) continue;
+        out.push(`<path class="${cls}"${o.deferText ? '' : ` data-edge="${escapeXml(e.id)}"`} d="${polyline(s)}" marker-end="${marker}"/>`);
+      }
     }
   }
   for (const laid of t.nodes) if (!laid.container) out.push(nodeMarkup(laid));
@@ -206,6 +216,52 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
     height = Math.max(height, b.y + b.height + 8);
   }
   return { body: out.join(''), width, height, minX, minY, dim: !!overlay };
+}
+
+const polyline = (s: readonly Point[]): string => `M${s.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}`;
+
+/** An edge's stroke width (style.ts), which sizes its arrow marker (markerUnits="strokeWidth"). */
+const EDGE_STROKE = { plain: 1.3, hairpin: 2.2 };
+
+/**
+ * The arrowhead a marker of markers() draws at the end of a polyline: the triangle (0,0) (10,5)
+ * (0,10) of a 10 x 10 view box shown 7 stroke widths wide, its point (9,5) on the line's last point
+ * and turned along its last segment of non-zero length. Empty when the line has none.
+ */
+export function arrowHead(s: readonly Point[], strokeWidth: number): string {
+  const q = s[s.length - 1] as Point;
+  let i = s.length - 2;
+  while (i >= 0 && (s[i] as Point).x === q.x && (s[i] as Point).y === q.y) i--;
+  if (i < 0) return '';
+  const p = s[i] as Point;
+  const len = Math.hypot(q.x - p.x, q.y - p.y);
+  const k = (7 * strokeWidth) / 10;
+  // Along the line (u) and across it (v), one view-box unit each.
+  const [ux, uy] = [((q.x - p.x) / len) * k, ((q.y - p.y) / len) * k];
+  const [vx, vy] = [-uy, ux];
+  const at = (a: number, b: number): string => `${n(q.x + ux * (a - 9) + vx * (b - 5))},${n(q.y + uy * (a - 9) + vy * (b - 5))}`;
+  return `M${at(0, 0)} L${at(10, 5)} L${at(0, 10)} z`;
+}
+
+/** The edges as one path per class and their arrowheads as one path per colour (SvgOptions.mergeEdges). */
+function mergedEdges(edges: LaidOutTopology['edges']): string {
+  const lines = new Map<string, string[]>();
+  const heads = { arrow: [] as string[], 'arrow-hairpin': [] as string[] };
+  for (const e of edges) {
+    const cls = `edge e-${e.kind}${e.hairpin ? ' hairpin' : ''}`;
+    let d = lines.get(cls);
+    if (!d) lines.set(cls, (d = []));
+    for (const s of e.sections) {
+      if (s.length < 2) continue;
+      d.push(polyline(s));
+      const head = arrowHead(s, e.hairpin ? EDGE_STROKE.hairpin : EDGE_STROKE.plain);
+      if (head) (e.hairpin ? heads['arrow-hairpin'] : heads.arrow).push(head);
+    }
+  }
+  let out = '';
+  for (const [cls, d] of lines) if (d.length) out += `<path class="${cls}" d="${d.join(' ')}"/>`;
+  for (const [cls, d] of Object.entries(heads)) if (d.length) out += `<path class="${cls} heads" d="${d.join(' ')}"/>`;
+  return out;
 }
 
 /** A rectangle the overlay's lines must not cross: a node's box, a chip, or the title lines of a container. */
