@@ -392,9 +392,9 @@ function applyView(): void {
   svg.classList.toggle('lod-far', view.k * FONT.detail < 4.5);
   const farther = view.k * FONT.label < 4;
   svg.classList.toggle('lod-farther', farther);
-  // Dashes of a period of 10 or less drawn under 2.5 pixels (gaps under a pixel) would be blurred
-  // into a lighter line anyway: drawn solid, which is cheaper to paint (a 5,000-node picture draws a
-  // third faster). Their colour still tells a hairpin edge or member from the others.
+  // So far out that a dash period of 10 is under 2.5 pixels (its gap under a pixel), dashes would
+  // blur into a lighter line anyway: they are drawn solid, which is cheaper to paint. Their colour
+  // and width still tell a hairpin edge or member from the others.
   svg.classList.toggle('lod-solid', view.k * 10 < 2.5);
   if (!farther) addTextsInView();
 }

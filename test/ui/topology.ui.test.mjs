@@ -623,10 +623,12 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
   });
   // Minutes of layout on a small machine: run by `npm run bench` (ILB_HAIRPIN_UI_LARGE=1), not by `npm test`.
   it('5,000 nodes: first pictures against the 519-node ones in the same run (medians of 5), and a pan or zoom step (figures printed)', { skip: process.env.ILB_HAIRPIN_UI_LARGE !== '1' && 'set ILB_HAIRPIN_UI_LARGE=1 (npm run bench does)' }, async () => {
-    /** The first picture of a new webview on a folder's whole workspace (no template open). */
-    // Each time in a copy of the folder: a folder opened again restores its open editors, the
-    // topology among them, and that picture would be laid out before the one measured.
     let copies = 0;
+    /**
+     * The first picture of a new webview on a folder's whole workspace (no template open), each
+     * time in a copy of the folder: a folder opened again restores its open editors, the topology
+     * among them, and that picture would be laid out before the one measured.
+     */
     const firstPicture = async (source, total) => {
       const dir = `${source}-${++copies}`;
       await fsp.cp(source, dir, { recursive: true });

@@ -36,9 +36,10 @@ export interface SvgOptions {
   deferText?: boolean;
   /**
    * Draw the edges as one path per kind of edge, and their arrowheads as one filled path of
-   * triangles, instead of a path with an arrow marker per edge: what a large picture's first drawing
-   * spends most of its painting on. The lines and arrowheads are the ones the markers draw (at a
-   * marker's size for the edge's stroke width). No edge is an element of its own, so none has an id.
+   * triangles, instead of a path with an arrow marker per edge, which a large picture's first
+   * drawing spends much of its painting on. The lines and arrowheads are the ones the markers draw
+   * (at a marker's size for the edge's stroke width). No edge is an element of its own, so none has
+   * an id.
    */
   mergeEdges?: boolean;
 }
