@@ -621,6 +621,47 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     assert.equal(await frame.evaluate(() => document.querySelectorAll('#canvas g.node').length), total);
     console.log(`topology, ${cold.nodes} nodes as the first picture of a new webview: layout ${cold.layoutMs} ms + drawing ${cold.renderMs} ms = ${Number(cold.layoutMs) + Number(cold.renderMs)} ms (measured in the webview)`);
   });
+  it('more than 1,500 nodes: the plain leaves drawn as silhouettes first, then each one a node to click, focus and read', async () => {
+    const dir = path.join(tmp, 'nodes-1700');
+    await fsp.mkdir(dir);
+    const total = (await largeWorkspace(dir, 66)).reduce((a, b) => a + b, 0);
+    assert.ok(total > 1500, `${total} nodes`);
+    await page.goto(workbenchUrl(server.port, { folder: dir, payload }));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.waitForTimeout(2000);
+    await quickOpen(page, 'lb-00.json');
+    await runCommand(page, 'ILB Hairpin: Scan Workspace');
+    await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 120_000 });
+    await runCommand(page, 'View: Close All Editors');
+    await page.waitForSelector('.tab', { state: 'detached', timeout: 30_000 });
+    await runCommand(page, 'ILB Hairpin: Show Topology');
+    const frame = await topologyFrame(page);
+    await frame.waitForFunction((n) => Number(document.getElementById('status')?.dataset.nodes) === n, total, { timeout: 120_000 });
+    // The first picture had silhouettes (what the status says then), and then every node is an element.
+    await frame.waitForFunction(() => document.getElementById('status')?.dataset.nodesMs !== undefined, undefined, { timeout: 60_000 });
+    const status = await frame.evaluate(() => ({ ...document.getElementById('status')?.dataset, text: document.getElementById('status')?.textContent }));
+    assert.equal(status.leaves, 'nodes');
+    assert.match(status.text, new RegExp(`^${total} nodes · .* · drawing \\d+ ms · every node \\d+ ms$`));
+    console.log(`topology, ${total} nodes: layout ${status.layoutMs} ms + first picture ${status.renderMs} ms; every node an element ${status.nodesMs} ms after the layout (measured in the webview)`);
+    const drawn = await frame.evaluate(() => ({
+      nodes: document.querySelectorAll('#canvas g.node').length,
+      titled: document.querySelectorAll('#canvas g.node:not(.container) > title').length,
+      leaves: document.querySelectorAll('#canvas g.node:not(.container)').length,
+      silhouettes: document.querySelectorAll('#canvas .silhouettes, #canvas .silhouette').length,
+      focusable: document.querySelectorAll('#canvas g.node[tabindex="0"]').length,
+    }));
+    assert.deepEqual({ ...drawn, leaves: drawn.leaves > 1000 }, { nodes: total, titled: drawn.leaves, leaves: true, silhouettes: 0, focusable: total });
+    await page.screenshot({ path: path.join(artifacts, 'ui-topology-silhouettes-done.png') });
+    // A member put in after the first picture: focused and Enter, the editor shows it.
+    await frame.evaluate(() => [...document.querySelectorAll('#canvas g.node.k-member')].at(-1)?.focus());
+    await frame.waitForFunction(() => document.activeElement?.matches?.('#canvas g.node.k-member'), undefined, { timeout: 5_000 });
+    const label = await frame.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    const lb = /vm-(\d+)-\d+/.exec(label)?.[1];
+    assert.ok(lb, label);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`.tab[aria-label*="lb-${lb.padStart(2, '0')}.json"]`, { timeout: 15_000 });
+  });
+
   // Minutes of layout on a small machine: run by `npm run bench` (ILB_HAIRPIN_UI_LARGE=1), not by `npm test`.
   it('5,000 nodes: first pictures against the 519-node ones in the same run (medians of 5), and a pan or zoom step (figures printed)', { skip: process.env.ILB_HAIRPIN_UI_LARGE !== '1' && 'set ILB_HAIRPIN_UI_LARGE=1 (npm run bench does)' }, async () => {
     let copies = 0;
@@ -644,8 +685,10 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
       await runCommand(page, 'ILB Hairpin: Show Topology');
       const frame = await topologyFrame(page);
       await frame.waitForFunction((n) => Number(document.getElementById('status')?.dataset.nodes) === n, total, { timeout: 300_000 });
+      // Above 1,500 nodes the first picture has silhouettes: also how long until every node is an element.
+      await frame.waitForFunction(() => document.getElementById('status')?.dataset.leaves === 'nodes' && (document.getElementById('status')?.dataset.nodesMs !== undefined || Number(document.getElementById('status')?.dataset.nodes) <= 1500), undefined, { timeout: 300_000 });
       const m = await frame.evaluate(() => ({ ...document.getElementById('status')?.dataset }));
-      return { frame, ms: Number(m.layoutMs) + Number(m.renderMs), layoutMs: Number(m.layoutMs), renderMs: Number(m.renderMs) };
+      return { frame, ms: Number(m.layoutMs) + Number(m.renderMs), layoutMs: Number(m.layoutMs), renderMs: Number(m.renderMs), nodesMs: m.nodesMs === undefined ? undefined : Number(m.layoutMs) + Number(m.nodesMs) };
     };
     const small = path.join(tmp, 'nodes-519');
     await fsp.mkdir(small);
@@ -670,7 +713,9 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
     const summary = (list, total) => {
       const ms = list.map((x) => x.ms);
-      return `${total} nodes median ${median(ms)} ms (min ${Math.min(...ms)}, max ${Math.max(...ms)}; layout median ${median(list.map((x) => x.layoutMs))} + drawing median ${median(list.map((x) => x.renderMs))}; runs ${ms.join(', ')})`;
+      const all = list.map((x) => x.nodesMs).filter((x) => x !== undefined);
+      const complete = all.length ? `; every node an element: median ${median(all)} ms (min ${Math.min(...all)}, max ${Math.max(...all)})` : '';
+      return `${total} nodes median ${median(ms)} ms (min ${Math.min(...ms)}, max ${Math.max(...ms)}; layout median ${median(list.map((x) => x.layoutMs))} + drawing median ${median(list.map((x) => x.renderMs))}; runs ${ms.join(', ')}${complete})`;
     };
     console.log(
       `topology first picture, median of ${runs} of each size taken in turn: ${summary(samples.small, smallTotal)}; ${summary(samples.big, bigTotal)}; ratio of the medians ${(median(samples.big.map((x) => x.ms)) / median(samples.small.map((x) => x.ms))).toFixed(2)}x (goal < 3x); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`,

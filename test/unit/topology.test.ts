@@ -11,7 +11,7 @@ import { ALL_ENVIRONMENTS, buildTopology, buildTopologyStream, type TopologyOpti
 import { chipText, layoutTopology, SIDE, type LaidOutTopology } from '../../src/core/topology/layout';
 import { countBy, type TopologyModel, type TopologyNode } from '../../src/core/topology/model';
 import { isFromWebview } from '../../src/core/topology/protocol';
-import { arrowHead, escapeXml, legendEntries, nodeTextMarkup, renderTopologySvg, renderWalkSvg, titleRect, type Rect } from '../../src/core/topology/svg';
+import { arrowHead, escapeXml, legendEntries, nodeTextMarkup, renderTopologySvg, renderWalkSvg, silhouetteRuns, titleRect, type Rect, type SvgOptions } from '../../src/core/topology/svg';
 import { escapeDot, escapeMermaid, toDot, toMermaid } from '../../src/core/topology/text-formats';
 import { fitText, textWidth, wrapLines, wrapText } from '../../src/core/topology/text';
 import { Workspace } from '../../src/core/workspace';
@@ -717,6 +717,63 @@ describe('topology: SVG', () => {
     }
     // Lines of hairpin loops and others, so arrowheads of both colours.
     assert.deepEqual([...seen].sort(), ['arrow', 'arrow-hairpin']);
+  });
+
+  it('silhouettes: the plain leaves drawn as a box path and a stripe path per set of classes; their runs put back make the picture drawn without them', () => {
+    const big = layoutTopology(model(largeWorkspace(3, 3)));
+    const unknown = layoutTopology(model(fromDisk(path.join(FIXTURES_DIR, 'vmss-capacity-param-no-default.json'))));
+    const rule = laid.model.marks[0]!.rule;
+    const cases: [LaidOutTopology, SvgOptions][] = [
+      [big, { deferText: true, mergeEdges: true }],
+      [big, {}],
+      [laid, { deferText: true, mergeEdges: true }],
+      [laid, { selectedRule: rule, path: 'failing', deferText: true, mergeEdges: true }],
+      [laid, { selectedRule: rule, path: 'floating-ip' }],
+      [unknown, { deferText: true }],
+    ];
+    const layer = /<g class="silhouettes">((?:<g class="silhouette [^"]*"><path class="box" d="[^"]*"\/><path class="stripe" d="[^"]*"\/><\/g>)*)<\/g>/;
+    let silhouetted = 0;
+    for (const [picture, o] of cases) {
+      const full = renderTopologySvg(picture, o);
+      const drawn = renderTopologySvg(picture, { ...o, silhouettes: true });
+      const { runs, markup } = silhouetteRuns(picture, o);
+      const leaves = runs.flatMap((r) => r.leaves);
+      // No leaf is drawn twice or left out: each is a node or in a run, never both.
+      const ids = [...drawn.matchAll(/<g class="node[^"]*" data-id="([^"]*)"/g)].map((x) => x[1]);
+      assert.equal(ids.length + leaves.length, picture.nodes.length);
+      for (const leaf of leaves) assert.ok(!ids.includes(escapeXml(leaf.id)) && !leaf.container, leaf.id);
+      // What is not plain stays a node: a hairpin rule (its icon), an unknown (its badge), the selection and its path.
+      for (const x of picture.model.nodes) {
+        const keeps = picture.model.marks.some((m) => m.rule === x.id) || x.unknown || x.id === o.selectedRule || picture.nodes.find((l) => l.id === x.id)?.container;
+        if (keeps) assert.ok(ids.includes(escapeXml(x.id)), x.id);
+      }
+      if (o.selectedRule) assert.ok(/ on-path"/.test(drawn) && leaves.length > 0);
+      // A path per set of classes: a rounded box and a stripe per leaf of those classes.
+      const sets = [...(drawn.match(layer)?.[1] ?? '').matchAll(/<g class="silhouette ([^"]*)"><path class="box" d="([^"]*)"\/><path class="stripe" d="([^"]*)"\/>/g)];
+      assert.equal(new Set(sets.map((x) => x[1])).size, sets.length);
+      assert.equal(
+        sets.reduce((sum, x) => sum + x[2]!.split('M').length - 1, 0),
+        leaves.length,
+      );
+      for (const [, cls, boxes, stripes] of sets) assert.equal(boxes!.split('M').length, stripes!.split('M').length, cls);
+      // Each run's markup before the node it comes before (or the layer), the layer removed: the picture drawn without silhouettes.
+      let rebuilt = drawn;
+      for (const run of runs) {
+        const at = run.before === undefined ? rebuilt.indexOf('<g class="silhouettes">') : rebuilt.lastIndexOf('<g ', rebuilt.indexOf(` data-id="${escapeXml(run.before)}"`));
+        assert.ok(at > 0);
+        rebuilt = rebuilt.slice(0, at) + run.leaves.map(markup).join('') + rebuilt.slice(at);
+      }
+      assert.equal(rebuilt.replace(layer, ''), full);
+      silhouetted += leaves.length;
+    }
+    assert.ok(silhouetted >= 30, String(silhouetted));
+    // A box is the outline of <rect rx="5">, a stripe of <rect width="5" rx="2">: from where the rect's outline starts, clockwise.
+    const leaf = big.nodes.find((x) => !x.container)!;
+    const r = (v: number): number => Math.round(v * 10) / 10;
+    const [x, y, w, hh] = [r(leaf.x), r(leaf.y), r(leaf.width), r(leaf.height)];
+    const drawn = renderTopologySvg(big, { silhouettes: true });
+    assert.ok(drawn.includes(`M${r(x + 5)},${y}h${r(w - 10)}a5,5 0 0 1 5,5v${r(hh - 10)}a5,5 0 0 1 -5,5h${r(10 - w)}a5,5 0 0 1 -5,-5v${r(10 - hh)}a5,5 0 0 1 5,-5z`));
+    assert.ok(drawn.includes(`M${r(x + 2)},${y}h1a2,2 0 0 1 2,2v${r(hh - 4)}a2,2 0 0 1 -2,2h-1a2,2 0 0 1 -2,-2v${r(4 - hh)}a2,2 0 0 1 2,-2z`));
   });
 
   it("an arrowhead is the marker's triangle: its point one unit past the line's end, 7 stroke widths long, turned along the last segment", () => {

@@ -61,7 +61,8 @@ export const TOPOLOGY_CSS = `
 .ilbh .group > .box { fill: none; stroke: var(--ilbh-group); stroke-width: 1.2; stroke-dasharray: 6 4; }
 .ilbh .group .label { font-size: 12px; }
 .ilbh .node { cursor: pointer; outline: none; }
-.ilbh .node.loop > .box { stroke: var(--ilbh-warn); stroke-width: 2; stroke-dasharray: 5 3; }
+.ilbh .silhouettes { pointer-events: none; }
+.ilbh .node.loop > .box, .ilbh .silhouette.loop > .box { stroke: var(--ilbh-warn); stroke-width: 2; stroke-dasharray: 5 3; }
 .ilbh .node.hairpin > .box { stroke: var(--ilbh-error); stroke-width: 3.5; stroke-dasharray: 9 4; }
 .ilbh .node.selected > .box { stroke: var(--ilbh-focus); stroke-width: 4; stroke-dasharray: none; }
 .ilbh .node:focus-visible > .box, .ilbh .node:focus > .box { stroke: var(--ilbh-focus); stroke-width: 3; stroke-dasharray: none; }
@@ -78,7 +79,7 @@ export const TOPOLOGY_CSS = `
 .ilbh .arrow-path { fill: var(--ilbh-path); }
 .ilbh .arrow-fail { fill: var(--ilbh-error); }
 .ilbh .arrow-ok { fill: var(--ilbh-ok); }
-.ilbh.dim .node:not(.on-path), .ilbh.dim .edge, .ilbh.dim .heads, .ilbh.dim .container:not(.on-path) > .box { opacity: 0.45; }
+.ilbh.dim .node:not(.on-path), .ilbh.dim .silhouette, .ilbh.dim .edge, .ilbh.dim .heads, .ilbh.dim .container:not(.on-path) > .box { opacity: 0.45; }
 .ilbh .overlay-line { fill: none; stroke: var(--ilbh-path); stroke-width: 3; }
 .ilbh .overlay-line.fail { stroke: var(--ilbh-error); stroke-dasharray: 8 4; }
 .ilbh .overlay-line.ok { stroke: var(--ilbh-ok); }
@@ -106,5 +107,6 @@ body.vscode-high-contrast .ilbh .box, body.vscode-high-contrast-light .ilbh .box
 body.vscode-high-contrast .ilbh .edge, body.vscode-high-contrast-light .ilbh .edge { stroke: var(--ilbh-fg); stroke-width: 1.6; }
 body.vscode-high-contrast .ilbh .arrow, body.vscode-high-contrast-light .ilbh .arrow { fill: var(--ilbh-fg); }
 body.vscode-high-contrast .ilbh .tag, body.vscode-high-contrast-light .ilbh .tag { fill: var(--ilbh-fg); }
-body.vscode-high-contrast .ilbh.dim .node:not(.on-path), body.vscode-high-contrast-light .ilbh.dim .node:not(.on-path) { opacity: 0.7; }
+body.vscode-high-contrast .ilbh.dim .node:not(.on-path), body.vscode-high-contrast-light .ilbh.dim .node:not(.on-path),
+body.vscode-high-contrast .ilbh.dim .silhouette, body.vscode-high-contrast-light .ilbh.dim .silhouette { opacity: 0.7; }
 `;

@@ -42,6 +42,14 @@ export interface SvgOptions {
    * an id.
    */
   mergeEdges?: boolean;
+  /**
+   * Draw the plain leaves (nothing on them but their box and stripe: no badge, icon, selection or
+   * path) as silhouettes: one path of boxes and one of stripes per set of classes, in a
+   * `g.silhouettes` layer drawn where the leaves would be, which the pointer passes through. The
+   * webview draws a very large picture this way first, then puts the leaves in (silhouetteRuns):
+   * a few dozen elements instead of four per leaf. The picture looks the same.
+   */
+  silhouettes?: boolean;
 }
 
 /** A node's text lines, as renderTopologySvg draws them inside its group, after its stripe. */
@@ -144,7 +152,17 @@ interface Overlay {
   bounds: LaidOutBox[];
 }
 
-function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragment & { dim: boolean } {
+/** What graphFragment draws a node with: its markup, and whether it is a leaf a silhouette stands for (SvgOptions.silhouettes). */
+interface NodePainter {
+  markup(laid: LaidOutNode): string;
+  /** A leaf with nothing but its box and stripe: no badge, icon, selection or path on it. */
+  plain(laid: LaidOutNode): boolean;
+  /** Its classes, which its silhouette shares. */
+  classes(laid: LaidOutNode): string[];
+  overlay: Overlay | undefined;
+}
+
+function nodePainter(t: LaidOutTopology, o: SvgOptions, prefix: string): NodePainter {
   const byId = new Map(t.model.nodes.map((x) => [x.id, x]));
   const marks = new Map(t.model.marks.map((m) => [m.rule, m]));
   const mark = o.selectedRule ? marks.get(o.selectedRule) : undefined;
@@ -155,25 +173,23 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
     onPath.add(mark.rule);
     onPath.add(mark.loadBalancer);
   }
-
-  const out: string[] = [];
-  // Subnets and load balancers first (backgrounds), then edges, then the nodes on top.
-  for (const g of t.groups) {
-    out.push(
-      `<g class="group" data-group="${escapeXml(g.id)}"><rect class="box" x="${n(g.x)}" y="${n(g.y)}" width="${n(g.width)}" height="${n(g.height)}" rx="10"/>` +
-        textLines(g.lines, g.x + 10, g.y) +
-        `</g>`,
-    );
-  }
-  const nodeMarkup = (laid: (typeof t.nodes)[number]): string => {
+  const classes = (laid: LaidOutNode): string[] => {
     const node = byId.get(laid.id) as TopologyNode;
-    const classes = ['node', `k-${node.kind}`];
-    if (laid.container) classes.push('container');
-    if (node.kind === 'rule' && marks.has(node.id)) classes.push('hairpin');
-    else if (node.hairpin) classes.push('loop');
-    if (node.unknown) classes.push('unknown');
-    if (o.selectedRule === node.id) classes.push('selected');
-    if (onPath.has(node.id)) classes.push('on-path');
+    const out = ['node', `k-${node.kind}`];
+    if (laid.container) out.push('container');
+    if (node.kind === 'rule' && marks.has(node.id)) out.push('hairpin');
+    else if (node.hairpin) out.push('loop');
+    if (node.unknown) out.push('unknown');
+    if (o.selectedRule === node.id) out.push('selected');
+    if (onPath.has(node.id)) out.push('on-path');
+    return out;
+  };
+  const plain = (laid: LaidOutNode): boolean => {
+    const node = byId.get(laid.id) as TopologyNode;
+    return !laid.container && !node.unknown && !(node.kind === 'rule' && marks.has(node.id)) && o.selectedRule !== node.id && !onPath.has(node.id);
+  };
+  const markup = (laid: LaidOutNode): string => {
+    const node = byId.get(laid.id) as TopologyNode;
     const full = [`${node.tag}: ${node.label}`, ...node.details].join('\n');
     const stripe = laid.container ? `<rect class="stripe" x="0" y="0" width="${n(laid.width)}" height="4" rx="2"/>` : `<rect class="stripe" x="0" y="0" width="5" height="${n(laid.height)}" rx="2"/>`;
     const unknownBadge = node.unknown
@@ -181,7 +197,7 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
       : '';
     const hairpinIcon = node.kind === 'rule' && marks.has(node.id) ? warnIcon(laid.width - (node.unknown ? 38 : 22), 4) : '';
     return (
-      `<g class="${classes.join(' ')}" data-id="${escapeXml(node.id)}" transform="translate(${n(laid.x)},${n(laid.y)})" tabindex="0" role="button" aria-label="${escapeXml(nodeAccessibleName(node, marks.get(node.id)))}">` +
+      `<g class="${classes(laid).join(' ')}" data-id="${escapeXml(node.id)}" transform="translate(${n(laid.x)},${n(laid.y)})" tabindex="0" role="button" aria-label="${escapeXml(nodeAccessibleName(node, marks.get(node.id)))}">` +
       `<title>${escapeXml(full)}</title>` +
       `<rect class="box" x="0" y="0" width="${n(laid.width)}" height="${n(laid.height)}" rx="${laid.container ? 8 : 5}"/>` +
       stripe +
@@ -191,6 +207,85 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
       `</g>`
     );
   };
+  return { markup, plain, classes, overlay };
+}
+
+/**
+ * The outline of `<rect x y width height rx>` as path data: the same shape, started where the rect's
+ * outline starts (so dashes fall alike). All but its start is relative, so leaves of one size share
+ * that part (`sized`, a cache), and a large picture's thousands of leaves cost a move each.
+ */
+function roundedRect(x: number, y: number, w: number, h: number, radius: number, sized: Map<string, string>): string {
+  const r = Math.max(0, Math.min(radius, w / 2, h / 2));
+  const key = `${w} ${h} ${r}`;
+  let rest = sized.get(key);
+  if (rest === undefined) {
+    const a = (dx: number, dy: number): string => `a${r},${r} 0 0 1 ${n(dx)},${n(dy)}`;
+    rest = `h${n(w - 2 * r)}${a(r, r)}v${n(h - 2 * r)}${a(-r, r)}h${n(2 * r - w)}${a(-r, -r)}v${n(2 * r - h)}${a(r, -r)}z`;
+    sized.set(key, rest);
+  }
+  return `M${n(x + r)},${n(y)}${rest}`;
+}
+
+/** The plain leaves as silhouettes (SvgOptions.silhouettes): a box path and a stripe path per set of classes, drawn as the leaves' rects would be. */
+function silhouetteLayer(t: LaidOutTopology, painter: NodePainter): string {
+  const byClass = new Map<string, { boxes: string[]; stripes: string[] }>();
+  const sized = new Map<string, string>();
+  for (const laid of t.nodes) {
+    if (!painter.plain(laid)) continue;
+    // A leaf's rects are drawn at its translate, rounded as the markup rounds it.
+    const [x, y, w, h] = [Number(n(laid.x)), Number(n(laid.y)), Number(n(laid.width)), Number(n(laid.height))];
+    const cls = painter.classes(laid).slice(1).join(' ');
+    let entry = byClass.get(cls);
+    if (!entry) byClass.set(cls, (entry = { boxes: [], stripes: [] }));
+    entry.boxes.push(roundedRect(x, y, w, h, 5, sized));
+    entry.stripes.push(roundedRect(x, y, 5, h, 2, sized));
+  }
+  let out = '<g class="silhouettes">';
+  for (const [cls, e] of byClass) out += `<g class="silhouette ${cls}"><path class="box" d="${e.boxes.join('')}"/><path class="stripe" d="${e.stripes.join('')}"/></g>`;
+  return `${out}</g>`;
+}
+
+/** Leaves a silhouette stands for, in drawing order, each run with the drawn node it comes before (none: the silhouettes' layer). */
+export interface SilhouetteRun {
+  before: string | undefined;
+  leaves: LaidOutNode[];
+}
+
+/**
+ * The leaves that renderTopologySvg with `silhouettes` draws as silhouettes, and their markup: each
+ * run of them put before the node `before` (or before the `g.silhouettes` layer), and the layer then
+ * removed, makes the picture renderTopologySvg draws without `silhouettes`.
+ */
+export function silhouetteRuns(t: LaidOutTopology, o: SvgOptions): { runs: SilhouetteRun[]; markup: (laid: LaidOutNode) => string } {
+  const painter = nodePainter(t, o, 'ilbh-g-');
+  const runs: SilhouetteRun[] = [];
+  let current: LaidOutNode[] = [];
+  for (const laid of t.nodes) {
+    if (laid.container) continue;
+    if (painter.plain(laid)) current.push(laid);
+    else if (current.length) {
+      runs.push({ before: laid.id, leaves: current });
+      current = [];
+    }
+  }
+  if (current.length) runs.push({ before: undefined, leaves: current });
+  return { runs, markup: painter.markup };
+}
+
+function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragment & { dim: boolean } {
+  const painter = nodePainter(t, o, prefix);
+  const { overlay } = painter;
+  const nodeMarkup = painter.markup;
+  const out: string[] = [];
+  // Subnets and load balancers first (backgrounds), then edges, then the nodes on top.
+  for (const g of t.groups) {
+    out.push(
+      `<g class="group" data-group="${escapeXml(g.id)}"><rect class="box" x="${n(g.x)}" y="${n(g.y)}" width="${n(g.width)}" height="${n(g.height)}" rx="10"/>` +
+        textLines(g.lines, g.x + 10, g.y) +
+        `</g>`,
+    );
+  }
   for (const laid of t.nodes) if (laid.container) out.push(nodeMarkup(laid));
   if (o.mergeEdges) out.push(mergedEdges(t.edges));
   else {
@@ -203,7 +298,8 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
       }
     }
   }
-  for (const laid of t.nodes) if (!laid.container) out.push(nodeMarkup(laid));
+  for (const laid of t.nodes) if (!laid.container && !(o.silhouettes && painter.plain(laid))) out.push(nodeMarkup(laid));
+  if (o.silhouettes) out.push(silhouetteLayer(t, painter));
   if (overlay) out.push(overlay.body);
 
   let minX = 0;
@@ -219,7 +315,12 @@ function graphFragment(t: LaidOutTopology, o: SvgOptions, prefix: string): Fragm
   return { body: out.join(''), width, height, minX, minY, dim: !!overlay };
 }
 
-const polyline = (s: readonly Point[]): string => `M${s.map((p) => `${n(p.x)},${n(p.y)}`).join(' L')}`;
+/** `M x,y L x,y ...` (a loop: a large picture makes tens of thousands, often before its code is compiled). */
+function polyline(s: readonly Point[]): string {
+  let d = '';
+  for (let i = 0; i < s.length; i++) d += `${i ? ' L' : 'M'}${n((s[i] as Point).x)},${n((s[i] as Point).y)}`;
+  return d;
+}
 
 /** An edge's stroke width (style.ts), which sizes its arrow marker (markerUnits="strokeWidth"). */
 const EDGE_STROKE = { plain: 1.3, hairpin: 2.2 };
