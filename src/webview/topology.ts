@@ -204,7 +204,13 @@ function draw(): void {
   };
   refocus();
   drawPathPanel();
-  if (silhouettes) leavesIn = putLeavesIn(svg, laid, options, current, focused && !document.activeElement?.closest('[data-id]') ? refocus : undefined);
+  if (!silhouettes) return;
+  leavesIn = putLeavesIn(svg, laid, options, current, focused && !document.activeElement?.closest('[data-id]') ? refocus : undefined).catch((e: unknown) => {
+    // The silhouettes stay (the picture is whole; its leaves cannot be clicked): said, not thrown.
+    post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    status.textContent = `Could not put the nodes in: ${e instanceof Error ? e.message : String(e)}`;
+    return false;
+  });
 }
 
 /**
@@ -407,6 +413,8 @@ async function show(m: TopologyModel, v: number, refit: boolean): Promise<void> 
   const t0 = performance.now();
   let report: RenderedReport;
   let t1 = t0;
+  // (Set again below if this picture has silhouettes: never a figure of an earlier picture.)
+  delete status.dataset.nodesMs;
   let pending: Promise<boolean> | undefined;
   try {
     laid = layoutTopology(m);
