@@ -158,9 +158,6 @@ const SILHOUETTE_NODES = 1500;
 const LEAVES_PER_SLICE = 250;
 /** The number of the latest draw: a draw still putting its leaves in stops when a newer one began. */
 let drawing = 0;
-/** Settles when the latest draw's leaves are all nodes (true), or when a newer draw replaced it (false). */
-let leavesIn: Promise<boolean> = Promise.resolve(true);
-
 /** Lets the page take input and paint between slices of work (a message, which hidden frames do not throttle as they do timers). */
 function yieldToPage(): Promise<void> {
   return new Promise((resolve) => {
@@ -173,9 +170,13 @@ function yieldToPage(): Promise<void> {
   });
 }
 
-/** Draws the current layout with the current selection; keeps focus and the view. */
-function draw(): void {
-  if (!laid) return;
+/**
+ * Draws the current layout with the current selection; keeps focus and the view. A picture with
+ * silhouettes returns what settles when its leaves are all nodes (true), or when a newer draw
+ * replaced it (false).
+ */
+function draw(): Promise<boolean> | undefined {
+  if (!laid) return undefined;
   const current = ++drawing;
   const focused = (document.activeElement as Element | null)?.getAttribute?.('data-id');
   const mark = state.selectedRule ? laid.model.marks.find((m) => m.rule === state.selectedRule) : undefined;
@@ -185,10 +186,9 @@ function draw(): void {
   canvas.innerHTML = renderTopologySvg(laid, { ...options, silhouettes });
   const svg = svgElement();
   deferred = undefined;
-  leavesIn = Promise.resolve(true);
   // What the tests and the bench wait for: 'nodes' once every node is an element of its own.
   status.dataset.leaves = silhouettes ? 'silhouettes' : 'nodes';
-  if (!svg) return;
+  if (!svg) return undefined;
   if (defer) {
     deferred = new Map();
     for (const g of svg.querySelectorAll<SVGGElement>('g.node:not(.container)')) deferred.set(g.getAttribute('data-id') ?? '', g);
@@ -204,8 +204,8 @@ function draw(): void {
   };
   refocus();
   drawPathPanel();
-  if (!silhouettes) return;
-  leavesIn = putLeavesIn(svg, laid, options, current, focused && !document.activeElement?.closest('[data-id]') ? refocus : undefined).catch((e: unknown) => {
+  if (!silhouettes) return undefined;
+  return putLeavesIn(svg, laid, options, current, focused && !document.activeElement?.closest('[data-id]') ? refocus : undefined).catch((e: unknown) => {
     // The silhouettes stay (the picture is whole; its leaves cannot be clicked): said, not thrown.
     post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     status.textContent = `Could not put the nodes in: ${e instanceof Error ? e.message : String(e)}`;
@@ -419,8 +419,7 @@ async function show(m: TopologyModel, v: number, refit: boolean): Promise<void> 
   try {
     laid = layoutTopology(m);
     t1 = performance.now();
-    draw();
-    if (laid.nodes.length > SILHOUETTE_NODES) pending = leavesIn;
+    pending = draw();
     if (refit || !view || fitted) fit();
     // Until the browser has drawn it: style, layout and paint of the new SVG count as rendering.
     await nextFrame();

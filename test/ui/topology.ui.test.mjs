@@ -256,6 +256,26 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     if (tmp) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
   });
 
+  /**
+   * A folder's whole workspace as the first picture of a new webview: the folder opened and
+   * scanned (a template opened activates the extension), its editors closed (with none open, the
+   * command opens on the whole workspace); resolves with the webview once it has drawn `total` nodes.
+   */
+  const firstWorkspacePicture = async (dir, total, timeout) => {
+    await page.goto(workbenchUrl(server.port, { folder: dir, payload }));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.waitForTimeout(2000);
+    await quickOpen(page, 'lb-00.json');
+    await runCommand(page, 'ILB Hairpin: Scan Workspace');
+    await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 120_000 });
+    await runCommand(page, 'View: Close All Editors');
+    await page.waitForSelector('.tab', { state: 'detached', timeout: 30_000 });
+    await runCommand(page, 'ILB Hairpin: Show Topology');
+    const frame = await topologyFrame(page);
+    await frame.waitForFunction((n) => Number(document.getElementById('status')?.dataset.nodes) === n, total, { timeout });
+    return frame;
+  };
+
   it('Show Topology from the palette draws the seed lab: load balancer, rule and member', async () => {
     await page.waitForTimeout(2000);
     await quickOpen(page, 'seed-lab/azuredeploy.json');
@@ -626,17 +646,7 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     await fsp.mkdir(dir);
     const total = (await largeWorkspace(dir, 66)).reduce((a, b) => a + b, 0);
     assert.ok(total > 1500, `${total} nodes`);
-    await page.goto(workbenchUrl(server.port, { folder: dir, payload }));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    await page.waitForTimeout(2000);
-    await quickOpen(page, 'lb-00.json');
-    await runCommand(page, 'ILB Hairpin: Scan Workspace');
-    await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 120_000 });
-    await runCommand(page, 'View: Close All Editors');
-    await page.waitForSelector('.tab', { state: 'detached', timeout: 30_000 });
-    await runCommand(page, 'ILB Hairpin: Show Topology');
-    const frame = await topologyFrame(page);
-    await frame.waitForFunction((n) => Number(document.getElementById('status')?.dataset.nodes) === n, total, { timeout: 120_000 });
+    const frame = await firstWorkspacePicture(dir, total, 120_000);
     // The first picture had silhouettes (what the status says then), and then every node is an element.
     await frame.waitForFunction(() => document.getElementById('status')?.dataset.nodesMs !== undefined, undefined, { timeout: 60_000 });
     const status = await frame.evaluate(() => ({ ...document.getElementById('status')?.dataset, text: document.getElementById('status')?.textContent }));
@@ -673,18 +683,7 @@ describe('the topology preview in the browser workbench', { timeout: 420_000 }, 
     const firstPicture = async (source, total) => {
       const dir = `${source}-${++copies}`;
       await fsp.cp(source, dir, { recursive: true });
-      await page.goto(workbenchUrl(server.port, { folder: dir, payload }));
-      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-      await page.waitForTimeout(2000);
-      // A template opened activates the extension; closed, the command opens on the whole workspace.
-      await quickOpen(page, 'lb-00.json');
-      await runCommand(page, 'ILB Hairpin: Scan Workspace');
-      await page.waitForSelector('.monaco-editor .squiggly-warning', { state: 'attached', timeout: 120_000 });
-      await runCommand(page, 'View: Close All Editors');
-      await page.waitForSelector('.tab', { state: 'detached', timeout: 30_000 });
-      await runCommand(page, 'ILB Hairpin: Show Topology');
-      const frame = await topologyFrame(page);
-      await frame.waitForFunction((n) => Number(document.getElementById('status')?.dataset.nodes) === n, total, { timeout: 300_000 });
+      const frame = await firstWorkspacePicture(dir, total, 300_000);
       // Above 1,500 nodes the first picture has silhouettes: also how long until every node is an element.
       await frame.waitForFunction(() => document.getElementById('status')?.dataset.leaves === 'nodes' && (document.getElementById('status')?.dataset.nodesMs !== undefined || Number(document.getElementById('status')?.dataset.nodes) <= 1500), undefined, { timeout: 300_000 });
       const m = await frame.evaluate(() => ({ ...document.getElementById('status')?.dataset }));
