@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { getNodePath, parseTree, type Node } from 'jsonc-parser';
 import { EXPAND_FROM, OffsetIndex } from '../../src/core/parse/offset-index';
-import { parseArm } from '../../src/core/parse/arm';
+import { child, parseArm } from '../../src/core/parse/arm';
 import { SourceFile } from '../../src/core/source';
 import { CORPUS, EXAMPLES } from './fix-helpers';
 
@@ -141,5 +141,19 @@ describe("a strict parse's nodes: jsonc-parser's shape without its tree", () => 
       same(lazy, tree, f);
     }
     assert.ok(nodes > 10_000, `${nodes} nodes`);
+  });
+
+  it("finds a property's value case-insensitively as the tree does: the exact key first, else the first key that matches, else nothing", () => {
+    const text = '{"Type": "a", "name": "b", "NAME": "c", "Properties": {"frontendIPConfigurations": [1]}, "__proto__": {"x": 1}, "2": "n"}';
+    const lazy = parseArm(new SourceFile('/t.json', text)).root;
+    const tree = parseTree(text, []);
+    assert.ok(lazy && tree);
+    for (const key of ['type', 'TYPE', 'Type', 'name', 'NAME', 'Name', 'properties', '__PROTO__', '__proto__', '2', 'condition', 'toString', 'constructor', 'hasOwnProperty']) {
+      const a = child(lazy, key);
+      const b = child(tree, key);
+      assert.deepEqual([a?.type, a?.offset, a?.length, a?.value], [b?.type, b?.offset, b?.length, b?.value], key);
+    }
+    const props = child(lazy, 'PROPERTIES');
+    assert.equal(child(props, 'FrontendIpConfigurations')?.type, 'array');
   });
 });
