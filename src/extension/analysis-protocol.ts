@@ -265,6 +265,14 @@ function lensesIn(graph: NetworkGraph): Map<string, LbLens[]> {
   return byFile;
 }
 
+/** Parts of one environment a place can tell apart (placeOf). */
+const PLACES = 2 ** 32;
+
+/** The place of the part `i` of environment `e`, as one number ordered as (e, i). */
+function placeOf(e: number, i: number): number {
+  return e * PLACES + i;
+}
+
 /** The graphs an analysis joins, per environment. */
 function partsOf(analysis: WorkspaceAnalysis): (readonly NetworkGraph[])[] {
   return analysis.graphs.map((g) => g.parts ?? [g.graph]);
@@ -294,6 +302,12 @@ export class WorkerReports {
   private last: { findings: readonly Finding[]; problems: readonly object[]; parts: (readonly NetworkGraph[])[]; settings: string } | undefined;
   /** The lenses of the last parts (lensesIn), in their places: after an edit only the changed places are looked up again. */
   private lensMaps: Map<string, LbLens[]>[][] = [];
+  /**
+   * Where each file has lenses in lensMaps: the places (placeOf) of the parts whose lenses include
+   * it, so that after an edit the edited file's lenses are gathered from its own parts, not by a
+   * lookup in every part of the workspace.
+   */
+  private readonly lensPlaces = new Map<string, Set<number>>();
   private readonly sent = new Map<string, PlainDiagnostic[]>();
   private readonly lenses = new Map<string, LensData[]>();
   /** Loop rules' findings by file and load balancer, counted by their load-balancing rule (the lenses' hairpin-prone figure). */
@@ -311,6 +325,7 @@ export class WorkerReports {
     this.fresh = true;
     this.last = undefined;
     this.lensMaps = [];
+    this.lensPlaces.clear();
     this.sent.clear();
     this.lenses.clear();
     this.proneRules.clear();
@@ -344,13 +359,20 @@ export class WorkerReports {
         const before = last.parts[e] as readonly NetworkGraph[];
         let maps = this.lensMaps[e] as Map<string, LbLens[]>[];
         if (now === before) return maps;
-        if (now.length !== before.length) maps = now.map(lensesIn);
-        else maps = maps.slice();
+        if (now.length !== before.length) {
+          maps.forEach((m, i) => this.placeLenses(e, i, m, false));
+          maps = now.map(lensesIn);
+          maps.forEach((m, i) => this.placeLenses(e, i, m, true));
+        } else maps = maps.slice();
         for (let i = 0; i < Math.max(now.length, before.length); i++) {
           const g = now[i];
           if (g === before[i]) continue;
           for (const x of [g, before[i]]) if (x) for (const file of lensesIn(x).keys()) lensed.add(file);
-          if (g) maps[i] = lensesIn(g);
+          if (g && now.length === before.length) {
+            this.placeLenses(e, i, maps[i] as Map<string, LbLens[]>, false);
+            maps[i] = lensesIn(g);
+            this.placeLenses(e, i, maps[i], true);
+          }
         }
         return maps;
       });
@@ -359,6 +381,8 @@ export class WorkerReports {
       this.hairpinProne.clear();
       for (const f of analysis.findings) this.countFinding(f, 1);
       this.lensMaps = parts.map((graphs) => graphs.map(lensesIn));
+      this.lensPlaces.clear();
+      this.lensMaps.forEach((maps, e) => maps.forEach((m, i) => this.placeLenses(e, i, m, true)));
     }
     this.measured = { diagnostics: diagnosticFiles?.size ?? 'all', lenses: lensFiles?.size ?? 'all' };
     const diagnostics = this.diagnosticChanges(workspace, analysis, settings, diagnosticFiles);
@@ -375,6 +399,18 @@ export class WorkerReports {
     this.last = { findings: analysis.findings, problems: analysis.problems, parts, settings: settingsKey };
     this.fresh = false;
     return { full, diagnostics, summary };
+  }
+
+  /** Records (or forgets) that the part `i` of environment `e` has the lenses of each file of `lenses`. */
+  private placeLenses(e: number, i: number, lenses: Map<string, LbLens[]>, add: boolean): void {
+    const place = placeOf(e, i);
+    for (const file of lenses.keys()) {
+      let places = this.lensPlaces.get(file);
+      if (add) {
+        if (!places) this.lensPlaces.set(file, (places = new Set()));
+        places.add(place);
+      } else if (places?.delete(place) && !places.size) this.lensPlaces.delete(file);
+    }
   }
 
   /** Counts a finding in (1) or out (-1) of the summary's figures; true when it is a loop rule's (its rule's lens changes). */
@@ -414,11 +450,15 @@ export class WorkerReports {
         list.push({ start: lb.start, name: lb.name, title: `$(type-hierarchy) Show topology · ${lb.rules} rule${lb.rules === 1 ? '' : 's'}${prone ? `, ${prone} hairpin-prone` : ''}` });
       }
     };
-    for (const maps of this.lensMaps) {
-      for (const byFile of maps) {
-        if (!only) for (const [file, lbs] of byFile) add(file, lbs);
-        else if (byFile.size) for (const file of only) {
-          const lbs = byFile.get(file);
+    if (!only) {
+      for (const maps of this.lensMaps) for (const byFile of maps) for (const [file, lbs] of byFile) add(file, lbs);
+    } else {
+      // Each file's parts in the order of the environments and their parts, as the pass above.
+      for (const file of only) {
+        const places = this.lensPlaces.get(file);
+        if (!places) continue;
+        for (const place of [...places].sort((a, b) => a - b)) {
+          const lbs = this.lensMaps[Math.floor(place / PLACES)]?.[place % PLACES]?.get(file);
           if (lbs) add(file, lbs);
         }
       }

@@ -233,6 +233,40 @@ describe('the worker reports what changed', () => {
     assert.equal(host.state(), freshHost(texts, NONE));
   });
 
+  it("after an edit of one of two groups that share a module file, send the module's lenses as a fresh report has them", () => {
+    const dir = path.join(ROOT, 'test/fixtures/bicep/generic-lb-module');
+    const main = fs.readFileSync(path.join(dir, 'main.bicep'), 'utf8');
+    const other = main.replace(/ilb-generic/g, 'ilb-other').replace(/vnet-gen/g, 'vnet-other').replace(/srv-/g, 'oth-').replace(/10\.3\.0\./g, '10.7.0.');
+    const module = '/w/modules/loadBalancer.bicep';
+    const files = new Map([
+      ['/w/a.bicep', main],
+      ['/w/b.bicep', other],
+      [module, fs.readFileSync(path.join(dir, 'modules/loadBalancer.bicep'), 'utf8')],
+    ]);
+    const ws = new Workspace();
+    for (const [p, t] of files) ws.setFile(p, t);
+    const reports = new WorkerReports(known);
+    const host = new Host();
+    const first = ws.analyze();
+    assert.equal(first.groups.total, 2, 'the two callers share nothing: two groups, each with the module');
+    host.apply(reports.report(ws, first, NONE));
+    assert.equal(host.state(), freshHost(files, NONE));
+    const before = host.summary?.lenses.get(module);
+    assert.equal(before?.length, 1, "one lens at the module's load balancer");
+    assert.match(before?.[0]?.title ?? '', /hairpin-prone/);
+    // The second caller's port changes: only its group is built again; the module's lens is still
+    // the first group's load balancer's, as a fresh report has it.
+    const edited = other.replace('frontendPort: 443', 'frontendPort: 8443');
+    assert.notEqual(edited, other);
+    files.set('/w/b.bicep', edited);
+    ws.setFile('/w/b.bicep', edited);
+    const second = ws.analyze();
+    assert.equal(second.groups.checked, 1);
+    host.apply(reports.report(ws, second, NONE));
+    assert.equal(host.state(), freshHost(files, NONE));
+    assert.equal(host.summary?.lenses.get(module)?.[0]?.name, before?.[0]?.name);
+  });
+
   it("after a Bicep edit the graph does not read (its graph kept), send the edited file's diagnostics and lenses at their new places", () => {
     const file = '/w/main.bicep';
     const text = fs.readFileSync(path.join(ROOT, 'test/fixtures/bicep/identity-reads/main.bicep'), 'utf8');
