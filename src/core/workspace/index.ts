@@ -328,6 +328,10 @@ export class Workspace {
 
   /** The groups of the last analysis, in order (see mergedFindings), and the partition they are of. */
   private groupList: GroupAnalysis[] = [];
+  /** The environments (their key) every group of groupList was made or kept for. */
+  private groupListEnvironments: string | undefined;
+  /** Each environment's groups' graphs and findings, in the order of groupList (see groupedAnalysis). */
+  private partsOf: { parts: { graph: NetworkGraph; findings: Finding[] }[]; graphs: NetworkGraph[] }[] = [];
   private groupsOf: RootEvaluation[][] | undefined;
   /** The last merged findings of a one-environment analysis, the groups they came from, and what its input counted. */
   private lastMerge: { findings: Finding[]; groups: GroupAnalysis[]; index: MergeIndex } | undefined;
@@ -386,7 +390,9 @@ export class Workspace {
     const envKey = environments.join('\u0000');
     let groups: GroupAnalysis[];
     const last = this.groupList;
-    if (changed && this.groupsOf === from && last.length === partition.length && last.every((g) => g.environments === envKey)) {
+    // (Every group of the last list was made or kept for its environments, groupListEnvironments.)
+    const kept = changed && this.groupsOf === from && last.length === partition.length && this.groupListEnvironments === envKey;
+    if (kept) {
       // The partition as before but for the groups in `changed`: only those are built and checked
       // again (no pass over every group of the workspace after a keystroke).
       groups = last.slice();
@@ -415,15 +421,36 @@ export class Workspace {
       this.groups = next;
     }
     this.groupList = groups;
+    this.groupListEnvironments = envKey;
     this.groupsOf = partition;
     this.groupsTotal = groups.length;
+    // Each environment's parts: after an edit, the last lists (copied) with the changed groups' in
+    // their places, rather than a look into every group of the workspace.
+    const lastParts = kept && this.partsOf.length === environments.length ? this.partsOf : undefined;
+    this.partsOf = environments.map((_, e) => {
+      let parts: { graph: NetworkGraph; findings: Finding[] }[];
+      let graphs: NetworkGraph[];
+      const before = lastParts?.[e];
+      if (before && changed) {
+        parts = before.parts.slice();
+        graphs = before.graphs.slice();
+        for (const g of changed) {
+          parts[g] = (groups[g] as GroupAnalysis).perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] };
+          graphs[g] = (parts[g] as { graph: NetworkGraph }).graph;
+        }
+      } else {
+        parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
+        graphs = parts.map((p) => p.graph);
+      }
+      return { parts, graphs };
+    });
     return environments.map((environment, e) => {
-      const parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
+      const { parts, graphs } = this.partsOf[e] as { parts: { graph: NetworkGraph; findings: Finding[] }[]; graphs: NetworkGraph[] };
       let findings: Finding[] | undefined;
       let graph: NetworkGraph | undefined;
       return {
         environment,
-        parts: parts.map((p) => p.graph),
+        parts: graphs,
         // Both when asked for: after an edit of one group, the merge puts its findings in their
         // places (mergedFindings) and needs no list of every group's.
         get findings(): Finding[] {
