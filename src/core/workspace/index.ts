@@ -66,7 +66,13 @@ interface RootEvaluation {
 interface GroupAnalysis {
   members: RootEvaluation[];
   environments: string;
-  perEnvironment: { graph: NetworkGraph; findings: Finding[] }[];
+  perEnvironment: GroupPart[];
+}
+
+/** A group's graph and findings in one environment. */
+interface GroupPart {
+  graph: NetworkGraph;
+  findings: Finding[];
 }
 
 export interface WorkspaceAnalysis {
@@ -331,7 +337,7 @@ export class Workspace {
   /** The environments (their key) every group of groupList was made or kept for. */
   private groupListEnvironments: string | undefined;
   /** Each environment's groups' graphs and findings, in the order of groupList (see groupedAnalysis). */
-  private partsOf: { parts: { graph: NetworkGraph; findings: Finding[] }[]; graphs: NetworkGraph[] }[] = [];
+  private partsOf: { parts: GroupPart[]; graphs: NetworkGraph[] }[] = [];
   private groupsOf: RootEvaluation[][] | undefined;
   /** The last merged findings of a one-environment analysis, the groups they came from, and what its input counted. */
   private lastMerge: { findings: Finding[]; groups: GroupAnalysis[]; index: MergeIndex } | undefined;
@@ -426,26 +432,24 @@ export class Workspace {
     this.groupsTotal = groups.length;
     // Each environment's parts: after an edit, the last lists (copied) with the changed groups' in
     // their places, rather than a look into every group of the workspace.
-    const lastParts = kept && this.partsOf.length === environments.length ? this.partsOf : undefined;
+    const lastParts = kept ? this.partsOf : undefined;
     this.partsOf = environments.map((_, e) => {
-      let parts: { graph: NetworkGraph; findings: Finding[] }[];
-      let graphs: NetworkGraph[];
       const before = lastParts?.[e];
-      if (before && changed) {
-        parts = before.parts.slice();
-        graphs = before.graphs.slice();
-        for (const g of changed) {
-          parts[g] = (groups[g] as GroupAnalysis).perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] };
-          graphs[g] = (parts[g] as { graph: NetworkGraph }).graph;
-        }
-      } else {
-        parts = groups.map((g) => g.perEnvironment[e] as { graph: NetworkGraph; findings: Finding[] });
-        graphs = parts.map((p) => p.graph);
+      if (!before || !changed) {
+        const parts = groups.map((g) => g.perEnvironment[e] as GroupPart);
+        return { parts, graphs: parts.map((p) => p.graph) };
+      }
+      const parts = before.parts.slice();
+      const graphs = before.graphs.slice();
+      for (const g of changed) {
+        const part = (groups[g] as GroupAnalysis).perEnvironment[e] as GroupPart;
+        parts[g] = part;
+        graphs[g] = part.graph;
       }
       return { parts, graphs };
     });
     return environments.map((environment, e) => {
-      const { parts, graphs } = this.partsOf[e] as { parts: { graph: NetworkGraph; findings: Finding[] }[]; graphs: NetworkGraph[] };
+      const { parts, graphs } = this.partsOf[e] as { parts: GroupPart[]; graphs: NetworkGraph[] };
       let findings: Finding[] | undefined;
       let graph: NetworkGraph | undefined;
       return {
@@ -666,7 +670,7 @@ export class Workspace {
 
 /** One group's graph and findings in each environment (one graph for all when no member has an environment of its own). */
 function analyzeGroup(members: RootEvaluation[], environments: string[], envKey: string): GroupAnalysis {
-  const check = (list: RootEvaluation[]): { graph: NetworkGraph; findings: Finding[] } => {
+  const check = (list: RootEvaluation[]): GroupPart => {
     const graph = buildGraph(list.flatMap((r) => r.evaluation.resources));
     return { graph, findings: checkGraph(graph, {}) };
   };
@@ -707,7 +711,7 @@ function sameGraphResources(p: readonly EvaluatedResource[], q: readonly Evaluat
  * run again, which is what gives the findings the places of the edited text.
  */
 function recheckGroup(before: GroupAnalysis, members: RootEvaluation[]): GroupAnalysis {
-  const again = new Map<{ graph: NetworkGraph; findings: Finding[] }, { graph: NetworkGraph; findings: Finding[] }>();
+  const again = new Map<GroupPart, GroupPart>();
   const perEnvironment = before.perEnvironment.map((e) => {
     let next = again.get(e);
     if (!next) {
