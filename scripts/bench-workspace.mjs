@@ -9,8 +9,8 @@
 //     changed files' diagnostics and the summary's changes) against a bare jsonc-parser parseTree of that file. The template's names are its
 //     own; a second pass gives it names that some templates of the workspace declare too. A run is 10 edits in a row
 //     against 10 parses in a row (EDIT_BATCH): each side pays for the collections its own garbage
-//     causes. Each size is held by a process of its own, and the three take turns, one run each
-//     (benchArmEditSizes).
+//     causes. Each size is held by three processes of its own, and all of them take turns, one run
+//     each; a size's figure is the median of its processes' runs (benchArmEditSizes).
 //  3. A one-character edit in ../shared/bench/big.bicep inside the 2,000-template workspace, in a
 //     process of its own: the re-analysis and the worker's report against tree-sitter-bicep's
 //     incremental re-parse (measured by the caller).
@@ -91,6 +91,8 @@ const range = (s, digits = 2, unit = 'x') => `${s.median.toFixed(digits)}${unit}
 const RUNS = 5;
 /** Edits per run of the keystroke measurements (see compare). */
 const EDIT_BATCH = 10;
+/** Processes per workspace size of the ARM edit (see benchArmEditSizes). */
+const EDIT_PROCESSES = 3;
 const NO_RULE_SETTINGS = { rules: {}, exclude: [] };
 
 // ---------------------------------------------------------------- generated workspace
@@ -341,15 +343,21 @@ export function bigArmTemplate({ ownNames = false } = {}) {
 }
 
 /**
- * The ARM edit at each workspace size, each size held by a process of its own (armEditProcess). The
- * processes take turns, one run each (EDIT_BATCH edits, then as many bare parses of the same text),
- * in an order that turns every round, so that the machine's drift over the minutes this takes falls
- * on every size alike: measured one size after the other, the slowest size changed from bench run
- * to bench run. Each process has its own heap: the 200-template size never pays for the collections
- * of the 20,000-template one's.
+ * The ARM edit at each workspace size, each size held by EDIT_PROCESSES processes of its own
+ * (armEditProcess). The processes take turns, one run each (EDIT_BATCH edits, then as many bare
+ * parses of the same text), in an order that turns every round, so that the machine's drift over
+ * the minutes this takes falls on every size alike: measured one size after the other, the slowest
+ * size changed from bench run to bench run. Each process has its own heap: the 200-template size
+ * never pays for the collections of the 20,000-template one's. A size's figure is the median of
+ * the runs of all its processes: V8 decides some things once per process (which allocation sites
+ * allocate straight in the old generation), and with one process per size that chance alone moved
+ * the same code's edit by 10-20 % from process to process.
  */
 async function benchArmEditSizes(enginePath, sizes, ownNames) {
-  const procs = sizes.map(([, dir]) => fork(fileURLToPath(import.meta.url), ['--arm-edit', enginePath, dir, ownNames ? 'own' : 'shared'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  // Interleaved (200, 2,000, 20,000, 200, ...), so that each round's turning order mixes the sizes.
+  const sizeOf = [];
+  for (let p = 0; p < EDIT_PROCESSES; p++) sizes.forEach((_, i) => sizeOf.push(i));
+  const procs = sizeOf.map((i) => fork(fileURLToPath(import.meta.url), ['--arm-edit', enginePath, sizes[i][1], ownNames ? 'own' : 'shared'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const next = (proc) =>
     new Promise((resolve, reject) => {
       const fail = (code) => reject(new Error(`the ARM edit's process ended (${code})`));
@@ -362,18 +370,22 @@ async function benchArmEditSizes(enginePath, sizes, ownNames) {
   try {
     const lines = await Promise.all(procs.map((p) => next(p).then((m) => m.lines)));
     const runs = sizes.map(() => ({ edit: [], parse: [], gc: [] }));
+    const own = procs.map(() => []);
     const warmups = 3;
-    for (let round = 0; round < warmups + Math.max(RUNS, 21); round++) {
+    const perProcess = Math.ceil(Math.max(RUNS, 21) / EDIT_PROCESSES);
+    for (let round = 0; round < warmups + perProcess; round++) {
       for (let k = 0; k < procs.length; k++) {
-        const i = (round + k) % procs.length;
-        const proc = procs[i];
+        const j = (round + k) % procs.length;
+        const proc = procs[j];
         const answer = next(proc);
         proc.send('run');
         const { edit, parse, editGc } = await answer;
         if (round >= warmups) {
+          const i = sizeOf[j];
           runs[i].edit.push(edit);
           runs[i].parse.push(parse);
           runs[i].gc.push(editGc);
+          own[j].push(edit);
         }
       }
     }
@@ -381,8 +393,9 @@ async function benchArmEditSizes(enginePath, sizes, ownNames) {
       const edit = stats(runs[i].edit);
       const parse = stats(runs[i].parse);
       const gc = stats(runs[i].gc);
+      const each = sizeOf.flatMap((s, j) => (s === i ? [fmt(stats(own[j]).median)] : [])).join(' / ');
       console.log(
-        `ARM one-char edit inside ${label} templates${ownNames ? '' : ', names shared with the workspace'} (${lines[i]} lines): re-analysis + diagnostics + summary ${fmt(edit.median)} ms (of it V8's collector ${range(gc, 2, ' ms')}); jsonc-parser parseTree ${fmt(parse.median)} ms; ratio ${range(ratios(edit, parse))} (goal <= 1.5x)`,
+        `ARM one-char edit inside ${label} templates${ownNames ? '' : ', names shared with the workspace'} (${lines[sizeOf.indexOf(i)]} lines): re-analysis + diagnostics + summary ${fmt(edit.median)} ms (its ${EDIT_PROCESSES} processes' medians ${each} ms; of it V8's collector ${range(gc, 2, ' ms')}); jsonc-parser parseTree ${fmt(parse.median)} ms; ratio ${range(ratios(edit, parse))} (goal <= 1.5x)`,
       );
       return { edit, parse, gc };
     });
