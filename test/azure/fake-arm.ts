@@ -88,6 +88,9 @@ export function testCertificate(): { key: string; cert: string; certFile: string
     return certificate;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilb-hairpin-fake-arm-'));
+  // The certificate file is read by child processes (NODE_EXTRA_CA_CERTS) while this one runs; the
+  // folder and its private key go when it exits.
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
