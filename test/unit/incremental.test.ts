@@ -377,4 +377,21 @@ describe('a Bicep edit of what the graph does not read', () => {
     gc();
     assert.equal(edited.deref(), undefined, "the first edit's evaluation is collected");
   });
+
+  it('an analysis that is kept (the host keeps the last one, for fixes and the topology) keeps no evaluation of the analysis before it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ws = new Workspace();
+    ws.setFile(file, template({ tag: 'st.sku.name' }));
+    ws.analyze();
+    ws.setFile(file, template({ tag: 'st.sku.name', sku: 'A' }));
+    const before = new WeakRef(lbOf(ws.analyze()).body() as object);
+    ws.setFile(file, template({ tag: 'st.sku.name', sku: 'B' }));
+    const kept = ws.analyze();
+    assert.equal(tag(lbOf(kept)), 'B', 'the load balancer was evaluated again');
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(before.deref(), undefined, "the analysis before the kept one is collected, with its evaluation of the load balancer");
+    assert.ok(kept.findings.length > 0, 'the kept analysis still gives its findings');
+  });
 });

@@ -337,7 +337,7 @@ export class Workspace {
   /** The environments (their key) every group of groupList was made or kept for. */
   private groupListEnvironments: string | undefined;
   /** Each environment's groups' graphs and findings, in the order of groupList (see groupedAnalysis). */
-  private partsOf: { parts: GroupPart[]; graphs: NetworkGraph[] }[] = [];
+  private partsOf: EnvironmentParts[] = [];
   private groupsOf: RootEvaluation[][] | undefined;
   /** The last merged findings of a one-environment analysis, the groups they came from, and what its input counted. */
   private lastMerge: { findings: Finding[]; groups: GroupAnalysis[]; index: MergeIndex } | undefined;
@@ -430,41 +430,8 @@ export class Workspace {
     this.groupListEnvironments = envKey;
     this.groupsOf = partition;
     this.groupsTotal = groups.length;
-    // Each environment's parts: after an edit, the last lists (copied) with the changed groups' in
-    // their places, rather than a look into every group of the workspace.
-    const lastParts = kept ? this.partsOf : undefined;
-    this.partsOf = environments.map((_, e) => {
-      const before = lastParts?.[e];
-      if (!before || !changed) {
-        const parts = groups.map((g) => g.perEnvironment[e] as GroupPart);
-        return { parts, graphs: parts.map((p) => p.graph) };
-      }
-      const parts = before.parts.slice();
-      const graphs = before.graphs.slice();
-      for (const g of changed) {
-        const part = (groups[g] as GroupAnalysis).perEnvironment[e] as GroupPart;
-        parts[g] = part;
-        graphs[g] = part.graph;
-      }
-      return { parts, graphs };
-    });
-    return environments.map((environment, e) => {
-      const { parts, graphs } = this.partsOf[e] as { parts: GroupPart[]; graphs: NetworkGraph[] };
-      let findings: Finding[] | undefined;
-      let graph: NetworkGraph | undefined;
-      return {
-        environment,
-        parts: graphs,
-        // Both when asked for: after an edit of one group, the merge puts its findings in their
-        // places (mergedFindings) and needs no list of every group's.
-        get findings(): Finding[] {
-          return (findings ??= parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []));
-        },
-        get graph(): NetworkGraph {
-          return (graph ??= mergeGraphs(parts.map((p) => p.graph)));
-        },
-      };
-    });
+    this.partsOf = nextParts(environments, groups, kept ? this.partsOf : undefined, changed);
+    return environmentViews(environments, this.partsOf);
   }
 
   /**
@@ -726,4 +693,58 @@ function recheckGroup(before: GroupAnalysis, members: RootEvaluation[]): GroupAn
 function sameTokens(a: NonNullable<RootEvaluation['tokens']>, b: NonNullable<RootEvaluation['tokens']>): boolean {
   const same = (x: Set<string>, y: Set<string>): boolean => x.size === y.size && [...x].every((t) => y.has(t));
   return same(a.declared, b.declared) && same(a.named, b.named);
+}
+
+/** An environment's parts, one per group, and their graphs (see Workspace.groupedAnalysis). */
+interface EnvironmentParts {
+  parts: GroupPart[];
+  graphs: NetworkGraph[];
+}
+
+/**
+ * Each environment's parts: after an edit, the last lists (`last`, copied) with the `changed`
+ * groups' in their places, rather than a look into every group of the workspace.
+ */
+function nextParts(environments: string[], groups: GroupAnalysis[], last: EnvironmentParts[] | undefined, changed: number[] | undefined): EnvironmentParts[] {
+  return environments.map((_, e) => {
+    const before = last?.[e];
+    if (!before || !changed) {
+      const parts = groups.map((g) => g.perEnvironment[e] as GroupPart);
+      return { parts, graphs: parts.map((p) => p.graph) };
+    }
+    const parts = before.parts.slice();
+    const graphs = before.graphs.slice();
+    for (const g of changed) {
+      const part = (groups[g] as GroupAnalysis).perEnvironment[e] as GroupPart;
+      parts[g] = part;
+      graphs[g] = part.graph;
+    }
+    return { parts, graphs };
+  });
+}
+
+/**
+ * What an analysis gives of each environment. (A function of its own: its getters' closures then
+ * keep these lists and nothing of the analysis that made them. Made inside groupedAnalysis, they
+ * kept its scope, and with it the last edit's parts: each analysis held the one before it, two
+ * evaluations of an edited template alive instead of one.)
+ */
+function environmentViews(environments: string[], partsOf: EnvironmentParts[]): { environment: string; graph: NetworkGraph; parts: NetworkGraph[]; findings: Finding[] }[] {
+  return environments.map((environment, e) => {
+    const { parts, graphs } = partsOf[e] as EnvironmentParts;
+    let findings: Finding[] | undefined;
+    let graph: NetworkGraph | undefined;
+    return {
+      environment,
+      parts: graphs,
+      // Both when asked for: after an edit of one group, the merge puts its findings in their
+      // places (mergedFindings) and needs no list of every group's.
+      get findings(): Finding[] {
+        return (findings ??= parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []));
+      },
+      get graph(): NetworkGraph {
+        return (graph ??= mergeGraphs(parts.map((p) => p.graph)));
+      },
+    };
+  });
 }
