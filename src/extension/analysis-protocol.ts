@@ -153,10 +153,17 @@ export function applyChanges(text: string, changes: readonly TextChange[], lengt
 
 /**
  * A finding's diagnostic, by its span (a copy of the finding with another severity shares it),
- * kept with the files' texts its ranges were measured in: after an edit the findings of the groups
- * it did not reach are the same objects, in the same texts, and are not measured again.
+ * kept with what it was made from (the finding's fields, the files' texts its ranges were measured
+ * in): after an edit the findings of the groups it did not reach are the same objects, in the same
+ * texts, and are not measured again. The entry keeps none of the finding's objects but its related
+ * locations: the young-generation collections keep a WeakMap entry's value while its key is dead,
+ * and a finding reaches its load balancer's evaluation (its subject), which each edit of the
+ * template then kept alive into the old generation.
  */
-const MADE = new WeakMap<SourceSpan, { finding: Finding; sources: (SourceFile | undefined)[]; diagnostic: PlainDiagnostic }>();
+const MADE = new WeakMap<SourceSpan, { made: FindingFields; sources: (SourceFile | undefined)[]; diagnostic: PlainDiagnostic }>();
+
+/** What a finding's diagnostic is made of, besides the ranges. */
+type FindingFields = Pick<Finding, 'related' | 'message' | 'severity' | 'ruleId'>;
 
 /** An evaluation problem's diagnostic (see MADE). */
 const PROBLEMS_MADE = new WeakMap<object, PlainDiagnostic>();
@@ -188,12 +195,10 @@ export function plainDiagnostics(
   };
   const diagnosticOf = (f: Finding): PlainDiagnostic => {
     const kept = MADE.get(f.span);
-    // The same finding object again: the workspace gives a finding again only while every file its
-    // evaluation read (where its spans lie) is unchanged (core/workspace: a group's findings are
-    // kept while its evaluations are), so its ranges are as measured. A copy (another severity) is
-    // checked against the texts its ranges were measured in.
-    if (kept && kept.finding === f) return kept.diagnostic;
-    if (kept && sameFinding(kept.finding, f) && kept.sources[0] === sourceOf(f.span.file) && f.related.every((r, i) => kept.sources[i + 1] === sourceOf(r.span.file))) return kept.diagnostic;
+    // The same finding again (the workspace keeps a group's findings while its evaluations are
+    // kept), or a copy of it with another severity: its ranges are as measured while the texts they
+    // were measured in are the files' texts.
+    if (kept && sameFinding(kept.made, f) && kept.sources[0] === sourceOf(f.span.file) && f.related.every((r, i) => kept.sources[i + 1] === sourceOf(r.span.file))) return kept.diagnostic;
     const diagnostic: PlainDiagnostic = {
       range: range(f.span),
       message: f.message,
@@ -201,7 +206,7 @@ export function plainDiagnostics(
       code: known(f.ruleId) ? f.ruleId : `?${f.ruleId}`,
       related: f.related.map((r) => ({ file: r.span.file, range: range(r.span), message: r.message })),
     };
-    MADE.set(f.span, { finding: f, sources: [sourceOf(f.span.file), ...f.related.map((r) => sourceOf(r.span.file))], diagnostic });
+    MADE.set(f.span, { made: { related: f.related, message: f.message, severity: f.severity, ruleId: f.ruleId }, sources: [sourceOf(f.span.file), ...f.related.map((r) => sourceOf(r.span.file))], diagnostic });
     return diagnostic;
   };
   const findings = only ? analysis.findings.filter((f) => only.has(f.span.file)) : analysis.findings;
@@ -235,7 +240,7 @@ function sameDiagnostic(a: PlainDiagnostic, b: PlainDiagnostic): boolean {
 const sameRange = (a: PlainRange, b: PlainRange): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 
 /** The same finding, or a copy of it with the same severity (another rule setting makes a new copy each analysis). */
-function sameFinding(a: Finding, b: Finding): boolean {
+function sameFinding(a: FindingFields, b: FindingFields): boolean {
   return a === b || (a.related === b.related && a.message === b.message && a.severity === b.severity && a.ruleId === b.ruleId);
 }
 

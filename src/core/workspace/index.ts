@@ -115,8 +115,13 @@ export class Workspace {
   private readonly files = new FileIndex();
   private readonly cache = new Map<string, RootEvaluation>();
   private readonly incremental: boolean;
-  /** The groups of the last analyses, by their first member (see groupedAnalysis). */
-  private groups = new WeakMap<RootEvaluation, GroupAnalysis>();
+  /**
+   * The groups of the last analysis, by their first member (see groupedAnalysis). A Map whose
+   * entries are replaced, not a WeakMap: the young-generation collections keep a WeakMap entry's
+   * value while its key is dead, until a full collection, so that each edit's evaluation of the
+   * edited template (the value's members) lived on and was promoted to the old generation.
+   */
+  private groups = new Map<RootEvaluation, GroupAnalysis>();
   private groupsChecked = 0;
   private groupsTotal = 0;
 
@@ -410,10 +415,11 @@ export class Workspace {
         const group = sameGraphInput(before.members, members) ? recheckGroup(before, members) : analyzeGroup(members, environments, envKey);
         this.groupsChecked++;
         groups[g] = group;
+        this.groups.delete(before.members[0] as RootEvaluation);
         this.groups.set(members[0] as RootEvaluation, group);
       }
     } else {
-      const next = new WeakMap<RootEvaluation, GroupAnalysis>();
+      const next = new Map<RootEvaluation, GroupAnalysis>();
       groups = partition.map((members) => {
         const first = members[0] as RootEvaluation;
         let group = this.groups.get(first);
