@@ -32,24 +32,55 @@ export function attachFixTargets(findings: readonly Finding[]): void {
 export function ruleFixTarget(rule: RuleNode, ruleId: string): FloatingIpTarget {
   const { members } = ruleMembers(rule);
   const target: FloatingIpTarget = { ...floatingIpTarget(rule, members), ...(rule.lb.resource.span ? { loadBalancer: rule.lb.resource.span } : {}) };
-  const comments = getProp(rule.lb.resource.body(), 'comments');
-  lazyProperty(target, 'guests', () => guestsOf(members));
-  lazyProperty(target, 'members', () => members.map(memberTarget));
-  lazyProperty(target, 'nva', () => nvaTarget(rule, (r) => commentsSuppress(comments, ruleId, display(r.name))));
+  const state: LazyState = { rule, ruleId, members, comments: getProp(rule.lb.resource.body(), 'comments') };
+  Object.defineProperty(target, LAZY, { value: state });
+  Object.defineProperties(target, LAZY_PROPERTIES);
   return target;
 }
 
-function lazyProperty<K extends 'guests' | 'members' | 'nva'>(target: FloatingIpTarget, key: K, make: () => NonNullable<FloatingIpTarget[K]>): void {
-  let value: FloatingIpTarget[K] | undefined;
-  Object.defineProperty(target, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => (value ??= make()),
-    set: (v: FloatingIpTarget[K]) => {
-      value = v;
-    },
-  });
+/** What a target's lazy properties are made from, and what they made (see LAZY_PROPERTIES). */
+interface LazyState {
+  rule: RuleNode;
+  ruleId: string;
+  members: MemberNode[];
+  comments: unknown;
+  made?: Partial<Pick<FloatingIpTarget, LazyKey>>;
 }
+
+type LazyKey = 'guests' | 'members' | 'nva';
+
+const LAZY = Symbol('lazy');
+
+const MAKE: { [K in LazyKey]: (s: LazyState) => NonNullable<FloatingIpTarget[K]> } = {
+  guests: (s) => guestsOf(s.members),
+  members: (s) => s.members.map(memberTarget),
+  nva: (s) => nvaTarget(s.rule, (r) => commentsSuppress(s.comments, s.ruleId, display(r.name))),
+};
+
+/**
+ * A target's `guests`, `members` and `nva`: enumerable accessors (spreads, JSON and every reader
+ * see plain values), made on first read. The getters and setters are the same functions for every
+ * target, reading the target's own state: accessors made per target (closures over its rule) put
+ * a new accessor pair in a hidden class of V8's for each target, which young-generation
+ * collections treat as live until a full collection, and with it every edit's analysis.
+ */
+const LAZY_PROPERTIES: PropertyDescriptorMap = Object.fromEntries(
+  (Object.keys(MAKE) as LazyKey[]).map((key) => [
+    key,
+    {
+      enumerable: true,
+      configurable: true,
+      get(this: { [LAZY]: LazyState }) {
+        const s = this[LAZY];
+        const made = (s.made ??= {});
+        return (made[key] ??= MAKE[key](s) as never);
+      },
+      set(this: { [LAZY]: LazyState }, v: unknown) {
+        (this[LAZY].made ??= {})[key] = v as never;
+      },
+    },
+  ]),
+);
 
 /**
  * The NGINX NVA fix mirrors every hairpin-prone rule on the rule's frontend (clients move to the

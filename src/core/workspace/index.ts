@@ -240,17 +240,9 @@ export class Workspace {
           const graph = buildGraph(results.filter((r) => r.environment === undefined || r.environment === environment).flatMap((r) => r.evaluation.resources));
           return { environment, graph, parts: [graph], findings: checkGraph(graph, {}) };
         });
-    // A getter: the graph across the groups is joined only when someone asks for it (the topology, fixes).
-    const graphs = perEnvironment.map((e) => ({
-      environment: e.environment,
-      get graph(): NetworkGraph {
-        return e.graph;
-      },
-      parts: e.parts,
-      get findings(): Finding[] {
-        return e.findings;
-      },
-    }));
+    // (Each environment's graph across its groups is joined only when someone asks for it: the
+    // topology, fixes. See EnvironmentView.)
+    const graphs: WorkspaceAnalysis['graphs'] = perEnvironment;
     const { findings, merged } = this.mergedFindings(perEnvironment);
     const problems = this.evaluationProblems(results, replaced);
     const parseErrors: WorkspaceAnalysis['parseErrors'] = [];
@@ -730,27 +722,39 @@ function nextParts(environments: string[], groups: GroupAnalysis[], last: Enviro
 }
 
 /**
- * What an analysis gives of each environment. (A function of its own: its getters' closures then
- * keep these lists and nothing of the analysis that made them. Made inside groupedAnalysis, they
- * kept its scope, and with it the last edit's parts: each analysis held the one before it, two
- * evaluations of an edited template alive instead of one.)
+ * What an analysis gives of each environment: its graph across its groups and its findings, both
+ * made when first asked for (after an edit of one group, the merge puts its findings in their
+ * places, see mergedFindings, and needs no list of every group's).
+ *
+ * A class, with its getters on the prototype: getters made for each analysis (closures in an
+ * object literal) give each analysis's objects a hidden class of V8's of their own, holding those
+ * closures, and young-generation collections keep such a hidden class and what its closures reach
+ * (the analysis) until a full collection. Made inside groupedAnalysis, they also kept its scope,
+ * with the last edit's parts in it.
  */
-function environmentViews(environments: string[], partsOf: EnvironmentParts[]): { environment: string; graph: NetworkGraph; parts: NetworkGraph[]; findings: Finding[] }[] {
+class EnvironmentView {
+  private madeFindings: Finding[] | undefined;
+  private madeGraph: NetworkGraph | undefined;
+  constructor(
+    readonly environment: string,
+    /** The graphs of its groups' parts. */
+    readonly parts: NetworkGraph[],
+    private readonly groupParts: GroupPart[],
+  ) {}
+
+  get findings(): Finding[] {
+    const parts = this.groupParts;
+    return (this.madeFindings ??= parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []));
+  }
+
+  get graph(): NetworkGraph {
+    return (this.madeGraph ??= mergeGraphs(this.groupParts.map((p) => p.graph)));
+  }
+}
+
+function environmentViews(environments: string[], partsOf: EnvironmentParts[]): EnvironmentView[] {
   return environments.map((environment, e) => {
     const { parts, graphs } = partsOf[e] as EnvironmentParts;
-    let findings: Finding[] | undefined;
-    let graph: NetworkGraph | undefined;
-    return {
-      environment,
-      parts: graphs,
-      // Both when asked for: after an edit of one group, the merge puts its findings in their
-      // places (mergedFindings) and needs no list of every group's.
-      get findings(): Finding[] {
-        return (findings ??= parts.length > 1 ? inRuleOrder(parts.map((p) => p.findings)) : (parts[0]?.findings.slice() ?? []));
-      },
-      get graph(): NetworkGraph {
-        return (graph ??= mergeGraphs(parts.map((p) => p.graph)));
-      },
-    };
+    return new EnvironmentView(environment, graphs, parts);
   });
 }
