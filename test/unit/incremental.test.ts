@@ -358,9 +358,14 @@ describe('a Bicep edit of what the graph does not read', () => {
     assert.equal(summary(second), summary(fresh(text)));
   });
 
-  it('keeps no earlier evaluation of the file alive: each keystroke used to hold every one before it', async () => {
+  /** A full collection, once the job that made the test's WeakRefs has ended (a WeakRef's target lives until then). */
+  const collect = async (): Promise<void> => {
     setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
+    await new Promise((resolve) => setImmediate(resolve));
+    (runInNewContext('gc') as () => void)();
+  };
+
+  it('keeps no earlier evaluation of the file alive: each keystroke used to hold every one before it', async () => {
     const ws = new Workspace();
     ws.setFile(file, template({ tag: 'st.sku.name' }));
     ws.analyze();
@@ -372,15 +377,11 @@ describe('a Bicep edit of what the graph does not read', () => {
       ws.setFile(file, template({ tag: 'st.sku.name', sku }));
       ws.analyze();
     }
-    // (A WeakRef's target lives until the end of the job that made it.)
-    await new Promise((resolve) => setImmediate(resolve));
-    gc();
+    await collect();
     assert.equal(edited.deref(), undefined, "the first edit's evaluation is collected");
   });
 
   it('an analysis that is kept (the host keeps the last one, for fixes and the topology) keeps no evaluation of the analysis before it', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const ws = new Workspace();
     ws.setFile(file, template({ tag: 'st.sku.name' }));
     ws.analyze();
@@ -389,8 +390,7 @@ describe('a Bicep edit of what the graph does not read', () => {
     ws.setFile(file, template({ tag: 'st.sku.name', sku: 'B' }));
     const kept = ws.analyze();
     assert.equal(tag(lbOf(kept)), 'B', 'the load balancer was evaluated again');
-    await new Promise((resolve) => setImmediate(resolve));
-    gc();
+    await collect();
     assert.equal(before.deref(), undefined, "the analysis before the kept one is collected, with its evaluation of the load balancer");
     assert.ok(kept.findings.length > 0, 'the kept analysis still gives its findings');
   });

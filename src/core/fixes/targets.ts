@@ -32,7 +32,7 @@ export function attachFixTargets(findings: readonly Finding[]): void {
 export function ruleFixTarget(rule: RuleNode, ruleId: string): FloatingIpTarget {
   const { members } = ruleMembers(rule);
   const target: FloatingIpTarget = { ...floatingIpTarget(rule, members), ...(rule.lb.resource.span ? { loadBalancer: rule.lb.resource.span } : {}) };
-  const state: LazyState = { rule, ruleId, members, comments: getProp(rule.lb.resource.body(), 'comments') };
+  const state: LazyState = { rule, ruleId, members, comments: getProp(rule.lb.resource.body(), 'comments'), made: {} };
   Object.defineProperty(target, LAZY, { value: state });
   Object.defineProperties(target, LAZY_PROPERTIES);
   return target;
@@ -44,7 +44,7 @@ interface LazyState {
   ruleId: string;
   members: MemberNode[];
   comments: unknown;
-  made?: Partial<Pick<FloatingIpTarget, LazyKey>>;
+  made: Partial<Pick<FloatingIpTarget, LazyKey>>;
 }
 
 type LazyKey = 'guests' | 'members' | 'nva';
@@ -72,11 +72,10 @@ const LAZY_PROPERTIES: PropertyDescriptorMap = Object.fromEntries(
       configurable: true,
       get(this: { [LAZY]: LazyState }) {
         const s = this[LAZY];
-        const made = (s.made ??= {});
-        return (made[key] ??= MAKE[key](s) as never);
+        return (s.made[key] ??= MAKE[key](s) as never);
       },
       set(this: { [LAZY]: LazyState }, v: unknown) {
-        (this[LAZY].made ??= {})[key] = v as never;
+        this[LAZY].made[key] = v as never;
       },
     },
   ]),
