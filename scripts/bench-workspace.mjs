@@ -31,7 +31,7 @@ export async function loadEngine(dir) {
   const outfile = path.join(dir, 'engine.cjs');
   await esbuild.build({
     stdin: {
-      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { WorkerReports, ANALYSIS_V8_OPTIONS } from './src/extension/analysis-protocol';",
+      contents: "export { Workspace } from './src/core/workspace'; export { scanPaths } from './src/cli/main'; export { WorkerReports } from './src/extension/analysis-protocol';",
       resolveDir: ROOT,
       loader: 'ts',
     },
@@ -316,7 +316,7 @@ export async function benchWorkspace({ treeSitterEdit } = {}) {
     // In a process of its own too: this one's heap holds the garbage of the scans above, and a
     // collection of it landed in the Bicep row's runs (one run of 10 edits at 10-13 ms, against a
     // median of 1.2 ms, after the ARM rows moved to processes of their own).
-    if (treeSitterEdit) await ownProcess(['--bicep-edit', path.join(tmp, 'engine.cjs'), ws, String(treeSitterEdit.median)], engine.ANALYSIS_V8_OPTIONS);
+    if (treeSitterEdit) await ownProcess(['--bicep-edit', path.join(tmp, 'engine.cjs'), ws, String(treeSitterEdit.median)]);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -357,9 +357,7 @@ async function benchArmEditSizes(enginePath, sizes, ownNames) {
   // Interleaved (200, 2,000, 20,000, 200, ...), so that each round's turning order mixes the sizes.
   const sizeOf = [];
   for (let p = 0; p < EDIT_PROCESSES; p++) sizes.forEach((_, i) => sizeOf.push(i));
-  // With the analysis process's V8 options: these processes stand for it.
-  const execArgv = [...require(enginePath).ANALYSIS_V8_OPTIONS];
-  const procs = sizeOf.map((i) => fork(fileURLToPath(import.meta.url), ['--arm-edit', enginePath, sizes[i][1], ownNames ? 'own' : 'shared'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv }));
+  const procs = sizeOf.map((i) => fork(fileURLToPath(import.meta.url), ['--arm-edit', enginePath, sizes[i][1], ownNames ? 'own' : 'shared'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const next = (proc) =>
     new Promise((resolve, reject) => {
       const fail = (code) => reject(new Error(`the ARM edit's process ended (${code})`));
@@ -448,10 +446,10 @@ function armEditProcess(enginePath, dir, ownNames) {
   process.send({ lines: text.split('\n').length });
 }
 
-/** Runs this file with `args` in a process of its own, with V8's `execArgv` (its output goes to this one's); resolves when it ends well. */
-function ownProcess(args, execArgv = []) {
+/** Runs this file with `args` in a process of its own (its output goes to this one's); resolves when it ends well. */
+function ownProcess(args) {
   return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...execArgv] });
+    const proc = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args[0]} ended with ${code}`))));
   });
 }

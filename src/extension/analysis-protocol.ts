@@ -1,5 +1,5 @@
 /**
- * What the extension host and the analysis process (analysis-worker.ts) say to each other: files
+ * What the extension host and the analysis worker (analysis-worker.ts) say to each other: files
  * to read and texts in, what was read, diagnostic data and the summaries the host shows out, all
  * plain data. No `vscode` here: the worker imports it too.
  */
@@ -11,18 +11,6 @@ import { applyRuleSettings, type RuleSettings } from '../core/settings';
 import type { NetworkGraph } from '../core/graph/model';
 import type { EvaluationProblem } from '../core/evaluate/resources';
 import type { Workspace, WorkspaceAnalysis } from '../core/workspace';
-
-/**
- * The V8 options of the analysis process (analysis-worker.ts; the bench's edit processes use the
- * same). Allocation-site pretenuring off: while the process loads a workspace every evaluation
- * survives, so V8 learns to allocate what the evaluator, the graph and the rules make straight in
- * the old generation, and keeps that for good; each edit's evaluation then lives in the old
- * generation until a full collection, and holds the edit's young objects through every scavenge
- * (measured: 2.5 ms of collector per edit at 20,000 templates, 0.4 ms with this). A process of its
- * own because these options are the process's: a worker thread of the extension host would set
- * them for VS Code and every other extension.
- */
-export const ANALYSIS_V8_OPTIONS: readonly string[] = ['--no-allocation-site-pretenuring'];
 
 const LOOP_RULES = new Set(RULES.filter((r) => r.topology === 'hairpin-loop').map((r) => r.id));
 

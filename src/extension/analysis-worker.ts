@@ -1,11 +1,11 @@
 /**
  * The analysis worker (dist/analysis-worker.js): the workspace's parse, evaluation and rules run
- * here, in a Node process of its own that the extension host forks (with ANALYSIS_V8_OPTIONS), so
- * the host's event loop never waits for them. It ends when the host does (its channel closes).
+ * here, on a `worker_threads` thread, so the extension host's event loop never waits for them.
  * The host has it list the local workspace folders and read their files (as the CLI does), sends
  * the editors' texts, and asks for analyses; this sends back what it found and read, diagnostics
  * and summaries as plain data (see analysis-protocol.ts).
  */
+import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ruleById } from '../core/rules';
 import { Workspace } from '../core/workspace';
@@ -13,10 +13,8 @@ import { readIntoWorkspace } from '../node/read';
 import { collectFiles, globExcluder } from '../node/walk';
 import { applyChanges, WorkerReports, type FromWorker, type ReadOutcome, type ReadRequest, type ToWorker } from './analysis-protocol';
 
-const send = process.send?.bind(process);
-if (!send) throw new Error('analysis-worker.js runs as a process the extension forks (with an IPC channel)');
-const post = (m: FromWorker): void => void send(m);
-process.on('disconnect', () => process.exit(0));
+const port = parentPort;
+if (!port) throw new Error('analysis-worker.js runs as a worker thread of the extension');
 const workspace = new Workspace();
 const reports = new WorkerReports((id) => ruleById(id) !== undefined);
 /**
@@ -58,7 +56,7 @@ function list(m: Extract<ToWorker, { type: 'list' }>): FromWorker {
   }
 }
 
-process.on('message', (m: ToWorker) => {
+port.on('message', (m: ToWorker) => {
   if (m.type === 'set') {
     hostTexts.set(m.path, m.text);
     workspace.setFile(m.path, m.text);
@@ -67,13 +65,13 @@ process.on('message', (m: ToWorker) => {
     const after = before === undefined ? undefined : applyChanges(before, m.changes, m.length);
     if (after === undefined) {
       hostTexts.delete(m.path);
-      post({ type: 'resync', path: m.path });
+      port.postMessage({ type: 'resync', path: m.path } satisfies FromWorker);
     } else {
       hostTexts.set(m.path, after);
       workspace.setFile(m.path, after);
     }
-  } else if (m.type === 'list') post(list(m));
-  else if (m.type === 'read') post({ type: 'read', batch: m.batch, files: m.files.map(read) });
+  } else if (m.type === 'list') port.postMessage(list(m));
+  else if (m.type === 'read') port.postMessage({ type: 'read', batch: m.batch, files: m.files.map(read) } satisfies FromWorker);
   else if (m.type === 'setInert') {
     hostTexts.delete(m.path);
     workspace.setInertTemplate(m.path);
@@ -91,6 +89,6 @@ process.on('message', (m: ToWorker) => {
       // (The next report is then a full one: see WorkerReports.)
       reply = { type: 'failed', generation: m.generation, error: (e as Error).stack ?? String(e) };
     }
-    post(reply);
+    port.postMessage(reply);
   }
 });

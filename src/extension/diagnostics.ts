@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fork, type ChildProcess } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { MAX_FILE_BYTES } from '../core/engine';
 import { decodeText } from '../core/decode';
 import { certainlyInertTemplate } from '../core/parse/prefilter';
@@ -11,7 +11,7 @@ import { normalizePath } from '../core/source';
 import { fixAllInFile, type FixRunResult } from '../core/fix-run';
 import { Workspace, type WorkspaceAnalysis } from '../core/workspace';
 import { globExcluder } from '../node/walk';
-import { ANALYSIS_V8_OPTIONS, applySummary, type SummaryView } from './analysis-protocol';
+import { applySummary, type SummaryView } from './analysis-protocol';
 import type { FromWorker, PlainDiagnostic, PlainRange, ReadOutcome, ToWorker } from './analysis-protocol';
 import { docsTarget } from './docs';
 
@@ -88,7 +88,7 @@ export function isCandidate(doc: vscode.TextDocument): boolean {
  * the changed file, and diagnostics are published for every file with findings — open or not —
  * and cleared where findings went away or files were deleted.
  *
- * The analysis runs in a process of its own (analysis-worker.ts): the host lists the files, the
+ * The analysis runs in a worker thread (analysis-worker.ts): the host lists the files, the
  * worker reads the local ones itself, the host sends it the editors' texts (and files of other
  * file systems) and gets back diagnostics and summaries as plain data, so its event loop never
  * waits for a read, a parse or an evaluation. What needs the findings' graph nodes (quick fixes, fix-all, the topology) asks
@@ -97,7 +97,7 @@ export function isCandidate(doc: vscode.TextDocument): boolean {
  */
 export class DiagnosticsController implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection(SOURCE);
-  private worker: ChildProcess;
+  private worker: Worker;
   private workerRestarts = 0;
   private disposed = false;
   /**
@@ -356,25 +356,12 @@ export class DiagnosticsController implements vscode.Disposable {
     done?.();
   }
 
-  /**
-   * The analysis process: Node (the extension host's own executable; in VS Code desktop that is
-   * Electron, run as Node as language servers are), with the V8 options of ANALYSIS_V8_OPTIONS and
-   * none of the host's, messages in V8's serialization (the structured clone a worker thread's
-   * messages use). What it writes to stderr (an uncaught error's stack) goes to the log.
-   */
-  private startWorker(): ChildProcess {
-    const worker = fork(join(__dirname, 'analysis-worker.js'), [], {
-      execArgv: [...ANALYSIS_V8_OPTIONS],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+  private startWorker(): Worker {
+    const worker = new Worker(join(__dirname, 'analysis-worker.js'));
     worker.on('message', (m: FromWorker) => this.fromWorker(m));
     worker.on('error', (e) => this.log.error(`The analysis worker failed: ${e.stack ?? String(e)}`));
-    worker.stderr?.setEncoding('utf8').on('data', (text: string) => this.log.error(`The analysis worker: ${text.slice(0, 8192)}`));
-    worker.on('exit', (code, signal) => this.workerExited(worker, code ?? signal ?? 'unknown'));
+    worker.on('exit', (code) => this.workerExited(worker, code));
     worker.unref();
-    worker.channel?.unref();
     return worker;
   }
 
@@ -388,7 +375,7 @@ export class DiagnosticsController implements vscode.Disposable {
    * is let go, and a new worker is given the workspace again (the host has every text) and the
    * files it was reading, up to three times in a session.
    */
-  private workerExited(worker: ChildProcess, code: number | string): void {
+  private workerExited(worker: Worker, code: number): void {
     if (this.disposed || worker !== this.worker) return;
     this.log.error(`The analysis worker stopped (exit code ${code}).`);
     const unread = [...this.reading.keys()];
@@ -421,17 +408,12 @@ export class DiagnosticsController implements vscode.Disposable {
   private post(m: ToWorker): void {
     if (m.type === 'set' || m.type === 'remove' || m.type === 'setInert') this.queuedEdits.delete(m.path);
     this.flushEdits();
-    this.send(m);
+    this.worker.postMessage(m);
   }
 
   private flushEdits(): void {
-    for (const edit of this.queuedEdits.values()) this.send(edit);
+    for (const edit of this.queuedEdits.values()) this.worker.postMessage(edit);
     this.queuedEdits.clear();
-  }
-
-  /** To the analysis process, unless it has stopped (its exit handler gives the next one everything). */
-  private send(m: ToWorker): void {
-    if (this.worker.connected) this.worker.send(m);
   }
 
   private config(): vscode.WorkspaceConfiguration {
@@ -795,7 +777,7 @@ export class DiagnosticsController implements vscode.Disposable {
     this.changed.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposed = true;
-    this.worker.kill();
+    void this.worker.terminate();
   }
 }
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { fixture, ours, waitFor } from './helpers';
@@ -105,18 +105,12 @@ describe('one graph for the whole workspace, in the real host', () => {
     await vscode.workspace.fs.delete(fixture('cross', 'left-out'), { recursive: true });
   });
 
-  it('runs the analysis in a process of its own, and starts it again when it stops, with the workspace it had', async () => {
+  it('starts the analysis worker again when it stops, with the workspace it had', async () => {
     const ext = vscode.extensions.getExtension('ilb-hairpin.ilb-hairpin');
-    const controller = (ext?.exports as { diagnostics: { worker: ChildProcess; workerAnalyses: unknown[] } }).diagnostics;
+    const controller = (ext?.exports as { diagnostics: { worker: { terminate(): Promise<number> }; workerAnalyses: unknown[] } }).diagnostics;
     const old = controller.worker;
-    // The analysis process, killed as an out-of-memory end or a crash would end it.
-    assert.ok(old.kill('SIGKILL'), 'the analysis process was running');
+    await old.terminate();
     await waitFor('a new worker', () => (controller.worker !== old ? true : undefined));
-    // A process of its own, with the analysis's V8 options (not the extension host's).
-    for (const p of [old, controller.worker]) {
-      assert.ok(p.pid && p.pid !== process.pid, 'the analysis runs in a process of its own');
-      assert.ok(p.spawnargs.includes('--no-allocation-site-pretenuring'), `its V8 options: ${p.spawnargs.join(' ')}`);
-    }
     // The new worker has every template: a member added now finds the pool declared in another file.
     await vscode.workspace.fs.writeFile(added, new TextEncoder().encode(MEMBER('be-app')));
     const d = await waitFor('a finding from the new worker', () => ours(ilb)[0]);
