@@ -239,9 +239,9 @@ function sameDiagnostic(a: PlainDiagnostic, b: PlainDiagnostic): boolean {
 
 const sameRange = (a: PlainRange, b: PlainRange): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 
-/** The same finding, or a copy of it with the same severity (another rule setting makes a new copy each analysis). */
+/** The kept fields of a finding match a finding: the same one, or a copy with the same severity (another rule setting makes a new copy each analysis). */
 function sameFinding(a: FindingFields, b: FindingFields): boolean {
-  return a === b || (a.related === b.related && a.message === b.message && a.severity === b.severity && a.ruleId === b.ruleId);
+  return a.related === b.related && a.message === b.message && a.severity === b.severity && a.ruleId === b.ruleId;
 }
 
 /** A load balancer's lens before its hairpin-prone count is known (see lensesIn). */
